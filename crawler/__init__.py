@@ -1,0 +1,1 @@
+"""The Scrapy project: search sources, page and channel spiders, pipelines into storage."""

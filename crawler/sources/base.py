@@ -1,0 +1,99 @@
+"""The common shapes every search source speaks: a planned query, an HTTP request, parsed results."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Declared with the rest of the settings (the scheduler reads it too and must not import the crawler).
+from jikimi.config import SourceConfig
+
+__all__ = ["HttpRequest", "Outcome", "PageCursor", "ParsedPage", "Query", "SearchResult", "SourceConfig", "SourceError"]
+
+
+class Outcome(enum.StrEnum):
+    """How a source ended a run; never collapse a failure into EMPTY."""
+
+    OK = "ok"
+    EMPTY = "empty"
+    QUOTA = "quota"
+    BLOCKED = "blocked"
+    AUTH = "auth"
+    UNREACHABLE = "unreachable"
+    ERROR = "error"
+
+
+# Worst first: when several requests of one source end differently, the run reports the worst.
+OUTCOME_SEVERITY: tuple[Outcome, ...] = (
+    Outcome.AUTH,
+    Outcome.QUOTA,
+    Outcome.BLOCKED,
+    Outcome.UNREACHABLE,
+    Outcome.ERROR,
+    Outcome.OK,
+    Outcome.EMPTY,
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One search a source runs: the text sent, and who it is for (never logged)."""
+
+    text: str
+    case_id: int
+    term_id: int
+    exact: bool = True
+    vertical: str = ""  # which endpoint of a multi-endpoint source (naver/kakao)
+    since: datetime | None = None  # results older than this end the paging
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """A request ready for Scrapy; headers may carry credentials (never logged)."""
+
+    url: str
+    method: str = "GET"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One hit, cleaned: markup stripped, entities unescaped, redirect links decoded."""
+
+    url: str
+    title: str
+    snippet: str
+    published: datetime | None
+    source: str
+    query: str
+    rank: int
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    """Where the next page starts; `state` carries engine tokens such as DuckDuckGo's vqd."""
+
+    page: int
+    state: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    """The results of one response and whether to ask for more."""
+
+    results: tuple[SearchResult, ...]
+    next_page: PageCursor | None
+    partial_reason: str | None = None  # e.g. SearXNG upstream engines unresponsive
+
+
+class SourceError(Exception):
+    """A response that is not results: carries the outcome it means for the run and a named reason."""
+
+    def __init__(self, outcome: Outcome, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{outcome.value}: {reason}")
+        self.outcome = outcome
+        self.reason = reason
+        self.retry_after = retry_after

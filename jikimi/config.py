@@ -1,0 +1,352 @@
+"""Every setting jikimi has, read once from one TOML file plus `JIKIMI_...` environment overrides.
+
+This is the only module that reads the environment or the config file. Everything else receives a
+frozen `Settings`. A wrong key or value raises `ConfigError` naming the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+
+ENV_PREFIX = "JIKIMI_"
+CONFIG_FILE_NAME = "config.toml"
+KEY_FILE_NAME = "jikimi.key"
+DATABASE_FILE_NAME = "jikimi.sqlite"
+
+
+class ConfigError(Exception):
+    """A setting is missing, unknown or has a wrong value; the message names it."""
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One `[sources.<name>]` table, already validated."""
+
+    name: str
+    enabled: bool
+    base_url: str
+    client_id: str = ""
+    client_secret: str = ""
+    api_key: str = ""
+    cx: str = ""
+    daily_budget: int = 1000
+    max_pages: int = 3
+    verticals: tuple[str, ...] = ()  # naver: webkr/blog/cafearticle/news; kakao: web/blog/cafe
+    verify_pages: bool = False
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.client_id, self.client_secret, self.api_key, self.cx) if s)
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """`[network]`: what the crawlers may reach and how politely."""
+
+    allow_private_addresses: bool = False
+    download_delay: float = 1.0
+    concurrency_per_domain: int = 2
+    download_timeout: float = 20.0
+    max_retry_after: float = 120.0
+    user_agent: str = "jikimi/0.1 (+victim-support exposure monitor)"
+    block_stylesheets: bool = True
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """`[notify]`: Apprise URLs that get the nightly counts (never a term or URL)."""
+
+    urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    key_file: Path
+    config_file: Path | None
+    timezone: str = "Asia/Seoul"
+    schedule: str = "0 3 * * *"
+    export_dir: Path | None = None
+    retention_days: int = 0  # 0 keeps closed cases until purged by hand
+    crawl_timeout: float = 3600.0
+    chromium_path: str = "/usr/bin/chromium"
+    verify_pages: bool = False
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    sources: Mapping[str, SourceConfig] = field(default_factory=dict)
+
+    def enabled_sources(self) -> list[SourceConfig]:
+        return [s for s in self.sources.values() if s.enabled]
+
+    def secrets(self) -> tuple[str, ...]:
+        """Credentials that the log redactor must never print."""
+        out: list[str] = []
+        for source in self.sources.values():
+            out.extend(source.secrets())
+        out.extend(self.notify.urls)
+        return tuple(out)
+
+
+# name -> (default base URL, enabled when its table is absent, credentials it needs)
+KNOWN_SOURCES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+    "naver": ("https://openapi.naver.com", False, ("client_id", "client_secret")),
+    "kakao": ("https://dapi.kakao.com", False, ("api_key",)),
+    "brave": ("https://api.search.brave.com", False, ("api_key",)),
+    "searxng": ("http://127.0.0.1:8888", False, ()),
+    # Keyless, so a new user gets one working source without any account.
+    "duckduckgo": ("https://html.duckduckgo.com", True, ()),
+    "google": ("https://www.googleapis.com", False, ("api_key", "cx")),
+    # Not a search engine: where watched `https://t.me/s/<channel>` targets are fetched from.
+    "telegram": ("https://t.me", True, ()),
+}
+
+_TOP_KEYS = {
+    "database_url", "timezone", "schedule", "export_dir", "retention_days", "crawl_timeout",
+    "chromium_path", "verify_pages", "network", "notify", "sources", "data_dir", "key_file",
+}
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    if env.get("JIKIMI_DATA_DIR"):
+        return Path(env["JIKIMI_DATA_DIR"]).expanduser()
+    return Path(platformdirs.user_data_dir("jikimi", appauthor=False))
+
+
+def load_settings(config_path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the config file (if any) and the environment into validated settings."""
+    env = dict(os.environ) if env is None else dict(env)
+    data_dir = default_data_dir(env)
+    path = Path(config_path or env.get("JIKIMI_CONFIG") or data_dir / CONFIG_FILE_NAME).expanduser()
+    explicit = bool(config_path or env.get("JIKIMI_CONFIG"))
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    elif explicit:
+        raise ConfigError(f"config file {path} does not exist")
+    _apply_env(raw, env)
+    return _build(raw, data_dir, path if path.exists() else None)
+
+
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    """`JIKIMI_NETWORK__ALLOW_PRIVATE_ADDRESSES=true` sets `[network] allow_private_addresses`."""
+    reserved = {"JIKIMI_CONFIG", "JIKIMI_DATA_DIR", "JIKIMI_KEY_FILE", "JIKIMI_KEYRING"}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name in reserved:
+            continue
+        parts = name[len(ENV_PREFIX):].lower().split("__")
+        if parts[0] not in _TOP_KEYS:
+            continue  # other JIKIMI_ variables belong to tools around jikimi, not to the settings
+        node = raw
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"environment variable {name} does not name a setting")
+            node = child
+        node[parts[-1]] = _env_value(value)
+    if env.get("JIKIMI_KEY_FILE"):
+        raw["key_file"] = env["JIKIMI_KEY_FILE"]
+
+
+def _env_value(value: str) -> Any:
+    lowered = value.strip().lower()
+    if lowered in {"true", "yes", "on"}:
+        return True
+    if lowered in {"false", "no", "off"}:
+        return False
+    if value.strip().startswith("["):
+        try:
+            return tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            return value
+    return value
+
+
+def _build(raw: dict[str, Any], data_dir: Path, config_file: Path | None) -> Settings:
+    unknown = sorted(set(raw) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r}")
+    if "data_dir" in raw:
+        data_dir = Path(_str(raw, "data_dir", "")).expanduser()
+    timezone = _str(raw, "timezone", "Asia/Seoul")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone: unknown time zone {timezone!r}") from None
+    schedule = _str(raw, "schedule", "0 3 * * *")
+    if len(schedule.split()) != 5:
+        raise ConfigError("schedule: expected a 5-field cron expression such as '0 3 * * *'")
+    database_url = _str(raw, "database_url", "") or f"sqlite:///{data_dir / DATABASE_FILE_NAME}"
+    if not database_url.startswith(("sqlite", "postgresql")):
+        raise ConfigError("database_url: only sqlite:/// and postgresql:// URLs are supported")
+    export_dir = raw.get("export_dir")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        key_file=Path(_str(raw, "key_file", str(data_dir / KEY_FILE_NAME))).expanduser(),
+        config_file=config_file,
+        timezone=timezone,
+        schedule=schedule,
+        export_dir=Path(str(export_dir)).expanduser() if export_dir else None,
+        retention_days=_int(raw, "retention_days", 0, minimum=0),
+        crawl_timeout=_float(raw, "crawl_timeout", 3600.0, minimum=1.0),
+        chromium_path=_str(raw, "chromium_path", "/usr/bin/chromium"),
+        verify_pages=_bool(raw, "verify_pages", False),
+        network=_section(raw, "network", NetworkSettings),
+        notify=_notify(raw),
+        sources=_sources(raw),
+    )
+
+
+def _section(raw: dict[str, Any], name: str, cls: type[NetworkSettings]) -> NetworkSettings:
+    table = raw.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{name}: expected a table")
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    defaults = cls()
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {name}.{key!r}")
+        default = getattr(defaults, key)
+        values[key] = _coerce(f"{name}.{key}", value, default)
+    if values.get("concurrency_per_domain", 1) < 1:
+        raise ConfigError(f"{name}.concurrency_per_domain: must be at least 1")
+    return cls(**values)
+
+
+def _notify(raw: dict[str, Any]) -> NotifySettings:
+    table = raw.get("notify", {})
+    if not isinstance(table, dict):
+        raise ConfigError("notify: expected a table")
+    unknown = sorted(set(table) - {"urls"})
+    if unknown:
+        raise ConfigError(f"unknown setting notify.{unknown[0]!r}")
+    urls = table.get("urls", [])
+    if isinstance(urls, str):
+        urls = [urls]
+    if not isinstance(urls, list) or not all(isinstance(u, str) and u for u in urls):
+        raise ConfigError("notify.urls: expected a list of Apprise URLs")
+    return NotifySettings(urls=tuple(urls))
+
+
+_SOURCE_KEYS = {
+    "enabled", "base_url", "client_id", "client_secret", "api_key", "cx", "daily_budget", "max_pages",
+    "verticals", "verify_pages",
+}
+
+
+def _sources(raw: dict[str, Any]) -> dict[str, SourceConfig]:
+    tables = raw.get("sources", {})
+    if not isinstance(tables, dict):
+        raise ConfigError("sources: expected tables such as [sources.naver]")
+    for name in tables:
+        if name not in KNOWN_SOURCES:
+            raise ConfigError(f"sources.{name}: unknown source (known: {', '.join(sorted(KNOWN_SOURCES))})")
+    out: dict[str, SourceConfig] = {}
+    for name, (default_url, default_enabled, needs) in KNOWN_SOURCES.items():
+        table = tables.get(name)
+        if table is None:
+            table = {}
+        elif not isinstance(table, dict):
+            raise ConfigError(f"sources.{name}: expected a table")
+        unknown = sorted(set(table) - _SOURCE_KEYS)
+        if unknown:
+            raise ConfigError(f"unknown setting sources.{name}.{unknown[0]!r}")
+        enabled = _bool(table, "enabled", default_enabled or name in tables, prefix=f"sources.{name}.")
+        base_url = _str(table, "base_url", default_url, prefix=f"sources.{name}.").rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"sources.{name}.base_url: must be an http(s) URL")
+        source = SourceConfig(
+            name=name,
+            enabled=enabled,
+            base_url=base_url,
+            client_id=_str(table, "client_id", "", prefix=f"sources.{name}."),
+            client_secret=_str(table, "client_secret", "", prefix=f"sources.{name}."),
+            api_key=_str(table, "api_key", "", prefix=f"sources.{name}."),
+            cx=_str(table, "cx", "", prefix=f"sources.{name}."),
+            daily_budget=_int(table, "daily_budget", 1000, minimum=0, prefix=f"sources.{name}."),
+            max_pages=_int(table, "max_pages", 3, minimum=1, prefix=f"sources.{name}."),
+            verticals=tuple(_str_list(table, "verticals", prefix=f"sources.{name}.")),
+            verify_pages=_bool(table, "verify_pages", False, prefix=f"sources.{name}."),
+        )
+        if enabled:
+            for cred in needs:
+                if not getattr(source, cred):
+                    raise ConfigError(f"sources.{name}.{cred}: required when the source is enabled")
+        out[name] = source
+    return out
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name}: expected true or false")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ConfigError(f"{name}: expected a whole number")
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a whole number") from None
+    if isinstance(default, float):
+        if isinstance(value, bool):
+            raise ConfigError(f"{name}: expected a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}: expected a number") from None
+        if number < 0:
+            raise ConfigError(f"{name}: must not be negative")
+        return number
+    if not isinstance(value, str):
+        raise ConfigError(f"{name}: expected a string")
+    return value
+
+
+def _str(table: Mapping[str, Any], key: str, default: str, prefix: str = "") -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{prefix}{key}: expected a string")
+    return value.strip()
+
+
+def _bool(table: Mapping[str, Any], key: str, default: bool, prefix: str = "") -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{prefix}{key}: expected true or false")
+    return value
+
+
+def _int(table: Mapping[str, Any], key: str, default: int, minimum: int, prefix: str = "") -> int:
+    value = _coerce(f"{prefix}{key}", table.get(key, default), default)
+    if value < minimum:
+        raise ConfigError(f"{prefix}{key}: must be at least {minimum}")
+    return int(value)
+
+
+def _float(table: Mapping[str, Any], key: str, default: float, minimum: float, prefix: str = "") -> float:
+    value = _coerce(f"{prefix}{key}", table.get(key, default), default)
+    if value < minimum:
+        raise ConfigError(f"{prefix}{key}: must be at least {minimum}")
+    return float(value)
+
+
+def _str_list(table: Mapping[str, Any], key: str, prefix: str = "") -> list[str]:
+    value = table.get(key, [])
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{prefix}{key}: expected a list of strings")
+    return list(value)

@@ -1,0 +1,1 @@
+"""Korean-aware watch-term matching: pure functions, no I/O."""

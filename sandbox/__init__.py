@@ -1,0 +1,1 @@
+"""A local fake internet with fictional content: search engines, pages, channels, hostile servers."""

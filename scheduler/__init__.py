@@ -1,0 +1,1 @@
+"""When things run: the nightly pass, run as crawl subprocesses (never imports the crawler)."""
