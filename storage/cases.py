@@ -1,0 +1,307 @@
+"""Cases, their watch terms and watched targets: plaintext in, ciphertext stored, plaintext out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.crypto import Crypto
+from storage.database import Store
+from storage.keyring import locked_keyring, new_case_key_id, new_fernet_key
+from storage.models import Case, Target, Term, utcnow
+
+TERM_KINDS = ("name", "alias", "handle", "keyword")
+CASE_STATUSES = ("open", "closed")
+MAX_TERM_LENGTH = 100
+
+
+class NotFoundError(Exception):
+    """No case, term, target or exposure has that id."""
+
+
+class ValidationError(Exception):
+    """An input value is not acceptable; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Consent:
+    by: str
+    at: str
+    how: str
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: int
+    label: str
+    notes: str | None
+    consent: Consent
+    status: str
+    created_at: datetime
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TermView:
+    id: int
+    case_id: int
+    kind: str
+    text: str
+    context: tuple[str, ...]
+    exclude: tuple[str, ...]
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TargetView:
+    id: int
+    case_id: int | None
+    url: str
+    platform: str
+    render: bool
+    active: bool
+    last_checked_at: datetime | None
+    last_outcome: str | None
+    last_error: str | None
+
+
+def _clean(value: str, field: str, *, max_length: int = 500) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise ValidationError(f"{field} must not be empty")
+    if len(value) > max_length:
+        raise ValidationError(f"{field} is longer than {max_length} characters")
+    return value
+
+
+def create_case(store: Store, label: str, consent: Consent, notes: str | None = None) -> int:
+    """A case needs a consent record: no one is watched without it (threat T1)."""
+    label = _clean(label, "label", max_length=200)
+    consent = Consent(
+        by=_clean(consent.by, "consent (who consented)"),
+        at=_clean(consent.at, "consent (when)", max_length=64),
+        how=_clean(consent.how, "consent (how)"),
+    )
+    key_id = new_case_key_id()
+    # The case key goes into the key file before the row exists: a crash in between leaves an
+    # unused key, never a row nobody can decrypt.
+    with locked_keyring(store.crypto.keyring) as keyring:
+        keyring.cases[key_id] = [new_fernet_key()]
+    cipher = store.crypto.for_case(key_id)
+    with store.session() as session:
+        case = Case(
+            key_id=key_id,
+            label_ct=cipher.encrypt(label),
+            notes_ct=cipher.encrypt_opt(notes.strip() if notes else None),
+            consent_ct=cipher.encrypt(json.dumps(consent.__dict__, ensure_ascii=False)),
+            status="open",
+        )
+        session.add(case)
+        session.flush()
+        return case.id
+
+
+def _case_row(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError(f"no case with id {case_id}")
+    return case
+
+
+def case_view(crypto: Crypto, case: Case) -> CaseView:
+    cipher = crypto.for_case(case.key_id)
+    consent = json.loads(cipher.decrypt(case.consent_ct))
+    return CaseView(
+        id=case.id,
+        label=cipher.decrypt(case.label_ct),
+        notes=cipher.decrypt_opt(case.notes_ct),
+        consent=Consent(**consent),
+        status=case.status,
+        created_at=case.created_at,
+        closed_at=case.closed_at,
+    )
+
+
+def get_case(store: Store, case_id: int) -> CaseView:
+    with store.session() as session:
+        return case_view(store.crypto, _case_row(session, case_id))
+
+
+def list_cases(store: Store, status: str | None = None) -> list[CaseView]:
+    if status is not None and status not in CASE_STATUSES:
+        raise ValidationError(f"status must be one of {', '.join(CASE_STATUSES)}")
+    with store.session() as session:
+        query = select(Case).order_by(Case.id)
+        if status:
+            query = query.where(Case.status == status)
+        return [case_view(store.crypto, c) for c in session.scalars(query)]
+
+
+def close_case(store: Store, case_id: int) -> None:
+    with store.session() as session:
+        case = _case_row(session, case_id)
+        if case.status != "closed":
+            case.status = "closed"
+            case.closed_at = utcnow()
+
+
+def reopen_case(store: Store, case_id: int) -> None:
+    with store.session() as session:
+        case = _case_row(session, case_id)
+        case.status = "open"
+        case.closed_at = None
+
+
+def _clean_words(words: Sequence[str], field: str) -> list[str]:
+    return [_clean(w, field, max_length=MAX_TERM_LENGTH) for w in words]
+
+
+def add_term(
+    store: Store,
+    case_id: int,
+    text: str,
+    kind: str = "name",
+    context: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> int:
+    if kind not in TERM_KINDS:
+        raise ValidationError(f"kind must be one of {', '.join(TERM_KINDS)}")
+    text = _clean(text, "term", max_length=MAX_TERM_LENGTH)
+    context_words = _clean_words(context, "context word")
+    exclude_words = _clean_words(exclude, "exclude word")
+    with store.session() as session:
+        case = _case_row(session, case_id)
+        if case.status != "open":
+            raise ValidationError(f"case {case_id} is closed")
+        cipher = store.crypto.for_case(case.key_id)
+        candidates = store.crypto.index.candidates("term", text)
+        clash = session.scalar(select(Term.id).where(Term.case_id == case_id, Term.term_idx.in_(candidates)))
+        if clash is not None:
+            raise ValidationError(f"this term is already registered on case {case_id} (term {clash})")
+        term = Term(
+            case_id=case_id,
+            kind=kind,
+            term_ct=cipher.encrypt(text),
+            term_idx=store.crypto.index("term", text),
+            context_ct=cipher.encrypt_list(context_words) if context_words else None,
+            exclude_ct=cipher.encrypt_list(exclude_words) if exclude_words else None,
+            active=True,
+        )
+        session.add(term)
+        session.flush()
+        return term.id
+
+
+def term_view(crypto: Crypto, term: Term, key_id: str) -> TermView:
+    cipher = crypto.for_case(key_id)
+    return TermView(
+        id=term.id,
+        case_id=term.case_id,
+        kind=term.kind,
+        text=cipher.decrypt(term.term_ct),
+        context=tuple(cipher.decrypt_list(term.context_ct)),
+        exclude=tuple(cipher.decrypt_list(term.exclude_ct)),
+        active=term.active,
+        created_at=term.created_at,
+    )
+
+
+def list_terms(store: Store, case_id: int) -> list[TermView]:
+    with store.session() as session:
+        case = _case_row(session, case_id)
+        terms = session.scalars(select(Term).where(Term.case_id == case_id).order_by(Term.id))
+        return [term_view(store.crypto, t, case.key_id) for t in terms]
+
+
+def active_terms(store: Store, case_ids: Sequence[int] | None = None) -> list[TermView]:
+    """Every active term of every open case: what a crawl watches for."""
+    with store.session() as session:
+        query = (
+            select(Term, Case.key_id)
+            .join(Case, Case.id == Term.case_id)
+            .where(Term.active.is_(True), Case.status == "open")
+            .order_by(Term.id)
+        )
+        if case_ids is not None:
+            query = query.where(Case.id.in_(list(case_ids)))
+        return [term_view(store.crypto, t, key_id) for t, key_id in session.execute(query)]
+
+
+def remove_term(store: Store, term_id: int) -> int:
+    """Delete the term; returns its case id. Exposures found through it keep their record."""
+    with store.session() as session:
+        term = session.get(Term, term_id)
+        if term is None:
+            raise NotFoundError(f"no term with id {term_id}")
+        case_id = term.case_id
+        session.delete(term)
+        return case_id
+
+
+def set_term_active(store: Store, term_id: int, active: bool) -> int:
+    with store.session() as session:
+        term = session.get(Term, term_id)
+        if term is None:
+            raise NotFoundError(f"no term with id {term_id}")
+        term.active = active
+        return term.case_id
+
+
+def add_target(store: Store, url: str, platform: str, case_id: int | None = None, render: bool = False) -> int:
+    """`url` must already have passed the safety gate and URL validation (the caller's job)."""
+    with store.session() as session:
+        if case_id is not None:
+            case = _case_row(session, case_id)
+            if case.status != "open":
+                raise ValidationError(f"case {case_id} is closed")
+        candidates = store.crypto.index.candidates("target", url)
+        clash = session.scalar(select(Target.id).where(Target.url_idx.in_(candidates)))
+        if clash is not None:
+            raise ValidationError(f"this URL is already watched (target {clash})")
+        target = Target(
+            case_id=case_id,
+            url_ct=store.crypto.data.encrypt(url),
+            url_idx=store.crypto.index("target", url),
+            platform=platform,
+            render=render,
+            active=True,
+        )
+        session.add(target)
+        session.flush()
+        return target.id
+
+
+def target_view(crypto: Crypto, target: Target) -> TargetView:
+    return TargetView(
+        id=target.id,
+        case_id=target.case_id,
+        url=crypto.data.decrypt(target.url_ct),
+        platform=target.platform,
+        render=target.render,
+        active=target.active,
+        last_checked_at=target.last_checked_at,
+        last_outcome=target.last_outcome,
+        last_error=target.last_error,
+    )
+
+
+def list_targets(store: Store, *, active_only: bool = False) -> list[TargetView]:
+    with store.session() as session:
+        query = select(Target).order_by(Target.id)
+        if active_only:
+            query = query.where(Target.active.is_(True))
+        return [target_view(store.crypto, t) for t in session.scalars(query)]
+
+
+def remove_target(store: Store, target_id: int) -> None:
+    with store.session() as session:
+        target = session.get(Target, target_id)
+        if target is None:
+            raise NotFoundError(f"no target with id {target_id}")
+        session.delete(target)

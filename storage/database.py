@@ -1,0 +1,159 @@
+"""Engines, sessions and migrations for SQLite (default) and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.crypto import Crypto
+from storage.keyring import Keyring, KeyringError
+from storage.models import Meta
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened, or its schema is not the one this version of jikimi expects."""
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            path = Path(parsed.database)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling would BEGIN lazily (deferred); we issue BEGIN IMMEDIATE
+        # ourselves so concurrent writers wait on the busy timeout instead of failing mid-transaction.
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True)
+    raise DatabaseError("database_url: only sqlite and postgresql are supported")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # autocommit at the driver: SQLAlchemy's begin event issues BEGIN
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, so purged terms do not linger in free pages.
+    cur.execute("PRAGMA secure_delete=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    if engine.url.get_backend_name() != "sqlite" or not engine.url.database:
+        return None
+    if engine.url.database == ":memory:":
+        return None
+    return Path(engine.url.database)
+
+
+def _alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot open the database: {exc.orig.__class__.__name__}") from None
+
+
+def migrate(engine: Engine) -> None:
+    command.upgrade(_alembic_config(engine), "head")
+    path = sqlite_path(engine)
+    if path is not None:
+        for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if candidate.exists():
+                os.chmod(candidate, 0o600)
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to run on a database that was never initialised or needs a migration."""
+    current = current_revision(engine)
+    if current is None:
+        raise DatabaseError("the database is not initialised: run `jikimi init`")
+    if current != head_revision():
+        raise DatabaseError("the database schema is out of date: run `jikimi init` to migrate it")
+
+
+@dataclass
+class Store:
+    """An open database with its keys: what every repository function takes."""
+
+    engine: Engine
+    crypto: Crypto
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, keyring: Keyring, *, initialise: bool = False) -> Store:
+    """Open (and with `initialise`, create or migrate) the database; fail closed on a wrong key."""
+    engine = make_engine(url)
+    try:
+        if initialise:
+            migrate(engine)
+        check_schema(engine)
+        crypto = Crypto(keyring)
+        sessions = sessionmaker(engine, expire_on_commit=False)
+        with sessions.begin() as session:
+            _check_or_store_key(session, crypto, allow_store=initialise)
+    except Exception:
+        engine.dispose()
+        raise
+    return Store(engine=engine, crypto=crypto, sessions=sessions)
+
+
+def _check_or_store_key(session: Session, crypto: Crypto, *, allow_store: bool) -> None:
+    rows = {m.key: m.value for m in session.scalars(select(Meta).where(Meta.key.in_(["key_check", "index_check"])))}
+    if "key_check" not in rows:
+        if not allow_store:
+            raise KeyringError("the database has no key check: run `jikimi init`")
+        token, index_value = crypto.key_check()
+        session.add_all([Meta(key="key_check", value=token), Meta(key="index_check", value=index_value)])
+        return
+    crypto.verify_check(rows["key_check"], rows.get("index_check", ""))

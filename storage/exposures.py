@@ -1,0 +1,232 @@
+"""Exposures and sightings: each (case, canonical URL) is recorded once, every observation kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.cases import NotFoundError, ValidationError
+from storage.crypto import Crypto
+from storage.database import Store
+from storage.models import Case, Exposure, Sighting, Term, utcnow
+
+CONFIDENCE_RANK = {"engine": 0, "snippet": 1, "page": 2}
+EXPOSURE_STATUSES = ("new", "confirmed", "dismissed", "reported", "removed", "reappeared")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One sighting of a matching URL, as the crawler hands it to storage."""
+
+    case_id: int
+    url: str
+    canonical_url: str
+    domain: str
+    platform: str
+    title: str | None
+    snippet: str | None
+    confidence: str
+    source: str
+    seen_at: datetime
+    run_id: int | None = None
+    query: str | None = None
+    rank: int | None = None
+    variant: str | None = None
+    score: float | None = None
+    term_id: int | None = None
+    published_at: datetime | None = None
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class ExposureView:
+    id: int
+    case_id: int
+    case_label: str
+    url: str
+    canonical_url: str
+    domain: str
+    platform: str
+    title: str | None
+    snippet: str | None
+    confidence: str
+    variant: str | None
+    score: float | None
+    term_id: int | None
+    term: str | None
+    sources: tuple[str, ...]
+    first_seen: datetime
+    last_seen: datetime
+    published_at: datetime | None
+    status: str
+    reupload_of_id: int | None
+
+
+def record_observation(session: Session, crypto: Crypto, obs: Observation) -> tuple[int, bool]:
+    """Insert the exposure if absent (race-free on both databases), then add the sighting.
+
+    Returns (exposure id, whether this call created it). `first_seen` never changes; `last_seen`
+    moves forward; confidence only ever goes up (engine < snippet < page).
+    """
+    if obs.confidence not in CONFIDENCE_RANK:
+        raise ValidationError(f"confidence must be one of {', '.join(CONFIDENCE_RANK)}")
+    case = session.get(Case, obs.case_id)
+    if case is None:
+        raise NotFoundError(f"no case with id {obs.case_id}")
+    cipher = crypto.for_case(case.key_id)
+    url_idx = crypto.index("url", obs.canonical_url)
+    existing = _find(session, crypto, obs.case_id, obs.canonical_url)
+    created = False
+    if existing is None:
+        values = dict(
+            case_id=obs.case_id,
+            url_idx=url_idx,
+            canonical_url_ct=cipher.encrypt(obs.canonical_url),
+            url_ct=cipher.encrypt(obs.url),
+            domain_ct=cipher.encrypt(obs.domain),
+            platform=obs.platform,
+            title_ct=cipher.encrypt_opt(obs.title),
+            snippet_ct=cipher.encrypt_opt(obs.snippet),
+            confidence=obs.confidence,
+            variant=obs.variant,
+            score=obs.score,
+            term_id=obs.term_id,
+            published_at=obs.published_at,
+            first_seen=obs.seen_at,
+            last_seen=obs.seen_at,
+            status="new",
+            first_run_id=obs.run_id,
+            fingerprint=obs.fingerprint,
+        )
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(Exposure).values(**values).on_conflict_do_nothing(index_elements=["case_id", "url_idx"])
+        result = session.execute(stmt.returning(Exposure.id))
+        new_id = result.scalar()
+        if new_id is not None:
+            created = True
+            exposure_id = int(new_id)
+        else:  # another writer won the race: fall through to the update path
+            existing = _find(session, crypto, obs.case_id, obs.canonical_url)
+            assert existing is not None
+    if existing is not None:
+        exposure_id = existing.id
+        _merge(existing, obs, cipher.encrypt_opt)
+    session.add(
+        Sighting(
+            exposure_id=exposure_id,
+            run_id=obs.run_id,
+            source=obs.source,
+            query_ct=cipher.encrypt_opt(obs.query),
+            rank=obs.rank,
+            seen_at=obs.seen_at,
+        )
+    )
+    return exposure_id, created
+
+
+def _find(session: Session, crypto: Crypto, case_id: int, canonical_url: str) -> Exposure | None:
+    candidates = crypto.index.candidates("url", canonical_url)
+    return session.scalar(
+        select(Exposure).where(Exposure.case_id == case_id, Exposure.url_idx.in_(candidates)).with_for_update()
+    )
+
+
+def _merge(row: Exposure, obs: Observation, encrypt: object) -> None:
+    if obs.seen_at > row.last_seen:
+        row.last_seen = obs.seen_at
+    if CONFIDENCE_RANK[obs.confidence] > CONFIDENCE_RANK.get(row.confidence, -1):
+        row.confidence = obs.confidence
+        assert callable(encrypt)
+        if obs.snippet:
+            row.snippet_ct = encrypt(obs.snippet)
+        if obs.title:
+            row.title_ct = encrypt(obs.title)
+        if obs.variant:
+            row.variant = obs.variant
+            row.score = obs.score
+            row.term_id = obs.term_id or row.term_id
+    if obs.fingerprint and not row.fingerprint:
+        row.fingerprint = obs.fingerprint
+
+
+def exposure_view(session: Session, crypto: Crypto, row: Exposure, case: Case) -> ExposureView:
+    cipher = crypto.for_case(case.key_id)
+    sources = tuple(
+        sorted(set(session.scalars(select(Sighting.source).where(Sighting.exposure_id == row.id))))
+    )
+    term_text = None
+    if row.term_id is not None:
+        term = session.get(Term, row.term_id)
+        if term is not None:
+            term_text = cipher.decrypt(term.term_ct)
+    return ExposureView(
+        id=row.id,
+        case_id=row.case_id,
+        case_label=cipher.decrypt(case.label_ct),
+        url=cipher.decrypt(row.url_ct),
+        canonical_url=cipher.decrypt(row.canonical_url_ct),
+        domain=cipher.decrypt(row.domain_ct),
+        platform=row.platform,
+        title=cipher.decrypt_opt(row.title_ct),
+        snippet=cipher.decrypt_opt(row.snippet_ct),
+        confidence=row.confidence,
+        variant=row.variant,
+        score=row.score,
+        term_id=row.term_id,
+        term=term_text,
+        sources=sources,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        published_at=row.published_at,
+        status=row.status,
+        reupload_of_id=row.reupload_of_id,
+    )
+
+
+def list_exposures(
+    store: Store,
+    case_id: int | None = None,
+    status: str | None = None,
+    ids: list[int] | None = None,
+) -> list[ExposureView]:
+    if status is not None and status not in EXPOSURE_STATUSES:
+        raise ValidationError(f"status must be one of {', '.join(EXPOSURE_STATUSES)}")
+    with store.session() as session:
+        if case_id is not None and session.get(Case, case_id) is None:
+            raise NotFoundError(f"no case with id {case_id}")
+        query = select(Exposure, Case).join(Case, Case.id == Exposure.case_id).order_by(Exposure.id)
+        if case_id is not None:
+            query = query.where(Exposure.case_id == case_id)
+        if status is not None:
+            query = query.where(Exposure.status == status)
+        if ids is not None:
+            query = query.where(Exposure.id.in_(ids))
+        return [exposure_view(session, store.crypto, row, case) for row, case in session.execute(query)]
+
+
+def get_exposure(store: Store, exposure_id: int) -> ExposureView:
+    found = list_exposures(store, ids=[exposure_id])
+    if not found:
+        raise NotFoundError(f"no exposure with id {exposure_id}")
+    return found[0]
+
+
+def count_by_case(store: Store) -> dict[int, dict[str, int]]:
+    """{case id: {status: count}} without decrypting anything."""
+    with store.session() as session:
+        rows = session.execute(
+            select(Exposure.case_id, Exposure.status, func.count()).group_by(Exposure.case_id, Exposure.status)
+        )
+        out: dict[int, dict[str, int]] = {}
+        for case_id, status, count in rows:
+            out.setdefault(case_id, {})[status] = count
+        return out
+
+
+def touch_now() -> datetime:
+    return utcnow()

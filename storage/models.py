@@ -1,0 +1,244 @@
+"""Database tables. Columns ending in `_ct` hold Fernet ciphertext; `_idx` hold blind indexes.
+
+Nothing here is plaintext that ties a person to an exposure: case labels, notes, consent, terms,
+exposure URLs, domains, titles, snippets and the queries sent are all encrypted, with the case's
+own key where the row belongs to a case.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no zone, PostgreSQL would convert."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Meta(Base):
+    """Key-check values and other single facts about the database."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(64), unique=True)
+    label_ct: Mapped[str] = mapped_column(Text)
+    notes_ct: Mapped[str | None] = mapped_column(Text)
+    consent_ct: Mapped[str] = mapped_column(Text)  # JSON {by, at, how} encrypted
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    terms: Mapped[list[Term]] = relationship(back_populates="case", cascade="all, delete-orphan")
+
+
+class Term(Base):
+    __tablename__ = "terms"
+    __table_args__ = (UniqueConstraint("case_id", "term_idx", name="uq_terms_case_term"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    term_ct: Mapped[str] = mapped_column(Text)
+    term_idx: Mapped[str] = mapped_column(String(64))
+    context_ct: Mapped[str | None] = mapped_column(Text)
+    exclude_ct: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="terms")
+
+
+class Target(Base):
+    """A public page or channel an advocate asked jikimi to watch, and what the last visit saw."""
+
+    __tablename__ = "targets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    url_ct: Mapped[str] = mapped_column(Text)
+    url_idx: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    render: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    etag: Mapped[str | None] = mapped_column(String(256))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    text_sha256: Mapped[str | None] = mapped_column(String(64))
+    last_message_id: Mapped[int | None] = mapped_column(Integer)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_outcome: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # search | pages | recheck | nightly
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|ok|partial|failed|interrupted
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    report: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)  # counts and reasons; never a term
+
+    sources: Mapped[list[RunSource]] = relationship(back_populates="run", cascade="all, delete-orphan")
+
+
+class RunSource(Base):
+    """How one source (or the page/channel crawl) ended one run: honest outcomes, with counts."""
+
+    __tablename__ = "run_sources"
+    __table_args__ = (UniqueConstraint("run_id", "source", name="uq_run_sources_run_source"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    results: Mapped[int] = mapped_column(Integer, default=0)
+    new_exposures: Mapped[int] = mapped_column(Integer, default=0)
+    unreached_terms: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+    run: Mapped[Run] = relationship(back_populates="sources")
+
+
+class Exposure(Base):
+    __tablename__ = "exposures"
+    __table_args__ = (
+        UniqueConstraint("case_id", "url_idx", name="uq_exposures_case_url"),
+        Index("ix_exposures_case_status", "case_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    url_idx: Mapped[str] = mapped_column(String(64))  # blind index of the canonical URL
+    canonical_url_ct: Mapped[str] = mapped_column(Text)
+    url_ct: Mapped[str] = mapped_column(Text)
+    domain_ct: Mapped[str] = mapped_column(Text)
+    platform: Mapped[str] = mapped_column(String(32))
+    title_ct: Mapped[str | None] = mapped_column(Text)
+    snippet_ct: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[str] = mapped_column(String(16))  # engine | snippet | page
+    variant: Mapped[str | None] = mapped_column(String(32))
+    score: Mapped[float | None] = mapped_column(Float)
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("terms.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    fingerprint: Mapped[str | None] = mapped_column(String(32))
+    reupload_of_id: Mapped[int | None] = mapped_column(ForeignKey("exposures.id", ondelete="SET NULL"))
+
+
+class Sighting(Base):
+    """Every time a source showed us an exposure: which run, which query (encrypted), which rank."""
+
+    __tablename__ = "sightings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exposure_id: Mapped[int] = mapped_column(ForeignKey("exposures.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    query_ct: Mapped[str | None] = mapped_column(Text)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Evidence(Base):
+    """What a page fetch proved: status, time and a hash of the extracted text. Never a screenshot."""
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exposure_id: Mapped[int] = mapped_column(ForeignKey("exposures.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    purpose: Mapped[str] = mapped_column(String(16))  # verify | recheck | page
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    text_sha256: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(32))
+
+
+class Export(Base):
+    __tablename__ = "exports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    format: Mapped[str] = mapped_column(String(8))
+    only_new: Mapped[bool] = mapped_column(Boolean, default=False)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    include_terms: Mapped[bool] = mapped_column(Boolean, default=False)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    path_ct: Mapped[str | None] = mapped_column(Text)
+
+
+class ExportItem(Base):
+    __tablename__ = "export_items"
+    __table_args__ = (UniqueConstraint("export_id", "exposure_id", name="uq_export_items_export_exposure"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id", ondelete="CASCADE"), index=True)
+    exposure_id: Mapped[int] = mapped_column(ForeignKey("exposures.id", ondelete="CASCADE"), index=True)
+    only_new: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ExposureEvent(Base):
+    """A status change of an exposure: who, when, through which channel."""
+
+    __tablename__ = "exposure_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exposure_id: Mapped[int] = mapped_column(ForeignKey("exposures.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    note_ct: Mapped[str | None] = mapped_column(Text)
