@@ -30,9 +30,11 @@ class ValidationError(Exception):
 
 @dataclass(frozen=True)
 class Consent:
-    by: str
-    at: str
-    how: str
+    """Who consented, when and how, in the advocate's words, and who recorded it when."""
+
+    statement: str
+    recorded_by: str
+    recorded_at: str
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,9 @@ def create_case(store: Store, label: str, consent: Consent, notes: str | None = 
     """A case needs a consent record: no one is watched without it (threat T1)."""
     label = _clean(label, "label", max_length=200)
     consent = Consent(
-        by=_clean(consent.by, "consent (who consented)"),
-        at=_clean(consent.at, "consent (when)", max_length=64),
-        how=_clean(consent.how, "consent (how)"),
+        statement=_clean(consent.statement, "consent", max_length=1000),
+        recorded_by=_clean(consent.recorded_by, "consent recorded by", max_length=64),
+        recorded_at=_clean(consent.recorded_at, "consent recorded at", max_length=64),
     )
     key_id = new_case_key_id()
     # The case key goes into the key file before the row exists: a crash in between leaves an

@@ -1,0 +1,179 @@
+"""`jikimi case ...` and `jikimi term ...`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from storage.cases import (
+    CaseView,
+    Consent,
+    TermView,
+    add_term,
+    close_case,
+    create_case,
+    get_case,
+    list_cases,
+    list_terms,
+    remove_term,
+)
+
+case_app = typer.Typer(help="Open, list, show and close cases.", no_args_is_help=True)
+term_app = typer.Typer(help="Register the watch terms of a case.", no_args_is_help=True)
+app.add_typer(case_app, name="case")
+app.add_typer(term_app, name="term")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+class TermKind(StrEnum):
+    name = "name"
+    alias = "alias"
+    handle = "handle"
+    keyword = "keyword"
+
+
+class CaseStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+def case_dict(case: CaseView) -> dict[str, object]:
+    return {
+        "id": case.id,
+        "label": case.label,
+        "notes": case.notes,
+        "status": case.status,
+        "consent": case.consent.__dict__,
+        "created_at": case.created_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+    }
+
+
+def term_dict(term: TermView) -> dict[str, object]:
+    return {
+        "id": term.id,
+        "case_id": term.case_id,
+        "kind": term.kind,
+        "term": term.text,
+        "context": list(term.context),
+        "exclude": list(term.exclude),
+        "active": term.active,
+        "created_at": term.created_at.isoformat(),
+    }
+
+
+@case_app.command("add")
+def case_add(
+    label: Annotated[str, typer.Option("--label", help="A label the team recognises (stored encrypted).")],
+    consent: Annotated[
+        str, typer.Option("--consent", help="Who consented, when and how (e.g. 'victim, 2026-11-20, signed form').")
+    ],
+    notes: Annotated[str | None, typer.Option("--notes", help="Free notes (stored encrypted).")] = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Open a case. A consent record is required: nobody is watched without it."""
+    record = Consent(statement=consent, recorded_by=actor(), recorded_at=datetime.now(UTC).isoformat())
+    case_id = create_case(state.store(), label, record, notes)
+    if json_output:
+        emit_json({"id": case_id})
+    else:
+        print(case_id)
+
+
+@case_app.command("list")
+def case_list(
+    status: Annotated[CaseStatus | None, typer.Option("--status", help="Only cases in this status.")] = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """List cases with their labels (decrypted for you; nothing is written)."""
+    cases = list_cases(state.store(), status.value if status else None)
+    if json_output:
+        emit_json([case_dict(c) for c in cases])
+        return
+    table = Table("id", "label", "status", "opened")
+    for c in cases:
+        table.add_row(str(c.id), c.label, c.status, f"{c.created_at:%Y-%m-%d}")
+    state.console.print(table)
+
+
+@case_app.command("show")
+def case_show(
+    case_id: Annotated[int, typer.Argument(help="Case id.")],
+    json_output: JsonOpt = False,
+) -> None:
+    """Show one case, its consent record and its terms."""
+    store = state.store()
+    case = get_case(store, case_id)
+    terms = list_terms(store, case_id)
+    if json_output:
+        emit_json({**case_dict(case), "terms": [term_dict(t) for t in terms]})
+        return
+    console = state.console
+    console.print(f"case {case.id}: {case.label} ({case.status})")
+    console.print(f"consent: {case.consent.statement} (recorded by {case.consent.recorded_by}, {case.consent.recorded_at})")
+    if case.notes:
+        console.print(f"notes: {case.notes}")
+    _print_terms(terms)
+
+
+@case_app.command("close")
+def case_close(case_id: Annotated[int, typer.Argument(help="Case id.")]) -> None:
+    """Close a case: its terms are no longer searched; its data stays until purged."""
+    close_case(state.store(), case_id)
+    print(f"case {case_id} closed")
+
+
+def _print_terms(terms: list[TermView]) -> None:
+    table = Table("id", "kind", "term", "context", "exclude", "active")
+    for t in terms:
+        table.add_row(str(t.id), t.kind, t.text, ", ".join(t.context), ", ".join(t.exclude), "yes" if t.active else "no")
+    state.console.print(table)
+
+
+@term_app.command("add")
+def term_add(
+    case_id: Annotated[int, typer.Argument(help="Case id.")],
+    term: Annotated[str, typer.Argument(help="The term; '-' reads it from stdin (keeps it out of shell history).")],
+    kind: Annotated[TermKind, typer.Option("--kind", help="What the term is.")] = TermKind.name,
+    context: Annotated[
+        list[str] | None, typer.Option("--context", help="A word that, nearby, makes a weak match count. Repeats.")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="A word that cancels a match (a namesake's job). Repeats.")
+    ] = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Register a watch term on a case; prints its id."""
+    if term == "-":
+        term = sys.stdin.readline().strip()
+    if not term.strip():
+        raise CliError("term must not be empty")
+    term_id = add_term(state.store(), case_id, term, kind.value, context or [], exclude or [])
+    if json_output:
+        emit_json({"id": term_id})
+    else:
+        print(term_id)
+
+
+@term_app.command("list")
+def term_list(case_id: Annotated[int, typer.Argument(help="Case id.")], json_output: JsonOpt = False) -> None:
+    """List the terms of a case (decrypted for you)."""
+    terms = list_terms(state.store(), case_id)
+    if json_output:
+        emit_json([term_dict(t) for t in terms])
+    else:
+        _print_terms(terms)
+
+
+@term_app.command("remove")
+def term_remove(term_id: Annotated[int, typer.Argument(help="Term id.")]) -> None:
+    """Remove a term; exposures already found through it stay."""
+    remove_term(state.store(), term_id)
+    print(f"term {term_id} removed")

@@ -1,0 +1,59 @@
+"""`jikimi exposures list`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from jikimi.cli.app_state import app, emit_json, state
+from storage.exposures import EXPOSURE_STATUSES, ExposureView, list_exposures
+
+exposures_app = typer.Typer(help="What was found.", no_args_is_help=True)
+app.add_typer(exposures_app, name="exposures")
+
+ExposureStatus = StrEnum("ExposureStatus", {s: s for s in EXPOSURE_STATUSES})  # type: ignore[misc]
+
+
+def exposure_dict(e: ExposureView, include_terms: bool = False) -> dict[str, object]:
+    out: dict[str, object] = {
+        "id": e.id,
+        "case_id": e.case_id,
+        "case": e.case_label,
+        "url": e.url,
+        "domain": e.domain,
+        "platform": e.platform,
+        "title": e.title,
+        "snippet": e.snippet,
+        "confidence": e.confidence,
+        "variant": e.variant,
+        "sources": list(e.sources),
+        "first_seen": e.first_seen.isoformat(),
+        "last_seen": e.last_seen.isoformat(),
+        "status": e.status,
+    }
+    if include_terms:
+        out["term"] = e.term
+    return out
+
+
+@exposures_app.command("list")
+def exposures_list(
+    case_id: Annotated[int | None, typer.Option("--case", help="Only this case.")] = None,
+    status: Annotated[ExposureStatus | None, typer.Option("--status", help="Only this status.")] = None,  # type: ignore[valid-type]
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List exposures (URL, title, snippet, dates, status); the matched term is never shown here."""
+    found = list_exposures(state.store(), case_id, status.value if status else None)
+    if json_output:
+        emit_json([exposure_dict(e) for e in found])
+        return
+    table = Table("id", "case", "platform", "url", "title", "confidence", "first seen", "status")
+    for e in found:
+        table.add_row(
+            str(e.id), e.case_label, e.platform, e.url, (e.title or "")[:60], e.confidence,
+            f"{e.first_seen:%Y-%m-%d %H:%M}", e.status,
+        )
+    state.console.print(table)

@@ -1,0 +1,114 @@
+"""`jikimi init` and `jikimi status`."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from jikimi.cli.app_state import CliError, app, emit_json, state
+from storage.cases import list_cases, list_targets
+from storage.database import open_store
+from storage.exposures import count_by_case
+from storage.keyring import KeyringError, create_keyring_file, load_keyring
+from storage.runs import recent_runs
+
+
+@app.command("init")
+def init_command() -> None:
+    """Create the data directory, the key file (0600) and the database, or migrate an existing one."""
+    settings = state.settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    created_key = False
+    env_keys = os.environ.get("JIKIMI_KEYRING")
+    if env_keys:
+        keyring = load_keyring(settings.key_file, env_keys)
+    elif settings.key_file.exists():
+        keyring = load_keyring(settings.key_file)
+    else:
+        keyring = create_keyring_file(settings.key_file)
+        created_key = True
+    try:
+        store = open_store(settings.database_url, keyring, initialise=True)
+    except KeyringError as exc:
+        raise CliError(str(exc)) from None
+    state.set_store(store)
+    console = state.console
+    console.print(f"database ready: {_describe_db(settings.database_url)}")
+    if created_key:
+        console.print(f"key file created: {settings.key_file} (keep a copy somewhere safe: without it the data is lost)")
+    else:
+        console.print("key file: existing key used")
+
+
+def _describe_db(url: str) -> str:
+    if url.startswith("sqlite"):
+        return url.split("///", 1)[-1]
+    # Never print a password that might sit in a PostgreSQL URL.
+    head, _, tail = url.partition("@")
+    return f"postgresql://…@{tail}" if tail else head
+
+
+@app.command("status")
+def status_command(
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Show cases, exposures by status, the sources and how each ended its last runs."""
+    settings = state.settings()
+    store = state.store()
+    cases = list_cases(store)
+    counts = count_by_case(store)
+    runs = recent_runs(store, limit=5)
+    targets = list_targets(store)
+    data = {
+        "database": _describe_db(settings.database_url),
+        "cases": {"open": sum(c.status == "open" for c in cases), "closed": sum(c.status == "closed" for c in cases)},
+        "exposures": _totals(counts),
+        "targets": len(targets),
+        "sources": {s.name: ("enabled" if s.enabled else "disabled") for s in settings.sources.values()},
+        "runs": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "status": r.status,
+                "started_at": r.started_at.isoformat(),
+                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                "sources": {s.source: {"outcome": s.outcome, "reason": s.reason, "calls": s.calls,
+                                       "results": s.results, "new": s.new_exposures} for s in r.sources},
+                "problems": r.report.get("problems", []),
+            }
+            for r in runs
+        ],
+    }
+    from jikimi.status_extras import extra_status  # late: optional sections added by later features
+
+    data.update(extra_status(store, settings))
+    if json_output:
+        emit_json(data)
+        return
+    console = state.console
+    console.print(f"database: {data['database']}")
+    console.print(f"cases: {data['cases']['open']} open, {data['cases']['closed']} closed; targets: {len(targets)}")
+    console.print("exposures: " + (", ".join(f"{k} {v}" for k, v in data["exposures"].items()) or "none yet"))
+    console.print("sources: " + ", ".join(f"{k} ({v})" for k, v in data["sources"].items()))
+    if not runs:
+        console.print("no run yet: `jikimi run` runs a pass now")
+    for run in runs:
+        table = Table(title=f"run {run.id} ({run.kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M} UTC")
+        for col in ("source", "outcome", "reason", "calls", "results", "new"):
+            table.add_column(col)
+        for s in run.sources:
+            table.add_row(s.source, s.outcome, s.reason or "", str(s.calls), str(s.results), str(s.new_exposures))
+        console.print(table)
+    for line in data.get("notices", []):
+        console.print(f"notice: {line}")
+
+
+def _totals(counts: dict[int, dict[str, int]]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for per_case in counts.values():
+        for status, n in per_case.items():
+            totals[status] = totals.get(status, 0) + n
+    return totals

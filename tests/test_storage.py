@@ -1,0 +1,188 @@
+"""Models, migrations, encryption at rest and exposure uniqueness, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from storage.cases import Consent, NotFoundError, ValidationError, active_terms, add_target, add_term, close_case
+from storage.cases import create_case, get_case, list_terms
+from storage.database import DatabaseError, current_revision, head_revision, make_engine, open_store
+from storage.exposures import Observation, list_exposures, record_observation
+from storage.keyring import Keyring, KeyringError, create_keyring_file, load_keyring
+from storage.runs import calls_today, finish_run, last_success, record_source, start_run
+
+CONSENT = Consent(statement="victim, in person, signed form", recorded_by="advocate", recorded_at="2026-11-20")
+CANARY = "캐너리홍길동QX7"
+
+
+def _obs(case_id: int, url: str, seen: datetime, **kw: object) -> Observation:
+    base: dict[str, object] = dict(
+        case_id=case_id, url=url, canonical_url=url, domain="forum.example", platform="web",
+        title="title", snippet="snippet", confidence="snippet", source="naver", seen_at=seen,
+    )
+    base.update(kw)
+    return Observation(**base)  # type: ignore[arg-type]
+
+
+def test_migrations_reach_head(store) -> None:  # type: ignore[no-untyped-def]
+    assert current_revision(store.engine) == head_revision()
+    names = set(sa.inspect(store.engine).get_table_names())
+    assert {"cases", "terms", "targets", "runs", "run_sources", "exposures", "sightings", "exports"} <= names
+
+
+def test_case_and_terms_round_trip_encrypted(store) -> None:  # type: ignore[no-untyped-def]
+    case_id = create_case(store, "사건 A", CONSENT, notes="메모")
+    term_id = add_term(store, case_id, CANARY, "name", context=["가나다고"], exclude=["기상캐스터"])
+    case = get_case(store, case_id)
+    assert case.label == "사건 A" and case.notes == "메모" and case.consent.statement == CONSENT.statement
+    [term] = list_terms(store, case_id)
+    assert (term.id, term.text, term.context, term.exclude) == (term_id, CANARY, ("가나다고",), ("기상캐스터",))
+    with store.engine.connect() as conn:
+        raw = " ".join(str(v) for row in conn.execute(sa.text("select * from terms")) for v in row)
+        raw += " ".join(str(v) for row in conn.execute(sa.text("select * from cases")) for v in row)
+    assert CANARY not in raw and "사건 A" not in raw and "가나다고" not in raw
+
+
+def test_duplicate_term_refused_even_with_other_spacing(store) -> None:  # type: ignore[no-untyped-def]
+    case_id = create_case(store, "c", CONSENT)
+    add_term(store, case_id, "홍길동", "name")
+    with pytest.raises(ValidationError):
+        add_term(store, case_id, " 홍길동 ", "name")
+
+
+@pytest.mark.parametrize("bad", ["", "   "])
+def test_empty_term_refused(store, bad: str) -> None:  # type: ignore[no-untyped-def]
+    case_id = create_case(store, "c", CONSENT)
+    with pytest.raises(ValidationError):
+        add_term(store, case_id, bad)
+
+
+def test_unknown_case_refused(store) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotFoundError):
+        add_term(store, 999, "홍길동")
+
+
+def test_closed_case_terms_not_watched(store) -> None:  # type: ignore[no-untyped-def]
+    open_id = create_case(store, "open", CONSENT)
+    closed_id = create_case(store, "closed", CONSENT)
+    add_term(store, open_id, "가")
+    add_term(store, closed_id, "나")
+    close_case(store, closed_id)
+    assert [t.text for t in active_terms(store)] == ["가"]
+
+
+def test_exposure_unique_per_case_and_url(store) -> None:  # type: ignore[no-untyped-def]
+    a = create_case(store, "a", CONSENT)
+    b = create_case(store, "b", CONSENT)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    with store.session() as s:
+        first, created1 = record_observation(s, store.crypto, _obs(a, "https://forum.example/1", t0))
+        again, created2 = record_observation(
+            s, store.crypto, _obs(a, "https://forum.example/1", t0 + timedelta(days=1), confidence="page")
+        )
+        other, created3 = record_observation(s, store.crypto, _obs(b, "https://forum.example/1", t0))
+    assert (created1, created2, created3) == (True, False, True)
+    assert first == again != other
+    [exp] = list_exposures(store, case_id=a)
+    assert exp.first_seen == t0 and exp.last_seen == t0 + timedelta(days=1)
+    assert exp.confidence == "page"
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from sightings")).scalar() == 3
+        raw = " ".join(str(v) for row in conn.execute(sa.text("select * from exposures")) for v in row)
+    assert "forum.example" not in raw
+
+
+def test_confidence_never_goes_down(store) -> None:  # type: ignore[no-untyped-def]
+    a = create_case(store, "a", CONSENT)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    with store.session() as s:
+        record_observation(s, store.crypto, _obs(a, "https://x.example/", t0, confidence="page"))
+        record_observation(s, store.crypto, _obs(a, "https://x.example/", t0, confidence="engine"))
+    assert list_exposures(store)[0].confidence == "page"
+
+
+def test_wrong_key_file_fails_closed(database_url: str, tmp_path: Path) -> None:
+    right = create_keyring_file(tmp_path / "right.key")
+    open_store(database_url, right, initialise=True).close()
+    wrong = Keyring.generate()
+    with pytest.raises(KeyringError, match="does not belong"):
+        open_store(database_url, wrong)
+
+
+def test_missing_or_loose_key_file_refused(tmp_path: Path) -> None:
+    with pytest.raises(KeyringError, match="not found"):
+        load_keyring(tmp_path / "absent.key")
+    key = create_keyring_file(tmp_path / "k.key")
+    assert key.path is not None
+    key.path.chmod(0o644)
+    with pytest.raises(KeyringError, match="readable by other users"):
+        load_keyring(key.path)
+
+
+def test_key_file_created_private(tmp_path: Path) -> None:
+    key = create_keyring_file(tmp_path / "k.key")
+    assert key.path is not None and key.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_uninitialised_database_refused(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match="not initialised"):
+        open_store(f"sqlite:///{tmp_path / 'x.sqlite'}", Keyring.generate())
+
+
+def test_sqlite_runs_in_wal_with_busy_timeout(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) >= 5000
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+    engine.dispose()
+
+
+def test_run_ledger_outcomes_and_budget(store) -> None:  # type: ignore[no-untyped-def]
+    run_id = start_run(store, "search")
+    record_source(store, run_id, "naver", "ok", calls=7, results=12, new_exposures=3)
+    record_source(store, run_id, "brave", "quota", "daily quota exhausted", calls=2)
+    finish_run(store, run_id, "partial")
+    assert last_success(store, "naver") is not None
+    assert last_success(store, "brave") is None
+    assert calls_today(store, "naver", "Asia/Seoul") == 7
+
+
+def _concurrent_writer(url: str, key_path: str, case_id: int, n: int) -> None:
+    st = open_store(url, load_keyring(Path(key_path)))
+    for i in range(n):
+        with st.session() as s:
+            record_observation(
+                s, st.crypto, _obs(case_id, f"https://race.example/{i}", datetime.now(UTC), source=f"p{i}")
+            )
+    st.close()
+
+
+def test_concurrent_upserts_from_several_processes(database_url: str, tmp_path: Path) -> None:
+    keyring = create_keyring_file(tmp_path / "k.key")
+    st = open_store(database_url, keyring, initialise=True)
+    case_id = create_case(st, "race", CONSENT)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_concurrent_writer, args=(database_url, str(keyring.path), case_id, 15)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    exposures = list_exposures(st, case_id=case_id)
+    assert len(exposures) == 15
+    with st.engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from sightings")).scalar() == 60
+    st.close()
+
+
+def test_target_requires_open_case(store) -> None:  # type: ignore[no-untyped-def]
+    case_id = create_case(store, "c", CONSENT)
+    close_case(store, case_id)
+    with pytest.raises(ValidationError):
+        add_target(store, "https://forum.example/x", "web", case_id)
