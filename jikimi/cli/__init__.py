@@ -5,6 +5,8 @@ Bad input ends as one line on stderr and exit code 2, never a traceback and neve
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 from collections.abc import Sequence
 
@@ -20,12 +22,15 @@ from storage.crypto import DecryptionError
 from storage.database import DatabaseError
 from storage.keyring import KeyringError
 
-# Importing a command module registers its commands on `app`.
-from jikimi.cli import cases as _cases  # noqa: E402,F401
-from jikimi.cli import setup as _setup  # noqa: E402,F401
-from jikimi.cli import targets as _targets  # noqa: E402,F401
-from jikimi.cli import exposures as _exposures  # noqa: E402,F401
-from jikimi.cli import extras as _extras  # noqa: E402,F401
+
+def _register_commands() -> None:
+    """Every module of this package registers its commands on `app` when imported."""
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name != "app_state":
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+_register_commands()
 
 __all__ = ["app", "main", "CliError"]
 
