@@ -1,0 +1,122 @@
+"""Kakao (Daum) Search API: web documents, blogs and cafe articles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from crawler.sources import checks, freshness, responses
+from crawler.sources.base import (
+    HttpRequest,
+    Outcome,
+    PageCursor,
+    ParsedPage,
+    Query,
+    SearchResult,
+    SourceConfig,
+    SourceError,
+)
+from crawler.sources.markup import clean_text, is_web_url
+from crawler.sources.query_syntax import search_text
+from crawler.sources.timestamps import KST, parse_iso
+
+NAME = "kakao"
+DEFAULT_BASE_URL = "https://dapi.kakao.com"
+VERTICALS: tuple[str, ...] = ("web", "blog", "cafe")
+# Daum's OR syntax is not documented for the API; a misread OR would silently find nothing.
+SUPPORTS_OR = False
+
+PAGE_SIZE = 50  # `size` maximum
+MAX_PAGE = 50  # `page` maximum
+
+
+def check_config(cfg: SourceConfig) -> list[str]:
+    return checks.missing(cfg, "api_key") + checks.common_problems(cfg, VERTICALS)
+
+
+def build_request(cfg: SourceConfig, query: Query, cursor: PageCursor) -> HttpRequest:
+    vertical = _vertical(query)
+    params = [("query", search_text(query)), ("page", str(max(cursor.page, 1))), ("size", str(PAGE_SIZE))]
+    # Newest first only for an incremental run: a first search wants the most relevant pages instead.
+    if query.since is not None:
+        params.append(("sort", "recency"))
+    return HttpRequest(
+        url=f"{cfg.base_url.rstrip('/')}/v2/search/{vertical}?{urlencode(params)}",
+        headers={"Authorization": f"KakaoAK {cfg.api_key}", "Accept": "application/json"},
+    )
+
+
+def parse_response(
+    cfg: SourceConfig,
+    query: Query,
+    cursor: PageCursor,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> ParsedPage:
+    if status != 200:
+        raise _error(status, headers, body)
+    data = responses.decode_json(headers, body)
+    meta = data.get("meta")
+    if not isinstance(meta, dict):
+        raise SourceError(Outcome.ERROR, responses.MALFORMED)
+    first_rank = (max(cursor.page, 1) - 1) * PAGE_SIZE + 1
+    results: list[SearchResult] = []
+    for document in responses.json_list(data, "documents"):
+        result = _result(document, query, first_rank + len(results))
+        if result is not None:
+            results.append(result)
+    return ParsedPage(tuple(results), _next_page(cfg, query, cursor, meta, results))
+
+
+def _vertical(query: Query) -> str:
+    vertical = query.vertical or VERTICALS[0]
+    if vertical not in VERTICALS:
+        raise ValueError(f"kakao has no vertical {vertical!r}")
+    return vertical
+
+
+def _result(document: object, query: Query, rank: int) -> SearchResult | None:
+    if not isinstance(document, dict):
+        raise SourceError(Outcome.ERROR, responses.MALFORMED)
+    url = document.get("url")
+    if not is_web_url(url):
+        return None
+    # `thumbnail` (blog, cafe) is deliberately not read: we never keep or fetch media.
+    return SearchResult(
+        url=str(url).strip(),
+        title=clean_text(document.get("title")),
+        snippet=clean_text(document.get("contents")),
+        published=parse_iso(document.get("datetime"), naive_tz=KST),
+        source=NAME,
+        query=query.text,
+        rank=rank,
+    )
+
+
+def _next_page(
+    cfg: SourceConfig, query: Query, cursor: PageCursor, meta: Mapping[str, object], results: list[SearchResult]
+) -> PageCursor | None:
+    # `is_end` is authoritative: `total_count` counts documents that paging can never reach.
+    if meta.get("is_end") is not False or not results:
+        return None
+    if cursor.page >= cfg.max_pages or cursor.page >= MAX_PAGE:
+        return None
+    if freshness.passed_since(results, query.since, sorted_by_date=True):
+        return None
+    return PageCursor(cursor.page + 1)
+
+
+def _error(status: int, headers: Mapping[str, str], body: bytes) -> SourceError:
+    details = responses.error_body(body)
+    error_type = details.get("errorType")
+    if status in (401, 403):
+        return SourceError(Outcome.AUTH, f"credentials rejected (http {status})")
+    if status == 429:
+        message = details.get("message")
+        if error_type == "RequestThrottled" or (isinstance(message, str) and "limit" in message.lower()):
+            return SourceError(Outcome.QUOTA, "quota exhausted")
+        return responses.rate_limited(headers)
+    if status >= 500:
+        return responses.server_error(status)
+    return responses.unexpected_status(status, responses.safe_code(error_type))
