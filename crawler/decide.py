@@ -1,0 +1,46 @@
+"""Whether a search result is an exposure of the case it was searched for, and how sure we are."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from crawler.sources.base import Query, SearchResult
+from matching import Match
+from storage.cases import TermView
+
+
+@dataclass(frozen=True)
+class Decision:
+    confidence: str  # snippet | engine (page comes from the page fetch)
+    term_id: int
+    variant: str
+    score: float
+
+
+def _fold(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def excluded(text: str, term: TermView) -> bool:
+    """An advocate's exclude word anywhere in the result drops it (a namesake's job title, say)."""
+    folded = _fold(text)
+    return any(_fold(word) and _fold(word) in folded for word in term.exclude)
+
+
+def decide_search_hit(
+    result: SearchResult, query: Query, term: TermView | None, matches: Sequence[Match]
+) -> Decision | None:
+    """`snippet` when the matcher saw a term of the case in the title or snippet; `engine` when it
+    did not, but the engine returned the result for an exact-phrase query of the term; else None."""
+    text = f"{result.title}\n{result.snippet}"
+    if term is not None and excluded(text, term):
+        return None
+    case_matches = [m for m in matches if m.case_id == query.case_id]
+    if case_matches:
+        best = max(case_matches, key=lambda m: (m.term_id == query.term_id, m.confidence))
+        return Decision(confidence="snippet", term_id=best.term_id, variant=best.variant, score=best.confidence)
+    if query.exact and term is not None:
+        return Decision(confidence="engine", term_id=term.id, variant="engine", score=0.0)
+    return None

@@ -1,0 +1,64 @@
+"""Per-source tallies of one crawl and the honest outcome they add up to.
+
+A source that answered some queries and then hit its quota ends `quota`, not `ok`: the worst
+thing that happened is what an advocate must see. Only a source that never failed can end `ok`
+(results seen) or `empty` (every query answered, nothing found).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crawler.sources.base import OUTCOME_SEVERITY, Outcome
+
+
+@dataclass
+class SourceTally:
+    source: str
+    planned_queries: int = 0
+    calls: int = 0
+    results: int = 0
+    matched: int = 0
+    new_exposures: int = 0
+    queries_done: int = 0
+    retries: int = 0
+    unreached_term_ids: list[int] = field(default_factory=list)
+    failures: dict[Outcome, str] = field(default_factory=dict)  # first reason per failure outcome
+    partial_reasons: list[str] = field(default_factory=list)
+    stopped: bool = False  # quota/auth: no more requests to this source in this run
+    dropped: dict[str, int] = field(default_factory=dict)  # named reasons results or pages were dropped
+
+    def fail(self, outcome: Outcome, reason: str) -> None:
+        self.failures.setdefault(outcome, reason)
+        if outcome in (Outcome.QUOTA, Outcome.AUTH):
+            self.stopped = True
+
+    def drop(self, reason: str) -> None:
+        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+
+    def outcome(self) -> tuple[Outcome, str | None]:
+        for candidate in OUTCOME_SEVERITY:
+            if candidate in self.failures:
+                return candidate, self.failures[candidate]
+        if self.planned_queries and self.queries_done < self.planned_queries and not self.unreached_term_ids:
+            return Outcome.ERROR, "some queries did not finish"
+        if self.results:
+            reason = "; ".join(self.partial_reasons) if self.partial_reasons else None
+            return Outcome.OK, reason
+        return Outcome.EMPTY, ("; ".join(self.partial_reasons) if self.partial_reasons else None)
+
+    def details(self) -> dict[str, object]:
+        return {
+            "planned_queries": self.planned_queries,
+            "queries_done": self.queries_done,
+            "matched": self.matched,
+            "retries": self.retries,
+            "unreached_term_ids": list(self.unreached_term_ids),
+            "failures": {k.value: v for k, v in self.failures.items()},
+            "partial": list(self.partial_reasons),
+            "dropped": dict(self.dropped),
+        }
+
+
+def is_good(outcome: str) -> bool:
+    return outcome in (Outcome.OK.value, Outcome.EMPTY.value)

@@ -1,0 +1,188 @@
+"""The search spider: runs each source's planned queries, pages, retries politely, reports honestly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from twisted.internet.error import ConnectionRefusedError as TxConnectionRefused
+from twisted.internet.error import DNSLookupError, TCPTimedOutError
+from twisted.internet.error import TimeoutError as TxTimeoutError
+from twisted.python.failure import Failure
+
+from crawler.context import CrawlContext
+from crawler.planning import SourcePlan
+from crawler.sources.base import Outcome, PageCursor, Query, SearchResult, SourceConfig, SourceError
+from crawler.sources.registry import SOURCES
+from crawler.sources.retry_after import RATE_LIMITED
+
+logger = logging.getLogger(__name__)
+
+MAX_RATE_LIMIT_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One cleaned result and the query (case, term) that found it; the pipeline decides the rest."""
+
+    source: str
+    query: Query
+    result: SearchResult
+
+
+class SearchSpider(scrapy.Spider):
+    name = "search"
+    custom_settings = {"ROBOTSTXT_OBEY": False}  # API endpoints, not pages; the page spider obeys robots.txt
+
+    def __init__(
+        self,
+        context: CrawlContext,
+        plans: list[SourcePlan],
+        calls_used_today: dict[str, int],
+        preset_outcomes: dict[str, tuple[Outcome, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.context = context
+        self.plans = plans
+        self.calls_used_today = calls_used_today
+        self.configs: dict[str, SourceConfig] = {
+            name: cfg for name, cfg in context.settings.sources.items() if name in SOURCES
+        }
+        for source, (outcome, reason) in (preset_outcomes or {}).items():
+            context.tally(source).fail(outcome, reason)
+
+    async def start(self) -> AsyncIterator[Any]:
+        for plan in self.plans:
+            tally = self.context.tally(plan.source)
+            tally.planned_queries = len(plan.queries)
+            tally.unreached_term_ids = list(plan.unreached_term_ids)
+            self.context.progress.emit("plan", source=plan.source, total=len(plan.queries))
+        for request in self._first_requests():
+            yield request
+
+    def _first_requests(self) -> Iterable[scrapy.Request]:
+        # Interleave sources so one slow engine does not hold back the others' first pages.
+        queues = [list(plan.queries) for plan in self.plans]
+        sources = [plan.source for plan in self.plans]
+        while any(queues):
+            for source, queue in zip(sources, queues, strict=True):
+                if queue:
+                    query = queue.pop(0)
+                    request = self._request(source, query, PageCursor(page=1), attempt=0)
+                    if request is not None:
+                        yield request
+
+    def _budget_left(self, source: str) -> bool:
+        cfg = self.configs[source]
+        used = self.calls_used_today.get(source, 0) + self.context.tally(source).calls
+        return used < cfg.daily_budget
+
+    def _request(self, source: str, query: Query, cursor: PageCursor, attempt: int) -> scrapy.Request | None:
+        tally = self.context.tally(source)
+        if tally.stopped:
+            self._query_done(source)
+            return None
+        if not self._budget_left(source):
+            if query.term_id not in tally.unreached_term_ids:
+                tally.unreached_term_ids.append(query.term_id)
+            self._query_done(source)
+            return None
+        built = SOURCES[source].build_request(self.configs[source], query, cursor)
+        return scrapy.Request(
+            built.url,
+            method=built.method,
+            headers=dict(built.headers),
+            body=built.body,
+            callback=self.parse_source,
+            errback=self.on_error,
+            dont_filter=True,
+            meta={
+                "source": source,
+                "query": query,
+                "cursor": cursor,
+                "attempt": attempt,
+                "handle_httpstatus_all": True,
+                "jikimi_trusted": True,
+            },
+        )
+
+    def _query_done(self, source: str) -> None:
+        tally = self.context.tally(source)
+        tally.queries_done += 1
+        self.context.progress.emit("progress", source=source, done=tally.queries_done)
+
+    async def parse_source(self, response: Response) -> AsyncIterator[Any]:
+        source: str = response.meta["source"]
+        query: Query = response.meta["query"]
+        cursor: PageCursor = response.meta["cursor"]
+        attempt: int = response.meta["attempt"]
+        tally = self.context.tally(source)
+        tally.calls += 1
+        module = SOURCES[source]
+        headers = {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
+        try:
+            parsed = module.parse_response(self.configs[source], query, cursor, response.status, headers, response.body)
+        except SourceError as exc:
+            if exc.reason == RATE_LIMITED and attempt < MAX_RATE_LIMIT_RETRIES:
+                delay = self._backoff(exc.retry_after, attempt)
+                tally.retries += 1
+                await asyncio.sleep(delay)
+                retry = self._request(source, query, cursor, attempt + 1)
+                if retry is not None:
+                    yield retry
+                return
+            reason = "rate limited, retries exhausted" if exc.reason == RATE_LIMITED else exc.reason
+            tally.fail(exc.outcome, reason)
+            self._query_done(source)
+            return
+        except Exception as exc:  # a hostile or changed response must not take the run down
+            logger.warning("source %s: unreadable response (%s)", source, exc.__class__.__name__)
+            tally.fail(Outcome.ERROR, f"unreadable response ({exc.__class__.__name__})")
+            self._query_done(source)
+            return
+        if parsed.partial_reason and parsed.partial_reason not in tally.partial_reasons:
+            tally.partial_reasons.append(parsed.partial_reason)
+        tally.results += len(parsed.results)
+        for result in parsed.results:
+            yield SearchHit(source=source, query=query, result=result)
+        if parsed.next_page is not None and not tally.stopped:
+            nxt = self._request(source, query, parsed.next_page, attempt=0)
+            if nxt is not None:
+                yield nxt
+            return
+        self._query_done(source)
+
+    def _backoff(self, retry_after: float | None, attempt: int) -> float:
+        cap = self.context.settings.network.max_retry_after
+        wanted = retry_after if retry_after is not None else 2.0 ** (attempt + 1)
+        return max(0.0, min(wanted, cap))
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        source: str = request.meta["source"]
+        tally = self.context.tally(source)
+        if failure.check(IgnoreRequest):
+            tally.fail(Outcome.ERROR, "request refused by the safety gate")
+        else:
+            tally.calls += 1
+            if failure.check(TxTimeoutError, TCPTimedOutError):
+                tally.fail(Outcome.UNREACHABLE, "timed out")
+            elif failure.check(DNSLookupError):
+                tally.fail(Outcome.UNREACHABLE, "host not found")
+            elif failure.check(TxConnectionRefused):
+                tally.fail(Outcome.UNREACHABLE, "connection refused")
+            else:
+                tally.fail(Outcome.UNREACHABLE, f"network error ({failure.type.__name__})")
+        self._query_done(source)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,104 @@
+"""`jikimi run`: one pass now, exactly the nightly code path, with progress and a closing summary."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from jikimi.cli.app_state import actor, app, emit_json, state
+from scheduler.nightly import STAGES, NightlyResult, run_nightly
+from storage.cases import list_cases
+
+
+class Stage(StrEnum):
+    search = "search"
+    pages = "pages"
+    recheck = "recheck"
+
+
+class _Bars:
+    """Draws one bar per source from the crawl's JSON progress lines."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, event: dict[str, object]) -> None:
+        source = str(event.get("source", "?"))
+        kind = event.get("event")
+        if kind == "plan":
+            total = int(str(event.get("total", 0)))
+            self.tasks[source] = self.progress.add_task(source, total=max(total, 1))
+        elif kind == "progress" and source in self.tasks:
+            self.progress.update(self.tasks[source], completed=int(str(event.get("done", 0))))
+        elif kind == "source_done" and source in self.tasks:
+            task = self.tasks[source]
+            total = self.progress.tasks[task].total or 1
+            self.progress.update(task, completed=total, description=f"{source} ({event.get('outcome')})")
+
+
+@app.command("run")
+def run_command(
+    stage: Annotated[
+        list[Stage] | None, typer.Option("--stage", help="Only these stages (default: all). Repeats.")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run one pass now (search engines, watched pages and channels, removal checks, export, notify).
+
+    Exit code 0 when every source ended ok or empty, 3 when the pass completed but some source was
+    over quota, blocked, refused our key, unreachable or failed, 1 when jikimi itself failed.
+    """
+    settings = state.settings()
+    store = state.store()
+    stages = [s.value for s in stage] if stage else list(STAGES)
+    if json_output:
+        result = run_nightly(settings, store, actor=actor(), kind="manual", stages=stages, verbose=state.verbose)
+    else:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=state.console, transient=False
+        ) as progress:
+            result = run_nightly(
+                settings, store, actor=actor(), kind="manual", stages=stages, on_event=_Bars(progress),
+                verbose=state.verbose,
+            )
+    labels = {c.id: c.label for c in list_cases(store)}
+    if json_output:
+        emit_json(_summary(result, labels))
+    else:
+        _print_summary(result, labels)
+    raise typer.Exit(result.exit_code)
+
+
+def _summary(result: NightlyResult, labels: dict[int, str]) -> dict[str, object]:
+    return {
+        "run_ids": result.run_ids,
+        "exit_code": result.exit_code,
+        "sources": {s: {"outcome": o, "reason": result.reasons.get(s)} for s, o in result.outcomes.items()},
+        "new_by_case": {str(cid): {"label": labels.get(cid, ""), "new": n} for cid, n in result.new_by_case.items()},
+        "problems": result.problems,
+        "export": {"path": result.export_path, "count": result.exported} if result.export_path else None,
+    }
+
+
+def _print_summary(result: NightlyResult, labels: dict[int, str]) -> None:
+    console = state.console
+    sources = Table("source", "outcome", "reason", title=f"run {result.run_ids[0]}: sources")
+    for source, outcome in sorted(result.outcomes.items()):
+        style = "green" if outcome in ("ok", "empty") else "red"
+        sources.add_row(source, f"[{style}]{outcome}[/{style}]", result.reasons.get(source, ""))
+    console.print(sources)
+    cases = Table("case", "label", "new exposures", title="new exposures per case")
+    for case_id, label in sorted(labels.items()):
+        cases.add_row(str(case_id), label, str(result.new_by_case.get(case_id, 0)))
+    console.print(cases)
+    if not result.outcomes:
+        console.print("no source ran: enable one under [sources.<name>] in the config")
+    if result.export_path:
+        console.print(f"export: {result.exported} new exposure(s) written to {result.export_path}")
+    for problem in result.problems:
+        console.print(f"[red]problem:[/red] {problem}")

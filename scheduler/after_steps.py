@@ -1,0 +1,39 @@
+"""What the nightly sequence does after the crawls: export new exposures, retention, notifications.
+
+Each step takes (settings, store, result, actor) and records its own outcome on the result; the
+steps are listed in order here so the sequence reads in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from jikimi.config import Settings
+from storage.database import Store
+
+if TYPE_CHECKING:
+    from scheduler.nightly import NightlyResult
+
+logger = logging.getLogger(__name__)
+
+
+def export_new(settings: Settings, store: Store, result: NightlyResult, actor: str) -> None:
+    """The morning file for takedown teams: exactly the exposures not exported before."""
+    if settings.export_dir is None:
+        return
+    from datetime import UTC, datetime
+
+    from jikimi.exporting import export_exposures, nightly_export_path
+
+    settings.export_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = nightly_export_path(settings.export_dir, datetime.now(UTC), "csv")
+    done = export_exposures(
+        store, fmt="csv", output=path, only_new=True, case_id=None, include_terms=False, actor=actor
+    )
+    result.export_path = str(done.path)
+    result.exported = done.count
+
+
+STEPS: list[Callable[[Settings, Store, NightlyResult, str], None]] = [export_new]

@@ -1,0 +1,192 @@
+"""One pass: crawl stages as subprocesses with a wall-clock timeout, then export, retention, notify.
+
+`jikimi run` and the nightly schedule both call `run_nightly`, so a manual pass is exactly what the
+schedule does. The scheduler never imports the crawler: stages run as `python -m crawler STAGE`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+from jikimi.config import Settings
+from storage.database import Store
+from storage.runs import finish_run, get_run, mark_stale_runs_interrupted, record_source, start_run
+
+logger = logging.getLogger(__name__)
+
+STAGES = ("search", "pages", "recheck")
+GOOD = ("ok", "empty")
+EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3
+
+ProgressCallback = Callable[[dict[str, object]], None]
+
+
+@dataclass
+class NightlyResult:
+    run_ids: list[int]
+    outcomes: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    new_by_case: dict[int, int] = field(default_factory=dict)
+    exit_code: int = EXIT_OK
+    problems: list[str] = field(default_factory=list)
+    export_path: str | None = None
+    exported: int = 0
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["JIKIMI_DATA_DIR"] = str(settings.data_dir)
+    if settings.config_file is not None:
+        env["JIKIMI_CONFIG"] = str(settings.config_file)
+    env["JIKIMI_KEY_FILE"] = str(settings.key_file)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _pump(stream: IO[str], on_event: ProgressCallback | None) -> None:
+    for line in stream:
+        if on_event is None:
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(event, dict):
+            on_event(event)
+
+
+def run_stage(
+    settings: Settings,
+    stage: str,
+    run_id: int,
+    *,
+    on_event: ProgressCallback | None = None,
+    verbose: bool = False,
+    timeout: float | None = None,
+) -> int:
+    """Run one crawl stage in a subprocess; returns its exit code, or -9 when it was killed for time."""
+    cmd = [sys.executable, "-m", "crawler", stage, "--run-id", str(run_id)]
+    if verbose:
+        cmd.append("--verbose")
+    proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module, no shell)
+        cmd,
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=_child_env(settings),
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    reader = threading.Thread(target=_pump, args=(proc.stdout, on_event), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + (timeout or settings.crawl_timeout)
+    try:
+        while proc.poll() is None:
+            if time.monotonic() > deadline:
+                logger.error("crawl stage %s exceeded its time limit; stopping it", stage)
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                reader.join(5)
+                return -9
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    reader.join(5)
+    return proc.returncode
+
+
+def run_pass(
+    settings: Settings,
+    store: Store,
+    *,
+    kind: str = "manual",
+    stages: Sequence[str] = STAGES,
+    on_event: ProgressCallback | None = None,
+    verbose: bool = False,
+) -> NightlyResult:
+    """Crawl stages of one run; a killed earlier run is closed as `interrupted` first (R1)."""
+    stale = mark_stale_runs_interrupted(store)
+    if stale:
+        logger.warning("%d earlier run(s) did not finish; this pass redoes their work", stale)
+    run_id = start_run(store, kind, os.getpid())
+    result = NightlyResult(run_ids=[run_id])
+    for stage in stages:
+        code = run_stage(settings, stage, run_id, on_event=on_event, verbose=verbose)
+        if code == -9:
+            record_source(store, run_id, f"{stage}-crawl", "error", f"stopped after {settings.crawl_timeout:.0f} s")
+            result.problems.append(f"the {stage} crawl ran out of time")
+        elif code == 2:
+            record_source(store, run_id, f"{stage}-crawl", "error", "the crawl could not start (configuration)")
+            result.problems.append(f"the {stage} crawl could not start")
+        elif code not in (EXIT_OK, EXIT_DEGRADED):
+            record_source(store, run_id, f"{stage}-crawl", "error", f"the crawl process failed (exit {code})")
+            result.problems.append(f"the {stage} crawl failed")
+    run = get_run(store, run_id)
+    for src in run.sources:
+        result.outcomes[src.source] = src.outcome
+        if src.reason:
+            result.reasons[src.source] = src.reason
+        # new exposures per case are counted from the database, not from the children
+    result.new_by_case = _new_by_case(store, run_id)
+    if result.problems:
+        result.exit_code = EXIT_FAILED
+    elif any(o not in GOOD for o in result.outcomes.values()):
+        result.exit_code = EXIT_DEGRADED
+    status = {EXIT_OK: "ok", EXIT_DEGRADED: "partial", EXIT_FAILED: "failed"}[result.exit_code]
+    finish_run(store, run_id, status, {"problems": result.problems})
+    return result
+
+
+def _new_by_case(store: Store, run_id: int) -> dict[int, int]:
+    from sqlalchemy import func, select
+
+    from storage.models import Exposure
+
+    with store.session() as session:
+        rows = session.execute(
+            select(Exposure.case_id, func.count()).where(Exposure.first_run_id == run_id).group_by(Exposure.case_id)
+        )
+        return {int(case_id): int(n) for case_id, n in rows}
+
+
+def run_nightly(
+    settings: Settings,
+    store: Store,
+    *,
+    actor: str = "scheduler",
+    kind: str = "nightly",
+    stages: Sequence[str] = STAGES,
+    on_event: ProgressCallback | None = None,
+    verbose: bool = False,
+) -> NightlyResult:
+    """The whole nightly sequence: search, pages and channels, removal re-checks, export, retention, notify."""
+    result = run_pass(settings, store, kind=kind, stages=stages, on_event=on_event, verbose=verbose)
+    for step in _after_crawl_steps():
+        try:
+            step(settings, store, result, actor)
+        except Exception as exc:  # one failing step must not hide the others' results
+            logger.exception("nightly step %s failed", getattr(step, "__name__", "step"))
+            result.problems.append(f"{getattr(step, '__name__', 'step')} failed ({exc.__class__.__name__})")
+            result.exit_code = EXIT_FAILED
+    return result
+
+
+AfterStep = Callable[[Settings, Store, NightlyResult, str], None]
+
+
+def _after_crawl_steps() -> list[AfterStep]:
+    from scheduler import after_steps
+
+    return after_steps.STEPS
