@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -223,7 +224,18 @@ class Export(Base):
 
 class ExportItem(Base):
     __tablename__ = "export_items"
-    __table_args__ = (UniqueConstraint("export_id", "exposure_id", name="uq_export_items_export_exposure"),)
+    __table_args__ = (
+        UniqueConstraint("export_id", "exposure_id", name="uq_export_items_export_exposure"),
+        # An exposure goes out in at most one only-new export (the nightly feed): the database
+        # itself refuses a second delivery, whatever a caller does (migration 0003).
+        Index(
+            "uq_export_items_new_exposure",
+            "exposure_id",
+            unique=True,
+            sqlite_where=text("only_new"),
+            postgresql_where=text("only_new"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     export_id: Mapped[int] = mapped_column(ForeignKey("exports.id", ondelete="CASCADE"), index=True)
     exposure_id: Mapped[int] = mapped_column(ForeignKey("exposures.id", ondelete="CASCADE"), index=True)
