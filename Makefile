@@ -32,7 +32,7 @@ bench: $(VENV)/.installed
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet pip-tools
-	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras -o $(LOCK) pyproject.toml
+	$(BIN)/pip-compile --quiet --no-emit-index-url --generate-hashes --allow-unsafe --extra test --strip-extras -o $(LOCK) pyproject.toml
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,120 @@
+"""`make demo`: the main job end to end, offline, on a fresh SQLite database and key.
+
+Starts the sandbox web (fictional engines, pages and channels), registers a fictional case, runs a
+pass, shows the exposures and the export, runs a second pass to show nothing is recorded twice,
+then stops the sandbox. Everything lives in a new temporary data directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from jikimi.cli import main as jikimi
+
+CONFIG = """\
+# Written by the demo: every source points at the local sandbox, so nothing leaves this machine.
+export_dir = "{data}/exports"
+
+[network]
+allow_private_addresses = true   # only because the sandbox lives on 127.0.0.1
+download_delay = 0.0
+
+[sources.naver]
+base_url = "{sandbox}/ok/naver"
+client_id = "demo-id"
+client_secret = "demo-secret"
+verticals = ["webkr", "blog"]
+
+[sources.kakao]
+base_url = "{sandbox}/ok/kakao"
+api_key = "demo-key"
+verticals = ["web"]
+
+[sources.brave]
+base_url = "{sandbox}/ok/brave"
+api_key = "demo-key"
+
+[sources.searxng]
+base_url = "{sandbox}/partial/searxng"
+
+[sources.duckduckgo]
+base_url = "{sandbox}/ok/duckduckgo"
+
+[sources.telegram]
+base_url = "{sandbox}/telegram"
+"""
+
+
+def _step(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+def _run(*args: str, expect: tuple[int, ...] = (0,)) -> int:
+    print("$ jikimi " + " ".join(args), flush=True)
+    code = jikimi(list(args))
+    if code not in expect:
+        raise SystemExit(f"demo: `jikimi {' '.join(args)}` exited {code}")
+    return code
+
+
+def _capture(*args: str) -> str:
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = jikimi(list(args))
+    if code != 0:
+        raise SystemExit(f"demo: `jikimi {' '.join(args)}` exited {code}")
+    return buffer.getvalue()
+
+
+def main() -> int:
+    from sandbox.server import SandboxServer
+
+    data = Path(tempfile.mkdtemp(prefix="jikimi-demo-"))
+    os.environ.pop("JIKIMI_KEYRING", None)
+    os.environ.pop("JIKIMI_DATABASE_URL", None)
+    os.environ["JIKIMI_DATA_DIR"] = str(data)
+    os.environ["JIKIMI_CONFIG"] = str(data / "config.toml")
+    with SandboxServer() as sandbox:
+        (data / "config.toml").write_text(CONFIG.format(data=data, sandbox=sandbox.url), encoding="utf-8")
+        print(f"sandbox web: {sandbox.url} (fictional content only)")
+        print(f"data directory: {data}")
+        _step("1. initialise a fresh database and key")
+        _run("init")
+        _step("2. open a fictional case with consent and register its watch terms")
+        case_id = json.loads(_capture("case", "add", "--label", "연습 사례 (fictional)", "--consent",
+                                      "fictional demo person, 2026-11-23, demo consent form", "--json"))["id"]
+        _run("term", "add", str(case_id), "홍길동", "--kind", "name", "--context", "가나다고")
+        _run("term", "add", str(case_id), "gildong_hong", "--kind", "handle")
+        _run("term", "add", str(case_id), "가나다고등학교", "--kind", "keyword")
+        _run("target", "add", f"https://t.me/s/hongnews", "--case", str(case_id))
+        _step("3. first pass: ask every engine, read the watched channel")
+        _run("run", expect=(0, 3))
+        first = json.loads(_capture("exposures", "list", "--json"))
+        _step(f"4. {len(first)} exposure(s) found")
+        _run("exposures", "list")
+        export = data / "exports" / "demo-export.html"
+        _run("export", "--format", "html", "--output", str(export))
+        print(f"HTML report for the takedown team: {export}")
+        _step("5. second pass: the same results again, nothing recorded twice")
+        _run("run", expect=(0, 3))
+        second = json.loads(_capture("exposures", "list", "--json"))
+        print(f"exposures after the first pass: {len(first)}, after the second: {len(second)}")
+        if len(second) != len(first):
+            print("note: the second pass found exposures the first did not (new content), none twice")
+        urls = [e["url"] for e in second]
+        if len(urls) != len(set(urls)):
+            raise SystemExit("demo: an exposure was recorded twice")
+        _run("status")
+    print(f"\nsandbox stopped. The demo data stays in {data} (fictional); delete it when done.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
