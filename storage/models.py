@@ -254,3 +254,13 @@ class ExposureEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     channel: Mapped[str | None] = mapped_column(String(64))
     note_ct: Mapped[str | None] = mapped_column(Text)
+
+    # --- takedown workflow (migration 0003, storage/lifecycle.py) ---------------------------------
+    # To whom a report went (a form's name, an abuse address): encrypted with the case key, because
+    # an address often names the very site the exposure sits on, and exposure domains are secret.
+    recipient_ct: Mapped[str | None] = mapped_column(Text)
+    # For `removed`: when someone (or a recheck) saw the URL gone; may be earlier than `at`.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # History and statistics read an exposure's events in time order.
+    __table_args__ = (Index("ix_exposure_events_exposure_at", "exposure_id", "at"),)
+    # --- end takedown workflow ----------------------------------------------------------------------

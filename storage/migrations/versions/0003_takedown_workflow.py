@@ -1,4 +1,4 @@
-"""takedown workflow
+"""takedown workflow: recipient and verification time of exposure status changes
 
 Revision ID: 0003
 Revises: 0002
@@ -16,19 +16,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # --- exports: an exposure goes out in at most one only-new export (the nightly feed) ---
-    op.create_index(
-        "uq_export_items_new_exposure",
-        "export_items",
-        ["exposure_id"],
-        unique=True,
-        sqlite_where=sa.text("only_new"),
-        postgresql_where=sa.text("only_new"),
-    )
-    # --- end exports ---
+    # batch mode: SQLite cannot ALTER TABLE ... ADD with every option, alembic copies the table.
+    with op.batch_alter_table("exposure_events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("recipient_ct", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("verified_at", sa.DateTime(), nullable=True))
+        batch_op.create_index("ix_exposure_events_exposure_at", ["exposure_id", "at"], unique=False)
 
 
 def downgrade() -> None:
-    # --- exports ---
-    op.drop_index("uq_export_items_new_exposure", table_name="export_items")
-    # --- end exports ---
+    with op.batch_alter_table("exposure_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_exposure_events_exposure_at")
+        batch_op.drop_column("verified_at")
+        batch_op.drop_column("recipient_ct")
