@@ -5,8 +5,9 @@ backup of the database: once a case's key is gone from the key file, its rows ar
 nobody can read.
 
 Format (JSON, 0600): {"format": "jikimi-keyring/1", "data": [...], "index": [...],
-"cases": {"<key id>": [...]}}. In each list the first key is the primary; older keys remain
-readable until a rotation retires them.
+"cases": {"<key id>": [...]}, "audit": [...]}. In each list the first key is the primary; older
+keys remain readable until a rotation retires them. `audit` (HMAC keys of the audit chain) came
+later: a file without it still loads, and `jikimi init` adds one.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ class Keyring:
     index: list[bytes]
     cases: dict[str, list[bytes]] = field(default_factory=dict)
     path: Path | None = None  # None when the keys came from the environment (read-only)
+    audit: list[bytes] = field(default_factory=list)  # HMAC keys of the audit chain (storage.audit)
 
     @classmethod
     def generate(cls, path: Path | None = None) -> Keyring:
-        return cls(data=[Fernet.generate_key()], index=[_random_key()], cases={}, path=path)
+        return cls(data=[Fernet.generate_key()], index=[_random_key()], cases={}, path=path, audit=[_random_key()])
 
     def case_keys(self, key_id: str) -> list[bytes]:
         keys = self.cases.get(key_id)
@@ -55,6 +57,7 @@ class Keyring:
                 "data": [k.decode() for k in self.data],
                 "index": [base64.urlsafe_b64encode(k).decode() for k in self.index],
                 "cases": {cid: [k.decode() for k in keys] for cid, keys in sorted(self.cases.items())},
+                "audit": [base64.urlsafe_b64encode(k).decode() for k in self.audit],
             },
             indent=1,
         )
@@ -76,11 +79,12 @@ def parse_keyring(text: str, path: Path | None) -> Keyring:
         data = [_fernet_key(k) for k in raw["data"]]
         index = [base64.urlsafe_b64decode(k.encode()) for k in raw["index"]]
         cases = {str(cid): [_fernet_key(k) for k in keys] for cid, keys in raw.get("cases", {}).items()}
+        audit = [base64.urlsafe_b64decode(k.encode()) for k in raw.get("audit", [])]
     except (KeyError, TypeError, ValueError, AttributeError):
         raise KeyringError(f"key file {where} is damaged") from None
-    if not data or not index or any(len(k) < 32 for k in index):
+    if not data or not index or any(len(k) < 32 for k in index) or any(len(k) < 32 for k in audit):
         raise KeyringError(f"key file {where} is damaged")
-    return Keyring(data=data, index=index, cases=cases, path=path)
+    return Keyring(data=data, index=index, cases=cases, path=path, audit=audit)
 
 
 def _fernet_key(value: object) -> bytes:
@@ -152,6 +156,7 @@ def locked_keyring(keyring: Keyring) -> Iterator[Keyring]:
         yield fresh
         save_keyring(fresh)
         keyring.data, keyring.index, keyring.cases = fresh.data, fresh.index, fresh.cases
+        keyring.audit = fresh.audit
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
