@@ -10,32 +10,34 @@ Choices (a query's worst-case cost is `max_pages` calls, and every term costs th
   one query (split when it would grow past `MAX_ALTERNATIVES` or `MAX_QUERY_CHARS`).
 - A term is reached only as a whole (all its verticals and aliases) or not at all, so "unreached" is
   true and the next run can give it a full turn.
-- Priority: terms starved on this source last time, then by kind (names, handles, aliases, keywords:
-  a school alone finds many unrelated pages, and names pinpoint a victim), then the term searched
-  longest ago on this source (never first), then case id and term id. The same input always gives the
-  same plan.
+- Priority: terms starved on this source last time first, then terms it has not searched yet, then
+  by kind (names, handles, aliases, keywords: a school alone finds many unrelated pages, and names
+  pinpoint a victim; a kind added later still gets searched, last), then case id and term id. The same
+  input always gives the same plan.
 - Keyword terms (a school) are searched on their own like any term, never ANDed with names: a name
   search already finds pages with both, and abuse rooms cite a school with only a name's initials.
 - Variant tier: the matcher's generated variants (romanized name, Hanja, ...) are added only when every
   term of the source was reached, one variant query per term in turn (each term's best variant before
   anyone's second), while budget remains. Consonant-only strings (초성) are never searched: alone they
   match hundreds of people and the matcher never alerts on them.
-- Freshness: `since` is when this term was last searched successfully on this source, no later than the
-  source's last success, minus `FRESHNESS_OVERLAP` because engines index pages days after their date.
-  A term never searched on the source, and every variant query, gets `since=None`: a full search.
+- Freshness: `since` is the source's last successful run minus `FRESHNESS_OVERLAP` (engines index pages
+  days after the date they show). A full search (`since=None`) instead for every term the source has not
+  searched since it was added (added after that run, or `added_at` unknown), for terms starved last
+  time, for sources that never succeeded, and for every variant query (variants run only now and then).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from crawler.sources.base import Query, SourceConfig
 from crawler.sources.checks import active_verticals
 from crawler.sources.query_syntax import any_of, phrase
-from crawler.sources.registry import SearchSource, source as source_module
+from crawler.sources.registry import SearchSource
+from crawler.sources.registry import source as source_module
 
 FRESHNESS_OVERLAP = timedelta(days=3)
 MAX_ALTERNATIVES = 5  # per OR query
@@ -45,9 +47,8 @@ POOLED_KINDS = frozenset({"alias", "handle"})
 # Variants that identify nobody on their own; the matcher uses them only beside a second signal.
 UNSEARCHED_VARIANTS = frozenset({"chosung", "partial_chosung", "mask", "anagram", "fuzzy", "respelled"})
 
-_SortKey = tuple[bool, int, bool, datetime, int, int, str]
+_SortKey = tuple[bool, bool, int, int, int, str]
 _JAMO_ONLY = re.compile(r"[\u3131-\u318e\s.\-_]+")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,9 @@ class PlanTerm:
     kind: str  # name | handle | alias | keyword (storage.cases.TERM_KINDS)
     aliases: tuple[str, ...] = ()
     variants: tuple[tuple[str, str], ...] = ()  # (variant_kind, text) from the matcher, best first
-    # Per source name: when this term's exact search last completed on that source (aware UTC).
-    last_searched: Mapping[str, datetime] = field(default_factory=dict, hash=False)
+    # When the term was registered (storage's `created_at`): a term added after a source's last success
+    # has never been searched there and needs a full search. None = unknown, which also means full.
+    added_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -97,9 +99,8 @@ def plan_run(
         if not cfg.enabled or module is None:
             continue
         budget = max(0, cfg.daily_budget - calls_used_today.get(cfg.name, 0))
-        plans.append(
-            _plan_source(terms, cfg, module, budget, last_success.get(cfg.name), frozenset(starved.get(cfg.name, ())))
-        )
+        starved_here = frozenset(starved.get(cfg.name, ()))
+        plans.append(_plan_source(terms, cfg, module, budget, last_success.get(cfg.name), starved_here))
     return plans
 
 
@@ -113,7 +114,9 @@ def _plan_source(
 ) -> SourcePlan:
     verticals = active_verticals(cfg, module.VERTICALS)
     query_cost = max(cfg.max_pages, 1)
-    ordered = sorted((t for t in terms if _phrases(t)), key=_priority(cfg.name, starved))
+    full = _needs_full_search(last_ok, starved)
+    ordered = sorted((t for t in terms if _phrases(t)), key=_priority(starved, full))
+    since = None if last_ok is None else _utc(last_ok) - FRESHNESS_OVERLAP
     queries: list[Query] = []
     spent = 0
     reached: list[int] = []
@@ -123,9 +126,8 @@ def _plan_source(
         if spent + cost > budget:
             unreached.extend(t.term_id for t in unit.terms)
             continue
-        since = _unit_since(unit.terms, cfg.name, last_ok)
-        lead = unit.terms[0]
-        queries.extend(_queries(unit.groups, verticals, lead, since))
+        unit_since = None if any(full(t) for t in unit.terms) else since
+        queries.extend(_queries(unit.groups, verticals, unit.terms[0], unit_since))
         spent += cost
         reached.extend(t.term_id for t in unit.terms)
     if not unreached:
@@ -138,14 +140,13 @@ def _plan_source(
     return SourcePlan(cfg.name, tuple(queries), spent, tuple(unreached), tuple(reached))
 
 
-def _priority(source: str, starved: frozenset[int]) -> Callable[[PlanTerm], _SortKey]:
+def _priority(starved: frozenset[int], full: Callable[[PlanTerm], bool]) -> Callable[[PlanTerm], _SortKey]:
     def key(term: PlanTerm) -> _SortKey:
-        searched = term.last_searched.get(source)
+        never_searched = full(term)
         return (
             term.term_id not in starved,
+            not never_searched,
             _kind_rank(term.kind),
-            searched is not None,
-            _utc(searched) if searched is not None else _EPOCH,
             term.case_id,
             term.term_id,
             term.text,
@@ -177,7 +178,9 @@ def _exact_units(ordered: Sequence[PlanTerm], supports_or: bool) -> list[_Unit]:
     return units
 
 
-def _variant_rounds(ordered: Sequence[PlanTerm], supports_or: bool) -> Iterable[tuple[PlanTerm, tuple[str, ...]]]:
+def _variant_rounds(
+    ordered: Sequence[PlanTerm], supports_or: bool
+) -> Iterable[tuple[PlanTerm, tuple[str, ...]]]:
     """(term, group) in rounds: every term's first variant group, then every term's second, ..."""
     per_term = [(term, _groups(_variant_texts(term), supports_or)) for term in ordered]
     depth = max((len(groups) for _, groups in per_term), default=0)
@@ -231,22 +234,27 @@ def _queries(
         text = " ".join(group[0].split()) if exact else any_of(group)
         for vertical in verticals:
             out.append(
-                Query(text=text, case_id=lead.case_id, term_id=lead.term_id, exact=exact, vertical=vertical, since=since)
+                Query(
+                    text=text,
+                    case_id=lead.case_id,
+                    term_id=lead.term_id,
+                    exact=exact,
+                    vertical=vertical,
+                    since=since,
+                )
             )
     return out
 
 
-def _unit_since(terms: Sequence[PlanTerm], source: str, last_ok: datetime | None) -> datetime | None:
-    """The oldest `since` of the unit's terms; None (a full search) if any was never searched here."""
-    if last_ok is None:
-        return None
-    sinces: list[datetime] = []
-    for term in terms:
-        searched = term.last_searched.get(source)
-        if searched is None:
-            return None
-        sinces.append(min(_utc(searched), _utc(last_ok)) - FRESHNESS_OVERLAP)
-    return min(sinces)
+def _needs_full_search(last_ok: datetime | None, starved: frozenset[int]) -> Callable[[PlanTerm], bool]:
+    """Whether a term must be searched without a freshness cut-off on this source (see module notes)."""
+
+    def full(term: PlanTerm) -> bool:
+        if last_ok is None or term.added_at is None or term.term_id in starved:
+            return True
+        return _utc(term.added_at) >= _utc(last_ok)
+
+    return full
 
 
 def _distinct(texts: Iterable[str]) -> list[str]:

@@ -101,7 +101,11 @@ def _result(item: object, query: Query, rank: int) -> SearchResult | None:
 
 
 def _next_page(
-    cfg: SourceConfig, query: Query, cursor: PageCursor, data: Mapping[str, object], results: list[SearchResult]
+    cfg: SourceConfig,
+    query: Query,
+    cursor: PageCursor,
+    data: Mapping[str, object],
+    results: list[SearchResult],
 ) -> PageCursor | None:
     if not results or cursor.page >= cfg.max_pages or _offset(cursor) >= MAX_OFFSET:
         return None

@@ -42,7 +42,13 @@ def check_config(cfg: SourceConfig) -> list[str]:
 def build_request(cfg: SourceConfig, query: Query, cursor: PageCursor) -> HttpRequest:
     window = freshness.window(query.since)
     # `kp=-2` turns safe search off: it would hide exactly the pages an advocate needs to find.
-    form = [("q", search_text(query)), ("b", ""), ("kl", REGION), ("df", _DF[window] if window else ""), ("kp", "-2")]
+    form = [
+        ("q", search_text(query)),
+        ("b", ""),
+        ("kl", REGION),
+        ("df", _DF[window] if window else ""),
+        ("kp", "-2"),
+    ]
     if cursor.page > 1:
         if not cursor.state.get("vqd"):
             raise ValueError("duckduckgo page 2+ needs the vqd token from the previous page's form")

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from crawler.sources import checks, freshness, responses
+from crawler.sources import checks, responses
 from crawler.sources.base import (
     HttpRequest,
     Outcome,
@@ -141,5 +141,7 @@ def _reasons(error: Mapping[str, object]) -> set[str]:
     for key in ("errors", "details"):
         entries = error.get(key)
         if isinstance(entries, list):
-            found.update(e["reason"] for e in entries if isinstance(e, dict) and isinstance(e.get("reason"), str))
+            found.update(
+                e["reason"] for e in entries if isinstance(e, dict) and isinstance(e.get("reason"), str)
+            )
     return found

@@ -95,7 +95,11 @@ def _result(document: object, query: Query, rank: int) -> SearchResult | None:
 
 
 def _next_page(
-    cfg: SourceConfig, query: Query, cursor: PageCursor, meta: Mapping[str, object], results: list[SearchResult]
+    cfg: SourceConfig,
+    query: Query,
+    cursor: PageCursor,
+    meta: Mapping[str, object],
+    results: list[SearchResult],
 ) -> PageCursor | None:
     # `is_end` is authoritative: `total_count` counts documents that paging can never reach.
     if meta.get("is_end") is not False or not results:

@@ -1,4 +1,4 @@
-"""Which search sources exist, by the name used in `[sources.<name>]`; the spider and the planner look here."""
+"""Which search sources exist, by their `[sources.<name>]` name; the spider and the planner look here."""
 
 from __future__ import annotations
 

@@ -37,6 +37,7 @@ _HEADERS = {
     "Accept-Encoding": "gzip, deflate",
     "Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5",
 }
+_BLOCK_WORDS = ("captcha", "denied", "too many requests", "suspended", "blocked")
 _ENGINE_NAME = re.compile(r"[A-Za-z0-9 _.()-]{1,40}")
 
 
@@ -77,11 +78,11 @@ def parse_response(
         result = _result(item, query, first_rank + len(results))
         if result is not None:
             results.append(result)
-    return ParsedPage(
-        tuple(results),
-        _next_page(cfg, query, cursor, results),
-        partial_reason=_unresponsive(data),
-    )
+    partial = _unresponsive(data)
+    if not results and partial and cursor.page <= 1:
+        # Nothing found while engines failed is not "nothing there": the spider would record EMPTY.
+        raise SourceError(_failure_outcome(data), f"no results; {partial}")
+    return ParsedPage(tuple(results), _next_page(cfg, query, cursor, results), partial_reason=partial)
 
 
 def _ranked(cursor: PageCursor) -> int:
@@ -136,6 +137,19 @@ def _unresponsive(data: Mapping[str, object]) -> str | None:
         elif name is not None and "unknown" not in names:
             names.append("unknown")
     return f"unresponsive engines: {', '.join(sorted(names))}" if names else None
+
+
+def _failure_outcome(data: Mapping[str, object]) -> Outcome:
+    """BLOCKED when an upstream engine says it blocked us (CAPTCHA, access denied, too many requests)."""
+    entries = data.get("unresponsive_engines")
+    reasons = [
+        str(entry[1]).lower()
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, (list, tuple)) and len(entry) > 1
+    ]
+    if any(word in reason for reason in reasons for word in _BLOCK_WORDS):
+        return Outcome.BLOCKED
+    return Outcome.UNREACHABLE
 
 
 def _error(status: int, headers: Mapping[str, str]) -> SourceError:
