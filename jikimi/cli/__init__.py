@@ -10,8 +10,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from jikimi.cli import app_state
 from jikimi.cli.app_state import CliError, app, state
@@ -41,23 +41,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="jikimi", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
-    except CliError as exc:
+    except (CliError, ConfigError, NotFoundError, ValidationError, KeyringError, DatabaseError, DecryptionError) as exc:
         _error(str(exc))
         return 2
-    except (ConfigError, NotFoundError, ValidationError, KeyringError, DatabaseError, DecryptionError) as exc:
-        _error(str(exc))
-        return 2
-    except click.exceptions.NoArgsIsHelpError:
-        return 2
-    except click.UsageError as exc:
-        _error(exc.format_message().splitlines()[0] if exc.format_message() else "bad usage")
-        return 2
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code or 0)
-    except click.Abort:
+    except typer.Abort:
         _error("aborted")
         return 1
-    except click.ClickException as exc:
+    except TyperException as exc:
+        # Usage errors (unknown command or option, bad value): one line, not click's usage block.
+        if _is_no_args_help(exc):
+            return 2
         _error(exc.format_message())
         return 2
     except KeyboardInterrupt:
@@ -65,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         app_state.close()
+
+
+def _is_no_args_help(exc: Exception) -> bool:
+    return type(exc).__name__ == "NoArgsIsHelpError"
 
 
 def _error(message: str) -> None:
@@ -77,5 +76,4 @@ def run() -> None:
     sys.exit(main())
 
 
-_ = typer  # typer is the framework the command modules use
 _ = state
