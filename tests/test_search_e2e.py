@@ -1,0 +1,146 @@
+"""`jikimi run` end to end against the sandbox: every source, every outcome, dedupe, exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+
+import pytest
+
+from tests.conftest import JikimiHome
+
+ENGINES = ("naver", "kakao", "brave", "searxng", "duckduckgo")
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[object]:
+    from sandbox.server import SandboxServer
+
+    with SandboxServer() as sb:
+        yield sb
+
+
+def engine_config(sb: object, scenarios: Mapping[str, str], extra: str = "") -> str:
+    """A config pointing each engine at a sandbox scenario; only the engines named are enabled."""
+    lines = ["[network]", "allow_private_addresses = true", "download_delay = 0.0", "download_timeout = 3.0",
+             "max_retry_after = 5.0", ""]
+    creds = {
+        "naver": 'client_id = "test-id"\nclient_secret = "test-secret"\nverticals = ["webkr", "blog"]',
+        "kakao": 'api_key = "test-key"\nverticals = ["web"]',
+        "brave": 'api_key = "test-key"',
+        "searxng": "",
+        "duckduckgo": "",
+    }
+    for name in ENGINES:
+        lines.append(f"[sources.{name}]")
+        if name in scenarios:
+            lines.append(f'base_url = "{sb.base_url(name, scenario=scenarios[name])}"')  # type: ignore[attr-defined]
+            lines.append("max_pages = 2")
+            if creds[name]:
+                lines.append(creds[name])
+        else:
+            lines.append("enabled = false")
+        lines.append("")
+    lines += ["[sources.telegram]", "enabled = false", "", extra]
+    return "\n".join(lines)
+
+
+def setup_case(home: JikimiHome, *terms: tuple[str, str]) -> int:
+    home.ok("init")
+    case_id = int(home.ok("case", "add", "--label", "시험 사례", "--consent", "fictional, test").strip())
+    for text, kind in terms:
+        home.ok("term", "add", str(case_id), text, "--kind", kind)
+    return case_id
+
+
+def run_json(home: JikimiHome, *extra: str) -> tuple[int, dict[str, object]]:
+    result = home.cli("run", "--stage", "search", "--json", *extra)
+    assert result.code in (0, 1, 3), result.err
+    return result.code, json.loads(result.out)
+
+
+def outcomes(summary: Mapping[str, object]) -> dict[str, str]:
+    sources = summary["sources"]
+    assert isinstance(sources, dict)
+    return {name: value["outcome"] for name, value in sources.items()}
+
+
+def test_every_engine_ok_then_dedupe_on_second_run(home: JikimiHome, sandbox: object) -> None:
+    home.write_config(engine_config(sandbox, {name: "ok" for name in ENGINES}))
+    case_id = setup_case(home, ("홍길동", "name"), ("gildong_hong", "handle"))
+    code, summary = run_json(home)
+    assert code == 0, summary
+    assert outcomes(summary) == {name: "ok" for name in ENGINES}
+    first = json.loads(home.ok("exposures", "list", "--json"))
+    assert first, "the sandbox corpus mentions the fictional persona: something must be found"
+    assert {src for e in first for src in e["sources"]} == set(ENGINES)
+    assert all(e["case_id"] == case_id for e in first)
+    assert all("utm_" not in e["url"] and "fbclid" not in e["url"] for e in first)
+    assert {e["confidence"] for e in first} <= {"snippet", "engine"}
+    urls = [e["url"] for e in first]
+    assert len(urls) == len(set(urls))
+    code, _ = run_json(home)
+    assert code == 0
+    second = json.loads(home.ok("exposures", "list", "--json"))
+    assert [e["id"] for e in second] == [e["id"] for e in first]
+    assert [e["first_seen"] for e in second] == [e["first_seen"] for e in first]
+    assert any(b["last_seen"] > a["last_seen"] for a, b in zip(first, second, strict=True))
+
+
+def test_failures_are_named_never_empty(home: JikimiHome, sandbox: object) -> None:
+    home.write_config(
+        engine_config(sandbox, {"naver": "auth", "kakao": "quota", "brave": "error", "searxng": "malformed",
+                                "duckduckgo": "captcha"})
+    )
+    setup_case(home, ("홍길동", "name"))
+    code, summary = run_json(home)
+    assert code == 3
+    assert outcomes(summary) == {
+        "naver": "auth", "kakao": "quota", "brave": "unreachable", "searxng": "error", "duckduckgo": "blocked",
+    }
+    status = json.loads(home.ok("status", "--json"))
+    assert status["runs"][0]["sources"]["duckduckgo"]["outcome"] == "blocked"
+
+
+def test_slow_source_is_unreachable_and_empty_is_empty(home: JikimiHome, sandbox: object) -> None:
+    home.write_config(engine_config(sandbox, {"brave": "slow", "naver": "empty"}))
+    setup_case(home, ("홍길동", "name"))
+    code, summary = run_json(home)
+    assert code == 3
+    assert outcomes(summary) == {"brave": "unreachable", "naver": "empty"}
+
+
+def test_retry_after_is_honoured_and_recovers(home: JikimiHome, sandbox: object) -> None:
+    home.write_config(engine_config(sandbox, {"naver": "ratelimit", "kakao": "ratelimit-date", "brave": "flaky"}))
+    setup_case(home, ("홍길동", "name"))
+    code, summary = run_json(home)
+    assert outcomes(summary) == {"naver": "ok", "kakao": "ok", "brave": "ok"}
+    assert code == 0
+
+
+def test_quota_stops_the_source_for_the_rest_of_the_day(home: JikimiHome, sandbox: object) -> None:
+    home.write_config(engine_config(sandbox, {"kakao": "quota"}))
+    setup_case(home, ("홍길동", "name"))
+    run_json(home)
+    before = sandbox.hits("/quota/kakao")  # type: ignore[attr-defined]
+    code, summary = run_json(home)
+    assert code == 3 and outcomes(summary) == {"kakao": "quota"}
+    assert sandbox.hits("/quota/kakao") == before  # type: ignore[attr-defined]
+
+
+def test_daily_budget_limits_calls_and_reports_unreached_terms(home: JikimiHome, sandbox: object) -> None:
+    home.write_config(engine_config(sandbox, {"brave": "ok"}).replace("max_pages = 2", "max_pages = 1\ndaily_budget = 2"))
+    setup_case(home, ("홍길동", "name"), ("gildong_hong", "handle"), ("가나다고등학교", "keyword"), ("이서연", "name"))
+    sandbox.reset()  # type: ignore[attr-defined]
+    run_json(home)
+    assert sandbox.hits("/ok/brave") <= 2  # type: ignore[attr-defined]
+    status = json.loads(home.ok("status", "--json"))
+    assert status["runs"][0]["sources"]["brave"]["calls"] <= 2
+
+
+def test_no_source_enabled_says_so(home: JikimiHome) -> None:
+    home.write_config("[sources.duckduckgo]\nenabled = false\n[sources.telegram]\nenabled = false\n")
+    setup_case(home, ("홍길동", "name"))
+    result = home.cli("run", "--stage", "search")
+    assert result.code == 0
+    assert "no source ran" in result.out
