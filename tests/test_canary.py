@@ -1,0 +1,83 @@
+"""Threats T2/T3: a unique canary term, every command exercised, then zero occurrences anywhere
+a copy could leak: the database files (WAL and journal included), exports without the opt-in,
+captured stdout/stderr of every process (with verbose logging on), and the key-less config."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, files_under
+from tests.test_search_e2e import ENGINES, engine_config
+
+CANARY = "캐너리홍QZ"
+CANARY_HANDLE = "canary_qz_handle"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[object]:
+    from sandbox.server import SandboxServer
+
+    with SandboxServer() as sb:
+        sb.add_document(
+            url="https://forum.example.net/board/canary?utm_source=x",
+            title=f"{CANARY} 지인능욕 합성 요청",
+            body=f"{CANARY} 사진 있음 {CANARY_HANDLE} 갠텔",
+            published=None,
+        )
+        yield sb
+
+
+def test_canary_never_leaks(tmp_path: Path, sandbox: object) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    config = data / "config.toml"
+    config.write_text(engine_config(sandbox, {name: "ok" for name in ENGINES}), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIKIMI_")}
+    env.update(JIKIMI_DATA_DIR=str(data), JIKIMI_CONFIG=str(config), PYTHONPATH=str(ROOT))
+    transcript: list[str] = []
+
+    def jikimi(*args: str, stdin: str | None = None, ok: tuple[int, ...] = (0,)) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "jikimi", "--verbose", *args],
+            input=stdin, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        )
+        transcript.append(proc.stdout + proc.stderr)
+        assert proc.returncode in ok, f"{args}: {proc.returncode} {proc.stderr[-2000:]}"
+        return proc.stdout
+
+    jikimi("init")
+    case_id = jikimi("case", "add", "--label", "canary case", "--consent", "fictional").strip()
+    jikimi("term", "add", case_id, "-", stdin=CANARY + "\n")  # stdin keeps it out of argv
+    jikimi("term", "add", case_id, "-", "--kind", "handle", stdin=CANARY_HANDLE + "\n")
+    jikimi("target", "add", "https://forum.example.net/board/1", "--case", case_id)
+    jikimi("run", ok=(0, 3))
+    jikimi("run", ok=(0, 3))
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for fmt in ("csv", "jsonl", "html"):
+        jikimi("export", "--format", fmt, "--output", str(exports / f"all.{fmt}"))
+    jikimi("export", "--format", "csv", "--output", str(exports / "new.csv"), "--new")
+    jikimi("status")
+    jikimi("case", "list")
+    jikimi("exposures", "list")
+    listed = jikimi("exposures", "list", "--json")
+    assert "forum.example.net" in listed, "the canary page must have become an exposure"
+    # Reads an advocate asked for explicitly may show the term; they are not part of the scan.
+    jikimi("term", "list", case_id)
+    transcript.pop()
+
+    needles = [CANARY.encode("utf-8"), CANARY_HANDLE.encode("utf-8"), CANARY.encode("utf-16-le")]
+    leaks = []
+    for path in files_under([data, exports]):
+        raw = path.read_bytes()
+        leaks += [f"{path.name}: {n!r}" for n in needles if n in raw]
+    output = "\n".join(transcript).encode("utf-8")
+    leaks += [f"process output: {n!r}" for n in needles if n in output]
+    assert not leaks, leaks
+    assert any(p.name.endswith("-wal") or p.name.endswith(".sqlite") for p in files_under([data]))
