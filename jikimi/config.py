@@ -64,6 +64,8 @@ class NotifySettings:
     """`[notify]`: Apprise URLs that get the nightly counts (never a term or URL)."""
 
     urls: tuple[str, ...] = ()
+    # Case labels may be the victim's name: messages say "case #3" unless the operator opts in.
+    include_case_labels: bool = False
 
 
 @dataclass(frozen=True)
@@ -229,15 +231,16 @@ def _notify(raw: dict[str, Any]) -> NotifySettings:
     table = raw.get("notify", {})
     if not isinstance(table, dict):
         raise ConfigError("notify: expected a table")
-    unknown = sorted(set(table) - {"urls"})
+    unknown = sorted(set(table) - {"urls", "include_case_labels"})
     if unknown:
         raise ConfigError(f"unknown setting notify.{unknown[0]!r}")
+    include_labels = _bool(table, "include_case_labels", False, prefix="notify.")
     urls = table.get("urls", [])
     if isinstance(urls, str):
         urls = [urls]
     if not isinstance(urls, list) or not all(isinstance(u, str) and u for u in urls):
         raise ConfigError("notify.urls: expected a list of Apprise URLs")
-    return NotifySettings(urls=tuple(urls))
+    return NotifySettings(urls=tuple(urls), include_case_labels=include_labels)
 
 
 _SOURCE_KEYS = {

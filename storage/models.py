@@ -264,3 +264,27 @@ class ExposureEvent(Base):
     # History and statistics read an exposure's events in time order.
     __table_args__ = (Index("ix_exposure_events_exposure_at", "exposure_id", "at"),)
     # --- end takedown workflow ----------------------------------------------------------------------
+
+
+# --- audit trail (migration 0002; storage.audit) ---
+class AuditRecord(Base):
+    """One entry of the append-only audit trail, HMAC-chained to the one before it.
+
+    Holds who, what, when and which case, never a term, label or URL. `id` is the position in the
+    chain, assigned by `storage.audit.append` under a lock (no sequence: a rolled-back transaction
+    must not leave a gap that looks like a deleted record). `case_id` has no foreign key: the
+    record of a purge outlives the case.
+    """
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    obj_type: Mapped[str | None] = mapped_column(String(32))
+    obj_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+# --- end audit trail ---

@@ -171,6 +171,15 @@ def parse_target(url: str) -> Target:
     return Target(scheme=scheme, host=host, port=port, ip=ip)
 
 
+def normalise_host(host: str) -> str:
+    """A host as the gate compares it (ASCII, lower case, IPs in standard form); garbage lower-cased."""
+    text = str(host).strip("[]")
+    try:
+        return _parse_host((text, ":" in text))[0]
+    except UnsafeURLError:
+        return text.lower()
+
+
 def _split_port(authority: str, default: int) -> tuple[tuple[str, bool], int]:
     """((host text, bracketed), port) of an authority without userinfo."""
     if authority.startswith("["):
