@@ -10,4 +10,16 @@ from storage.database import Store
 
 def extra_status(store: Store, settings: Settings) -> dict[str, Any]:
     notices: list[str] = []
-    return {"notices": notices}
+    out: dict[str, Any] = {"notices": notices}
+
+    # scheduler and notifications (scheduler/health.py: no APScheduler import, so status stays fast)
+    from scheduler.health import scheduler_status, status_notices
+
+    schedule = scheduler_status(store, settings.timezone)
+    schedule["schedule"] = settings.schedule
+    schedule["timezone"] = settings.timezone
+    schedule["notify"]["configured"] = len(settings.notify.urls)
+    out["scheduler"] = schedule
+    notices.extend(status_notices(schedule))
+
+    return out
