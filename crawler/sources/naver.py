@@ -64,6 +64,8 @@ def parse_response(
     if status != 200:
         raise _error(status, headers, body)
     data = responses.decode_json(headers, body)
+    if "items" not in data:  # Naver always sends the list, empty when nothing matched
+        raise SourceError(Outcome.ERROR, responses.MALFORMED)
     vertical = _vertical(query)
     first_rank = _start(cursor)
     results: list[SearchResult] = []

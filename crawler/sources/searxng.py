@@ -132,10 +132,9 @@ def _unresponsive(data: Mapping[str, object]) -> str | None:
     names: list[str] = []
     for entry in entries:
         name = entry[0] if isinstance(entry, (list, tuple)) and entry else entry
-        if isinstance(name, str) and _ENGINE_NAME.fullmatch(name) and name not in names:
-            names.append(name)
-        elif name is not None and "unknown" not in names:
-            names.append("unknown")
+        label = name if isinstance(name, str) and _ENGINE_NAME.fullmatch(name) else "unknown"
+        if label not in names:
+            names.append(label)
     return f"unresponsive engines: {', '.join(sorted(names))}" if names else None
 
 
