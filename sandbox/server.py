@@ -34,18 +34,17 @@ _STREAM_SNDBUF = 64 * 1024
 _PATH_SOURCES = {"telegram": "/telegram", "web": "/web", "hostile": "/hostile", "media": "/media"}
 
 
-class _Server(ThreadingHTTPServer):
+class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     state: SandboxState
 
 
-class _Handler(BaseHTTPRequestHandler):
+class SandboxRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "sandbox"
-    sys_version = ""
     timeout = 30  # idle keep-alive connections and stalled writes give up after this
-    server: _Server
+    server: SandboxHTTPServer
 
     def do_GET(self) -> None:
         self._serve()
@@ -55,6 +54,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self._serve()
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, format: str, *args: object) -> None:
         # Request lines carry search terms; tests read sb.requests instead.
@@ -118,9 +120,11 @@ class SandboxServer:
     """The fake internet, running in a daemon thread until stopped (or the `with` block ends)."""
 
     scheme = "http"
+    server_class: type[SandboxHTTPServer] = SandboxHTTPServer
+    handler_class: type[SandboxRequestHandler] = SandboxRequestHandler
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._httpd = _Server((host, port), _Handler)
+        self._httpd = self.server_class((host, port), self.handler_class)
         bound_port = self._httpd.server_address[1]
         shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
         self.url = f"{self.scheme}://{shown}:{bound_port}"
