@@ -1,0 +1,395 @@
+"""The life of an exposure after it is found: confirmed, reported, removed, back again, or dismissed.
+
+Every change appends an `exposure_events` row (who, when, from, to, through which channel, to whom,
+a note) and moves `exposures.status`; nothing is ever edited in place, so the history is the record
+a takedown team can show. A dismissed exposure stays dismissed: `record_observation` keeps its
+status and every export, notification and draft skips `SUPPRESSED_STATUSES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jikimi.fingerprint import DEFAULT_THRESHOLD, FingerprintError, check, distance
+from storage.cases import NotFoundError, ValidationError
+from storage.crypto import Crypto
+from storage.database import Store
+from storage.exposures import EXPOSURE_STATUSES
+from storage.models import Case, Exposure, ExposureEvent, utcnow
+
+# to-status -> the statuses it may be reached from. `reported -> reported` is a re-report (escalated
+# to another channel). `reappeared -> dismissed` lets an advocate undo a wrong re-upload link.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"confirmed", "dismissed", "reported"}),
+    "confirmed": frozenset({"reported", "dismissed"}),
+    "reported": frozenset({"removed", "reported"}),
+    "removed": frozenset({"reappeared"}),
+    "reappeared": frozenset({"reported", "dismissed"}),
+    "dismissed": frozenset(),
+}
+SUPPRESSED_STATUSES = ("dismissed",)
+OPEN_STATUSES = ("new", "confirmed", "reported", "reappeared")
+SYSTEM_ACTOR = "jikimi"
+REUPLOAD_CHANNEL = "reupload-detection"
+MAX_NOTE_LENGTH = 2000
+MAX_RECIPIENT_LENGTH = 320
+# A clock a few minutes ahead on an advocate's laptop is not an error; a date next week is.
+CLOCK_SKEW = timedelta(minutes=5)
+_CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+
+assert set(TRANSITIONS) == set(EXPOSURE_STATUSES)
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    exposure_id: int
+    from_status: str | None
+    to_status: str
+    actor: str
+    at: datetime
+    channel: str | None
+    recipient: str | None
+    note: str | None
+    verified_at: datetime | None
+
+
+def allowed(from_status: str, to_status: str) -> bool:
+    """Whether an advocate may move an exposure from `from_status` to `to_status`."""
+    return to_status in TRANSITIONS.get(from_status, frozenset())
+
+
+def check_transition(from_status: str, to_status: str) -> None:
+    """Raise `ValidationError` naming both states unless `from_status -> to_status` is allowed."""
+    if to_status not in TRANSITIONS:
+        raise ValidationError(f"status must be one of {', '.join(EXPOSURE_STATUSES)}")
+    if to_status not in TRANSITIONS.get(from_status, frozenset()):
+        reachable = ", ".join(sorted(TRANSITIONS.get(from_status, frozenset()))) or "nothing (final)"
+        raise ValidationError(
+            f"cannot change an exposure from {from_status!r} to {to_status!r} (from {from_status!r}: {reachable})"
+        )
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A validated status change, ready to apply to any number of rows."""
+
+    to_status: str
+    actor: str
+    at: datetime
+    channel: str | None
+    recipient: str | None
+    note: str | None
+    verified_at: datetime | None
+
+
+def _change(
+    to_status: str,
+    *,
+    actor: str,
+    channel: str | None,
+    note: str | None,
+    recipient: str | None,
+    at: datetime | None,
+    verified_at: datetime | None,
+) -> _Change:
+    if to_status not in TRANSITIONS:
+        raise ValidationError(f"status must be one of {', '.join(EXPOSURE_STATUSES)}")
+    actor = " ".join((actor or "").split())
+    if not actor or len(actor) > 64:
+        raise ValidationError("actor must be 1 to 64 characters")
+    channel, recipient = _channel_and_recipient(channel, recipient)
+    if note is not None:
+        note = note.strip() or None
+        if note is not None and len(note) > MAX_NOTE_LENGTH:
+            raise ValidationError(f"note is longer than {MAX_NOTE_LENGTH} characters")
+    now = utcnow()
+    at = _aware(at, "at") if at is not None else now
+    if at > now + CLOCK_SKEW:
+        raise ValidationError("at is in the future")
+    if verified_at is not None:
+        if to_status != "removed":
+            raise ValidationError("verified at only applies to the status 'removed'")
+        verified_at = _aware(verified_at, "verified at")
+        if verified_at > now + CLOCK_SKEW:
+            raise ValidationError("verified at is in the future")
+    elif to_status == "removed":
+        verified_at = at
+    return _Change(to_status, actor, at, channel, recipient, note, verified_at)
+
+
+def _aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValidationError(f"{field} needs a time zone")
+    return value
+
+
+def _channel_and_recipient(channel: str | None, recipient: str | None) -> tuple[str | None, str | None]:
+    """Channels are kinds ("naver-report-form", "kcsc", "email"); addresses go to the encrypted recipient.
+
+    `email:abuse@example.org` is accepted as shorthand for channel `email`, recipient
+    `abuse@example.org`: the channel column is plaintext and an address can name the very site.
+    """
+    if channel is not None:
+        channel = channel.strip() or None
+    if channel is not None and ":" in channel:
+        kind, _, address = channel.partition(":")
+        if recipient and address.strip() and recipient.strip() != address.strip():
+            raise ValidationError("channel names an address and recipient names another")
+        channel, recipient = kind.strip() or None, recipient or address.strip() or None
+    if channel is not None and not _CHANNEL.fullmatch(channel):
+        raise ValidationError("channel must be a short name of letters, digits, '.', '_', '+' or '-'")
+    if recipient is not None:
+        recipient = " ".join(recipient.split()) or None
+        if recipient is not None and len(recipient) > MAX_RECIPIENT_LENGTH:
+            raise ValidationError(f"recipient is longer than {MAX_RECIPIENT_LENGTH} characters")
+    return channel, recipient
+
+
+def _apply(session: Session, crypto: Crypto, row: Exposure, case: Case, change: _Change) -> ExposureEvent:
+    check_transition(row.status, change.to_status)
+    return _record(session, crypto, row, case, change)
+
+
+def _record(session: Session, crypto: Crypto, row: Exposure, case: Case, change: _Change) -> ExposureEvent:
+    """Append the event and move the status; the caller has checked that the move is allowed."""
+    last = _last_change(session, row)
+    if last is not None and change.at < last:
+        raise ValidationError(f"at is before the last status change of exposure {row.id}")
+    if change.verified_at is not None and last is not None and change.verified_at < last:
+        raise ValidationError(f"verified at is before the last status change of exposure {row.id}")
+    cipher = crypto.for_case(case.key_id)
+    event = ExposureEvent(
+        exposure_id=row.id,
+        from_status=row.status,
+        to_status=change.to_status,
+        actor=change.actor,
+        at=change.at,
+        channel=change.channel,
+        note_ct=cipher.encrypt_opt(change.note),
+        recipient_ct=cipher.encrypt_opt(change.recipient),
+        verified_at=change.verified_at,
+    )
+    session.add(event)
+    row.status = change.to_status
+    row.status_changed_at = change.at
+    return event
+
+
+def _last_change(session: Session, row: Exposure) -> datetime | None:
+    last_event = session.scalar(
+        select(ExposureEvent.at).where(ExposureEvent.exposure_id == row.id).order_by(ExposureEvent.at.desc()).limit(1)
+    )
+    candidates = [t for t in (last_event, row.status_changed_at) if t is not None]
+    return max(candidates) if candidates else None
+
+
+def _locked_exposure(session: Session, exposure_id: int) -> tuple[Exposure, Case]:
+    found = session.execute(
+        select(Exposure, Case).join(Case, Case.id == Exposure.case_id).where(Exposure.id == exposure_id).with_for_update()
+    ).first()
+    if found is None:
+        raise NotFoundError(f"no exposure with id {exposure_id}")
+    return found[0], found[1]
+
+
+def mark(
+    store: Store,
+    exposure_id: int,
+    status: str,
+    *,
+    actor: str,
+    channel: str | None = None,
+    note: str | None = None,
+    recipient: str | None = None,
+    at: datetime | None = None,
+    verified_at: datetime | None = None,
+) -> EventView:
+    """Move one exposure to `status`, recording who did it, when, how and to whom."""
+    change = _change(
+        status, actor=actor, channel=channel, note=note, recipient=recipient, at=at, verified_at=verified_at
+    )
+    with store.session() as session:
+        row, case = _locked_exposure(session, exposure_id)
+        event = _apply(session, store.crypto, row, case, change)
+        session.flush()
+        return _event_view(store.crypto, event, case.key_id)
+
+
+def mark_case(
+    store: Store,
+    case_id: int,
+    from_status: str,
+    to_status: str,
+    *,
+    actor: str,
+    channel: str | None = None,
+    note: str | None = None,
+    recipient: str | None = None,
+    at: datetime | None = None,
+    verified_at: datetime | None = None,
+    platform: str | None = None,
+    ids: Sequence[int] | None = None,
+) -> list[int]:
+    """Move every exposure of a case in `from_status` (optionally only `platform` or `ids`) at once.
+
+    All or nothing, in one transaction. Returns the ids that changed, in id order.
+    """
+    if from_status not in TRANSITIONS:
+        raise ValidationError(f"from status must be one of {', '.join(EXPOSURE_STATUSES)}")
+    check_transition(from_status, to_status)
+    change = _change(
+        to_status, actor=actor, channel=channel, note=note, recipient=recipient, at=at, verified_at=verified_at
+    )
+    with store.session() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFoundError(f"no case with id {case_id}")
+        query = (
+            select(Exposure)
+            .where(Exposure.case_id == case_id, Exposure.status == from_status)
+            .order_by(Exposure.id)
+            .with_for_update()
+        )
+        if platform is not None:
+            query = query.where(Exposure.platform == platform)
+        if ids is not None:
+            wanted = sorted(set(ids))
+            query = query.where(Exposure.id.in_(wanted))
+        rows = list(session.scalars(query))
+        if ids is not None:
+            missing = sorted(set(ids) - {r.id for r in rows})
+            if missing:
+                raise ValidationError(
+                    f"exposure {missing[0]} is not in case {case_id} with status {from_status!r}"
+                )
+        for row in rows:
+            _apply(session, store.crypto, row, case, change)
+        return [r.id for r in rows]
+
+
+def history(store: Store, exposure_id: int) -> list[EventView]:
+    """Every status change of one exposure, oldest first, notes and recipients decrypted."""
+    with store.session() as session:
+        row = session.get(Exposure, exposure_id)
+        if row is None:
+            raise NotFoundError(f"no exposure with id {exposure_id}")
+        case = session.get(Case, row.case_id)
+        assert case is not None
+        events = session.scalars(
+            select(ExposureEvent)
+            .where(ExposureEvent.exposure_id == exposure_id)
+            .order_by(ExposureEvent.at, ExposureEvent.id)
+        )
+        return [_event_view(store.crypto, e, case.key_id) for e in events]
+
+
+def reuploads_of(store: Store, exposure_id: int) -> list[int]:
+    """Ids of exposures linked as re-uploads of this one."""
+    with store.session() as session:
+        return list(
+            session.scalars(select(Exposure.id).where(Exposure.reupload_of_id == exposure_id).order_by(Exposure.id))
+        )
+
+
+def _event_view(crypto: Crypto, event: ExposureEvent, key_id: str) -> EventView:
+    cipher = crypto.for_case(key_id)
+    return EventView(
+        id=event.id,
+        exposure_id=event.exposure_id,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        actor=event.actor,
+        at=event.at,
+        channel=event.channel,
+        recipient=cipher.decrypt_opt(event.recipient_ct),
+        note=cipher.decrypt_opt(event.note_ct),
+        verified_at=event.verified_at,
+    )
+
+
+def fingerprint_key(crypto: Crypto) -> bytes:
+    """The key for `jikimi.fingerprint.fingerprint`, derived from the blind-index key.
+
+    Derived, not shared: the fingerprint hash never sees the index key itself. Rotating the index
+    key changes every new fingerprint, so re-upload links only form between fingerprints made
+    under the same primary index key.
+    """
+    return hmac.new(crypto.keyring.index[0], b"jikimi/fingerprint/v1", hashlib.sha256).digest()
+
+
+def link_reupload(
+    session: Session,
+    crypto: Crypto,
+    exposure_id: int,
+    fingerprint: str,
+    *,
+    max_distance: int = DEFAULT_THRESHOLD,
+    actor: str = SYSTEM_ACTOR,
+) -> int | None:
+    """Link a new exposure to the removed exposure of its case whose text it nearly repeats.
+
+    Stores the fingerprint if the row has none. When a `removed` exposure of the same case is within
+    `max_distance` bits, sets `reupload_of_id`, moves the new exposure `new -> reappeared` (known
+    content, ready to be reported again) and records why in an event. Returns the linked id, or None.
+    Idempotent; never touches an exposure that is not `new` (a dismissed one stays dismissed).
+    """
+    try:
+        check(fingerprint)
+    except FingerprintError as exc:
+        raise ValidationError(str(exc)) from None
+    row, case = _locked_exposure(session, exposure_id)
+    if row.fingerprint is None:
+        row.fingerprint = fingerprint
+    if row.reupload_of_id is not None:
+        return row.reupload_of_id
+    if row.status != "new":
+        return None
+    candidates = session.execute(
+        select(Exposure.id, Exposure.fingerprint).where(
+            Exposure.case_id == row.case_id,
+            Exposure.status == "removed",
+            Exposure.fingerprint.is_not(None),
+            Exposure.id != row.id,
+        )
+    ).all()
+    best: tuple[int, int] | None = None  # (distance, -id): nearest first, then the latest removed
+    for other_id, other_fp in candidates:
+        try:
+            d = distance(fingerprint, other_fp)
+        except FingerprintError:
+            continue  # a malformed stored value is not a match
+        if d <= max_distance and (best is None or (d, -other_id) < best):
+            best = (d, -other_id)
+    if best is None:
+        return None
+    original_id = -best[1]
+    now = utcnow()
+    # The row may carry a status_changed_at from the crawler's clock; never write an event before it.
+    at = max(now, row.status_changed_at) if row.status_changed_at else now
+    row.reupload_of_id = original_id
+    # `new -> reappeared` is the detector's move, not an advocate's: it bypasses TRANSITIONS.
+    _record(
+        session,
+        crypto,
+        row,
+        case,
+        _Change(
+            to_status="reappeared",
+            actor=actor,
+            at=at,
+            channel=REUPLOAD_CHANNEL,
+            recipient=None,
+            note=f"possible re-upload of exposure {original_id} (fingerprint distance {best[0]} of 64)",
+            verified_at=None,
+        ),
+    )
+    return original_id
