@@ -1,0 +1,128 @@
+"""`SafetyGateMiddleware`: every request Scrapy sends passes the address gate (threat T6).
+
+Redirects are covered because RedirectMiddleware (and MetaRefresh) answer with a *new* Request,
+which the engine schedules and which comes through `process_request` again like any other; robots.txt
+requests go through the downloader middlewares too. The check before sending resolves the host in
+a thread (no blocking DNS on the reactor); the check at connect time is `SafeHostnameResolver`,
+whose refusals surface here as a `DNSLookupError` and are reported as `RefusedRequestError`.
+The address the response actually came from is checked once more when Scrapy reports it.
+
+Settings: JIKIMI_ALLOW_PRIVATE_ADDRESSES (bool, default False: tests and the sandbox only) and
+JIKIMI_TRUSTED_ORIGINS (list of source base URLs, e.g. a self-hosted SearXNG on localhost).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.misc import load_object
+from twisted.internet.error import DNSLookupError
+from twisted.internet.threads import deferToThread
+
+from crawler.safety.addresses import Resolve, UnsafeURLError, default_resolve, non_public_reason, parse_target
+from crawler.safety.browser import verify_browser_settings
+from crawler.safety.errors import RefusedRequestError
+from crawler.safety.policy import SafetyPolicy
+from crawler.safety.resolver import SafeHostnameResolver, ensure_installed
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+    from scrapy.statscollectors import StatsCollector
+
+
+class SafetyGateMiddleware:
+    """Downloader middleware: refuse any request, redirect hop or response the address gate rejects."""
+
+    def __init__(
+        self,
+        policy: SafetyPolicy,
+        stats: StatsCollector,
+        resolver: SafeHostnameResolver | None = None,
+        resolve: Resolve = default_resolve,
+    ) -> None:
+        self.policy = policy
+        self.stats = stats
+        self.resolver = resolver
+        self.resolve = resolve
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SafetyGateMiddleware:
+        settings = crawler.settings
+        policy = SafetyPolicy.from_settings(settings)
+        verify_browser_settings(settings, policy)
+        resolver = None
+        if not policy.allow_private:
+            _require_twisted_http(settings)
+            from twisted.internet import reactor
+
+            cache_size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
+            resolver = ensure_installed(reactor, policy, cache_size)
+        return cls(policy, crawler.stats, resolver)
+
+    def verdict(self, url: str) -> UnsafeURLError | None:
+        """The gate's objection to `url`, or None; may block on DNS, so it runs in a thread."""
+        try:
+            self.policy.check(url, resolve=self.resolve)
+        except UnsafeURLError as exc:
+            return exc
+        return None
+
+    async def process_request(self, request: Request) -> None:
+        objection = await maybe_deferred_to_future(deferToThread(self.verdict, request.url))
+        if objection is not None:
+            raise self._refuse(objection.rule, str(objection))
+        if request.meta.get("playwright"):
+            # Contexts created on demand take their options from the request; Playwright's own
+            # default is to accept downloads, which would write whatever the page serves to disk.
+            context_kwargs = dict(request.meta.get("playwright_context_kwargs") or {})
+            context_kwargs["accept_downloads"] = False
+            request.meta["playwright_context_kwargs"] = context_kwargs
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        # Defence in depth: the peer Scrapy actually talked to (or the browser's final server).
+        if response.ip_address is None or self.policy.allow_private or self.policy.trusts_origin(request.url):
+            return response
+        reason = non_public_reason(str(response.ip_address))
+        if reason is not None:
+            raise self._refuse("private_address", f"private address: {reason}")
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if self.resolver is None or not isinstance(exception, DNSLookupError):
+            return None
+        try:
+            host = parse_target(request.url).host
+        except UnsafeURLError:
+            return None
+        reason = self.resolver.refusal(host)
+        if reason is not None:
+            # Raised, not returned: the errback gets this instead of the DNSLookupError, and the
+            # retry middleware (which retries DNS failures) never sees it.
+            raise self._refuse("private_address", f"private address: {reason}")
+        return None
+
+    def _refuse(self, rule: str, reason: str) -> RefusedRequestError:
+        self.stats.inc_value("jikimi/safety/refused")
+        self.stats.inc_value(f"jikimi/safety/refused/{rule}")
+        return RefusedRequestError(rule, reason)
+
+
+def _require_twisted_http(settings: BaseSettings) -> None:
+    """The connect-time check lives in Twisted's resolver: refuse handlers that do not use it."""
+    if not settings.getbool("TWISTED_REACTOR_ENABLED", True):
+        raise ValueError("TWISTED_REACTOR_ENABLED must stay True: the DNS rebinding guard needs it")
+    handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
+    for scheme in ("http", "https"):
+        path = handlers.get(scheme)
+        if path is None:
+            continue
+        handler = load_object(path)
+        if not (isinstance(handler, type) and issubclass(handler, HTTP11DownloadHandler)):
+            raise ValueError(
+                f"DOWNLOAD_HANDLERS[{scheme!r}] must be Scrapy's HTTP/1.1 handler (or scrapy-playwright's, "
+                "which uses it for plain requests): other handlers bypass the DNS rebinding guard"
+            )
