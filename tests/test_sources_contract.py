@@ -78,7 +78,7 @@ def test_module_exposes_the_source_api(module: ModuleType) -> None:
     assert isinstance(module.SUPPORTS_OR, bool)
     assert module.VERTICALS and all(isinstance(v, str) for v in module.VERTICALS)
     # The settings module declares the same default, so a config without base_url reaches the real engine.
-    assert module.DEFAULT_BASE_URL == KNOWN_SOURCES[module.NAME][0]
+    assert KNOWN_SOURCES[module.NAME][0] == module.DEFAULT_BASE_URL
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.NAME)

@@ -1,4 +1,4 @@
-"""DuckDuckGo HTML endpoint: the POST form, vqd paging, redirect decoding, ads, and blocks never read as empty."""
+"""DuckDuckGo HTML endpoint: POST form, vqd paging, redirect decoding, ads; a block never reads as empty."""
 
 from __future__ import annotations
 

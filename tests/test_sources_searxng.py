@@ -128,6 +128,9 @@ def test_401_behind_a_proxy_is_auth() -> None:
 
 
 def test_odd_unresponsive_entries_never_leak_text() -> None:
-    payload = b'{"results": [{"url": "https://a.example/", "title": "t", "content": "c"}], "unresponsive_engines": [["bad name <script>", "x"], "google", 5]}'
+    payload = (
+        b'{"results": [{"url": "https://a.example/", "title": "t", "content": "c"}],'
+        b' "unresponsive_engines": [["bad name <script>", "x"], "google", 5]}'
+    )
     page = searxng.parse_response(CFG, q(), PageCursor(1), 200, {}, payload)
     assert page.partial_reason == "unresponsive engines: google, unknown"

@@ -1,0 +1,275 @@
+"""The run planner: exact queries first within each source's budget, starved terms first, variants last."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from crawler.planning import FRESHNESS_OVERLAP, MAX_ALTERNATIVES, PlanTerm, SourcePlan, plan_run
+from crawler.sources.base import Query, SourceConfig
+
+LAST_OK = datetime(2024, 5, 5, 18, 0, tzinfo=UTC)
+OLD = LAST_OK - timedelta(days=30)  # registered long before the last successful run
+SINCE = LAST_OK - FRESHNESS_OVERLAP
+
+NAME = PlanTerm(
+    1,
+    10,
+    "홍길동",
+    "name",
+    added_at=OLD,
+    variants=(
+        ("romanization", "Hong Gildong"),
+        ("chosung", "ㅎㄱㄷ"),
+        ("romanization", "Gildong Hong"),
+        ("hanja", "洪吉童"),
+    ),
+)
+HANDLE = PlanTerm(1, 11, "gildong_hong", "handle", added_at=OLD)
+ALIAS = PlanTerm(1, 12, "길동이", "alias", added_at=OLD)
+SCHOOL = PlanTerm(1, 13, "가나다고등학교", "keyword", aliases=("가나다고",), added_at=OLD)
+OTHER = PlanTerm(2, 20, "김민지", "name", added_at=OLD, variants=(("romanization", "Kim Minji"),))
+TERMS = [NAME, HANDLE, ALIAS, SCHOOL, OTHER]
+
+
+def source(name: str, budget: int = 1000, max_pages: int = 2, **kw: object) -> SourceConfig:
+    return SourceConfig(
+        name=name, enabled=True, base_url="http://127.0.0.1:1", daily_budget=budget, max_pages=max_pages, **kw
+    )  # type: ignore[arg-type]
+
+
+def plan(
+    terms: list[PlanTerm],
+    cfg: SourceConfig,
+    used: int = 0,
+    last_ok: datetime | None = LAST_OK,
+    starved: list[int] | None = None,
+) -> SourcePlan:
+    (only,) = plan_run(terms, [cfg], {cfg.name: used}, {cfg.name: last_ok}, {cfg.name: starved or []})
+    return only
+
+
+def texts(p: SourcePlan) -> list[tuple[str, str, int]]:
+    return [(q.text, q.vertical, q.term_id) for q in p.queries]
+
+
+def test_every_term_gets_its_exact_phrase_per_vertical() -> None:
+    p = plan([NAME, OTHER], source("naver", verticals=("blog", "news")))
+    assert texts(p)[:4] == [
+        ("홍길동", "blog", 10),
+        ("홍길동", "news", 10),
+        ("김민지", "blog", 20),
+        ("김민지", "news", 20),
+    ]
+    assert all(q.exact for q in p.queries)
+    assert p.reached_term_ids == (10, 20) and p.unreached_term_ids == ()
+
+
+def test_all_verticals_when_none_are_configured() -> None:
+    p = plan([OTHER], source("kakao", budget=6, max_pages=2))
+    assert [q.vertical for q in p.queries] == ["web", "blog", "cafe"]
+
+
+def test_single_endpoint_sources_use_the_empty_vertical() -> None:
+    assert {q.vertical for q in plan([NAME], source("duckduckgo")).queries} == {""}
+
+
+def test_cost_is_max_pages_per_query_and_counts_calls_used_today() -> None:
+    p = plan([NAME, OTHER], source("duckduckgo", budget=10, max_pages=3), used=4)
+    # 6 calls left: the two exact queries (3 each) fit, no variant does.
+    assert texts(p) == [("홍길동", "", 10), ("김민지", "", 20)]
+    assert p.calls_planned == 6
+
+
+def test_terms_beyond_the_budget_are_unreached_and_whole() -> None:
+    p = plan([NAME, OTHER], source("naver", budget=10, max_pages=2))
+    # A term costs 4 verticals x 2 pages = 8: the second term cannot get even part of its verticals.
+    assert p.reached_term_ids == (10,) and p.unreached_term_ids == (20,)
+    assert {q.term_id for q in p.queries} == {10} and p.calls_planned == 8
+
+
+def test_no_budget_plans_nothing() -> None:
+    p = plan(TERMS, source("brave", budget=0))
+    assert p.queries == () and p.calls_planned == 0
+    assert sorted(p.unreached_term_ids) == [10, 11, 12, 13, 20]
+    assert plan(TERMS, source("brave", budget=50), used=80).queries == ()
+
+
+def test_starved_terms_come_first() -> None:
+    cfg = source("duckduckgo", budget=2, max_pages=2)
+    assert plan([NAME, OTHER], cfg).reached_term_ids == (10,)
+    starved = plan([NAME, OTHER], cfg, starved=[20])
+    assert starved.reached_term_ids == (20,) and starved.unreached_term_ids == (10,)
+
+
+def test_then_terms_the_source_never_searched_then_by_kind() -> None:
+    new_school = PlanTerm(3, 30, "새학교", "keyword", added_at=LAST_OK + timedelta(hours=1))
+    p = plan([SCHOOL, HANDLE, ALIAS, NAME, new_school], source("duckduckgo", budget=100, max_pages=1))
+    assert [q.term_id for q in p.queries][:6] == [30, 10, 11, 12, 13, 13]
+
+
+def test_a_kind_added_later_is_still_searched_last() -> None:
+    odd = PlanTerm(1, 5, "이상한종류", "birthyear", added_at=OLD)
+    p = plan([odd, SCHOOL], source("duckduckgo", budget=100, max_pages=1))
+    assert [q.term_id for q in p.queries][-1] == 5
+
+
+def test_without_or_aliases_are_separate_queries_of_the_same_term() -> None:
+    p = plan([SCHOOL], source("duckduckgo", budget=2, max_pages=1))
+    assert texts(p) == [("가나다고등학교", "", 13), ("가나다고", "", 13)]
+    # Both or neither: with room for one query the term stays unreached.
+    assert plan([SCHOOL], source("duckduckgo", budget=1, max_pages=1)).unreached_term_ids == (13,)
+
+
+def test_with_or_aliases_and_handles_of_a_case_share_one_query() -> None:
+    p = plan(TERMS, source("brave", budget=10, max_pages=1))
+    exact = [(q.text, q.exact, q.term_id) for q in p.queries][:4]
+    assert exact == [
+        ("홍길동", True, 10),
+        ("김민지", True, 20),
+        ('"gildong_hong" OR "길동이"', False, 11),
+        ('"가나다고등학교" OR "가나다고"', False, 13),
+    ]
+    assert p.reached_term_ids == (10, 20, 11, 12, 13)
+
+
+def test_or_groups_are_split_by_count_and_length() -> None:
+    handles = [
+        PlanTerm(4, 40 + i, f"handle_{i}", "handle", added_at=OLD) for i in range(MAX_ALTERNATIVES + 2)
+    ]
+    p = plan(handles, source("brave", budget=100, max_pages=1))
+    assert [q.text.count(" OR ") + 1 for q in p.queries] == [MAX_ALTERNATIVES, 2]
+    long_aliases = tuple("가" * 90 + str(i) for i in range(4))
+    long = PlanTerm(5, 50, "이름", "name", aliases=long_aliases, added_at=OLD)
+    assert all(len(q.text) <= 300 for q in plan([long], source("brave", budget=100, max_pages=1)).queries)
+
+
+def test_variants_only_after_every_term_is_reached_best_first_in_rounds() -> None:
+    p = plan([NAME, OTHER], source("duckduckgo", budget=100, max_pages=1))
+    assert texts(p) == [
+        ("홍길동", "", 10),
+        ("김민지", "", 20),
+        ("Hong Gildong", "", 10),  # every term's best variant ...
+        ("Kim Minji", "", 20),
+        ("Gildong Hong", "", 10),  # ... before anyone's second
+        ("洪吉童", "", 10),
+    ]  # the consonant-only ㅎㄱㄷ is never searched
+    assert all(q.since is None for q in p.queries[2:])
+
+
+def test_variants_stop_when_the_budget_does() -> None:
+    p = plan([NAME, OTHER], source("duckduckgo", budget=3, max_pages=1))
+    assert [q.text for q in p.queries] == ["홍길동", "김민지", "Hong Gildong"]
+    assert p.calls_planned == 3
+
+
+def test_no_variants_while_any_term_is_unreached() -> None:
+    p = plan([NAME, OTHER, SCHOOL], source("duckduckgo", budget=3, max_pages=1))
+    assert p.unreached_term_ids == (13,)
+    assert [q.text for q in p.queries] == ["홍길동", "김민지"]
+
+
+def test_variants_combine_with_or_where_supported() -> None:
+    p = plan([NAME], source("brave", budget=100, max_pages=1))
+    assert [q.text for q in p.queries] == ["홍길동", '"Hong Gildong" OR "Gildong Hong" OR "洪吉童"']
+
+
+def test_duplicate_and_unsearchable_variants_are_dropped() -> None:
+    term = PlanTerm(
+        1,
+        1,
+        "Hong",
+        "name",
+        added_at=OLD,
+        variants=(("case", "HONG"), ("initials", "ㅎ ㅇ"), ("x", " "), ("r", "Hong  Gil"), ("r", "hong gil")),
+    )
+    assert [q.text for q in plan([term], source("duckduckgo", budget=100, max_pages=1)).queries] == [
+        "Hong",
+        "Hong Gil",
+    ]
+
+
+def test_since_is_the_last_success_minus_the_overlap() -> None:
+    p = plan([NAME], source("brave"))
+    assert p.queries[0].since == SINCE
+
+
+@pytest.mark.parametrize(
+    ("term", "last_ok", "starved"),
+    [
+        (
+            PlanTerm(1, 10, "홍길동", "name", added_at=LAST_OK + timedelta(minutes=1)),
+            LAST_OK,
+            [],
+        ),  # added since
+        (PlanTerm(1, 10, "홍길동", "name"), LAST_OK, []),  # registration time unknown
+        (NAME, None, []),  # the source never succeeded
+        (NAME, LAST_OK, [10]),  # skipped last time
+    ],
+    ids=["new-term", "unknown-age", "never-succeeded", "starved"],
+)
+def test_full_search_when_the_source_may_never_have_searched_the_term(
+    term: PlanTerm, last_ok: datetime | None, starved: list[int]
+) -> None:
+    p = plan([term], source("brave"), last_ok=last_ok, starved=starved)
+    assert p.queries[0].since is None
+
+
+def test_a_pooled_query_is_full_if_any_member_is_new() -> None:
+    new_alias = PlanTerm(1, 12, "길동이", "alias", added_at=LAST_OK + timedelta(days=1))
+    (pooled,) = [q for q in plan([HANDLE, new_alias], source("brave")).queries]
+    assert pooled.text == '"길동이" OR "gildong_hong"'  # the never-searched member leads
+    assert pooled.term_id == 12 and pooled.since is None
+
+
+def test_naive_datetimes_are_read_as_utc() -> None:
+    term = PlanTerm(1, 10, "홍길동", "name", added_at=OLD.replace(tzinfo=None))
+    assert plan([term], source("brave"), last_ok=LAST_OK.replace(tzinfo=None)).queries[0].since == SINCE
+
+
+def test_blank_terms_are_ignored() -> None:
+    blank = PlanTerm(1, 99, '  ""  ', "name", added_at=OLD)
+    p = plan([blank, OTHER], source("duckduckgo", budget=100))
+    assert 99 not in p.reached_term_ids + p.unreached_term_ids
+    assert {q.term_id for q in p.queries} == {20}
+
+
+def test_queries_carry_case_and_term() -> None:
+    q = plan([OTHER], source("duckduckgo", budget=1, max_pages=1)).queries[0]
+    assert q == Query(text="김민지", case_id=2, term_id=20, exact=True, vertical="", since=SINCE)
+
+
+def test_sources_in_given_order_skipping_disabled_and_non_search_ones() -> None:
+    sources = [
+        source("searxng"),
+        SourceConfig(name="naver", enabled=False, base_url="https://openapi.naver.com"),
+        SourceConfig(name="telegram", enabled=True, base_url="https://t.me"),
+        source("brave"),
+    ]
+    plans = plan_run(TERMS, sources, {}, {}, {})
+    assert [p.source for p in plans] == ["searxng", "brave"]
+
+
+def test_each_source_has_its_own_budget_history_and_starvation() -> None:
+    a, b = source("duckduckgo", budget=1, max_pages=1), source("searxng", budget=1, max_pages=1)
+    plans = plan_run(
+        [NAME, OTHER], [a, b], {"duckduckgo": 0, "searxng": 0}, {"duckduckgo": LAST_OK}, {"searxng": [20]}
+    )
+    assert [p.reached_term_ids for p in plans] == [(10,), (20,)]
+    assert plans[0].queries[0].since == SINCE and plans[1].queries[0].since is None
+
+
+def test_the_plan_is_deterministic_whatever_the_input_order() -> None:
+    sources = [
+        source("naver", budget=30),
+        source("brave", budget=9, max_pages=1),
+        source("duckduckgo", budget=7, max_pages=1),
+    ]
+    args = ({"naver": 3}, {"naver": LAST_OK, "brave": LAST_OK}, {"brave": [13]})
+    expected = plan_run(TERMS, sources, *args)
+    shuffled = list(TERMS)
+    for seed in range(5):
+        random.Random(seed).shuffle(shuffled)
+        assert plan_run(shuffled, sources, *args) == expected
