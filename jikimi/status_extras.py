@@ -10,6 +10,15 @@ from storage.database import Store
 
 def extra_status(store: Store, settings: Settings) -> dict[str, Any]:
     notices: list[str] = []
+    # --- retention and key rotation (storage.retention, storage.keys_rotation) ---
+    from storage.keys_rotation import rotation_notice
+    from storage.retention import notices as retention_notices
+
+    notices.extend(retention_notices(store, settings.retention_days, settings.timezone))
+    pending_rotation = rotation_notice(store)
+    if pending_rotation:
+        notices.append(pending_rotation)
+    # --- end retention and key rotation ---
     out: dict[str, Any] = {"notices": notices}
 
     # scheduler and notifications (scheduler/health.py: no APScheduler import, so status stays fast)

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from storage.audit import record as audit  # audit trail: every read of decrypted data and every change
 from storage.cases import (
     CaseView,
     Consent,
@@ -81,6 +82,7 @@ def case_add(
     """Open a case. A consent record is required: nobody is watched without it."""
     record = Consent(statement=consent, recorded_by=actor(), recorded_at=datetime.now(UTC).isoformat())
     case_id = create_case(state.store(), label, record, notes)
+    audit(state.store(), actor(), "case.add", case_id=case_id)
     if json_output:
         emit_json({"id": case_id})
     else:
@@ -92,8 +94,9 @@ def case_list(
     status: Annotated[CaseStatus | None, typer.Option("--status", help="Only cases in this status.")] = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """List cases with their labels (decrypted for you; nothing is written)."""
+    """List cases with their labels (decrypted for you; the read is audited)."""
     cases = list_cases(state.store(), status.value if status else None)
+    audit(state.store(), actor(), "case.list", details={"count": len(cases)})
     if json_output:
         emit_json([case_dict(c) for c in cases])
         return
@@ -112,6 +115,7 @@ def case_show(
     store = state.store()
     case = get_case(store, case_id)
     terms = list_terms(store, case_id)
+    audit(store, actor(), "case.show", case_id=case_id, details={"terms": len(terms)})
     if json_output:
         emit_json({**case_dict(case), "terms": [term_dict(t) for t in terms]})
         return
@@ -127,6 +131,7 @@ def case_show(
 def case_close(case_id: Annotated[int, typer.Argument(help="Case id.")]) -> None:
     """Close a case: its terms are no longer searched; its data stays until purged."""
     close_case(state.store(), case_id)
+    audit(state.store(), actor(), "case.close", case_id=case_id)
     print(f"case {case_id} closed")
 
 
@@ -156,6 +161,7 @@ def term_add(
     if not term.strip():
         raise CliError("term must not be empty")
     term_id = add_term(state.store(), case_id, term, kind.value, context or [], exclude or [])
+    audit(state.store(), actor(), "term.add", case_id=case_id, obj=("term", term_id), details={"kind": kind.value})
     if json_output:
         emit_json({"id": term_id})
     else:
@@ -166,6 +172,7 @@ def term_add(
 def term_list(case_id: Annotated[int, typer.Argument(help="Case id.")], json_output: JsonOpt = False) -> None:
     """List the terms of a case (decrypted for you)."""
     terms = list_terms(state.store(), case_id)
+    audit(state.store(), actor(), "term.list", case_id=case_id, details={"count": len(terms)})
     if json_output:
         emit_json([term_dict(t) for t in terms])
     else:
@@ -175,5 +182,6 @@ def term_list(case_id: Annotated[int, typer.Argument(help="Case id.")], json_out
 @term_app.command("remove")
 def term_remove(term_id: Annotated[int, typer.Argument(help="Term id.")]) -> None:
     """Remove a term; exposures already found through it stay."""
-    remove_term(state.store(), term_id)
+    case_id = remove_term(state.store(), term_id)
+    audit(state.store(), actor(), "term.remove", case_id=case_id, obj=("term", term_id))
     print(f"term {term_id} removed")

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jikimi.cli.app_state import app, emit_json, state
+from jikimi.cli.app_state import actor, app, emit_json, state
+from storage.audit import record as audit  # audit trail: every read of decrypted data and every change
 from storage.exposures import EXPOSURE_STATUSES, ExposureView, list_exposures
 
 exposures_app = typer.Typer(help="What was found.", no_args_is_help=True)
@@ -47,6 +48,8 @@ def exposures_list(
 ) -> None:
     """List exposures (URL, title, snippet, dates, status); the matched term is never shown here."""
     found = list_exposures(state.store(), case_id, status.value if status else None)
+    audit(state.store(), actor(), "exposures.list", case_id=case_id,
+          details={"count": len(found), "status": status.value if status else None})
     if json_output:
         emit_json([exposure_dict(e) for e in found])
         return

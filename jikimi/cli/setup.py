@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jikimi.cli.app_state import CliError, app, emit_json, state
+from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from storage.audit import ensure_audit_key, record as audit  # audit trail
 from storage.cases import list_cases, list_targets
 from storage.database import open_store
 from storage.exposures import count_by_case
@@ -30,6 +31,8 @@ def init_command() -> None:
     else:
         keyring = create_keyring_file(settings.key_file)
         created_key = True
+    if not env_keys and ensure_audit_key(keyring):
+        state.console.print("key file: audit key added")
     try:
         store = open_store(settings.database_url, keyring, initialise=True)
     except KeyringError as exc:
@@ -85,6 +88,7 @@ def status_command(
     from jikimi.status_extras import extra_status  # late: optional sections added by later features
 
     data.update(extra_status(store, settings))
+    audit(store, actor(), "status")
     if json_output:
         emit_json(data)
         return

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jikimi.cli.app_state import CliError, app, emit_json, state
+from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from storage.audit import record as audit  # audit trail: every read of decrypted data and every change
 from jikimi.targets import TargetRefusedError, vet_target_url
 from storage.cases import add_target, list_targets, remove_target
 from storage.urls import platform_of
@@ -30,6 +31,7 @@ def target_add(
     except TargetRefusedError as exc:
         raise CliError(str(exc)) from None
     target_id = add_target(state.store(), clean, platform_of(clean), case_id, render)
+    audit(state.store(), actor(), "target.add", case_id=case_id, obj=("target", target_id))
     if json_output:
         emit_json({"id": target_id})
     else:
@@ -40,6 +42,7 @@ def target_add(
 def target_list(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List watched pages and channels with how their last visit went."""
     targets = list_targets(state.store())
+    audit(state.store(), actor(), "target.list", details={"count": len(targets)})
     if json_output:
         emit_json(
             [
@@ -76,4 +79,5 @@ def target_list(json_output: Annotated[bool, typer.Option("--json", help="Print 
 def target_remove(target_id: Annotated[int, typer.Argument(help="Target id.")]) -> None:
     """Stop watching a page or channel."""
     remove_target(state.store(), target_id)
+    audit(state.store(), actor(), "target.remove", obj=("target", target_id))
     print(f"target {target_id} removed")
