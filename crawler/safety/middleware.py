@@ -4,7 +4,7 @@ Redirects are covered because RedirectMiddleware (and MetaRefresh) answer with a
 which the engine schedules and which comes through `process_request` again like any other; robots.txt
 requests go through the downloader middlewares too. The check before sending resolves the host in
 a thread (no blocking DNS on the reactor); the check at connect time is `SafeHostnameResolver`,
-whose refusals surface here as a `DNSLookupError` and are reported as `RefusedRequestError`.
+whose refusals surface here as a failed name lookup and are reported as `RefusedRequestError`.
 The address the response actually came from is checked once more when Scrapy reports it.
 
 Settings: JIKIMI_ALLOW_PRIVATE_ADDRESSES (bool, default False: tests and the sandbox only) and
@@ -13,9 +13,11 @@ JIKIMI_TRUSTED_ORIGINS (list of source base URLs, e.g. a self-hosted SearXNG on 
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.exceptions import CannotResolveHostError
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import load_object
@@ -26,12 +28,14 @@ from crawler.safety.addresses import Resolve, UnsafeURLError, default_resolve, n
 from crawler.safety.browser import verify_browser_settings
 from crawler.safety.errors import RefusedRequestError
 from crawler.safety.policy import SafetyPolicy
-from crawler.safety.resolver import SafeHostnameResolver, ensure_installed
+from crawler.safety.resolver import SafeHostnameResolver, install_resolver
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
 
 
 class SafetyGateMiddleware:
@@ -41,27 +45,24 @@ class SafetyGateMiddleware:
         self,
         policy: SafetyPolicy,
         stats: StatsCollector,
-        resolver: SafeHostnameResolver | None = None,
+        *,
         resolve: Resolve = default_resolve,
+        cache_size: int = 0,
     ) -> None:
         self.policy = policy
         self.stats = stats
-        self.resolver = resolver
         self.resolve = resolve
+        self.cache_size = cache_size
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SafetyGateMiddleware:
         settings = crawler.settings
         policy = SafetyPolicy.from_settings(settings)
         verify_browser_settings(settings, policy)
-        resolver = None
         if not policy.allow_private:
             _require_twisted_http(settings)
-            from twisted.internet import reactor
-
-            cache_size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
-            resolver = ensure_installed(reactor, policy, cache_size)
-        return cls(policy, crawler.stats, resolver)
+        cache_size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
+        return cls(policy, crawler.stats, cache_size=cache_size)
 
     def verdict(self, url: str) -> UnsafeURLError | None:
         """The gate's objection to `url`, or None; may block on DNS, so it runs in a thread."""
@@ -72,6 +73,7 @@ class SafetyGateMiddleware:
         return None
 
     async def process_request(self, request: Request) -> None:
+        self._require_connect_time_guard()
         objection = await maybe_deferred_to_future(deferToThread(self.verdict, request.url))
         if objection is not None:
             raise self._refuse(objection.rule, str(objection))
@@ -92,23 +94,53 @@ class SafetyGateMiddleware:
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        if self.resolver is None or not isinstance(exception, DNSLookupError):
+        resolver = _installed_resolver()
+        # Scrapy 2.19 wraps Twisted's DNSLookupError in CannotResolveHostError; accept either.
+        if resolver is None or not isinstance(exception, (CannotResolveHostError, DNSLookupError)):
             return None
         try:
             host = parse_target(request.url).host
         except UnsafeURLError:
             return None
-        reason = self.resolver.refusal(host)
+        reason = resolver.refusal(host)
         if reason is not None:
             # Raised, not returned: the errback gets this instead of the DNSLookupError, and the
             # retry middleware (which retries DNS failures) never sees it.
             raise self._refuse("private_address", f"private address: {reason}")
         return None
 
+    def _require_connect_time_guard(self) -> None:
+        """Make sure the reactor resolves through a SafeHostnameResolver with this crawl's policy.
+
+        Checked per request, not in from_crawler: CrawlerProcess installs TWISTED_DNS_RESOLVER only
+        in start(), after the middlewares exist, and CrawlerRunner never installs one.
+        """
+        if self.policy.allow_private:
+            return
+        resolver = _installed_resolver()
+        if resolver is None:
+            from twisted.internet import reactor
+
+            install_resolver(reactor, self.policy, self.cache_size)
+        elif resolver.policy != self.policy:
+            # The process and this crawler disagree on JIKIMI_*: fetch nothing rather than guess.
+            logger.error(
+                "JIKIMI_ALLOW_PRIVATE_ADDRESSES / JIKIMI_TRUSTED_ORIGINS differ between the crawler "
+                "process and this spider's settings; refusing every request"
+            )
+            raise self._refuse("resolver_mismatch", "DNS resolver configured with another policy")
+
     def _refuse(self, rule: str, reason: str) -> RefusedRequestError:
         self.stats.inc_value("jikimi/safety/refused")
         self.stats.inc_value(f"jikimi/safety/refused/{rule}")
         return RefusedRequestError(rule, reason)
+
+
+def _installed_resolver() -> SafeHostnameResolver | None:
+    from twisted.internet import reactor
+
+    resolver = getattr(reactor, "nameResolver", None)
+    return resolver if isinstance(resolver, SafeHostnameResolver) else None
 
 
 def _require_twisted_http(settings: BaseSettings) -> None:

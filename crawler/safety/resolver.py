@@ -10,8 +10,8 @@ remembers why, and `SafetyGateMiddleware.process_exception` turns that failure i
 `RefusedRequestError("private_address", ...)` for the spider's errback.
 
 Install it with `TWISTED_DNS_RESOLVER` (Scrapy 2.19 deprecates `DNS_RESOLVER`); `CrawlerProcess`
-installs it before any crawler starts, and the middleware installs one itself where Scrapy does not
-(`CrawlerRunner`). It resolves IPv4 and IPv6 (it extends `CachingHostnameResolver`, not the IPv4-only
+installs it in `start()`, just before the reactor runs (after the middlewares are built), and the
+middleware installs one itself where Scrapy does not (`CrawlerRunner`). It resolves IPv4 and IPv6 (it extends `CachingHostnameResolver`, not the IPv4-only
 `CachingThreadedResolver`); Scrapy's DNS cache holds raw answers and the check runs on every use.
 Not covered: connections through an HTTP proxy (Twisted resolves the proxy host with the reactor's
 simple resolver) and the browser, which resolves names itself (see `browser.py`).
@@ -119,20 +119,8 @@ class _PublicOnlyReceiver:
         self._receiver.resolutionComplete()
 
 
-def ensure_installed(reactor: Any, policy: SafetyPolicy, cache_size: int) -> SafeHostnameResolver:
-    """The reactor's SafeHostnameResolver, installing one when Scrapy did not (e.g. CrawlerRunner).
-
-    An installed resolver with a different policy means the process and a crawler disagree on the
-    JIKIMI_* settings: refuse to start rather than guess which one is meant.
-    """
-    current = reactor.nameResolver
-    if isinstance(current, SafeHostnameResolver):
-        if current.policy != policy:
-            raise ValueError(
-                "JIKIMI_ALLOW_PRIVATE_ADDRESSES / JIKIMI_TRUSTED_ORIGINS differ between the crawler "
-                "process and a spider's settings; set them once, for the process"
-            )
-        return current
+def install_resolver(reactor: Any, policy: SafetyPolicy, cache_size: int) -> SafeHostnameResolver:
+    """Install a SafeHostnameResolver where Scrapy did not (CrawlerRunner ignores TWISTED_DNS_RESOLVER)."""
     resolver = SafeHostnameResolver(reactor, cache_size, policy)
     resolver.install_on_reactor()
     logger.info("installed the safe DNS resolver (TWISTED_DNS_RESOLVER was not applied)")
