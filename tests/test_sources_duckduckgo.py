@@ -97,7 +97,8 @@ def test_results_skip_ads_and_decode_redirects() -> None:
     assert first.snippet == "홍길동이 가나다고 07년생이라는 글 <주의>"
     assert page.results[2].snippet == "링크가 바로 대상인 결과"
     assert [r.rank for r in page.results] == [1, 2, 3, 4]
-    assert all(r.published is None for r in page.results)
+    # The date DuckDuckGo prints beside some URLs; no offset is given, read as UTC.
+    assert [r.published for r in page.results] == [datetime(2024, 5, 5, 9, 30, tzinfo=UTC), None, None, None]
 
 
 def test_next_cursor_carries_the_next_forms_fields() -> None:
@@ -157,6 +158,13 @@ def test_unknown_layout_is_malformed_never_empty() -> None:
     assert (error(200, "ddg_unknown_layout.html").reason) == "malformed response"
     assert error(200).reason == "malformed response"  # empty body
     assert error(200, "naver_empty.json").reason == "malformed response"  # not HTML at all
+
+
+def test_a_cut_off_page_is_malformed_not_a_short_result_list() -> None:
+    truncated = body("ddg_page1.html")[:3000]
+    with pytest.raises(SourceError) as caught:
+        duckduckgo.parse_response(CFG, q(), PageCursor(1), 200, {}, truncated)
+    assert caught.value.reason == "malformed response"
 
 
 def test_429_is_retryable() -> None:

@@ -96,3 +96,17 @@ def test_daily_limit_403_is_quota() -> None:
         b'{"error": {"code": 403, "errors": [{"reason": "dailyLimitExceeded", "domain": "usageLimits"}]}}'
     )
     assert error(403, payload).outcome is Outcome.QUOTA
+
+
+def test_per_minute_resource_exhausted_is_only_a_rate_limit() -> None:
+    payload = (
+        b'{"error": {"code": 429, "message": "Quota exceeded for quota metric \'Queries\' and limit'
+        b' \'Queries per minute per user\' of service \'customsearch.googleapis.com\'.",'
+        b' "errors": [{"reason": "rateLimitExceeded"}], "status": "RESOURCE_EXHAUSTED"}}'
+    )
+    limited = error(429, payload, {"Retry-After": "20"})
+    assert (limited.outcome, limited.reason, limited.retry_after) == (Outcome.ERROR, RATE_LIMITED, 20.0)
+
+
+def test_resource_exhausted_without_a_window_is_quota() -> None:
+    assert error(429, b'{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}').outcome is Outcome.QUOTA

@@ -108,6 +108,13 @@ def test_request_throttled_is_quota() -> None:
     assert error(429, b'{"errorType":"Other","message":"daily limit reached"}').outcome is Outcome.QUOTA
 
 
+def test_a_throttle_with_a_short_retry_after_is_a_rate_limit() -> None:
+    # Kakao words both limits alike: a short Retry-After marks the one that lifts within the run.
+    limited = error(429, body("kakao_error_quota.json"), {"Retry-After": "1"})
+    assert (limited.outcome, limited.reason, limited.retry_after) == (Outcome.ERROR, RATE_LIMITED, 1.0)
+    assert error(429, body("kakao_error_quota.json"), {"Retry-After": "86400"}).outcome is Outcome.QUOTA
+
+
 def test_other_429_is_a_rate_limit() -> None:
     limited = error(429, b"", {"retry-after": "4"})
     assert (limited.outcome, limited.reason, limited.retry_after) == (Outcome.ERROR, RATE_LIMITED, 4.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from parsel import Selector
@@ -20,6 +21,7 @@ from crawler.sources.base import (
 )
 from crawler.sources.markup import clean_text, is_web_url
 from crawler.sources.query_syntax import search_text
+from crawler.sources.timestamps import parse_iso
 
 NAME = "duckduckgo"
 DEFAULT_BASE_URL = "https://html.duckduckgo.com"
@@ -79,6 +81,9 @@ def parse_response(
     page = _selector(body)
     if page.css("form#challenge-form, .anomaly-modal, #anomaly-modal"):
         raise SourceError(Outcome.BLOCKED, "challenge page")
+    # A cut-off page parses fine but silently loses results and the "Next" form.
+    if b"</html>" not in body[-4096:].lower():
+        raise SourceError(Outcome.ERROR, responses.MALFORMED)
     ranked = _ranked(cursor)
     results: list[SearchResult] = []
     for block in page.css("div.result"):
@@ -91,7 +96,7 @@ def parse_response(
     # new kind of block page: never let it pass as "nothing found".
     if not results and not page.css(".no-results") and not page.css("div.result"):
         raise SourceError(Outcome.ERROR, responses.MALFORMED)
-    return ParsedPage(tuple(results), _next_page(cfg, cursor, page, ranked + len(results), results))
+    return ParsedPage(tuple(results), _next_page(cfg, query, cursor, page, ranked + len(results), results))
 
 
 def _selector(body: bytes) -> Selector:
@@ -122,11 +127,26 @@ def _result(block: Selector, query: Query, rank: int) -> SearchResult | None:
         url=url,
         title=clean_text(link[0].xpath("string()").get()),
         snippet=clean_text(block.css(".result__snippet").xpath("string()").get()),
-        published=None,  # the HTML endpoint shows no dates
+        published=_published(block),
         source=NAME,
         query=query.text,
         rank=rank,
     )
+
+
+def _published(block: Selector) -> datetime | None:
+    """The date DuckDuckGo prints beside some URLs (`<span>&nbsp; &nbsp;2024-05-05T00:00:00.0000000</span>`).
+
+    It carries no offset; read as UTC [guess].
+    """
+    for text in block.xpath(
+        './/*[contains(@class, "result__extras__url")]/span[not(@class)]//text()'
+        ' | .//*[contains(@class, "result__timestamp")]//text()'
+    ).getall():
+        parsed = parse_iso(text.strip())
+        if parsed is not None:
+            return parsed
+    return None
 
 
 def decode_link(href: str) -> str | None:
@@ -143,9 +163,16 @@ def decode_link(href: str) -> str | None:
 
 
 def _next_page(
-    cfg: SourceConfig, cursor: PageCursor, page: Selector, ranked: int, results: list[SearchResult]
+    cfg: SourceConfig,
+    query: Query,
+    cursor: PageCursor,
+    page: Selector,
+    ranked: int,
+    results: list[SearchResult],
 ) -> PageCursor | None:
     if not results or cursor.page >= cfg.max_pages:
+        return None
+    if freshness.passed_since(results, query.since, sorted_by_date=False):
         return None
     state = _next_form(page, cursor)
     if state is None:

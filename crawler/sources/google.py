@@ -124,8 +124,11 @@ def _error(status: int, headers: Mapping[str, str], body: bytes) -> SourceError:
     error = responses.error_body(body).get("error")
     error = error if isinstance(error, dict) else {}
     reasons = _reasons(error)
-    if status == 429 or reasons & (_QUOTA_REASONS | _RATE_REASONS):
-        if error.get("status") == "RESOURCE_EXHAUSTED" or reasons & _QUOTA_REASONS:
+    exhausted = error.get("status") == "RESOURCE_EXHAUSTED"
+    if status == 429 or exhausted or reasons & (_QUOTA_REASONS | _RATE_REASONS):
+        # Google says RESOURCE_EXHAUSTED for its per-minute limit too; only the daily one stops the source.
+        window = _quota_window(error)
+        if reasons & _QUOTA_REASONS or window == "day" or (exhausted and window != "minute"):
             return SourceError(Outcome.QUOTA, "daily quota exhausted")
         return responses.rate_limited(headers)
     if status in (401, 403) or reasons & _KEY_REASONS:
@@ -133,6 +136,26 @@ def _error(status: int, headers: Mapping[str, str], body: bytes) -> SourceError:
     if status >= 500:
         return responses.server_error(status)
     return responses.unexpected_status(status, responses.safe_code(error.get("status")))
+
+
+def _quota_window(error: Mapping[str, object]) -> str | None:
+    """ "day" or "minute" from the limit's name ("Queries per day", `DefaultPerMinutePerProject`).
+
+    The message is only inspected here, never copied into a reason.
+    """
+    texts = [str(error.get("message", ""))]
+    details = error.get("details")
+    if isinstance(details, list):
+        for detail in details:
+            metadata = detail.get("metadata") if isinstance(detail, dict) else None
+            if isinstance(metadata, dict):
+                texts.append(str(metadata.get("quota_limit", "")))
+    joined = " ".join(texts).lower().replace(" ", "")
+    if "perday" in joined:
+        return "day"
+    if "perminute" in joined or "per100seconds" in joined:
+        return "minute"
+    return None
 
 
 def _reasons(error: Mapping[str, object]) -> set[str]:

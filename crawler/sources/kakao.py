@@ -28,6 +28,7 @@ SUPPORTS_OR = False
 
 PAGE_SIZE = 50  # `size` maximum
 MAX_PAGE = 50  # `page` maximum
+_SHORT_WAIT = 3600.0  # seconds; a longer Retry-After on a throttle is the daily quota
 
 
 def check_config(cfg: SourceConfig) -> list[str]:
@@ -117,10 +118,15 @@ def _error(status: int, headers: Mapping[str, str], body: bytes) -> SourceError:
     if status in (401, 403):
         return SourceError(Outcome.AUTH, f"credentials rejected (http {status})")
     if status == 429:
+        # Kakao words its per-second and its daily limit alike ("RequestThrottled", "API limit has been
+        # exceeded."); a short Retry-After is the only sign of a limit that lifts within the run.
+        limited = responses.rate_limited(headers)
+        if limited.retry_after is not None and limited.retry_after <= _SHORT_WAIT:
+            return limited
         message = details.get("message")
         if error_type == "RequestThrottled" or (isinstance(message, str) and "limit" in message.lower()):
             return SourceError(Outcome.QUOTA, "quota exhausted")
-        return responses.rate_limited(headers)
+        return limited
     if status >= 500:
         return responses.server_error(status)
     return responses.unexpected_status(status, responses.safe_code(error_type))
