@@ -18,6 +18,7 @@ class _Entry:
     query_string: str
     headers: dict[str, str]
     bytes_sent: int = 0
+    done: bool = False
 
 
 class Recorder:
@@ -36,6 +37,15 @@ class Recorder:
     def add_bytes(self, entry: _Entry, count: int) -> None:
         with self._lock:
             entry.bytes_sent += count
+
+    def finish(self, entry: _Entry) -> None:
+        with self._lock:
+            entry.done = True
+
+    def busy(self) -> bool:
+        """Whether any request is still being answered."""
+        with self._lock:
+            return any(not e.done for e in self._entries)
 
     def hits(self, path_prefix: str) -> int:
         with self._lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,8 @@ _PATH_SOURCES = {"telegram": "/telegram", "web": "/web", "hostile": "/hostile", 
 class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The default backlog of 5 drops connections when a crawler opens many at once (a 1 s SYN retry).
+    request_queue_size = 128
     state: SandboxState
 
 
@@ -71,11 +74,14 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         entry = state.recorder.open(self.command, parts.path, parts.query, headers)
         request = Request(self.command, parts.path, parts.query, {k.lower(): v for k, v in headers.items()}, body)
         try:
-            response = routing.dispatch(state, request)
-        except Exception:
-            logger.exception("sandbox route failed for %s", parts.path)
-            response = text_response(500, "sandbox route failed\n")
-        self._send(response, lambda count: state.recorder.add_bytes(entry, count))
+            try:
+                response = routing.dispatch(state, request)
+            except Exception:
+                logger.exception("sandbox route failed for %s", parts.path)
+                response = text_response(500, "sandbox route failed\n")
+            self._send(response, lambda count: state.recorder.add_bytes(entry, count))
+        finally:
+            state.recorder.finish(entry)
 
     def _send(self, response: Response, count: Callable[[int], None]) -> None:
         stopping = self.server.state.stopping
@@ -180,6 +186,18 @@ class SandboxServer:
     def requests(self) -> list[RequestRecord]:
         """(method, path, query_string, headers) per request, oldest first; a snapshot."""
         return self.state.recorder.snapshot()
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until no response is being written (a hung-up stream is noticed on its next write).
+
+        Call before reading bytes_served after a client aborted a download. False on timeout.
+        """
+        deadline = time.monotonic() + timeout
+        while self.state.recorder.busy():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def reset(self) -> None:
         """Zero the counters and forget which requests the once-only scenarios already failed."""

@@ -6,6 +6,7 @@ limits, then server trouble, then the bot wall, then parameter validation and re
 
 from __future__ import annotations
 
+import gzip
 import time
 from email.utils import formatdate
 
@@ -38,6 +39,18 @@ def handle(request: Request, scenario: str, corpus: Corpus, memory: OnceMemory, 
         response = engine.malform(response)
     if scenario == "slow":
         response.delay = SLOW_SECONDS
+    return _compressed(response, request.header("Accept-Encoding") or "")
+
+
+def _compressed(response: Response, accept_encoding: str) -> Response:
+    """gzip the body when the client offers it, as the real APIs and their CDNs do."""
+    offered = {part.split(";")[0].strip().lower(): part for part in accept_encoding.split(",")}
+    if "gzip" not in offered or "q=0" in offered["gzip"].replace(" ", "").split(";")[1:]:
+        return response
+    if not isinstance(response.body, bytes) or not response.body:
+        return response
+    response.body = gzip.compress(response.body, mtime=0)
+    response.headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
     return response
 
 

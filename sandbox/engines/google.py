@@ -44,7 +44,8 @@ class Google(Engine):
         return "web" if subpath == "/customsearch/v1" and method in ("GET", "HEAD") else None
 
     def check_credentials(self, call: EngineCall) -> Response | None:
-        key = call.request.param("key")
+        # Google takes the key as `?key=` or, keeping it out of URLs, as the X-Goog-Api-Key header.
+        key = call.request.param("key") or call.request.header("X-Goog-Api-Key")
         return self.auth_error() if not key or key == "bad-key" else None
 
     def auth_error(self) -> Response:
