@@ -25,7 +25,12 @@ def _plan_terms(ctx: CrawlContext) -> list[PlanTerm]:
     out: list[PlanTerm] = []
     for term, spec in zip(ctx.terms.values(), term_specs(ctx.terms.values()), strict=True):
         variants = tuple(ctx.matcher.search_variants(spec))
-        out.append(PlanTerm(case_id=term.case_id, term_id=term.id, text=term.text, kind=term.kind, variants=variants))
+        out.append(
+            PlanTerm(
+                case_id=term.case_id, term_id=term.id, text=term.text, kind=term.kind, variants=variants,
+                added_at=term.created_at,
+            )
+        )
     return out
 
 
