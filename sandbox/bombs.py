@@ -12,7 +12,7 @@ import struct
 import threading
 import zlib
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 
 EXPANDED_SIZE = 1 << 30
 _BLOCK = 1 << 20
@@ -40,7 +40,7 @@ def _build(kind: str) -> bytes:
         compressor = brotli.Compressor(quality=1)
         zeros = bytes(_BLOCK)
         parts = [compressor.process(zeros) for _ in range(EXPANDED_SIZE // _BLOCK)]
-        return b"".join(parts) + compressor.finish()
+        return b"".join(parts) + bytes(compressor.finish())
     stream, crc, adler = _raw_deflate()
     if kind == "gzip":
         header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"

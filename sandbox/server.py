@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 import threading
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Self
 from urllib.parse import urlsplit
 
 from sandbox import routing
@@ -33,6 +35,14 @@ MAX_REQUEST_BODY = 1024 * 1024
 # instead of what the kernel could queue on loopback.
 _STREAM_SNDBUF = 64 * 1024
 _PATH_SOURCES = {"telegram": "/telegram", "web": "/web", "hostile": "/hostile", "media": "/media"}
+
+
+def is_wildcard(host: str) -> bool:
+    """Whether `host` binds every interface; links then use 127.0.0.1, which always reaches it."""
+    try:
+        return host == "" or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -132,14 +142,14 @@ class SandboxServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._httpd = self.server_class((host, port), self.handler_class)
         bound_port = self._httpd.server_address[1]
-        shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
+        shown = "127.0.0.1" if is_wildcard(host) else host
         self.url = f"{self.scheme}://{shown}:{bound_port}"
         self.state = SandboxState(self.url)
         self._httpd.state = self.state
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> SandboxServer:
+    def start(self) -> Self:
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox", daemon=True
@@ -155,7 +165,7 @@ class SandboxServer:
             self._thread = None
         self._httpd.server_close()
 
-    def __enter__(self) -> SandboxServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 from sandbox.exchange import Request, Response, html_response, not_found
@@ -55,7 +55,7 @@ class ChannelStore:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self._channels = {name: _from_seed(name, seed, now) for name, seed in CHANNELS.items()}
 
     def get(self, name: str) -> Channel | None:
@@ -69,7 +69,7 @@ class ChannelStore:
         with self._lock:
             channel = self._channels.setdefault(name.lower(), Channel(name.lower(), name, ""))
             number = channel.messages[-1].id + 1 if channel.messages else 1
-            date = datetime.now(timezone.utc).replace(microsecond=0)
+            date = datetime.now(UTC).replace(microsecond=0)
             channel.messages.append(Message(number, date, 1, MessageSeed(text)))
             return number
 
@@ -243,14 +243,22 @@ def _media_html(channel: Channel, root: str, message: Message) -> str:
 def _message_html(channel: Channel, root: str, message: Message) -> str:
     seed, number = message.seed, message.id
     link = f"https://t.me/{channel.name}/{number}"
+    user_photo = f"{root}/media/telegram/userpic-{channel.name}.jpg"
     parts = [
-        '<div class="tgme_widget_message_wrap js-widget_message_wrap">'
-        f'<div class="tgme_widget_message text_not_supported_wrap js-widget_message" data-post="{channel.name}/{number}">',
-        f'<div class="tgme_widget_message_user"><a href="https://t.me/{channel.name}">'
-        f'<i class="tgme_widget_message_user_photo bgcolor1"><img src="{root}/media/telegram/userpic-{channel.name}.jpg"></i></a></div>',
+        (
+            '<div class="tgme_widget_message_wrap js-widget_message_wrap">'
+            '<div class="tgme_widget_message text_not_supported_wrap js-widget_message" '
+            f'data-post="{channel.name}/{number}">'
+        ),
+        (
+            f'<div class="tgme_widget_message_user"><a href="https://t.me/{channel.name}">'
+            f'<i class="tgme_widget_message_user_photo bgcolor1"><img src="{user_photo}"></i></a></div>'
+        ),
         '<div class="tgme_widget_message_bubble">',
-        f'<div class="tgme_widget_message_author accent_color"><a class="tgme_widget_message_owner_name" '
-        f'href="https://t.me/{channel.name}"><span dir="auto">{escape(channel.title)}</span></a></div>',
+        (
+            '<div class="tgme_widget_message_author accent_color"><a class="tgme_widget_message_owner_name" '
+            f'href="https://t.me/{channel.name}"><span dir="auto">{escape(channel.title)}</span></a></div>'
+        ),
     ]
     if seed.forwarded_from:
         parts.append(

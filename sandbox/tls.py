@@ -11,15 +11,16 @@ import ipaddress
 import ssl
 import tempfile
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from sandbox.server import SandboxHTTPServer, SandboxRequestHandler, SandboxServer
+from sandbox.server import SandboxHTTPServer, SandboxRequestHandler, SandboxServer, is_wildcard
 
 
 def self_signed_certificate(host: str) -> tuple[bytes, bytes]:
@@ -27,12 +28,12 @@ def self_signed_certificate(host: str) -> tuple[bytes, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "jikimi sandbox (self-signed)")])
     alt_names: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    try:
-        if host not in ("", "0.0.0.0", "127.0.0.1"):
+    if not is_wildcard(host) and host not in ("127.0.0.1", "localhost"):
+        try:
             alt_names.append(x509.IPAddress(ipaddress.ip_address(host)))
-    except ValueError:
-        alt_names.append(x509.DNSName(host))
-    now = datetime.now(timezone.utc)
+        except ValueError:
+            alt_names.append(x509.DNSName(host))
+    now = datetime.now(UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -51,26 +52,26 @@ def self_signed_certificate(host: str) -> tuple[bytes, bytes]:
     return certificate.public_bytes(serialization.Encoding.PEM), key_pem
 
 
+class _TLSServer(SandboxHTTPServer):
+    def __init__(self, address: tuple[str, int], handler: type[SandboxRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.handshake_failures = 0
+        self.failures_lock = threading.Lock()
+
+
 class _TLSHandler(SandboxRequestHandler):
+    server: _TLSServer
+
     def handle(self) -> None:
         # The handshake runs here, in the connection's own thread, so a stalled or refusing client
         # never blocks the accept loop.
         try:
             self.request.do_handshake()
         except (ssl.SSLError, OSError):
-            server = self.server
-            assert isinstance(server, _TLSServer)
-            with server.failures_lock:
-                server.handshake_failures += 1
+            with self.server.failures_lock:
+                self.server.handshake_failures += 1
             return
         super().handle()
-
-
-class _TLSServer(SandboxHTTPServer):
-    def __init__(self, address: tuple[str, int], handler: type[SandboxRequestHandler]) -> None:
-        super().__init__(address, handler)
-        self.handshake_failures = 0
-        self.failures_lock = threading.Lock()
 
 
 class SelfSignedServer(SandboxServer):
@@ -96,5 +97,4 @@ class SelfSignedServer(SandboxServer):
     @property
     def handshake_failures(self) -> int:
         """Connections whose TLS handshake failed: a client that refused the certificate."""
-        assert isinstance(self._httpd, _TLSServer)
-        return self._httpd.handshake_failures
+        return cast(_TLSServer, self._httpd).handshake_failures

@@ -6,9 +6,10 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from html import unescape
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -119,7 +120,7 @@ def test_once_only_scenarios_fail_first_then_recover(sb: SandboxServer, source: 
         assert retry_after == "1"
     elif scenario == "ratelimit-date":
         assert retry_after is not None
-        ahead = (parsedate_to_datetime(retry_after) - datetime.now(timezone.utc)).total_seconds()
+        ahead = (parsedate_to_datetime(retry_after) - datetime.now(UTC)).total_seconds()
         assert 0 < ahead <= 3
     else:
         assert retry_after is None
@@ -219,7 +220,7 @@ def test_engine_only_scenarios_exist_only_on_their_engine(sb: SandboxServer) -> 
 # -- Naver ------------------------------------------------------------------------------------
 
 
-def naver(sb: SandboxServer, vertical: str, scenario: str = "ok", **params: object) -> Fetched:
+def naver(sb: SandboxServer, vertical: str, scenario: str = "ok", /, **params: object) -> Fetched:
     query = urlencode({"query": PERSONA, **params})
     return fetch(f"{sb.base_url('naver', scenario)}/v1/search/{vertical}.json?{query}", NAVER_KEYS)
 
@@ -318,18 +319,17 @@ def test_naver_quota_body_is_the_real_one(sb: SandboxServer) -> None:
 # -- Kakao ------------------------------------------------------------------------------------
 
 
-def kakao(sb: SandboxServer, vertical: str, **params: object) -> dict[str, object]:
+def kakao(sb: SandboxServer, vertical: str, **params: object) -> Any:
     url = f"{sb.base_url('kakao')}/v2/search/{vertical}?{urlencode({'query': PERSONA, **params})}"
     fetched = fetch(url, KAKAO_KEYS)
     assert fetched.status == 200
-    data: dict[str, object] = json.loads(fetched.body)
-    return data
+    return json.loads(fetched.body)
 
 
 @pytest.mark.parametrize("vertical, extra", [("web", set()), ("blog", {"blogname", "thumbnail"}), ("cafe", {"cafename", "thumbnail"})])
 def test_kakao_shapes(sb: SandboxServer, vertical: str, extra: set[str]) -> None:
     data = kakao(sb, vertical)
-    assert set(data["meta"]) == {"total_count", "pageable_count", "is_end"}  # type: ignore[call-overload]
+    assert set(data["meta"]) == {"total_count", "pageable_count", "is_end"}
     documents = data["documents"]
     assert isinstance(documents, list) and documents
     for document in documents:
@@ -345,17 +345,17 @@ def test_kakao_paging_ends_on_is_end(sb: SandboxServer) -> None:
     page = 1
     while True:
         data = kakao(sb, "web", size=10, page=page)
-        urls += [d["url"] for d in data["documents"]]  # type: ignore[union-attr]
-        if data["meta"]["is_end"]:  # type: ignore[index]
+        urls += [d["url"] for d in data["documents"]]
+        if data["meta"]["is_end"]:
             break
         page += 1
     assert page >= 3
-    assert len(urls) == len(set(urls)) == data["meta"]["total_count"]  # type: ignore[index]
+    assert len(urls) == len(set(urls)) == data["meta"]["total_count"]
 
 
 def test_kakao_uses_numeric_entities(sb: SandboxServer) -> None:
     data = kakao(sb, "web", size=50)
-    assert any("&#34;" in d["title"] for d in data["documents"])  # type: ignore[union-attr]
+    assert any("&#34;" in d["title"] for d in data["documents"])
 
 
 @pytest.mark.parametrize("params", [{"page": 51}, {"size": 51}, {"sort": "best"}, {"query": ""}])
@@ -374,7 +374,7 @@ def test_kakao_throttle_shape(sb: SandboxServer) -> None:
 # -- Brave ------------------------------------------------------------------------------------
 
 
-def brave(sb: SandboxServer, scenario: str = "ok", **params: object) -> Fetched:
+def brave(sb: SandboxServer, scenario: str = "ok", /, **params: object) -> Fetched:
     url = f"{sb.base_url('brave', scenario)}/res/v1/web/search?{urlencode({'q': PERSONA, **params})}"
     return fetch(url, BRAVE_KEYS)
 

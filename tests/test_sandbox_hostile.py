@@ -6,7 +6,7 @@ import time
 import zlib
 from collections.abc import Iterator
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 import pytest
 
 from sandbox.bombs import EXPANDED_SIZE
@@ -23,7 +23,7 @@ def sb() -> Iterator[SandboxServer]:
 
 def first_bytes(encoding: str, compressed: bytes, limit: int = 1 << 20) -> bytes:
     if encoding == "br":
-        return brotli.Decompressor().process(compressed, output_buffer_limit=limit)
+        return bytes(brotli.Decompressor().process(compressed, output_buffer_limit=limit))
     wbits = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}[encoding]
     return zlib.decompressobj(wbits).decompress(compressed, limit)
 

@@ -32,13 +32,13 @@ def test_robots_disallows_private_and_can_be_changed(sb: SandboxServer) -> None:
 def test_forum_page_text_lives_in_article_amid_boilerplate(sb: SandboxServer) -> None:
     page = fetch(f"{sb.url}/web/forum/1")
     assert page.status == 200 and page.headers.get_content_type() == "text/html"
-    article = re.search(r"<article.*?</article>", page.text, re.S)
+    article = re.search(r"<article.*?</article>", page.text, re.DOTALL)
     assert article and "홍길동" in article.group(0)
     assert "<nav" in page.text and "<footer>" in page.text and "<script>" in page.text
     assert "홍길동" not in fetch(f"{sb.url}/web/forum/4").text
     # Page 9 names the persona only inside a script: not visible text.
     nine = fetch(f"{sb.url}/web/forum/9").text
-    assert "홍길동" in nine and "홍길동" not in re.search(r"<article.*?</article>", nine, re.S).group(0)  # type: ignore[union-attr]
+    assert "홍길동" in nine and "홍길동" not in re.search(r"<article.*?</article>", nine, re.DOTALL).group(0)  # type: ignore[union-attr]
 
 
 def test_conditional_requests_get_304_without_a_body(sb: SandboxServer) -> None:

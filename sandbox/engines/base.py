@@ -12,6 +12,9 @@ from sandbox.exchange import Request, Response, html_response
 from sandbox.query import parse_query
 from sandbox.scenarios import COMMON
 
+# The one credential every keyed engine rejects (any other non-empty key is accepted).
+REJECTED_KEY = "bad-key"
+
 
 @dataclass(frozen=True)
 class EngineCall:

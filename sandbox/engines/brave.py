@@ -15,7 +15,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from sandbox.corpus import KST, Hit
-from sandbox.engines.base import Engine, EngineCall, int_param
+from sandbox.engines.base import REJECTED_KEY, Engine, EngineCall, int_param
 from sandbox.exchange import Response, json_response
 from sandbox.query import mark, snippet
 
@@ -80,7 +80,7 @@ class Brave(Engine):
 
     def check_credentials(self, call: EngineCall) -> Response | None:
         token = call.request.header("X-Subscription-Token")
-        if not token or token == "bad-key":
+        if not token or token == REJECTED_KEY:
             return self.auth_error()
         return None
 

@@ -13,7 +13,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from sandbox.corpus import KST, Hit
-from sandbox.engines.base import Engine, EngineCall, int_param
+from sandbox.engines.base import REJECTED_KEY, Engine, EngineCall, int_param
 from sandbox.exchange import Response, json_response
 from sandbox.query import mark, snippet
 
@@ -46,7 +46,7 @@ class Google(Engine):
     def check_credentials(self, call: EngineCall) -> Response | None:
         # Google takes the key as `?key=` or, keeping it out of URLs, as the X-Goog-Api-Key header.
         key = call.request.param("key") or call.request.header("X-Goog-Api-Key")
-        return self.auth_error() if not key or key == "bad-key" else None
+        return self.auth_error() if not key or key == REJECTED_KEY else None
 
     def auth_error(self) -> Response:
         return _error(401, "Request is missing a valid API key.", "unauthorized", "UNAUTHENTICATED")

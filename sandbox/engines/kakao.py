@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime, timedelta
 
 from sandbox.corpus import KST, Hit
-from sandbox.engines.base import Engine, EngineCall, int_param
+from sandbox.engines.base import REJECTED_KEY, Engine, EngineCall, int_param
 from sandbox.exchange import Response, json_response
 from sandbox.query import mark, snippet
 
@@ -39,7 +39,7 @@ class Kakao(Engine):
         scheme, _, key = (call.request.header("Authorization") or "").partition(" ")
         if scheme != "KakaoAK" or not key.strip():
             return _error(401, "AccessDeniedError", "cannot find Authorization : KakaoAK header")
-        if key.strip() == "bad-key":
+        if key.strip() == REJECTED_KEY:
             return self.auth_error()
         return None
 
@@ -95,7 +95,7 @@ def _document(hit: Hit, vertical: str, terms: tuple[str, ...], root: str) -> dic
         "url": doc.url,
         "datetime": _iso(moment),
     }
-    thumbnail = f"{root}/media/kakao/thumb-{hashlib.sha1(doc.url.encode()).hexdigest()[:12]}.jpg"
+    thumbnail = f"{root}/media/kakao/thumb-{hashlib.sha256(doc.url.encode()).hexdigest()[:12]}.jpg"
     if vertical == "blog":
         document.update(blogname=doc.site or "가상 블로그", thumbnail=thumbnail)
     elif vertical == "cafe":

@@ -14,7 +14,7 @@ from email.utils import format_datetime
 from html import escape
 
 from sandbox.corpus import KST, Document, Hit
-from sandbox.engines.base import Engine, EngineCall, int_param
+from sandbox.engines.base import REJECTED_KEY, Engine, EngineCall, int_param
 from sandbox.exchange import Response, json_response, redirect_response
 from sandbox.query import mark, snippet
 
@@ -65,7 +65,7 @@ class Naver(Engine):
             return _error(401, "024", f"Not Exist Client ID : {_AUTH_FAILED}")
         if not secret:
             return _error(401, "024", f"Not Exist Client Secret : {_AUTH_FAILED}")
-        if "bad-key" in (client_id, secret):
+        if REJECTED_KEY in (client_id, secret):
             return self.auth_error()
         return None
 

@@ -29,7 +29,7 @@ def _page(status: int, title: str) -> Response:
 
 def _upstream(url: str, scenario: str) -> list[str]:
     """Which upstream engines "found" a result: stable per URL, minus the failed ones in `partial`."""
-    seed = hashlib.sha1(url.encode()).digest()
+    seed = hashlib.sha256(url.encode()).digest()
     engines = sorted({_UPSTREAM[b % len(_UPSTREAM)] for b in seed[: 1 + seed[5] % 3]})
     if scenario == "partial":
         failed = {name for name, _ in _FAILED_UPSTREAM}
