@@ -14,7 +14,7 @@ JIKIMI_TRUSTED_ORIGINS (list of source base URLs, e.g. a self-hosted SearXNG on 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import CannotResolveHostError
@@ -48,11 +48,21 @@ class SafetyGateMiddleware:
         *,
         resolve: Resolve = default_resolve,
         cache_size: int = 0,
+        reactor: Any = None,
     ) -> None:
         self.policy = policy
         self.stats = stats
         self.resolve = resolve
         self.cache_size = cache_size
+        self._reactor = reactor  # None: Twisted's global reactor, looked up when first needed
+
+    @property
+    def reactor(self) -> Any:
+        if self._reactor is None:
+            from twisted.internet import reactor
+
+            self._reactor = reactor
+        return self._reactor
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SafetyGateMiddleware:
@@ -77,12 +87,7 @@ class SafetyGateMiddleware:
         objection = await maybe_deferred_to_future(deferToThread(self.verdict, request.url))
         if objection is not None:
             raise self._refuse(objection.rule, str(objection))
-        if request.meta.get("playwright"):
-            # Contexts created on demand take their options from the request; Playwright's own
-            # default is to accept downloads, which would write whatever the page serves to disk.
-            context_kwargs = dict(request.meta.get("playwright_context_kwargs") or {})
-            context_kwargs["accept_downloads"] = False
-            request.meta["playwright_context_kwargs"] = context_kwargs
+        forbid_browser_downloads(request)
 
     def process_response(self, request: Request, response: Response) -> Response:
         # Defence in depth: the peer Scrapy actually talked to (or the browser's final server).
@@ -94,7 +99,7 @@ class SafetyGateMiddleware:
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        resolver = _installed_resolver()
+        resolver = self._installed_resolver()
         # Scrapy 2.19 wraps Twisted's DNSLookupError in CannotResolveHostError; accept either.
         if resolver is None or not isinstance(exception, (CannotResolveHostError, DNSLookupError)):
             return None
@@ -117,11 +122,9 @@ class SafetyGateMiddleware:
         """
         if self.policy.allow_private:
             return
-        resolver = _installed_resolver()
+        resolver = self._installed_resolver()
         if resolver is None:
-            from twisted.internet import reactor
-
-            install_resolver(reactor, self.policy, self.cache_size)
+            install_resolver(self.reactor, self.policy, self.cache_size)
         elif resolver.policy != self.policy:
             # The process and this crawler disagree on JIKIMI_*: fetch nothing rather than guess.
             logger.error(
@@ -130,17 +133,23 @@ class SafetyGateMiddleware:
             )
             raise self._refuse("resolver_mismatch", "DNS resolver configured with another policy")
 
+    def _installed_resolver(self) -> SafeHostnameResolver | None:
+        resolver = getattr(self.reactor, "nameResolver", None)
+        return resolver if isinstance(resolver, SafeHostnameResolver) else None
+
     def _refuse(self, rule: str, reason: str) -> RefusedRequestError:
         self.stats.inc_value("jikimi/safety/refused")
         self.stats.inc_value(f"jikimi/safety/refused/{rule}")
         return RefusedRequestError(rule, reason)
 
 
-def _installed_resolver() -> SafeHostnameResolver | None:
-    from twisted.internet import reactor
-
-    resolver = getattr(reactor, "nameResolver", None)
-    return resolver if isinstance(resolver, SafeHostnameResolver) else None
+def forbid_browser_downloads(request: Request) -> None:
+    """Contexts scrapy-playwright creates on demand take their options from the request, and
+    Playwright's own default is to accept downloads (it would save whatever a page serves)."""
+    if request.meta.get("playwright"):
+        context_kwargs = dict(request.meta.get("playwright_context_kwargs") or {})
+        context_kwargs["accept_downloads"] = False
+        request.meta["playwright_context_kwargs"] = context_kwargs
 
 
 def _require_twisted_http(settings: BaseSettings) -> None:
