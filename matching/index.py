@@ -1,0 +1,136 @@
+"""Everything built from the registered terms: the automata and the small dictionaries for weak variants.
+
+Building walks each term once; scanning never walks the terms. Pattern sets:
+- `main`: compact forms in any script (terms, aliases, school short forms, elongations, context and exclude words,
+  built-in keywords and their 초성 such as ㄴㅇ);
+- `respell[...]`: full names with one jamo component blanked in every syllable (see `variants.REDUCERS`);
+- `roman`: spelling-blind keys of romanized names, bare surnames and Latin-script terms;
+- `handles`: handle keys.
+`chosung` and `anagrams` map a name's initials or sorted syllables to the terms that have them; they are consulted
+only near a second signal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from matching import hangul, patterns
+from matching.lexicon import KEYWORDS
+from matching.patterns import PatternSet, pack
+from matching.romanize import name_keys, roman_key, surname_keys
+from matching.terms import Term, TermSpec, compact, compile_term, is_hangul_word, is_latin_word
+from matching.variants import (REDUCERS, anagram_key, elongations, handle_key, handle_parts, reduced,
+                               school_abbreviations)
+
+
+def _add_to(table: dict[str, int | list[int]], key: str, value: int) -> None:
+    current = table.get(key)
+    if current is None:
+        table[key] = value
+    elif isinstance(current, int):
+        table[key] = [current, value]
+    else:
+        current.append(value)
+
+
+def members(table: dict[str, int | list[int]], key: str) -> list[int]:
+    value = table.get(key)
+    if value is None:
+        return []
+    return [value] if isinstance(value, int) else value
+
+
+class Index:
+    """The compiled form of all registered terms of all cases."""
+
+    def __init__(self) -> None:
+        self.terms: list[Term] = []
+        self.specs: list[TermSpec] = []
+        self.main = PatternSet()
+        self.respell = {which: PatternSet() for which in REDUCERS}
+        self.roman = PatternSet()
+        self.handles = PatternSet()
+        self.chosung: dict[str, int | list[int]] = {}
+        self.anagrams: dict[str, int | list[int]] = {}
+        self.case_terms: dict[int, list[int]] = {}
+        self.weak_lengths: set[int] = set()
+
+    def _add_word(self, key: str, index: int, role: int, latin_role: int) -> None:
+        if not key:
+            return
+        if is_latin_word(key):
+            self.roman.add(roman_key(key), pack(index, latin_role))
+        else:
+            self.main.add(key, pack(index, role))
+
+    def _add_keywords(self) -> None:
+        for number, keyword in enumerate(KEYWORDS):
+            key = compact(keyword)
+            self.main.add(key, pack(number, patterns.KEYWORD))
+            if is_hangul_word(key) and len(key) >= 2:
+                # Keywords are disguised too: 능욕 -> ㄴㅇ.
+                self.main.add(hangul.chosung(key), pack(number, patterns.KEYWORD))
+
+    def add(self, spec: TermSpec) -> None:
+        term = compile_term(len(self.terms), spec)
+        self.terms.append(term)
+        self.specs.append(spec)
+        self.case_terms.setdefault(term.case_id, []).append(term.index)
+        i = term.index
+        if term.kind == "handle":
+            self.handles.add(handle_key(spec.text), pack(i, patterns.HANDLE))
+            parts = handle_parts(spec.text)
+            if len(parts) >= 2:
+                self.handles.add(handle_key("".join(reversed(parts))), pack(i, patterns.HANDLE_SWAPPED))
+            for alias in spec.aliases:
+                if handle_key(alias):
+                    self.handles.add(handle_key(alias), pack(i, patterns.HANDLE))
+        else:
+            self._add_word(term.key, i, patterns.EXACT, patterns.LATIN_EXACT)
+            alias_keys = [compact(a) for a in spec.aliases]
+            for key in alias_keys:
+                self._add_word(key, i, patterns.ALIAS, patterns.LATIN_ALIAS)
+            if term.kind == "keyword":
+                for key in [term.key, *alias_keys]:
+                    for short in school_abbreviations(key):
+                        self.main.add(short, pack(i, patterns.ALIAS))
+        if term.surname_len:
+            self._add_name(term)
+        for word in spec.context:
+            self._add_context(compact(word), pack(i, patterns.CONTEXT))
+        for word in spec.exclude:
+            self._add_context(compact(word), pack(i, patterns.EXCLUDE))
+
+    def _add_context(self, key: str, entry: int) -> None:
+        if key:
+            self.main.add(key, entry)
+
+    def _add_name(self, term: Term) -> None:
+        i = term.index
+        key = term.key
+        for roman in name_keys(key, term.surname_len):
+            self.roman.add(roman, pack(i, patterns.ROMANIZATION))
+        for surname in surname_keys(key[: term.surname_len]):
+            if len(surname) >= 2:
+                self.roman.add(surname, pack(0, patterns.SURNAME))
+        _add_to(self.chosung, hangul.chosung(key), i)
+        self.weak_lengths.add(len(key))
+        if term.is_full_name:
+            for form in elongations(key):
+                self.main.add(form, pack(i, patterns.ELONGATION))
+            for which, pattern_set in self.respell.items():
+                pattern_set.add(reduced(key, which), pack(i, patterns.RESPELLING))
+            _add_to(self.anagrams, anagram_key(key), i)
+
+    def finish(self) -> None:
+        for pattern_set in (self.main, self.roman, self.handles, *self.respell.values()):
+            pattern_set.finish()
+
+
+def build_index(specs: Iterable[TermSpec]) -> Index:
+    index = Index()
+    index._add_keywords()
+    for spec in specs:
+        index.add(spec)
+    index.finish()
+    return index

@@ -1,0 +1,122 @@
+"""Boundary rules: is a compact-view hit a real occurrence of the term, and how was it written?
+
+The compact view joins everything, so a hit may straddle words (`주홍 길동무`, `이 나라의 미래`). A hit counts when
+- it is written as one piece (particles or other letters may follow, unless they make an innocent compound such as
+  홍길동전), or
+- its syllables are separated uniformly (홍 길 동, 홍.길.동) or only after the surname (홍 길동), and it ends where
+  the word ends.
+It never counts when it starts inside a word. A spaced hit followed by a particle (이 나라의) or split somewhere
+unusual is kept only as a weak candidate that needs a second signal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from matching import hangul
+from matching.kinds import GAP_NONE, GAP_SPACE
+from matching.lexicon import (INNOCENT_SUFFIXES, MAX_PARTICLE, PARTICLE_SET, ROAD_SUFFIXES, SCHOOL_WORDS,
+                              WORDLIKE_SURNAMES)
+from matching.views import View
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """How a hit was written: `spacing` is "spacing"/"separators" or ""; `needs_context` makes it a weak one."""
+
+    spacing: str
+    particle: bool
+    needs_context: bool
+    reasons: tuple[str, ...]
+
+
+def _script(char: str) -> str:
+    if hangul.is_syllable(char):
+        return "hangul"
+    if "a" <= char <= "z":
+        return "latin"
+    if char.isdigit():
+        return "digit"
+    if hangul.is_jamo(char):
+        return "jamo"
+    return "other"
+
+
+def particle_run(tail: str) -> bool:
+    """True if `tail` is one particle or two chained (씨가, 님이)."""
+    for cut in range(1, min(len(tail), MAX_PARTICLE) + 1):
+        head, rest = tail[:cut], tail[cut:]
+        if head in PARTICLE_SET and (not rest or rest in PARTICLE_SET):
+            return True
+    return False
+
+
+def _innocent(view: View, end: int, tail: str) -> bool:
+    for suffix in INNOCENT_SUFFIXES:
+        if not tail.startswith(suffix):
+            continue
+        if suffix not in ROAD_SUFFIXES:
+            return True
+        rest = tail[len(suffix):]
+        after = view.text[view.word_end(end) : view.word_end(end) + 1] if not rest else rest
+        if after[:1].isdigit():
+            return True
+    return False
+
+
+def judge(view: View, start: int, end: int, *, surname_len: int = 0, school: bool = False,
+          signal: bool = False) -> Verdict | None:
+    """Verdict for a hit on compact positions [start, end), or None if it is not an occurrence at all.
+
+    `signal` relaxes the rules for keywords, which may sit inside compounds (지인능욕방).
+    """
+    text = view.text
+    gaps = [view.gap(p) for p in range(start + 1, end)]
+    contiguous = not any(gaps)
+    left = view.gap(start)
+    if left == GAP_NONE and not (signal and contiguous):
+        previous, first = _script(text[start - 1]), _script(text[start])
+        if previous == first or (first == "jamo" and previous == "jamo" and hangul.is_consonant(text[start - 1])):
+            return None
+    right = view.gap(end)
+    tail = text[end:view.word_end(end)] if right == GAP_NONE else ""
+    if contiguous:
+        if not tail:
+            return Verdict("", False, False, ("boundary: whole word",))
+        if signal:
+            return Verdict("", False, False, ("boundary: inside a compound",))
+        if _innocent(view, end, tail):
+            return None
+        if particle_run(tail):
+            return Verdict("", True, False, ("boundary: particle follows",))
+        if _script(text[start]) == "latin" and _script(tail[0]) == "latin":
+            return None
+        return Verdict("", False, False, ("boundary: other letters follow",))
+    if left == GAP_NONE:
+        return None
+    spacing = "spacing" if all(g in (GAP_NONE, GAP_SPACE) for g in gaps) else "separators"
+    splits = [i for i, g in enumerate(gaps, start=1) if g != GAP_NONE]
+    uniform = len(splits) == len(gaps)
+    reasons: list[str] = []
+    needs_context = False
+    if uniform:
+        reasons.append("spacing: uniform between syllables")
+    elif surname_len and splits == [surname_len]:
+        reasons.append("spacing: after the surname")
+        if text[start:start + surname_len] in WORDLIKE_SURNAMES:
+            needs_context = True
+            reasons.append("spacing: surname that is also a common word")
+    elif school and len(splits) == 1 and text[start + splits[0]:end] in SCHOOL_WORDS:
+        reasons.append("spacing: before the school type")
+    elif signal:
+        return None
+    else:
+        needs_context = True
+        reasons.append("spacing: irregular")
+    if tail:
+        if particle_run(tail) and not signal:
+            needs_context = True
+            reasons.append("boundary: particle after a spaced form")
+        elif _script(tail[0]) in ("hangul", "latin") or signal:
+            return None
+    return Verdict(spacing, False, needs_context, tuple(reasons))

@@ -1,0 +1,174 @@
+"""Latin-script views: romanized names, handles, and words mixing Hangul with Latin (홍gil동).
+
+Latin tokens are keyed in bulk (C-level string operations on all tokens joined by NUL) and scanned with one
+automaton; a hit counts only if it starts and ends on token edges, so `Hong Kong` never yields `Hong Kil...`.
+Tokens join only across spaces, hyphens, dots, apostrophes or underscores (Gil-dong, Hong.Gildong).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import accumulate
+
+import regex
+
+from matching import patterns
+from matching.candidate import Candidate
+from matching.index import Index
+from matching.judge import particle_run
+from matching.romanize import roman_key, romanize
+from matching.terms import Term
+from matching.variants import handle_key
+from matching.views import DenseView
+
+_WORD = regex.compile(r"[a-z]+")
+_JOIN = regex.compile(r"[\s\-.'·_]{1,3}")
+_HANDLE_TOKEN = regex.compile(r"@?[a-z0-9](?:[a-z0-9@]|[._\-](?=[a-z0-9]))*")
+_HANDLE_SEPARATORS = str.maketrans("", "", "._-")
+_LEET = str.maketrans("01l|345$7@", "oiiieassta")
+_LEET_CHARS = frozenset("01345$7@|")
+_MIXED = regex.compile(r"[\uac00-\ud7a3a-z]*(?:[\uac00-\ud7a3][a-z]|[a-z][\uac00-\ud7a3])[\uac00-\ud7a3a-z]*")
+
+
+@dataclass(frozen=True, slots=True)
+class SurnameHit:
+    """A bare romanized surname (Hong, Kim): a weak signal resolved against nearby case terms."""
+
+    start: int
+    end: int
+    key: str
+
+
+def _allowed(term: Term, allowed: set[int] | None) -> bool:
+    return allowed is None or term.case_id in allowed
+
+
+def roman_candidates(view: DenseView, index: Index, allowed: set[int] | None) -> tuple[list[Candidate],
+                                                                                       list[SurnameHit]]:
+    text = view.clean.text
+    spans = [m.span() for m in _WORD.finditer(text)]
+    if not spans or not len(index.roman):
+        return [], []
+    keys = roman_key("\x00".join(text[s:e] for s, e in spans)).split("\x00")
+    pieces: list[str] = []
+    starts: dict[int, int] = {}
+    ends: dict[int, int] = {}
+    position = 0
+    for number, (key, (start, _)) in enumerate(zip(keys, spans)):
+        if number and not _JOIN.fullmatch(text, spans[number - 1][1], start):
+            pieces.append("|")
+            position += 1
+        starts[position] = number
+        pieces.append(key)
+        position += len(key)
+        ends[position] = number
+    candidates: list[Candidate] = []
+    surnames: list[SurnameHit] = []
+    joined = "".join(pieces)
+    for hit_start, hit_end, pattern in index.roman.find(joined):
+        first, last = starts.get(hit_start), ends.get(hit_end)
+        if first is None or last is None:
+            continue
+        clean_start, clean_end = spans[first][0], spans[last][1]
+        orig_start, orig_end = view.clean.source_span(clean_start, clean_end)
+        flags = view.clean.flags_in(clean_start, clean_end)
+        for entry in index.roman.entries_of(pattern):
+            role = entry & patterns.ROLE_MASK
+            if role == patterns.SURNAME:
+                if first == last:
+                    surnames.append(SurnameHit(orig_start, orig_end, joined[hit_start:hit_end]))
+                continue
+            term = index.terms[entry >> patterns.ROLE_BITS]
+            if not _allowed(term, allowed):
+                continue
+            base = {patterns.ROMANIZATION: "romanization", patterns.LATIN_ALIAS: "alias"}.get(role, "exact")
+            reason = "romanization: name in Latin letters" if role == patterns.ROMANIZATION else "latin word"
+            candidates.append(Candidate(term.index, base, orig_start, orig_end, flags, "", (reason,)))
+    return candidates, surnames
+
+
+def handle_candidates(view: DenseView, index: Index, allowed: set[int] | None) -> list[Candidate]:
+    text = view.clean.text
+    spans = [m.span() for m in _HANDLE_TOKEN.finditer(text)]
+    if not spans or not len(index.handles):
+        return []
+    raw = "\x00".join(text[s:e] for s, e in spans)
+    keys = regex.sub(r"(?:^|(?<=\x00))@", "", raw).translate(_LEET).translate(_HANDLE_SEPARATORS).split("\x00")
+    offsets = list(accumulate((len(k) + 1 for k in keys), initial=0))
+    joined = "\x00".join(keys)
+    candidates: list[Candidate] = []
+    for hit_start, hit_end, pattern in index.handles.find(joined):
+        number = _token_at(offsets, hit_start)
+        piece_range = _piece_span(text[spans[number][0]:spans[number][1]], hit_start - offsets[number],
+                                  hit_end - offsets[number])
+        if piece_range is None:
+            continue
+        clean_start = spans[number][0] + piece_range[0]
+        clean_end = spans[number][0] + piece_range[1]
+        orig_start, orig_end = view.clean.source_span(clean_start, clean_end)
+        written = text[clean_start:clean_end]
+        for entry in index.handles.entries_of(pattern):
+            term = index.terms[entry >> patterns.ROLE_BITS]
+            if not _allowed(term, allowed):
+                continue
+            reasons = ["handle: separators and case ignored"]
+            cap = 1.0
+            if any(c in _LEET_CHARS for c in written) and not any(c in _LEET_CHARS for c in term.text.lower()):
+                reasons.append("handle: look-alike digits folded")
+                cap = 0.9
+            if entry & patterns.ROLE_MASK == patterns.HANDLE_SWAPPED:
+                reasons.append("handle: parts in reverse order")
+                cap = 0.8
+            candidates.append(Candidate(term.index, "handle", orig_start, orig_end, view.clean.flags_in(
+                clean_start, clean_end), "", tuple(reasons), cap=cap))
+    return candidates
+
+
+def _token_at(offsets: list[int], position: int) -> int:
+    low, high = 0, len(offsets) - 1
+    while low < high - 1:
+        middle = (low + high) // 2
+        if offsets[middle] <= position:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _piece_span(token: str, key_start: int, key_end: int) -> tuple[int, int] | None:
+    """Token range of key range [key_start, key_end) if both ends fall on piece edges (start, end, or ._-)."""
+    key_positions: list[int] = []
+    edges = {0}
+    for offset, char in enumerate(token):
+        if char in "._-" or (offset == 0 and char == "@"):
+            edges.add(len(key_positions))
+            continue
+        key_positions.append(offset)
+    edges.add(len(key_positions))
+    if key_start not in edges or key_end not in edges or key_end > len(key_positions):
+        return None
+    return key_positions[key_start], key_positions[key_end - 1] + 1
+
+
+def mixed_candidates(view: DenseView, index: Index, allowed: set[int] | None) -> list[Candidate]:
+    text = view.clean.text
+    candidates: list[Candidate] = []
+    for found in _MIXED.finditer(text):
+        start, end = found.span()
+        token = found.group()
+        options = [(token, end)]
+        for cut in range(1, 4):
+            if cut < len(token) and particle_run(token[-cut:]):
+                options.append((token[:-cut], end - cut))
+        for written, written_end in options:
+            for entry in index.roman.lookup(roman_key(romanize(written))):
+                if entry & patterns.ROLE_MASK != patterns.ROMANIZATION:
+                    continue
+                term = index.terms[entry >> patterns.ROLE_BITS]
+                if not _allowed(term, allowed):
+                    continue
+                orig_start, orig_end = view.clean.source_span(start, written_end)
+                candidates.append(Candidate(term.index, "mixed-script", orig_start, orig_end,
+                                            view.clean.flags_in(start, written_end), "",
+                                            ("mixed-script: Hangul and Latin in one word",)))
+    return candidates

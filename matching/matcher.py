@@ -1,0 +1,123 @@
+"""Public API: `Matcher.build(specs)` once per change of terms, then `matcher.scan(text)` for every text."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from matching.candidate import Candidate
+from matching.index import Index, build_index
+from matching.kinds import HIGH_LEVEL, WEAK_VARIANTS
+from matching.romanize import display_names
+from matching.scan import context_for, gather
+from matching.terms import TermSpec, compact
+from matching.variants import school_abbreviations
+
+# A weak variant with a second signal is reported, but stays below the alert level.
+WEAK_CEILING = 0.55
+CASE_CONTEXT_BONUS = 0.25
+KEYWORD_CONTEXT_BONUS = 0.2
+GENERIC_CONTEXT_BONUS = 0.1
+
+
+@dataclass(frozen=True)
+class Match:
+    """One exposure of a term: where (span in the original text, end exclusive), how it was written, how sure."""
+
+    case_id: int
+    term_id: int
+    term: str
+    kind: str
+    variant: str
+    start: int
+    end: int
+    text: str
+    confidence: float
+    level: str
+    reasons: tuple[str, ...]
+
+
+class Matcher:
+    """All registered terms of all cases, compiled into one set of automata."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+
+    @classmethod
+    def build(cls, specs: Iterable[TermSpec]) -> Matcher:
+        """Compiles the terms; raises `TermSpecError` (naming the term id, never its text) on a bad spec."""
+        return cls(build_index(specs))
+
+    @property
+    def term_count(self) -> int:
+        return len(self._index.terms)
+
+    def scan(self, text: str, case_ids: Collection[int] | None = None) -> list[Match]:
+        """Best match per (case, term, span) in `text`, for the given cases (None: all), in text order."""
+        if not text:
+            return []
+        allowed = set(case_ids) if case_ids is not None else None
+        state = gather(text, self._index, allowed)
+        signals = sorted(state.signals, key=lambda s: s.start)
+        starts = [s.start for s in signals]
+        matches: list[Match] = []
+        for candidate in state.candidates:
+            match = self._decide(text, candidate, signals, starts)
+            if match is not None:
+                matches.append(match)
+        return _best_per_span(matches)
+
+    def _decide(self, text: str, candidate: Candidate, signals: list, starts: list[int]) -> Match | None:
+        term = self._index.terms[candidate.term]
+        variant, confidence = candidate.variant_and_weight()
+        reasons = list(candidate.reasons)
+        weak = candidate.needs_context or candidate.base in WEAK_VARIANTS
+        if weak:
+            context = context_for(candidate, term.case_id, signals, starts)
+            if context is None:
+                return None
+            reasons.append(context)
+            bonus = CASE_CONTEXT_BONUS if "case" in context else (
+                GENERIC_CONTEXT_BONUS if "generic" in context else KEYWORD_CONTEXT_BONUS)
+            confidence = round(min(WEAK_CEILING, confidence + bonus), 2)
+        level = "high" if confidence >= HIGH_LEVEL and not weak else "low"
+        return Match(term.case_id, term.term_id, term.text, term.kind, variant, candidate.start, candidate.end,
+                     text[candidate.start:candidate.end], confidence, level, (f"variant: {variant}", *reasons))
+
+    def search_variants(self, spec: TermSpec) -> list[tuple[str, str]]:
+        """(variant kind, query) pairs worth sending to a search engine, best first."""
+        result: list[tuple[str, str]] = [("handle" if spec.kind == "handle" else "exact", spec.text.strip())]
+        if spec.kind == "handle":
+            bare = spec.text.strip().lstrip("@")
+            result.append(("handle", f"@{bare}"))
+        result += [("alias", a.strip()) for a in spec.aliases if a.strip()]
+        key = compact(spec.text)
+        if spec.kind == "keyword":
+            result += [("alias", short) for short in school_abbreviations(key)]
+        if spec.kind == "name":
+            from matching.terms import is_hangul_word, surname_length
+
+            if is_hangul_word(key) and 2 <= len(key) <= 5:
+                result += [("romanization", r) for r in display_names(key, surname_length(key))]
+        seen: set[str] = set()
+        unique = []
+        for kind, query in result:
+            if query and query.lower() not in seen:
+                seen.add(query.lower())
+                unique.append((kind, query))
+        return unique
+
+
+def _best_per_span(matches: list[Match]) -> list[Match]:
+    """Keeps, per (case, term), the most confident of overlapping matches; ties go to the longer, then earlier."""
+    matches.sort(key=lambda m: (-m.confidence, -(m.end - m.start), m.start))
+    kept: list[Match] = []
+    taken: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for match in matches:
+        spans = taken.setdefault((match.case_id, match.term_id), [])
+        if any(s < match.end and match.start < e for s, e in spans):
+            continue
+        spans.append((match.start, match.end))
+        kept.append(match)
+    kept.sort(key=lambda m: (m.start, m.end, m.case_id, m.term_id))
+    return kept

@@ -1,0 +1,88 @@
+"""First clean-up of a text, keeping an offset map back to the original.
+
+Removes invisible characters (Default_Ignorable_Code_Point and combining marks), applies compatibility folding
+(NFKD, then marks dropped) to everything except compatibility jamo, because NFKC would turn ㅎㅗㅇ into conjoining
+jamo that compose wrongly, maps conjoining and halfwidth jamo to compatibility jamo, composes standard conjoining
+sequences (NFD Hangul, as macOS writes it) back into syllables, and lower-cases Latin.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import regex
+
+from matching import hangul
+from matching.kinds import HALFWIDTH, INVISIBLE, JAMO, WIDTH
+from matching.textmap import Layer, apply_edits
+
+# Standard conjoining sequence (leading consonant, vowel, optional trailing consonant), or any character outside
+# ASCII and precomposed Hangul: the only ones that can need work, so plain Korean and ASCII text costs nothing.
+_SPECIAL = regex.compile(r"([\u1100-\u1112][\u1161-\u1175][\u11a8-\u11c2]?)|[^\x00-\x7f\uac00-\ud7a3]")
+_IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
+_LOWER_ASCII = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+_CONJOINING_TO_COMPAT: dict[str, str] = {}
+for _i, _c in enumerate(hangul.CHO):
+    _CONJOINING_TO_COMPAT[chr(0x1100 + _i)] = _c
+for _i, _c in enumerate(hangul.JUNG):
+    _CONJOINING_TO_COMPAT[chr(0x1161 + _i)] = _c
+for _i, _c in enumerate(hangul.JONG[1:]):
+    _CONJOINING_TO_COMPAT[chr(0x11A8 + _i)] = _c
+
+
+def _is_compat_jamo(char: str) -> bool:
+    return 0x3131 <= ord(char) <= 0x318E
+
+
+@lru_cache(maxsize=8192)
+def fold_char(char: str) -> tuple[str, int]:
+    """(replacement, flag) for one character outside ASCII and precomposed Hangul."""
+    if _IGNORABLE.match(char) or unicodedata.category(char) == "Mn":
+        return "", INVISIBLE
+    if _is_compat_jamo(char):
+        return char, 0
+    if char in _CONJOINING_TO_COMPAT:
+        return _CONJOINING_TO_COMPAT[char], JAMO
+    decomposed = unicodedata.normalize("NFKD", char)
+    folded = "".join(c for c in decomposed if unicodedata.category(c) != "Mn").casefold()
+    folded = "".join(_CONJOINING_TO_COMPAT.get(c, c) for c in folded)
+    folded = unicodedata.normalize("NFC", folded)
+    if folded == char:
+        return char, 0
+    if 0xFFA0 <= ord(char) <= 0xFFDC:
+        return folded, HALFWIDTH
+    if any(c.isalnum() for c in folded) and unicodedata.decomposition(char).startswith("<"):
+        # Fullwidth, styled (mathematical) and enclosed letters; plain accented letters are not a disguise.
+        return folded, WIDTH
+    return folded, 0
+
+
+def _compose_conjoining(sequence: str) -> str:
+    cho = ord(sequence[0]) - 0x1100
+    jung = ord(sequence[1]) - 0x1161
+    jong = ord(sequence[2]) - 0x11A7 if len(sequence) == 3 else 0
+    return hangul.compose(cho, jung, jong)
+
+
+def clean(text: str) -> Layer:
+    """The clean view of `text` (see module docstring), as a layer over the original."""
+    edits: list[tuple[int, int, str, int]] = []
+    for found in _SPECIAL.finditer(text):
+        start, end = found.span()
+        if found.group(1):
+            edits.append((start, end, _compose_conjoining(found.group(1)), 0))
+            continue
+        replacement, flag = fold_char(text[start])
+        if replacement != text[start]:
+            edits.append((start, end, replacement, flag))
+    layer = apply_edits(text, edits)
+    # Lower-casing ASCII maps one character to one, so it needs no edit entries.
+    layer.text = layer.text.translate(_LOWER_ASCII)
+    return layer
+
+
+def clean_term(text: str) -> str:
+    """A registered term in the clean view's alphabet, with its own whitespace collapsed."""
+    return " ".join(clean(text).text.split())

@@ -1,0 +1,179 @@
+"""One pass over a text: build the views, run the automata, weigh candidates against context and exclusions."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+from matching import patterns
+from matching.candidate import Candidate, distance
+from matching.index import Index
+from matching.judge import judge
+from matching.latin import SurnameHit, handle_candidates, mixed_candidates, roman_candidates
+from matching.lexicon import GENERIC_KEYWORDS, KEYWORDS
+from matching.normalize import clean
+from matching.romanize import surname_keys
+from matching.variants import REDUCERS, reduced
+from matching.views import DenseView, View
+from matching.weak import weak_candidates
+from matching.windows import qwerty_views, recomposition_views, weak_views
+
+CONTEXT_WINDOW = 50
+
+
+@dataclass(slots=True)
+class Signal:
+    """A second signal: an exploitation keyword (case_id None) or a found term / context word of a case."""
+
+    start: int
+    end: int
+    case_id: int | None
+    generic: bool = False
+    term: int = -1
+
+
+@dataclass
+class ScanState:
+    """What one scan has gathered so far."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
+    innocent: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    excluded: set[int] = field(default_factory=set)
+    surnames: list[SurnameHit] = field(default_factory=list)
+
+
+def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: ScanState) -> None:
+    terms = index.terms
+    for start, end, pattern in index.main.find(view.text):
+        for entry in index.main.entries_of(pattern):
+            role = entry & patterns.ROLE_MASK
+            number = entry >> patterns.ROLE_BITS
+            if role == patterns.KEYWORD:
+                if judge(view, start, end, signal=True):
+                    orig = view.orig_span(start, end)
+                    state.signals.append(Signal(*orig, None, KEYWORDS[number] in GENERIC_KEYWORDS))
+                continue
+            term = terms[number]
+            if allowed is not None and term.case_id not in allowed:
+                continue
+            if role in (patterns.CONTEXT, patterns.EXCLUDE):
+                if judge(view, start, end, signal=True):
+                    orig = view.orig_span(start, end)
+                    if role == patterns.CONTEXT:
+                        state.signals.append(Signal(*orig, term.case_id, term=term.index))
+                    elif term.key in view.text[start:end]:
+                        state.innocent.setdefault(term.index, []).append(orig)
+                    else:
+                        state.excluded.add(term.index)
+                continue
+            verdict = judge(view, start, end, surname_len=term.surname_len, school=term.kind == "keyword")
+            if verdict is None:
+                continue
+            base = {patterns.ALIAS: "alias", patterns.ELONGATION: "elongation"}.get(
+                role, "particle" if verdict.particle else "exact")
+            reasons = verdict.reasons
+            if role == patterns.ELONGATION:
+                reasons = ("elongation: one syllable stretched in two", *reasons)
+            elif role == patterns.ALIAS:
+                reasons = ("alias: registered spelling", *reasons)
+            state.candidates.append(Candidate(term.index, base, *view.orig_span(start, end), view.flags(start, end),
+                                              verdict.spacing, reasons, verdict.needs_context))
+
+
+def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state: ScanState) -> None:
+    for which, pattern_set in index.respell.items():
+        if not len(pattern_set):
+            continue
+        for start, end, pattern in pattern_set.find(reduced(view.text, which)):
+            written = view.text[start:end]
+            for entry in pattern_set.entries_of(pattern):
+                term = index.terms[entry >> patterns.ROLE_BITS]
+                if allowed is not None and term.case_id not in allowed:
+                    continue
+                if sum(1 for a, b in zip(written, term.key) if a != b) != 1:
+                    continue
+                verdict = judge(view, start, end, surname_len=term.surname_len)
+                if verdict is None:
+                    continue
+                reasons = (f"respelled: the {which} jamo of one syllable differs", *verdict.reasons)
+                state.candidates.append(Candidate(term.index, "respelled", *view.orig_span(start, end),
+                                                  view.flags(start, end), verdict.spacing, reasons,
+                                                  verdict.needs_context))
+
+
+def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
+    """Runs every view and automaton over `text` and returns candidates, signals and exclusions."""
+    state = ScanState()
+    dense = DenseView(text, clean(text))
+    _compact_hits(dense, index, allowed, state)
+    for window in recomposition_views(dense) + qwerty_views(dense):
+        _compact_hits(window, index, allowed, state)
+    _respellings(dense, index, allowed, state)
+    romanized, state.surnames = roman_candidates(dense, index, allowed)
+    state.candidates += romanized
+    state.candidates += handle_candidates(dense, index, allowed)
+    state.candidates += mixed_candidates(dense, index, allowed)
+    _apply_exclusions(state)
+    for candidate in state.candidates:
+        if not candidate.needs_context:
+            state.signals.append(Signal(candidate.start, candidate.end, index.terms[candidate.term].case_id,
+                                        term=candidate.term))
+    if state.signals:
+        ranges = [(dense.clean.output_index(s.start), dense.clean.output_index(s.end)) for s in state.signals]
+        ranges = [(max(0, lo - CONTEXT_WINDOW), hi + CONTEXT_WINDOW) for lo, hi in ranges]
+        for window in weak_views(dense, ranges):
+            state.candidates += weak_candidates(window, index, allowed)
+        state.candidates += _surname_candidates(state, index, allowed)
+        _apply_exclusions(state)
+    return state
+
+
+def _apply_exclusions(state: ScanState) -> None:
+    def kept(candidate: Candidate) -> bool:
+        if candidate.term in state.excluded:
+            return False
+        spans = state.innocent.get(candidate.term, ())
+        return not any(s <= candidate.start and candidate.end <= e for s, e in spans)
+
+    state.candidates = [c for c in state.candidates if kept(c)]
+
+
+def _surname_candidates(state: ScanState, index: Index, allowed: set[int] | None) -> list[Candidate]:
+    """A bare romanized surname counts only next to another term of the same case (Kim is 20% of Korea)."""
+    result: list[Candidate] = []
+    for hit in state.surnames:
+        for signal in state.signals:
+            if signal.case_id is None or distance(hit.start, hit.end, signal.start, signal.end) > CONTEXT_WINDOW:
+                continue
+            if allowed is not None and signal.case_id not in allowed:
+                continue
+            for number in index.case_terms.get(signal.case_id, ()):
+                term = index.terms[number]
+                if term.surname_len and number != signal.term and hit.key in surname_keys(
+                        term.key[: term.surname_len]):
+                    result.append(Candidate(number, "romanized-surname", hit.start, hit.end, 0, "",
+                                            ("romanized-surname: surname alone",), True, True))
+    return result
+
+
+def context_for(candidate: Candidate, case_id: int, signals: list[Signal], starts: list[int]) -> str | None:
+    """The reason a weak candidate may count, or None if no second signal is near enough."""
+    best: str | None = None
+    low = bisect_left(starts, candidate.start - CONTEXT_WINDOW - 400)
+    for signal in signals[low:]:
+        if signal.start > candidate.end + CONTEXT_WINDOW:
+            break
+        if distance(candidate.start, candidate.end, signal.start, signal.end) > CONTEXT_WINDOW:
+            continue
+        if signal.start < candidate.end and candidate.start < signal.end:
+            continue  # overlapping: the same words cannot be their own context
+        if signal.case_id == case_id and signal.term != candidate.term:
+            return "context: another term of the case nearby"
+        if signal.case_id is None and not candidate.case_signal_only:
+            best = "context: exploitation keyword nearby" if not signal.generic else best or \
+                "context: generic keyword nearby"
+    return best
+
+
+__all__ = ["CONTEXT_WINDOW", "REDUCERS", "ScanState", "Signal", "context_for", "gather"]

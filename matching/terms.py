@@ -1,0 +1,88 @@
+"""Watch terms as registered (`TermSpec`) and in the matcher's own alphabet (`Term`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from matching import hangul
+from matching.kinds import TERM_KINDS
+from matching.lexicon import COMPOUND_SURNAMES
+from matching.normalize import clean
+
+_SEPARATORS = regex.compile(r"[^\p{L}\p{N}]+")
+
+
+class TermSpecError(ValueError):
+    """A watch term cannot be registered as given (the message never repeats the term)."""
+
+
+@dataclass(frozen=True)
+class TermSpec:
+    """One registered watch term of a case.
+
+    `aliases`: other spellings matched as this term. `context`: words that, near a weak variant of this case,
+    count as the second signal. `exclude`: words that cancel this term's matches (a word containing the term,
+    such as 홍길동전, cancels only the occurrence it covers; any other cancels every match in the text).
+    """
+
+    case_id: int
+    term_id: int
+    text: str
+    kind: str = "name"
+    aliases: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+def compact(text: str) -> str:
+    """A word or phrase as the compact view writes it: clean, lower-case, no separators."""
+    return _SEPARATORS.sub("", clean(text).text)
+
+
+def is_hangul_word(text: str) -> bool:
+    return bool(text) and all(hangul.is_syllable(c) for c in text)
+
+
+def is_latin_word(text: str) -> bool:
+    return bool(text) and all("a" <= c <= "z" for c in text)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A compiled term: `key` is its compact form; `surname_len` is 0 unless it is a Hangul personal name."""
+
+    index: int
+    case_id: int
+    term_id: int
+    text: str
+    kind: str
+    key: str
+    surname_len: int
+    innocent: tuple[str, ...]
+
+    @property
+    def is_full_name(self) -> bool:
+        """A Hangul name of three or more syllables: specific enough for respellings, masks and anagrams."""
+        return self.surname_len > 0 and len(self.key) >= 3
+
+
+def surname_length(name: str) -> int:
+    if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
+        return 2
+    return 1
+
+
+def compile_term(index: int, spec: TermSpec) -> Term:
+    """Validates a spec and derives its compact forms; errors name the problem, never the term."""
+    if spec.kind not in TERM_KINDS:
+        raise TermSpecError(f"term {spec.term_id}: unknown kind (expected one of {', '.join(TERM_KINDS)})")
+    key = compact(spec.text)
+    if not key:
+        raise TermSpecError(f"term {spec.term_id}: empty after removing spaces and symbols")
+    surname_len = 0
+    if spec.kind == "name" and is_hangul_word(key) and 2 <= len(key) <= 5:
+        surname_len = surname_length(key)
+    innocent = tuple(w for w in (compact(x) for x in spec.exclude) if w and key in w)
+    return Term(index, spec.case_id, spec.term_id, spec.text, spec.kind, key, surname_len, innocent)

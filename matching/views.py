@@ -1,0 +1,114 @@
+"""Compact views: the text with separators taken out, remembering what separated each pair of characters.
+
+`DenseView` covers the whole text cheaply (two edit layers: clean, then separators removed). `UnitView` is built
+character by character for short windows that need heavier work (jamo recomposition, look-alikes, Hanja readings,
+QWERTY conversion, masks). Both answer the same questions: where a range came from in the original, which clean-up
+flags it carries, and what kind of gap sits before a position.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+import regex
+
+from matching.kinds import GAP_EDGE, GAP_NONE, GAP_SPACE, GAP_SYMBOL
+from matching.textmap import Layer, delete_runs
+
+SEPARATOR_RUN = regex.compile(r"[^\p{L}\p{N}]+")
+
+
+def gap_kind(separator: str) -> int:
+    return GAP_SPACE if separator.isspace() else GAP_SYMBOL
+
+
+class DenseView:
+    """Compact view of a whole text: `clean` layer over the original, then a layer deleting separator runs."""
+
+    def __init__(self, original: str, clean: Layer) -> None:
+        self.original = original
+        self.clean = clean
+        spans = [m.span() for m in SEPARATOR_RUN.finditer(clean.text)]
+        self.layer = delete_runs(clean.text, spans, 0)
+        self.text = self.layer.text
+
+    def clean_span(self, start: int, end: int) -> tuple[int, int]:
+        return self.layer.source_span(start, end)
+
+    def orig_span(self, start: int, end: int) -> tuple[int, int]:
+        clean_start, clean_end = self.layer.source_span(start, end)
+        return self.clean.source_span(clean_start, clean_end)
+
+    def flags(self, start: int, end: int) -> int:
+        clean_start, clean_end = self.layer.source_span(start, end)
+        return self.clean.flags_in(clean_start, clean_end)
+
+    def gap(self, position: int) -> int:
+        """What separates compact positions position-1 and position (GAP_EDGE at either end of the text)."""
+        k = self.layer.deletion_at(position)
+        if k < 0:
+            return GAP_EDGE if position <= 0 or position >= len(self.text) else GAP_NONE
+        return gap_kind(self.clean.text[self.layer.src_starts[k]:self.layer.src_ends[k]])
+
+    def word_end(self, position: int) -> int:
+        """End of the word that continues at `position` (the next gap), at most 12 characters on."""
+        k = bisect_right(self.layer.out_starts, position)
+        end = self.layer.out_starts[k] if k < len(self.layer.out_starts) else len(self.text)
+        return min(end, position + 12)
+
+    def compact_index(self, orig_pos: int) -> int:
+        """First compact position at or after original position `orig_pos`."""
+        return self.layer.output_index(self.clean.output_index(orig_pos))
+
+
+@dataclass(slots=True)
+class Unit:
+    """One character of a window view with its original span, clean-up flags and the gap before it."""
+
+    char: str
+    start: int
+    end: int
+    flags: int
+    gap: int
+
+
+class UnitView:
+    """Compact view of a short window, one `Unit` per character; `tail_gap` is the gap after the last unit."""
+
+    def __init__(self, units: list[Unit], tail_gap: int) -> None:
+        self.units = units
+        self.tail_gap = tail_gap
+        self.text = "".join(u.char for u in units)
+
+    def orig_span(self, start: int, end: int) -> tuple[int, int]:
+        chosen = self.units[start:end]
+        return min(u.start for u in chosen), max(u.end for u in chosen)
+
+    def flags(self, start: int, end: int) -> int:
+        result = 0
+        for unit in self.units[start:end]:
+            result |= unit.flags
+        return result
+
+    def word_end(self, position: int) -> int:
+        end = position + 1
+        while end < len(self.units) and end < position + 12 and self.units[end].gap == GAP_NONE:
+            end += 1
+        return min(end, len(self.units))
+
+    def gap(self, position: int) -> int:
+        if position >= len(self.units):
+            return self.tail_gap
+        return self.units[position].gap
+
+
+View = DenseView | UnitView
+
+
+def is_boundary(gap: int) -> bool:
+    return gap != GAP_NONE
+
+
+__all__ = ["DenseView", "GAP_EDGE", "GAP_NONE", "GAP_SPACE", "GAP_SYMBOL", "Unit", "UnitView", "View",
+           "gap_kind", "is_boundary"]

@@ -1,0 +1,206 @@
+"""Short windows of text that need per-character work before matching.
+
+The dense view handles the common disguises in C-speed passes. What remains is rare in real pages and costly per
+character, so it is done only where a cheap regex says it may matter:
+- recomposition: spelled-out or halfwidth jamo (ㅎㅗㅇ), look-alikes inside Hangul words (호o길동, 홍7ㅣㄹ동), Hanja;
+- QWERTY: Latin runs that are valid 2-beolsik keystrokes (ghdrlfehd);
+- weak: the neighbourhood of a second signal, keeping masks (홍○동) and jamo as written, for weak variants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import product
+
+import regex
+
+from matching import hangul
+from matching.hanja import readings
+from matching.kinds import GAP_EDGE, GAP_NONE, HALFWIDTH, HANJA, JAMO, LOOKALIKE, QWERTY
+from matching.lexicon import LOOKALIKES, MASK, MASK_CHARS, UPPER_LOOKALIKES
+from matching.views import DenseView, Unit, UnitView, gap_kind
+
+PAD = 14
+MAX_READING_COMBOS = 8
+
+_REC_TRIGGER = regex.compile(
+    r"[\u3131-\u314eo027]\s?[\u314f-\u3163]"  # consonant (or look-alike) then a vowel jamo: ㅎㅗㅇ, 7ㅣ
+    r"|(?<=[\uac00-\ud7a3])[\u3131-\u314eo027](?=[\uac00-\ud7a3])"  # a final typed apart: 호ㅇ길동, 호o길동
+    r"|[\u3131-\u314e7][l1|!i]"  # consonant then a look-alike vowel
+    r"|\p{Han}+"
+)
+_C = "[rsefaqtdwczxvg]"
+_V = "(?:h[kol]?|n[jpl]?|ml?|[yuiopjklb])"
+_F = "(?:rt|sw|sg|fr|fa|fq|ft|fx|fv|fg|qt|[rsefaqtdwczxvg])(?![yuiophjklbnm])"
+_QWERTY_RUN = regex.compile(rf"(?<![a-z])(?:{_C}{_V}(?:{_F})?)+(?![a-z])")
+
+
+def _merge(ranges: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    ranges.sort()
+    merged: list[tuple[int, int, int, int]] = []
+    for lo, hi, c_lo, c_hi in ranges:
+        if merged and lo <= merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], hi), min(last[2], c_lo), max(last[3], c_hi))
+        else:
+            merged.append((lo, hi, c_lo, c_hi))
+    return merged
+
+
+def _around(text: str, start: int, end: int, pad: int) -> tuple[int, int]:
+    lo, hi = max(0, start - pad), min(len(text), end + pad)
+    # Widen to whole words (bounded) so boundary rules see the real neighbours.
+    for _ in range(pad):
+        if lo == 0 or not text[lo - 1].isalnum():
+            break
+        lo -= 1
+    for _ in range(pad):
+        if hi >= len(text) or not text[hi].isalnum():
+            break
+        hi += 1
+    return lo, hi
+
+
+def _base_units(view: DenseView, lo: int, hi: int, keep_masks: bool) -> tuple[list[Unit], int]:
+    clean = view.clean
+    text = clean.text
+    pending = GAP_EDGE if lo == 0 else (GAP_NONE if text[lo - 1].isalnum() else gap_kind(text[lo - 1]))
+    units: list[Unit] = []
+    for i in range(lo, hi):
+        char = text[i]
+        if char.isalnum() or (keep_masks and char in MASK_CHARS):
+            start, end = clean.source_span_of(i)
+            flags = clean.flags_in(i, i + 1)
+            if char in MASK_CHARS:
+                char = MASK
+            elif hangul.is_jamo(char) and not flags & HALFWIDTH:
+                flags |= JAMO
+            units.append(Unit(char, start, end, flags, pending))
+            pending = GAP_NONE
+        else:
+            pending = max(pending, gap_kind(char))
+    if hi >= len(text):
+        tail = GAP_EDGE
+    else:
+        tail = GAP_NONE if text[hi].isalnum() else gap_kind(text[hi])
+    return units, max(pending, tail) if pending else tail
+
+
+def _tokens(units: list[Unit]) -> Iterator[list[Unit]]:
+    token: list[Unit] = []
+    for unit in units:
+        if unit.gap != GAP_NONE and token:
+            yield token
+            token = []
+        token.append(unit)
+    if token:
+        yield token
+
+
+def _fold_lookalikes(view: DenseView, units: list[Unit]) -> None:
+    for token in _tokens(units):
+        if not any(hangul.is_syllable(u.char) or hangul.is_jamo(u.char) for u in token):
+            continue
+        for unit in token:
+            original = view.original[unit.start:unit.end]
+            jamo = UPPER_LOOKALIKES.get(original) or LOOKALIKES.get(unit.char)
+            if jamo:
+                unit.char = jamo
+                unit.flags |= LOOKALIKE
+
+
+def recompose(units: list[Unit]) -> list[Unit]:
+    """Joins jamo runs (and the syllable just before them) into syllables with the 2-beolsik automaton."""
+    out: list[Unit] = []
+    i = 0
+    while i < len(units):
+        if not hangul.is_jamo(units[i].char):
+            out.append(units[i])
+            i += 1
+            continue
+        group: list[Unit] = []
+        if out and units[i].gap == GAP_NONE and hangul.is_syllable(out[-1].char):
+            group.append(out.pop())
+        j = i
+        while j < len(units) and hangul.is_jamo(units[j].char):
+            group.append(units[j])
+            j += 1
+        keys: list[tuple[str, int]] = []
+        for index, unit in enumerate(group):
+            strokes = hangul.keystrokes(unit.char) if hangul.is_syllable(unit.char) else [unit.char]
+            keys.extend((k, index) for k in strokes)
+        for char, first, last in hangul.compose_keys(keys):
+            chosen = group[first:last + 1]
+            flags = 0
+            for unit in chosen:
+                flags |= unit.flags
+            out.append(Unit(char, min(u.start for u in chosen), max(u.end for u in chosen), flags, chosen[0].gap))
+        i = j
+    return out
+
+
+def _reading_choices(units: list[Unit]) -> list[list[Unit]]:
+    """One unit list per combination of Hanja readings (capped), each Hanja replaced by a syllable."""
+    positions = [i for i, u in enumerate(units) if readings(u.char)]
+    if not positions:
+        return [units]
+    options = [readings(units[i].char)[:3] if len(positions) <= 4 else readings(units[i].char)[:1]
+               for i in positions]
+    result: list[list[Unit]] = []
+    for combo in product(*options):
+        copy = [Unit(u.char, u.start, u.end, u.flags, u.gap) for u in units]
+        for i, syllable in zip(positions, combo):
+            copy[i].char = syllable
+            copy[i].flags |= HANJA
+        result.append(copy)
+        if len(result) >= MAX_READING_COMBOS:
+            break
+    return result
+
+
+def recomposition_views(view: DenseView) -> list[UnitView]:
+    text = view.clean.text
+    ranges = [(*_around(text, m.start(), m.end(), PAD), m.start(), m.end()) for m in _REC_TRIGGER.finditer(text)]
+    result: list[UnitView] = []
+    for lo, hi, _, _ in _merge(ranges):
+        units, tail = _base_units(view, lo, hi, keep_masks=False)
+        _fold_lookalikes(view, units)
+        for choice in _reading_choices(units):
+            result.append(UnitView(recompose(choice), tail))
+    return result
+
+
+def qwerty_views(view: DenseView) -> list[UnitView]:
+    text = view.clean.text
+    ranges = []
+    for found in _QWERTY_RUN.finditer(text):
+        start, end = found.span()
+        touches_hangul = (start > 0 and hangul.is_syllable(text[start - 1])) or (
+            end < len(text) and hangul.is_syllable(text[end]))
+        if end - start >= 4 or (touches_hangul and end - start >= 2):
+            ranges.append((*_around(text, start, end, PAD), start, end))
+    result: list[UnitView] = []
+    for lo, hi, c_lo, c_hi in _merge(ranges):
+        units, tail = _base_units(view, lo, hi, keep_masks=False)
+        position = lo
+        for unit in units:
+            # Units map to clean positions in order; only letters inside a QWERTY run are converted.
+            while position < hi and not text[position].isalnum():
+                position += 1
+            if c_lo <= position < c_hi and unit.char in hangul.QWERTY:
+                unit.char = hangul.QWERTY[unit.char]
+                unit.flags |= QWERTY
+            position += 1
+        result.append(UnitView(recompose(units), tail))
+    return result
+
+
+def weak_views(view: DenseView, clean_ranges: list[tuple[int, int]]) -> list[UnitView]:
+    """Views of the given clean-text ranges with masks kept and Hanja read, for weak-variant detection."""
+    text = view.clean.text
+    ranges = [(*_around(text, lo, hi, PAD), lo, hi) for lo, hi in clean_ranges]
+    result: list[UnitView] = []
+    for lo, hi, _, _ in _merge(ranges):
+        units, tail = _base_units(view, lo, hi, keep_masks=True)
+        result.append(UnitView(_reading_choices(units)[0], tail))
+    return result
