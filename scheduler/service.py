@@ -34,7 +34,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
 from jikimi.config import Settings
@@ -132,6 +132,20 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+class NightlyScheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, minus one last pass over due jobs after `shutdown()`.
+
+    In 3.11 `shutdown()` wakes the scheduler thread, which then processes due jobs once more: a slot
+    due at that moment is "submitted" to the already stopped executor, fails, and its next fire time
+    is advanced anyway, so that night's run is lost (the race behind agronholm/apscheduler#285/#985).
+    """
+
+    def _process_jobs(self) -> float | None:
+        if self.state == STATE_STOPPED:
+            return None
+        return super()._process_jobs()  # type: ignore[no-any-return]
+
+
 class SchedulerService:
     """The configured scheduler with its one job; `scheduler`/`executor` are swappable for tests."""
 
@@ -148,7 +162,7 @@ class SchedulerService:
         self.store = store
         self.job_ref = job_ref
         self.recorder = JobRecorder(store)
-        self.scheduler = scheduler if scheduler is not None else BackgroundScheduler()
+        self.scheduler = scheduler if scheduler is not None else NightlyScheduler()
         self.scheduler.configure(
             jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename=JOBSTORE_TABLE)},
             executors={"default": executor if executor is not None else ThreadPoolExecutor(1)},

@@ -86,8 +86,9 @@ def claim_meta(store: Store, keys: Iterable[str], value: str) -> bool:
         with store.session() as session:
             insert = _insert(session)
             for key in checked:
-                result = session.execute(insert(Meta).values(key=key, value=value).on_conflict_do_nothing())
-                if result.rowcount != 1:  # type: ignore[attr-defined]
+                # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here.
+                stmt = insert(Meta).values(key=key, value=value).on_conflict_do_nothing().returning(Meta.key)
+                if session.scalar(stmt) is None:
                     raise _ClaimTaken
     except _ClaimTaken:
         return False
