@@ -1,0 +1,274 @@
+"""Purging a case: every row of it gone, only its rows, its key destroyed, its bytes gone from SQLite files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from storage import purge
+from storage.audit import list_records, verify
+from storage.cases import Consent, NotFoundError, add_target, add_term, create_case, get_case, list_cases
+from storage.crypto import Cipher, DecryptionError
+from storage.database import Store, open_store
+from storage.exposures import Observation, list_exposures, record_observation
+from storage.keyring import KeyringError, Keyring, load_keyring
+from storage.models import Case, Evidence, Export, ExportItem, ExposureEvent
+from storage.runs import start_run
+from tests.conftest import files_under
+
+CONSENT = Consent(statement="victim, signed form", recorded_by="advocate", recorded_at="2026-11-20")
+CANARY = "퍼지캐너리박QX9"
+OTHER_TERM = "다른사람이름"
+
+# Ciphertext of a case, under the case's own key: what must become unreadable.
+CASE_TOKENS = {
+    "cases": ("SELECT label_ct, notes_ct, consent_ct FROM cases WHERE id = :c", None),
+    "terms": ("SELECT term_ct, context_ct FROM terms WHERE case_id = :c", None),
+    "exposures": (
+        "SELECT canonical_url_ct, url_ct, domain_ct, title_ct, snippet_ct FROM exposures WHERE case_id = :c", None
+    ),
+    "sightings": (
+        "SELECT s.query_ct FROM sightings s JOIN exposures e ON e.id = s.exposure_id WHERE e.case_id = :c", None
+    ),
+    "exposure_events": (
+        "SELECT v.note_ct FROM exposure_events v JOIN exposures e ON e.id = v.exposure_id WHERE e.case_id = :c", None
+    ),
+}
+
+
+def populate(store: Store, slug: str, label: str, term: str) -> int:
+    """A case with everything a case can have: terms, a bound target, exposures, sightings, evidence,
+    status events, an export of its own."""
+    case_id = create_case(store, label, CONSENT, notes=f"{label} notes")
+    term_id = add_term(store, case_id, term, context=["가나다"])
+    add_target(store, f"https://t.me/s/{slug}chan", "telegram", case_id)
+    run_id = start_run(store, "search")
+    now = datetime.now(UTC)
+    with store.session() as session:
+        key_id = session.get(Case, case_id).key_id  # type: ignore[union-attr]
+        cipher = store.crypto.for_case(key_id)
+        exposure_ids = []
+        for i in range(3):
+            url = f"https://forum.example/{slug}/{i}"
+            eid, _ = record_observation(
+                session, store.crypto,
+                Observation(case_id=case_id, url=url, canonical_url=url, domain="forum.example", platform="web",
+                            title=f"{term} 영상 {i}", snippet=f"... {term} ...", confidence="snippet",
+                            source="naver", seen_at=now, run_id=run_id, query=term, term_id=term_id),
+            )
+            exposure_ids.append(eid)
+        session.add(Evidence(exposure_id=exposure_ids[0], run_id=run_id, purpose="verify", http_status=200,
+                             text_sha256="0" * 64, outcome="match"))
+        session.add(ExposureEvent(exposure_id=exposure_ids[0], from_status="new", to_status="reported",
+                                  actor="advocate", channel="naver", note_ct=cipher.encrypt(f"reported {term}")))
+        export = Export(format="csv", only_new=False, case_id=case_id, include_terms=False, count=3,
+                        path_ct=store.crypto.data.encrypt(f"/exports/{slug}.csv"))
+        session.add(export)
+        session.flush()
+        session.add_all([ExportItem(export_id=export.id, exposure_id=e) for e in exposure_ids])
+    return case_id
+
+
+def _all_cases_export(store: Store) -> int:
+    with store.session() as session:
+        export = Export(format="csv", only_new=True, case_id=None, include_terms=False, count=0)
+        session.add(export)
+        session.flush()
+        for (eid,) in session.execute(sa.text("SELECT id FROM exposures")):
+            session.add(ExportItem(export_id=export.id, exposure_id=eid, only_new=True))
+        return export.id
+
+
+def _case_tokens(store: Store, case_id: int) -> list[str]:
+    out = []
+    with store.engine.connect() as conn:
+        for query, _ in CASE_TOKENS.values():
+            for row in conn.execute(sa.text(query), {"c": case_id}):
+                out.extend(v for v in row if v)
+    return out
+
+
+def _counts(store: Store, case_id: int) -> dict[str, int]:
+    queries = {
+        "cases": "SELECT count(*) FROM cases WHERE id = :c",
+        "terms": "SELECT count(*) FROM terms WHERE case_id = :c",
+        "targets": "SELECT count(*) FROM targets WHERE case_id = :c",
+        "exposures": "SELECT count(*) FROM exposures WHERE case_id = :c",
+        "sightings": "SELECT count(*) FROM sightings s JOIN exposures e ON e.id = s.exposure_id WHERE e.case_id = :c",
+        "evidence": "SELECT count(*) FROM evidence v JOIN exposures e ON e.id = v.exposure_id WHERE e.case_id = :c",
+        "exposure_events": "SELECT count(*) FROM exposure_events v JOIN exposures e ON e.id = v.exposure_id "
+                           "WHERE e.case_id = :c",
+        "exports": "SELECT count(*) FROM exports WHERE case_id = :c",
+        "export_items": "SELECT count(*) FROM export_items i JOIN exposures e ON e.id = i.exposure_id "
+                        "WHERE e.case_id = :c",
+    }
+    with store.engine.connect() as conn:
+        return {name: int(conn.execute(sa.text(q), {"c": case_id}).scalar() or 0) for name, q in queries.items()}
+
+
+def test_purge_deletes_every_row_of_the_case_and_nothing_else(store) -> None:  # type: ignore[no-untyped-def]
+    a = populate(store, "aaa", "사건 A", CANARY)
+    b = populate(store, "bbb", "사건 B", OTHER_TERM)
+    add_target(store, "https://t.me/s/globalchan", "telegram", None)
+    all_export = _all_cases_export(store)
+    before_b = _counts(store, b)
+    assert all(n > 0 for n in _counts(store, a).values())
+    key_a = get_key_id(store, a)
+
+    report = purge.purge_case(store, a, "advocate")
+
+    assert report is not None and report.key_removed
+    assert _counts(store, a) == {name: 0 for name in before_b}
+    assert _counts(store, b) == before_b
+    assert [c.id for c in list_cases(store)] == [b]
+    assert {e.case_id for e in list_exposures(store)} == {b}
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM targets WHERE case_id IS NULL")).scalar() == 1
+        items = conn.execute(sa.text("SELECT count(*) FROM export_items WHERE export_id = :e"), {"e": all_export})
+        assert items.scalar() == 3  # the all-cases export keeps case B's items only
+        assert conn.execute(sa.text("SELECT count(*) FROM runs")).scalar() == 2
+    assert key_a not in load_keyring(store.crypto.keyring.path).cases
+    assert get_key_id(store, b) in load_keyring(store.crypto.keyring.path).cases
+    # The audit record keeps the case id and counts, never the label or a term.
+    [last] = list_records(store, limit=1)
+    assert (last.action, last.case_id) == ("case.purge", a)
+    assert last.details["terms"] == 1 and last.details["exposures"] == 3
+    assert "사건 A" not in json.dumps(last.details, ensure_ascii=False)
+    assert verify(store).ok
+
+
+def get_key_id(store: Store, case_id: int) -> str:
+    with store.session() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        return case.key_id
+
+
+def _readable_by(keyring: Keyring, token: str) -> bool:
+    families = [keyring.data, *keyring.cases.values()]
+    for keys in families:
+        try:
+            Cipher(keys).decrypt(token)
+            return True
+        except DecryptionError:
+            continue
+    return False
+
+
+def test_purged_ciphertext_in_an_old_copy_is_unreadable_with_the_key_file(store) -> None:  # type: ignore[no-untyped-def]
+    a = populate(store, "aaa", "사건 A", CANARY)
+    b = populate(store, "bbb", "사건 B", OTHER_TERM)
+    old_tokens = _case_tokens(store, a)  # what a backup taken now would hold
+    assert len(old_tokens) >= 15
+    assert all(_readable_by(store.crypto.keyring, t) for t in old_tokens)  # the check can fail
+    purge.purge_case(store, a, "advocate")
+    current = load_keyring(store.crypto.keyring.path)
+    assert not any(_readable_by(current, t) for t in old_tokens)
+    assert all(_readable_by(current, t) for t in _case_tokens(store, b))
+
+
+def test_an_old_sqlite_backup_cannot_be_read_after_purge(tmp_path: Path) -> None:
+    from storage.keyring import create_keyring_file
+
+    keyring = create_keyring_file(tmp_path / "keys" / "jikimi.key")
+    db = tmp_path / "db" / "jikimi.sqlite"
+    store = open_store(f"sqlite:///{db}", keyring, initialise=True)
+    a = populate(store, "aaa", "사건 A", CANARY)
+    b = populate(store, "bbb", "사건 B", OTHER_TERM)
+    purge.compact_sqlite(store.engine)  # everything in the main file, so one copy is a full backup
+    backup = tmp_path / "backup" / "jikimi.sqlite"
+    backup.parent.mkdir()
+    shutil.copy(db, backup)
+    purge.purge_case(store, a, "advocate")
+    store.close()
+    old = open_store(f"sqlite:///{backup}", load_keyring(keyring.path))
+    try:
+        assert get_case(old, b).label == "사건 B"
+        with pytest.raises(KeyringError):
+            get_case(old, a)
+        with pytest.raises(KeyringError):
+            list_exposures(old, case_id=a)
+    finally:
+        old.close()
+
+
+def test_sqlite_files_hold_no_trace_of_the_purged_case(tmp_path: Path) -> None:
+    from storage.keyring import create_keyring_file
+
+    keyring = create_keyring_file(tmp_path / "keys" / "jikimi.key")
+    db = tmp_path / "db" / "jikimi.sqlite"
+    store = open_store(f"sqlite:///{db}", keyring, initialise=True)
+    a = populate(store, "aaa", "사건 A", CANARY)
+    b = populate(store, "bbb", "사건 B", OTHER_TERM)
+    tokens_a = _case_tokens(store, a)
+    with store.engine.connect() as conn:
+        index_a = [r[0] for r in conn.execute(sa.text("SELECT url_idx FROM exposures WHERE case_id = :c"), {"c": a})]
+        index_a += [r[0] for r in conn.execute(sa.text("SELECT term_idx FROM terms WHERE case_id = :c"), {"c": a})]
+    tokens_b = _case_tokens(store, b)
+
+    def raw() -> bytes:
+        return b"".join(p.read_bytes() for p in files_under([tmp_path]))
+
+    before = raw()
+    assert CANARY.encode() not in before  # never stored in the clear
+    assert all(t.encode() in before for t in tokens_a)  # the scan sees the ciphertext while it exists
+    purge.purge_case(store, a, "advocate")
+    after = raw()
+    assert CANARY.encode() not in after
+    leftovers = [t for t in tokens_a + index_a if t.encode() in after]
+    assert leftovers == []
+    assert all(t.encode() in after for t in tokens_b)
+    wal = db.with_name(db.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    store.close()
+
+
+def test_interrupted_purge_is_finished_later(store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    a = populate(store, "aaa", "사건 A", CANARY)
+    b = populate(store, "bbb", "사건 B", OTHER_TERM)
+    key_a = get_key_id(store, a)
+
+    def disk_full(keyring: Keyring) -> None:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(purge, "locked_keyring", disk_full)
+    with pytest.raises(OSError):
+        purge.purge_case(store, a, "advocate")
+    monkeypatch.undo()
+    assert _counts(store, a)["cases"] == 0  # rows went in one transaction
+    assert key_a in load_keyring(store.crypto.keyring.path).cases  # the key did not
+    assert purge.pending_purges(store) == [key_a]
+    assert purge.finish_pending(store) == 1
+    assert key_a not in load_keyring(store.crypto.keyring.path).cases
+    assert purge.pending_purges(store) == []
+    assert get_case(store, b).label == "사건 B"
+
+
+def test_purge_refused_with_read_only_keys(store) -> None:  # type: ignore[no-untyped-def]
+    a = populate(store, "aaa", "사건 A", CANARY)
+    url = store.engine.url.render_as_string(hide_password=False)
+    keyring = load_keyring(Path("unused"), store.crypto.keyring.to_json())
+    read_only = open_store(url, keyring)
+    try:
+        with pytest.raises(KeyringError):
+            purge.purge_case(read_only, a, "advocate")
+    finally:
+        read_only.close()
+    assert _counts(store, a)["terms"] == 1
+
+
+def test_purge_unknown_case(store) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotFoundError):
+        purge.purge_case(store, 404, "advocate")
+
+
+def test_case_tables_cover_every_table_that_points_at_a_case() -> None:
+    names = {t.name for t in purge.case_tables()}
+    assert {"terms", "targets", "exposures", "sightings", "evidence", "exposure_events", "exports",
+            "export_items"} <= names
+    assert "runs" not in names and "audit_log" not in names
