@@ -36,7 +36,9 @@ class Hit:
 
 
 def _from_seed(seed: Seed, root: str, now: datetime) -> Document:
-    published = None if seed.age_days is None else (now - timedelta(days=seed.age_days)).replace(microsecond=0)
+    published = (
+        None if seed.age_days is None else (now - timedelta(days=seed.age_days)).replace(microsecond=0)
+    )
     return Document(
         url=seed.url.replace("{root}", root),
         title=seed.title,

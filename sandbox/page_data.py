@@ -19,14 +19,26 @@ class ForumPost:
 
 
 FORUM_POSTS: dict[int, ForumPost] = {
-    1: ForumPost("가나다고 홍길동 합성 요청 글", ("가나다고 홍길동 합성 요청합니다. 갠텔 주세요.", "사진은 인스타 @gildong_hong 에서.")),
+    1: ForumPost(
+        "가나다고 홍길동 합성 요청 글",
+        ("가나다고 홍길동 합성 요청합니다. 갠텔 주세요.", "사진은 인스타 @gildong_hong 에서."),
+    ),
     # Edited after indexing: the search snippet still says 홍길동 but the page no longer does.
-    2: ForumPost("사진 구함 (수정됨)", ("운영자에 의해 내용이 수정되었습니다.", "개인정보가 포함된 글은 게시할 수 없습니다.")),
+    2: ForumPost(
+        "사진 구함 (수정됨)",
+        ("운영자에 의해 내용이 수정되었습니다.", "개인정보가 포함된 글은 게시할 수 없습니다."),
+    ),
     3: ForumPost("07년생 아는 사람", ("가나다고 07년생 ㅎㄱㄷ 아시는 분? 갠텔 주세요",)),
     4: ForumPost("가상시 맛집 추천", ("시장 골목 칼국수집 추천합니다.", "주차는 어렵습니다.")),
     5: ForumPost("라마바여고 성 춘 향", ("라마바여고 성 춘 향 합성 요청. 연락 주세요",)),
     6: ForumPost("중고 자전거 팝니다", ("3년 탄 자전거 팝니다. 직거래만.",)),
-    7: ForumPost("홍길동전 독후감 (자유게시판)", ("홍길동전 독후감 올립니다. 활빈당 이야기가 인상적이었습니다.", "허균의 문제의식이 지금도 유효합니다.")),
+    7: ForumPost(
+        "홍길동전 독후감 (자유게시판)",
+        (
+            "홍길동전 독후감 올립니다. 활빈당 이야기가 인상적이었습니다.",
+            "허균의 문제의식이 지금도 유효합니다.",
+        ),
+    ),
     8: ForumPost("계정 주인 찾음", ("Hong Gil-dong 맞나요? g1ld0ng.h0ng 계정 주인 찾습니다.",)),
     9: ForumPost("오늘의 인기글", ("오늘은 인기글이 없습니다.",), script_note="홍길동"),
     10: ForumPost("사아자대 방", ("사아자대 이몽룡 능욕방 초대 링크 구함",)),
@@ -63,7 +75,9 @@ def forum_html(number: int, post: ForumPost, date_text: str) -> str:
 
 
 def index_html() -> str:
-    forum = "\n".join(f'    <li><a href="/web/forum/{n}">{escape(p.title)}</a></li>' for n, p in FORUM_POSTS.items())
+    forum = "\n".join(
+        f'    <li><a href="/web/forum/{n}">{escape(p.title)}</a></li>' for n, p in FORUM_POSTS.items()
+    )
     return f"""<!DOCTYPE html>
 <html lang="ko"><head><meta charset="utf-8"><title>가상 커뮤니티</title></head>
 <body>

@@ -148,6 +148,7 @@ def _redirect(request: Request) -> Response:
 
 def _disguised_video() -> Response:
     """A page URL that answers with video: a client must stop once it sees the Content-Type."""
+
     def chunks() -> Iterator[bytes]:
         # An MP4 `ftyp` box first, so content sniffing also says video; zeros after that.
         head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"

@@ -45,8 +45,10 @@ def fetch(
 ) -> Fetched:
     data = urlencode(form).encode("utf-8") if form is not None else None
     request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
-    opener = _OPENER if context is None else urllib.request.build_opener(
-        _NoRedirect(), urllib.request.HTTPSHandler(context=context)
+    opener = (
+        _OPENER
+        if context is None
+        else urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=context))
     )
     try:
         response = opener.open(request, timeout=timeout)

@@ -88,7 +88,9 @@ def mark(text: str, terms: tuple[str, ...], escape: Callable[[str], str], open_:
     """Escape `text` for the engine's markup and wrap each occurrence of a term in open_/close."""
     if not terms or not open_:
         return escape(text)
-    pattern = re.compile("|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)), re.IGNORECASE)
+    pattern = re.compile(
+        "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)), re.IGNORECASE
+    )
     out: list[str] = []
     last = 0
     for found in pattern.finditer(text):

@@ -1,9 +1,9 @@
 """The sandbox's HTTP server: a stdlib ThreadingHTTPServer in a daemon thread, plus the test controls.
 
-    with SandboxServer() as sb:            # 127.0.0.1, a free port
-        sb.base_url("naver")               # f"{sb.url}/ok/naver"
-        sb.base_url("naver", "quota")      # f"{sb.url}/quota/naver"
-        sb.hits("/ok/naver"), sb.bytes_served("/media/"), sb.requests
+with SandboxServer() as sb:            # 127.0.0.1, a free port
+    sb.base_url("naver")               # f"{sb.url}/ok/naver"
+    sb.base_url("naver", "quota")      # f"{sb.url}/quota/naver"
+    sb.hits("/ok/naver"), sb.bytes_served("/media/"), sb.requests
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from sandbox import routing
@@ -45,12 +45,43 @@ def is_wildcard(host: str) -> bool:
         return False
 
 
+# What socketserver hands a server per connection (a datagram pair never occurs over TCP).
+_Connection = socket.socket | tuple[bytes, socket.socket]
+
+
 class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     # The default backlog of 5 drops connections when a crawler opens many at once (a 1 s SYN retry).
     request_queue_size = 128
     state: SandboxState
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._open_lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+
+    def process_request(self, request: _Connection, client_address: Any) -> None:
+        if isinstance(request, socket.socket):
+            with self._open_lock:
+                self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: _Connection) -> None:
+        if isinstance(request, socket.socket):
+            with self._open_lock:
+                self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Hang up on kept-alive clients, so no handler thread outlives the server."""
+        with self._open_lock:
+            connections = list(self._open)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by the client
 
 
 class SandboxRequestHandler(BaseHTTPRequestHandler):
@@ -82,7 +113,9 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(min(length, MAX_REQUEST_BODY)) if length > 0 else b""
         headers = {k: v for k, v in self.headers.items()}
         entry = state.recorder.open(self.command, parts.path, parts.query, headers)
-        request = Request(self.command, parts.path, parts.query, {k.lower(): v for k, v in headers.items()}, body)
+        request = Request(
+            self.command, parts.path, parts.query, {k.lower(): v for k, v in headers.items()}, body
+        )
         try:
             try:
                 response = routing.dispatch(state, request)
@@ -163,6 +196,7 @@ class SandboxServer:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
+        self._httpd.close_connections()
         self._httpd.server_close()
 
     def __enter__(self) -> Self:
@@ -253,7 +287,9 @@ def serve(host: str, port: int) -> None:
         print(f"jikimi sandbox on {sandbox.url}  (fictional content only)")
         for name in ENGINES:
             print(f"  {name:<11} {sandbox.base_url(name)}")
-        print(f"  {'telegram':<11} {sandbox.base_url('telegram')}   (t.me/s/<channel> -> /telegram/s/<channel>)")
+        print(
+            f"  {'telegram':<11} {sandbox.base_url('telegram')}   (t.me/s/<channel> -> /telegram/s/<channel>)"
+        )
         print(f"  {'pages':<11} {sandbox.url}/web/   robots: {sandbox.url}/robots.txt")
         print(f"  {'hostile':<11} {sandbox.url}/hostile/<name>")
         print(f"  scenarios: replace 'ok' with one of {', '.join(SCENARIOS)}")

@@ -94,7 +94,9 @@ def _int(value: str | None) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
-def _window(messages: list[Message], before: int | None, after: int | None, around: int | None) -> list[Message]:
+def _window(
+    messages: list[Message], before: int | None, after: int | None, around: int | None
+) -> list[Message]:
     if before is not None:
         return [m for m in messages if m.id < before][-PAGE_SIZE:]
     if after is not None:
@@ -208,7 +210,7 @@ def _media_html(channel: Channel, root: str, message: Message) -> str:
     if kind == "video":
         return (
             f'<a class="tgme_widget_message_video_player blured js-message_video_player" href="{link}">'
-            f"<i class=\"tgme_widget_message_video_thumb\" style=\"background-image:url('{media}-thumb.jpg')\"></i>"
+            f'<i class="tgme_widget_message_video_thumb" style="background-image:url(\'{media}-thumb.jpg\')"></i>'
             '<div class="tgme_widget_message_video_wrap" style="width:720px;padding-top:56.25%">'
             f'<video src="{media}.mp4" class="tgme_widget_message_video js-message_video" width="100%" '
             'height="100%"></video></div><time class="message_video_duration js-message_video_duration">0:29</time></a>'
@@ -221,7 +223,7 @@ def _media_html(channel: Channel, root: str, message: Message) -> str:
     if kind == "sticker":
         return (
             f'<div class="tgme_widget_message_sticker_wrap media_supported_cont"><a href="{link}">'
-            f"<i class=\"tgme_widget_message_sticker js-sticker_image\" style=\"background-image:url('{media}.webp')\" "
+            f'<i class="tgme_widget_message_sticker js-sticker_image" style="background-image:url(\'{media}.webp\')" '
             f'data-webp="{media}.webp"></i></a></div>'
         )
     if kind == "document":
@@ -277,7 +279,9 @@ def _message_html(channel: Channel, root: str, message: Message) -> str:
         )
     parts.append(_media_html(channel, root, message))
     if seed.text:
-        text = f'<div class="tgme_widget_message_text js-message_text" dir="auto">{_text_html(seed.text)}</div>'
+        text = (
+            f'<div class="tgme_widget_message_text js-message_text" dir="auto">{_text_html(seed.text)}</div>'
+        )
         # Album posts nest the text div inside a second one with the same classes.
         if seed.media == "album":
             text = f'<div class="tgme_widget_message_text js-message_text" dir="auto">{text}</div>'

@@ -39,7 +39,9 @@ HONGNEWS = ChannelSeed(
         5: MessageSeed("가나다고 축제 안내: 이번 주 금요일 오후 2시, 운동장"),
         12: MessageSeed("오늘의 사진", media="photo"),
         # The persona appears only in the quoted (deleted) message, never in this one's own text.
-        18: MessageSeed("이런 글 올리지 마세요. 신고했습니다.", reply_to=(17, "홍길동 지인능욕 방 링크 아시는 분")),
+        18: MessageSeed(
+            "이런 글 올리지 마세요. 신고했습니다.", reply_to=(17, "홍길동 지인능욕 방 링크 아시는 분")
+        ),
         21: MessageSeed("가나다고 홍길동 합성 요청 받음. 갠텔 주세요"),
         24: MessageSeed("영상 자료", media="video"),
         29: MessageSeed("", media="sticker"),

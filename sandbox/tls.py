@@ -27,7 +27,10 @@ def self_signed_certificate(host: str) -> tuple[bytes, bytes]:
     """(certificate PEM, private key PEM) for localhost, 127.0.0.1 and `host`, valid for a day."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "jikimi sandbox (self-signed)")])
-    alt_names: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    alt_names: list[x509.GeneralName] = [
+        x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+    ]
     if not is_wildcard(host) and host not in ("127.0.0.1", "localhost"):
         try:
             alt_names.append(x509.IPAddress(ipaddress.ip_address(host)))
@@ -92,7 +95,9 @@ class SelfSignedServer(SandboxServer):
             key_file.write_bytes(key_pem)
             key_file.chmod(0o600)
             context.load_cert_chain(cert_file, key_file)
-        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True, do_handshake_on_connect=False)
+        self._httpd.socket = context.wrap_socket(
+            self._httpd.socket, server_side=True, do_handshake_on_connect=False
+        )
 
     @property
     def handshake_failures(self) -> int:

@@ -33,7 +33,9 @@ def sb() -> Iterator[SandboxServer]:
         yield server
 
 
-def search(sb: SandboxServer, source: str, scenario: str = "ok", query: str = PERSONA, **extra: str) -> Fetched:
+def search(
+    sb: SandboxServer, source: str, scenario: str = "ok", query: str = PERSONA, **extra: str
+) -> Fetched:
     """One first-page request in the engine's real form, with valid credentials."""
     base = sb.base_url(source, scenario)
     if source == "naver":
@@ -52,7 +54,8 @@ def search(sb: SandboxServer, source: str, scenario: str = "ok", query: str = PE
 def ddg_results(html: str) -> list[tuple[str, str, str]]:
     """(classes, href, title) of every result block, ads included."""
     blocks = re.findall(
-        r'<div class="(result [^"]*)">\s*<div[^>]*>\s*<h2 class="result__title"><a rel="nofollow" class="result__a" '
+        r'<div class="(result [^"]*)">\s*<div[^>]*>\s*<h2 class="result__title">'
+        r'<a rel="nofollow" class="result__a" '
         r'href="([^"]*)">(.*?)</a>',
         html,
     )
@@ -102,7 +105,9 @@ def test_empty_is_a_valid_answer_without_results(sb: SandboxServer, source: str)
 
 @pytest.mark.parametrize("source", ENGINES)
 @pytest.mark.parametrize("scenario, status", [("auth", 401), ("quota", 429), ("error", 500)])
-def test_failing_scenarios_fail_every_time(sb: SandboxServer, source: str, scenario: str, status: int) -> None:
+def test_failing_scenarios_fail_every_time(
+    sb: SandboxServer, source: str, scenario: str, status: int
+) -> None:
     for _ in range(2):
         assert search(sb, source, scenario).status == status
 
@@ -201,7 +206,9 @@ def test_missing_or_bad_key_is_401(sb: SandboxServer, source: str, key: str | No
         fetched = fetch(f"{base}/res/v1/web/search?q=x", {"X-Subscription-Token": key} if key else {})
         assert json.loads(fetched.body)["error"]["code"] == "SUBSCRIPTION_TOKEN_INVALID"
     else:
-        fetched = fetch(f"{base}/customsearch/v1?{urlencode({'cx': 'c', 'q': 'x', **({'key': key} if key else {})})}")
+        fetched = fetch(
+            f"{base}/customsearch/v1?{urlencode({'cx': 'c', 'q': 'x', **({'key': key} if key else {})})}"
+        )
         assert json.loads(fetched.body)["error"]["status"] == "UNAUTHENTICATED"
     assert fetched.status == 401
 
@@ -294,7 +301,12 @@ def test_naver_cafearticle_has_no_date(sb: SandboxServer) -> None:
 
 @pytest.mark.parametrize(
     "params, code",
-    [({"query": ""}, "SE01"), ({"display": 101}, "SE02"), ({"start": 1001}, "SE03"), ({"sort": "new"}, "SE04")],
+    [
+        ({"query": ""}, "SE01"),
+        ({"display": 101}, "SE02"),
+        ({"start": 1001}, "SE03"),
+        ({"sort": "new"}, "SE04"),
+    ],
 )
 def test_naver_rejects_bad_parameters(sb: SandboxServer, params: dict[str, object], code: str) -> None:
     fetched = naver(sb, "webkr", **params)
@@ -326,7 +338,10 @@ def kakao(sb: SandboxServer, vertical: str, **params: object) -> Any:
     return json.loads(fetched.body)
 
 
-@pytest.mark.parametrize("vertical, extra", [("web", set()), ("blog", {"blogname", "thumbnail"}), ("cafe", {"cafename", "thumbnail"})])
+@pytest.mark.parametrize(
+    "vertical, extra",
+    [("web", set()), ("blog", {"blogname", "thumbnail"}), ("cafe", {"cafename", "thumbnail"})],
+)
 def test_kakao_shapes(sb: SandboxServer, vertical: str, extra: set[str]) -> None:
     data = kakao(sb, vertical)
     assert set(data["meta"]) == {"total_count", "pageable_count", "is_end"}
@@ -368,7 +383,10 @@ def test_kakao_rejects_bad_parameters(sb: SandboxServer, params: dict[str, objec
 
 def test_kakao_throttle_shape(sb: SandboxServer) -> None:
     fetched = search(sb, "kakao", "quota")
-    assert json.loads(fetched.body) == {"errorType": "RequestThrottled", "message": "API limit has been exceeded."}
+    assert json.loads(fetched.body) == {
+        "errorType": "RequestThrottled",
+        "message": "API limit has been exceeded.",
+    }
 
 
 # -- Brave ------------------------------------------------------------------------------------
@@ -439,19 +457,34 @@ def test_brave_quota_differs_from_rate_limit(sb: SandboxServer) -> None:
 
 
 def searxng(sb: SandboxServer, scenario: str = "ok", **params: object) -> Fetched:
-    return fetch(f"{sb.base_url('searxng', scenario)}/search?{urlencode({'q': PERSONA, 'format': 'json', **params})}")
+    return fetch(
+        f"{sb.base_url('searxng', scenario)}/search?{urlencode({'q': PERSONA, 'format': 'json', **params})}"
+    )
 
 
 def test_searxng_shape(sb: SandboxServer) -> None:
     data = json.loads(searxng(sb).body)
-    assert {"query", "results", "answers", "corrections", "infoboxes", "suggestions", "unresponsive_engines"} <= set(data)
+    assert {
+        "query",
+        "results",
+        "answers",
+        "corrections",
+        "infoboxes",
+        "suggestions",
+        "unresponsive_engines",
+    } <= set(data)
     assert data["unresponsive_engines"] == []
     for result in data["results"]:
-        assert {"url", "title", "content", "engine", "engines", "publishedDate", "score", "category"} <= set(result)
+        assert {"url", "title", "content", "engine", "engines", "publishedDate", "score", "category"} <= set(
+            result
+        )
         assert "<" not in result["title"]  # plain text, no hit markup
         if result["publishedDate"] is not None:
             datetime.fromisoformat(result["publishedDate"])
-    assert any(r["publishedDate"] is None for r in json.loads(searxng(sb, pageno=2).body)["results"] + data["results"])
+    assert any(
+        r["publishedDate"] is None
+        for r in json.loads(searxng(sb, pageno=2).body)["results"] + data["results"]
+    )
 
 
 def test_searxng_pages(sb: SandboxServer) -> None:
@@ -487,12 +520,16 @@ def test_searxng_time_range(sb: SandboxServer) -> None:
 
 
 def ddg(sb: SandboxServer, scenario: str = "ok", **form: str) -> Fetched:
-    return fetch(f"{sb.base_url('duckduckgo', scenario)}/html/", form={"q": PERSONA, "b": "", "kl": "kr-kr", **form})
+    return fetch(
+        f"{sb.base_url('duckduckgo', scenario)}/html/", form={"q": PERSONA, "b": "", "kl": "kr-kr", **form}
+    )
 
 
 def next_form(html: str) -> dict[str, str]:
     form = html.split('value="Next" />', 1)[1].split("</form>", 1)[0]
-    return {k: unescape(v) for k, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)" />', form)}
+    return {
+        k: unescape(v) for k, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)" />', form)
+    }
 
 
 def test_ddg_result_markup_ad_and_redirect_links(sb: SandboxServer) -> None:
@@ -532,13 +569,18 @@ def test_ddg_no_results_and_blocked(sb: SandboxServer) -> None:
 
 def test_google_shape_paging_and_empty(sb: SandboxServer) -> None:
     base = sb.base_url("google")
-    data = json.loads(fetch(f"{base}/customsearch/v1?{urlencode({'key': 'k', 'cx': 'c', 'q': PERSONA})}").body)
+    data = json.loads(
+        fetch(f"{base}/customsearch/v1?{urlencode({'key': 'k', 'cx': 'c', 'q': PERSONA})}").body
+    )
     assert len(data["items"]) == 10 and data["queries"]["nextPage"][0]["startIndex"] == 11
     assert {"title", "link", "snippet", "htmlTitle", "htmlSnippet", "displayLink"} <= set(data["items"][0])
     empty = json.loads(search(sb, "google", "empty").body)
     assert "items" not in empty and "nextPage" not in empty["queries"]
     assert fetch(f"{base}/customsearch/v1?{urlencode({'key': 'k', 'q': PERSONA})}").status == 400
-    assert fetch(f"{base}/customsearch/v1?{urlencode({'key': 'k', 'cx': 'c', 'q': 'x', 'start': 100})}").status == 400
+    assert (
+        fetch(f"{base}/customsearch/v1?{urlencode({'key': 'k', 'cx': 'c', 'q': 'x', 'start': 100})}").status
+        == 400
+    )
 
 
 # -- search semantics and the corpus controls -------------------------------------------------
@@ -562,7 +604,9 @@ def test_alternatives_exclusions_and_spacing(sb: SandboxServer, source: str) -> 
 @pytest.mark.parametrize("source", ENGINES)
 def test_added_documents_appear_everywhere_until_removed(sb: SandboxServer, source: str) -> None:
     url = f"https://cafe.example/added/{source}?utm_source=x"
-    sb.add_document(url=url, title="추가된 글 시험용단어", body="시험용단어 홍길동", published="2026-01-02T03:04:05")
+    sb.add_document(
+        url=url, title="추가된 글 시험용단어", body="시험용단어 홍길동", published="2026-01-02T03:04:05"
+    )
     try:
         assert url in {u for u, _ in results(source, search(sb, source, query="시험용단어"))}
     finally:
@@ -571,7 +615,9 @@ def test_added_documents_appear_everywhere_until_removed(sb: SandboxServer, sour
 
 
 def test_added_documents_reach_every_naver_vertical(sb: SandboxServer) -> None:
-    sb.add_document(url="https://news.example.com/added", title="버티컬시험", body="버티컬시험 본문", published=None)
+    sb.add_document(
+        url="https://news.example.com/added", title="버티컬시험", body="버티컬시험 본문", published=None
+    )
     try:
         for vertical in ("webkr", "blog", "news", "cafearticle"):
             data = json.loads(naver(sb, vertical, query="버티컬시험").body)

@@ -28,7 +28,9 @@ def first_bytes(encoding: str, compressed: bytes, limit: int = 1 << 20) -> bytes
     return zlib.decompressobj(wbits).decompress(compressed, limit)
 
 
-@pytest.mark.parametrize("name, encoding", [("gzip-bomb", "gzip"), ("deflate-bomb", "deflate"), ("brotli-bomb", "br")])
+@pytest.mark.parametrize(
+    "name, encoding", [("gzip-bomb", "gzip"), ("deflate-bomb", "deflate"), ("brotli-bomb", "br")]
+)
 def test_bombs_are_small_on_the_wire_and_expand_to_zeros(sb: SandboxServer, name: str, encoding: str) -> None:
     bomb = fetch(f"{sb.url}/hostile/{name}", limit=64 * 1024)
     assert bomb.status == 200
@@ -88,7 +90,10 @@ def test_lying_charsets(sb: SandboxServer, path: str, declared: str, actual: str
 
 def test_injection_page_names_the_persona(sb: SandboxServer) -> None:
     text = fetch(f"{sb.url}/hostile/injection").text
-    for payload in ("<title><script>alert(1)</script> 홍길동 {{7*7}}</title>", '=HYPERLINK("http://evil.example","x")'):
+    for payload in (
+        "<title><script>alert(1)</script> 홍길동 {{7*7}}</title>",
+        '=HYPERLINK("http://evil.example","x")',
+    ):
         assert payload in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; 홍길동" in text
 

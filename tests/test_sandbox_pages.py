@@ -1,4 +1,4 @@
-"""Watched pages under /web/: robots, conditional requests, page changes, and the pages built to trap a crawler."""
+"""Watched pages under /web/: robots, conditional requests, page changes, and crawler traps."""
 
 from __future__ import annotations
 

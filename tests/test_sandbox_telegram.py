@@ -76,7 +76,11 @@ def test_message_markup(sb: SandboxServer) -> None:
     html += page(sb, "?before=15")  # the oldest page holds the photo (12)
     photo = re.search(r"tgme_widget_message_photo_wrap[^>]*background-image:url\('([^']+)'\)", html)
     assert photo and photo.group(1).startswith(f"{sb.url}/media/")
-    for marker in ("tgme_widget_message_video_player", "tgme_widget_message_sticker", "tgme_widget_message_document"):
+    for marker in (
+        "tgme_widget_message_video_player",
+        "tgme_widget_message_sticker",
+        "tgme_widget_message_document",
+    ):
         assert marker in html
     assert sb.hits("/media/") == 0
 

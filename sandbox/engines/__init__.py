@@ -21,7 +21,9 @@ from sandbox.engines.searxng import Searxng
 from sandbox.exchange import Request, Response, not_found
 from sandbox.scenarios import RATE_LIMITED, SLOW_SECONDS, OnceMemory
 
-ENGINES: dict[str, Engine] = {e.name: e for e in (Naver(), Kakao(), Brave(), Searxng(), DuckDuckGo(), Google())}
+ENGINES: dict[str, Engine] = {
+    e.name: e for e in (Naver(), Kakao(), Brave(), Searxng(), DuckDuckGo(), Google())
+}
 
 
 def handle(request: Request, scenario: str, corpus: Corpus, memory: OnceMemory, root: str) -> Response:

@@ -32,7 +32,9 @@ class EngineCall:
         """Where this engine lives in the sandbox; real root-relative links are written against it."""
         return f"/{self.scenario}/{self.source}"
 
-    def find(self, text: str, kind: str = "web", since: datetime | None = None, by_date: bool = False) -> list[Hit]:
+    def find(
+        self, text: str, kind: str = "web", since: datetime | None = None, by_date: bool = False
+    ) -> list[Hit]:
         if self.scenario == "empty":
             return []
         hits = self.corpus.search(parse_query(text), kind, since, by_date)

@@ -23,7 +23,9 @@ _FRESHNESS = {"pd": 1, "pw": 7, "pm": 31, "py": 365}
 _QUOTA = 2000
 
 
-def _error(status: int, code: str, detail: str, meta: dict[str, object], headers: list[tuple[str, str]]) -> Response:
+def _error(
+    status: int, code: str, detail: str, meta: dict[str, object], headers: list[tuple[str, str]]
+) -> Response:
     body = {
         "type": "ErrorResponse",
         "error": {"id": str(uuid.uuid4()), "status": status, "code": code, "detail": detail, "meta": meta},
@@ -95,15 +97,25 @@ class Brave(Engine):
 
     def rate_limited(self) -> Response:
         meta: dict[str, object] = {
-            "plan": "Free", "rate_limit": 1, "rate_current": 1, "quota_limit": _QUOTA,
-            "quota_current": 512, "component": "rate_limiter",
+            "plan": "Free",
+            "rate_limit": 1,
+            "rate_current": 1,
+            "quota_limit": _QUOTA,
+            "quota_current": 512,
+            "component": "rate_limiter",
         }
-        return _error(429, "RATE_LIMITED", "Request rate limit exceeded for plan", meta, _limits(0, _QUOTA - 512))
+        return _error(
+            429, "RATE_LIMITED", "Request rate limit exceeded for plan", meta, _limits(0, _QUOTA - 512)
+        )
 
     def quota_exhausted(self) -> Response:
         meta: dict[str, object] = {
-            "plan": "Free", "rate_limit": 1, "rate_current": 0, "quota_limit": _QUOTA,
-            "quota_current": _QUOTA, "component": "rate_limiter",
+            "plan": "Free",
+            "rate_limit": 1,
+            "rate_current": 0,
+            "quota_limit": _QUOTA,
+            "quota_current": _QUOTA,
+            "component": "rate_limiter",
         }
         return _error(429, "RATE_LIMITED", "Request quota limit exceeded for plan", meta, _limits(1, 0))
 
@@ -181,7 +193,12 @@ def _result(hit: Hit, terms: tuple[str, ...], root: str) -> dict[str, object]:
         "is_source_local": False,
         "is_source_both": False,
         "description": mark(snippet(doc.body, terms), terms, escape, "<strong>", "</strong>"),
-        "profile": {"name": doc.site or host, "url": f"{parts.scheme}://{parts.netloc}", "long_name": host, "img": favicon},
+        "profile": {
+            "name": doc.site or host,
+            "url": f"{parts.scheme}://{parts.netloc}",
+            "long_name": host,
+            "img": favicon,
+        },
         "language": "ko",
         "family_friendly": True,
         "type": "search_result",

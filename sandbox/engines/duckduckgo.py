@@ -28,7 +28,10 @@ def vqd(query: str) -> str:
 
 
 def _page(status: int, title: str) -> Response:
-    return html_response(status, f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>")
+    return html_response(
+        status,
+        f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>",
+    )
 
 
 def _redirect(url: str) -> str:
@@ -138,8 +141,16 @@ def _search_form(mount: str, query: str, region: str, df: str) -> str:
 
 def _nav_form(mount: str, label: str, query: str, offset: int, region: str, df: str) -> str:
     fields = {
-        "q": query, "s": str(offset), "nextParams": "", "v": "l", "o": "json", "dc": str(offset + 1),
-        "api": "d.js", "vqd": vqd(query), "kl": region, "df": df,
+        "q": query,
+        "s": str(offset),
+        "nextParams": "",
+        "v": "l",
+        "o": "json",
+        "dc": str(offset + 1),
+        "api": "d.js",
+        "vqd": vqd(query),
+        "kl": region,
+        "df": df,
     }
     inputs = "".join(f'<input type="hidden" name="{k}" value="{escape(v)}" />' for k, v in fields.items())
     return (
@@ -167,7 +178,11 @@ def _result(hit: Hit, terms: tuple[str, ...]) -> str:
     link = escape(_redirect(doc.url))
     shown = doc.url.split("://", 1)[-1]
     host = urlsplit(doc.url).hostname or "none"
-    date = f"<span>&nbsp; &nbsp;{doc.published.astimezone(KST).strftime('%Y-%m-%dT%H:%M:%S')}.0000000</span>" if doc.published else ""
+    date = (
+        f"<span>&nbsp; &nbsp;{doc.published.astimezone(KST).strftime('%Y-%m-%dT%H:%M:%S')}.0000000</span>"
+        if doc.published
+        else ""
+    )
     title = mark(doc.title, (), escape, "", "")
     text = mark(snippet(doc.body, terms), terms, escape, "<b>", "</b>")
     return f"""<div class="result results_links results_links_deep web-result ">

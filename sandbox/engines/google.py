@@ -98,15 +98,26 @@ class Google(Engine):
         hits = call.find(query, since=since)
         terms = call.terms(query)
         page = hits[start - 1 : start - 1 + num]
-        request = {"title": "Google Custom Search - " + query, "totalResults": str(len(hits)),
-                   "searchTerms": query, "count": len(page), "startIndex": start, "inputEncoding": "utf8",
-                   "outputEncoding": "utf8", "safe": "off", "cx": params["cx"]}
+        request = {
+            "title": "Google Custom Search - " + query,
+            "totalResults": str(len(hits)),
+            "searchTerms": query,
+            "count": len(page),
+            "startIndex": start,
+            "inputEncoding": "utf8",
+            "outputEncoding": "utf8",
+            "safe": "off",
+            "cx": params["cx"],
+        }
         queries: dict[str, object] = {"request": [request]}
         if start - 1 + num < min(len(hits), 100):
             queries["nextPage"] = [dict(request, startIndex=start + num, count=num)]
         body: dict[str, object] = {
             "kind": "customsearch#search",
-            "url": {"type": "application/json", "template": "https://www.googleapis.com/customsearch/v1?q={searchTerms}"},
+            "url": {
+                "type": "application/json",
+                "template": "https://www.googleapis.com/customsearch/v1?q={searchTerms}",
+            },
             "queries": queries,
             "context": {"title": "jikimi"},
             "searchInformation": {

@@ -79,7 +79,11 @@ class Kakao(Engine):
         return json_response(
             200,
             {
-                "meta": {"total_count": len(hits), "pageable_count": pageable, "is_end": page * size >= pageable},
+                "meta": {
+                    "total_count": len(hits),
+                    "pageable_count": pageable,
+                    "is_end": page * size >= pageable,
+                },
                 "documents": [_document(hit, vertical, terms, call.root) for hit in window],
             },
         )

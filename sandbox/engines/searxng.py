@@ -24,7 +24,10 @@ _FAILED_UPSTREAM = (("google", "CAPTCHA"), ("bing", "timeout"))
 
 
 def _page(status: int, title: str) -> Response:
-    return html_response(status, f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>")
+    return html_response(
+        status,
+        f"<!DOCTYPE html><html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>",
+    )
 
 
 def _upstream(url: str, scenario: str) -> list[str]:
@@ -86,7 +89,9 @@ class Searxng(Engine):
         hits = [h for h in call.find(query, since=since) if _upstream(h.document.url, call.scenario)]
         page = hits[(pageno - 1) * PAGE_SIZE : pageno * PAGE_SIZE]
         first = (pageno - 1) * PAGE_SIZE
-        results = [_result(hit, call.terms(query), first + i + 1, call.scenario) for i, hit in enumerate(page)]
+        results = [
+            _result(hit, call.terms(query), first + i + 1, call.scenario) for i, hit in enumerate(page)
+        ]
         if not as_json:
             return html_response(200, _results_html(query, results))
         unresponsive = [list(pair) for pair in _FAILED_UPSTREAM] if call.scenario == "partial" else []
