@@ -13,7 +13,7 @@ import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -129,7 +129,7 @@ def _change(
 def _aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None:
         raise ValidationError(f"{field} needs a time zone")
-    return value
+    return value.astimezone(UTC)
 
 
 def _channel_and_recipient(channel: str | None, recipient: str | None) -> tuple[str | None, str | None]:

@@ -1,0 +1,58 @@
+"""One Jinja2 environment for every notice and report: autoescape on, templates from this package only.
+
+Autoescape is on for the plain-text notices too, so a value that reaches a template unfiltered is
+HTML-escaped (harmless, visible) rather than trusted. Values meant for plain text pass through
+`plain` or `url_text`, which make them inert for a text reader instead: no control characters, no
+line breaks (no forged lines or mail headers), no bidirectional overrides (no text that displays
+differently from what it is), and URLs reduced to printable ASCII.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+# C0/C1 controls, zero-width characters and bidirectional embeddings, overrides and isolates.
+_UNSAFE = re.compile("[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# RFC 3986 reserved and unreserved characters, and '%' so existing escapes stay as they are.
+_URL_SAFE = ":/?#[]@!$&()*+,;=-._~%"
+
+
+def plain(value: object) -> Markup:
+    """A value for plain text: one line, no control, zero-width or bidi characters."""
+    return Markup(" ".join(_UNSAFE.sub(" ", str(value)).split()))
+
+
+def url_text(url: object) -> Markup:
+    """A URL as printable ASCII: anything else (controls, spaces, quotes, brackets, bidi, non-ASCII)
+    percent-encoded, so it stays one token on one line and reads as what it is."""
+    return Markup(quote(str(url).strip(), safe=_URL_SAFE))
+
+
+def clock(moment: datetime, tz: object) -> str:
+    """`2026-11-24 03:12 KST` in the given zone."""
+    local = moment.astimezone(tz)  # type: ignore[arg-type]
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["plain"] = plain
+    env.filters["url_text"] = url_text
+    return env
