@@ -25,10 +25,11 @@ SCENARIOS: dict[str, str] = {
     "injection": "results whose titles and snippets carry script, template and formula payloads",
     "partial": "searxng only: results plus unresponsive_engines",
     "nojson": "searxng only: 403 to format=json (JSON output disabled)",
+    "limiter": "searxng only: its bot limiter, 429 unless Accept names text/html and Accept-Language is sent",
     "blocked": "duckduckgo only: HTTP 202 with the challenge page",
 }
 # Scenarios every engine supports; the rest are listed by the engines that have them.
-COMMON = frozenset(SCENARIOS) - {"partial", "nojson", "blocked"}
+COMMON = frozenset(SCENARIOS) - {"partial", "nojson", "limiter", "blocked"}
 RATE_LIMITED = frozenset({"ratelimit", "ratelimit-date", "ratelimit-bare"})
 ONCE_ONLY = RATE_LIMITED | {"flaky"}
 

@@ -510,6 +510,13 @@ def test_searxng_errors(sb: SandboxServer) -> None:
     assert html.status == 200 and "<article" in html.text
 
 
+def test_searxng_limiter_wants_browser_headers(sb: SandboxServer) -> None:
+    url = f"{sb.base_url('searxng', 'limiter')}/search?{urlencode({'q': PERSONA, 'format': 'json'})}"
+    assert fetch(url, {"Accept": "application/json"}).status == 429
+    browser = {"Accept": "application/json, text/html;q=0.8", "Accept-Language": "ko-KR,ko;q=0.9"}
+    assert fetch(url, browser).status == 200
+
+
 def test_searxng_time_range(sb: SandboxServer) -> None:
     day = json.loads(searxng(sb, time_range="day").body)["results"]
     assert day and all(r["publishedDate"] is not None for r in day)

@@ -40,9 +40,15 @@ def _upstream(url: str, scenario: str) -> list[str]:
     return engines
 
 
+def _looks_like_a_browser(call: EngineCall) -> bool:
+    """The limiter's header checks (botdetection): Accept must name text/html, Accept-Language be present."""
+    accept = call.request.header("Accept") or ""
+    return "text/html" in accept and bool(call.request.header("Accept-Language"))
+
+
 class Searxng(Engine):
     name = "searxng"
-    scenarios = Engine.scenarios | {"partial", "nojson"}
+    scenarios = Engine.scenarios | {"partial", "nojson", "limiter"}
 
     def vertical(self, subpath: str, method: str) -> str | None:
         return "web" if subpath == "/search" and method in ("GET", "POST", "HEAD") else None
@@ -68,6 +74,8 @@ class Searxng(Engine):
     def special(self, call: EngineCall) -> Response | None:
         if call.scenario == "nojson" and call.request.param("format") == "json":
             return _page(403, "Forbidden")
+        if call.scenario == "limiter" and not _looks_like_a_browser(call):
+            return self.rate_limited()
         return None
 
     def search(self, call: EngineCall, vertical: str) -> Response:
