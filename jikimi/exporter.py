@@ -73,7 +73,9 @@ def export_exposures(
     target = check_output(Path(output), overwrite=overwrite)
     render = RENDERERS[fmt]
     exported_at = now or utcnow()
-    meta = ExportMeta(exported_at=exported_at, only_new=only_new, include_terms=include_terms, case_id=case_id)
+    meta = ExportMeta(
+        exported_at=exported_at, only_new=only_new, include_terms=include_terms, case_id=case_id
+    )
     placed = False
     try:
         with store.session() as session:
@@ -97,7 +99,9 @@ def export_exposures(
             # would be delivered again next time, so take it back.
             target.unlink(missing_ok=True)
         raise
-    log.info("export %d: %d exposures, format %s, only_new=%s, by %s", export_id, len(rows), fmt, only_new, actor)
+    log.info(
+        "export %d: %d exposures, format %s, only_new=%s, by %s", export_id, len(rows), fmt, only_new, actor
+    )
     return ExportResult(path=target, count=len(rows), export_id=export_id)
 
 

@@ -106,8 +106,7 @@ def jsonl_line(record: dict[str, object]) -> str:
 
 def write_jsonl(rows: Sequence[ExportRow], out: TextIO, meta: ExportMeta) -> None:
     """One JSON object per line; nothing at all when there is nothing to export."""
-    for row in rows:
-        out.write(jsonl_line(record_dict(row, meta.include_terms)))
+    out.writelines(jsonl_line(record_dict(row, meta.include_terms)) for row in rows)
 
 
 def safe_href(url: str) -> str | None:
@@ -176,15 +175,15 @@ _ENV = _environment()
 def write_html(rows: Sequence[ExportRow], out: TextIO, meta: ExportMeta) -> None:
     """A self-contained report: inline CSS, no scripts, no external resources."""
     template = _ENV.get_template("report.html.j2")
-    for chunk in template.generate(
+    chunks = template.generate(
         groups=group_for_report(rows),
         total=len(rows),
         exported_at=iso_utc(meta.exported_at),
         only_new=meta.only_new,
         include_terms=meta.include_terms,
         case_id=meta.case_id,
-    ):
-        out.write(chunk)
+    )
+    out.writelines(chunks)
 
 
 Renderer = Callable[[Sequence[ExportRow], TextIO, ExportMeta], None]

@@ -139,7 +139,9 @@ def _chunks(values: Sequence[int]) -> Iterator[Sequence[int]]:
 def _sources(session: Session, exposure_ids: Sequence[int]) -> dict[int, set[str]]:
     out: dict[int, set[str]] = {}
     for chunk in _chunks(exposure_ids):
-        query = select(Sighting.exposure_id, Sighting.source).where(Sighting.exposure_id.in_(chunk)).distinct()
+        query = (
+            select(Sighting.exposure_id, Sighting.source).where(Sighting.exposure_id.in_(chunk)).distinct()
+        )
         for exposure_id, source in session.execute(query):
             out.setdefault(exposure_id, set()).add(source)
     return out
@@ -217,5 +219,9 @@ def list_exports(store: Store, limit: int = 20) -> list[ExportRecord]:
 def exported_exposure_ids(store: Store, export_id: int) -> list[int]:
     """The exposures one export delivered, by id."""
     with store.session() as session:
-        query = select(ExportItem.exposure_id).where(ExportItem.export_id == export_id).order_by(ExportItem.exposure_id)
+        query = (
+            select(ExportItem.exposure_id)
+            .where(ExportItem.export_id == export_id)
+            .order_by(ExportItem.exposure_id)
+        )
         return list(session.scalars(query))

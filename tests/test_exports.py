@@ -1,4 +1,4 @@
-"""Exports on SQLite and PostgreSQL: what `--new` delivers (exactly once), what never leaves, all-or-nothing files."""
+"""Exports on SQLite and PostgreSQL: `--new` delivers exactly once, terms stay in, files all or nothing."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import json
 import multiprocessing
 import stat
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -24,7 +25,9 @@ from storage.exposures import Observation, record_observation
 from storage.keyring import load_keyring
 from storage.models import Exposure
 
-CONSENT = Consent(statement="victim, in person, signed form", recorded_by="advocate", recorded_at="2026-11-20")
+CONSENT = Consent(
+    statement="victim, in person, signed form", recorded_by="advocate", recorded_at="2026-11-20"
+)
 # A handle found through a disguised spelling: its text is in no title, snippet or URL, so any
 # occurrence in a file can only come from the term column.
 CANARY = "zq_canary_handle_7781"
@@ -42,11 +45,11 @@ def seed_case(store: Store, label: str = "사건 A", term: str = CANARY) -> tupl
 def add_exposure(
     store: Store, case_id: int, url: str, *, term_id: int | None = None, seen: datetime = T0, **kw: Any
 ) -> int:
-    values: dict[str, Any] = dict(
-        case_id=case_id, url=url, canonical_url=url, domain=url.split("/")[2], platform="web",
-        title="홍길동 영상 유출", snippet="지인능욕 게시물", confidence="snippet", source="naver",
-        seen_at=seen, term_id=term_id,
-    )
+    values: dict[str, Any] = {
+        "case_id": case_id, "url": url, "canonical_url": url, "domain": url.split("/")[2], "platform": "web",
+        "title": "홍길동 영상 유출", "snippet": "지인능욕 게시물", "confidence": "snippet", "source": "naver",
+        "seen_at": seen, "term_id": term_id,
+    }
     values.update(kw)
     with store.session() as s:
         exposure_id, _ = record_observation(s, store.crypto, Observation(**values))
@@ -112,7 +115,8 @@ def test_new_delivers_only_what_came_after(store: Store, out: Path) -> None:
     case_id, _ = seed_case(store)
     old = add_exposure(store, case_id, "https://forum.example/old")
     export(store, out / "a.jsonl", only_new=True)
-    add_exposure(store, case_id, "https://forum.example/old", seen=T0 + timedelta(days=1))  # seen again: not new
+    # seen again: not new
+    add_exposure(store, case_id, "https://forum.example/old", seen=T0 + timedelta(days=1))
     fresh = add_exposure(store, case_id, "https://forum.example/fresh")
     result = export(store, out / "b.jsonl", only_new=True)
     assert jsonl_ids(result.path) == [fresh] and old != fresh
@@ -186,9 +190,8 @@ def test_export_is_recorded_with_encrypted_path(store: Store, out: Path) -> None
     target = out / "사건A-takedown.csv"
     result = export(store, target, "csv", only_new=True, case_id=case_id)
     [record] = list_exports(store)
-    assert (record.id, record.format, record.only_new, record.case_id, record.count, record.include_terms) == (
-        result.export_id, "csv", True, case_id, 1, False
-    )
+    got = (record.id, record.format, record.only_new, record.case_id, record.count, record.include_terms)
+    assert got == (result.export_id, "csv", True, case_id, 1, False)
     assert record.path == str(target)
     with store.engine.connect() as conn:
         raw = " ".join(str(v) for row in conn.execute(sa.text("select * from exports")) for v in row)
@@ -265,39 +268,54 @@ def test_database_refuses_a_second_new_delivery(store: Store) -> None:
     """The partial unique index: even without the lock, an exposure is in at most one only-new export."""
     case_id, _ = seed_case(store)
     exposure_id = add_exposure(store, case_id, "https://forum.example/1")
-    kw: dict[str, Any] = dict(fmt="csv", case_id=None, include_terms=False, path="/x", exposure_ids=[exposure_id])
+    kw: dict[str, Any] = {
+        "fmt": "csv", "case_id": None, "include_terms": False, "path": "/x", "exposure_ids": [exposure_id],
+    }
     with store.session() as s:
         record_export(s, store.crypto, only_new=True, **kw)
-    with pytest.raises(ExportConflictError):
-        with store.session() as s:
-            record_export(s, store.crypto, only_new=True, **kw)
+    with pytest.raises(ExportConflictError), store.session() as s:
+        record_export(s, store.crypto, only_new=True, **kw)
     with store.session() as s:  # plain exports may list it again
         record_export(s, store.crypto, only_new=False, **kw)
         record_export(s, store.crypto, only_new=False, **kw)
     assert export_rows(store) == 3
 
 
-def _concurrent_exporter(url: str, key_path: str, out_dir: str, worker: int, rounds: int) -> None:
+def _slow_jsonl(rows: Any, out: TextIO, meta: Any) -> None:
+    time.sleep(0.2)  # keeps each export's transaction open long enough for the others to collide with it
+    exporting.write_jsonl(rows, out, meta)
+
+
+def _concurrent_exporter(url: str, key_path: str, out_dir: str, worker: int, rounds: int, start: Any) -> None:
+    exporting.RENDERERS["jsonl"] = _slow_jsonl  # this subprocess only
     st = open_store(url, load_keyring(Path(key_path)))
     try:
+        start.wait()
         for i in range(rounds):
             export_exposures(
-                st, fmt="jsonl", output=Path(out_dir) / f"w{worker}-{i}.jsonl", only_new=True, actor=f"w{worker}"
+                st, fmt="jsonl", output=Path(out_dir) / f"w{worker}-{i}.jsonl", only_new=True,
+                actor=f"w{worker}",
             )
     finally:
         st.close()
 
 
-def _concurrent_adder(url: str, key_path: str, case_id: int, start: int, n: int) -> None:
+def _concurrent_adder(url: str, key_path: str, case_id: int, first: int, n: int, start: Any) -> None:
     st = open_store(url, load_keyring(Path(key_path)))
     try:
-        for i in range(start, start + n):
+        start.wait()
+        for i in range(first, first + n):
             add_exposure(st, case_id, f"https://race.example/{i}")
+            time.sleep(0.05)
     finally:
         st.close()
 
 
-def test_concurrent_new_exports_deliver_each_exposure_once(store: Store, database_url: str, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_concurrent_new_exports_deliver_each_exposure_once(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
+    """Four processes export `--new` at once while a crawler adds exposures: each goes out exactly once."""
     case_id, _ = seed_case(store)
     for i in range(20):
         add_exposure(store, case_id, f"https://race.example/{i}")
@@ -305,8 +323,12 @@ def test_concurrent_new_exports_deliver_each_exposure_once(store: Store, databas
     feeds.mkdir()
     key_path = str(store.crypto.keyring.path)
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_concurrent_exporter, args=(database_url, key_path, str(feeds), w, 4)) for w in range(4)]
-    procs.append(ctx.Process(target=_concurrent_adder, args=(database_url, key_path, case_id, 20, 20)))
+    start = ctx.Barrier(5)
+    procs = [
+        ctx.Process(target=_concurrent_exporter, args=(database_url, key_path, str(feeds), w, 4, start))
+        for w in range(4)
+    ]
+    procs.append(ctx.Process(target=_concurrent_adder, args=(database_url, key_path, case_id, 20, 20, start)))
     for p in procs:
         p.start()
     for p in procs:
@@ -389,4 +411,5 @@ def test_hostile_page_text_is_inert(store: Store, out: Path, fmt: str) -> None:
         assert "<script" not in text.lower() and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
         assert "{{7*7}}" in text and "49" not in text
         assert 'href="javascript' not in text.lower()
-        assert text.count("<a ") == 1 and '<a href="https://forum.example/ok" rel="noreferrer noopener">' in text
+        assert text.count("<a ") == 1
+        assert '<a href="https://forum.example/ok" rel="noreferrer noopener">' in text

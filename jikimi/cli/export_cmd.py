@@ -24,17 +24,21 @@ def export_command(
         bool,
         typer.Option(
             "--new",
-            help="Only exposures that no earlier --new export delivered (never dismissed ones); marks them delivered.",
+            help="Only exposures no earlier --new export delivered (never dismissed ones); marks them"
+            " delivered.",
         ),
     ] = False,
     case_id: Annotated[int | None, typer.Option("--case", help="Only this case.")] = None,
     include_terms: Annotated[
         bool,
-        typer.Option("--include-terms", help="Add the matched watch term (column 'term'). Without it no term is written."),
+        typer.Option(
+            "--include-terms",
+            help="Add the matched watch term (column 'term'). Without it no term is written.",
+        ),
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Export exposures (URL, platform, title, snippet, dates, status) as CSV, JSON Lines or an HTML report."""
+    """Export exposures (URL, platform, title, snippet, dates, status) as CSV, JSON Lines or HTML."""
     fmt = fmt.strip().lower()
     if fmt not in EXPORT_FORMATS:
         raise CliError(f"--format: must be one of {', '.join(EXPORT_FORMATS)}")
@@ -56,6 +60,9 @@ def export_command(
                    "format": fmt, "only_new": new, "include_terms": include_terms})
     else:
         noun = "exposure" if result.count == 1 else "exposures"
-        state.console.print(f"wrote {result.count} {noun} to {result.path} (export {result.export_id})", markup=False)
+        message = f"wrote {result.count} {noun} to {result.path} (export {result.export_id})"
+        state.console.print(message, markup=False)
     if include_terms:
-        sys.stderr.write("jikimi: warning: this file contains watch terms; share it only with who must see them\n")
+        sys.stderr.write(
+            "jikimi: warning: this file contains watch terms; share it only with those who must see it\n"
+        )
