@@ -285,7 +285,7 @@ def test_non_public_reason(ip: str, reason: str | None) -> None:
     assert is_public_address(ip) is (reason is None)
 
 
-@settings(max_examples=3000, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=500, suppress_health_check=list(HealthCheck), deadline=None)
 @given(st.integers(min_value=0, max_value=2**32 - 1))
 def test_every_ipv4_spelling_gets_the_same_verdict(value: int) -> None:
     """Dotted, decimal, hex, octal and IPv4-mapped spellings of one address agree with ipaddress."""
@@ -311,7 +311,7 @@ def test_every_ipv4_spelling_gets_the_same_verdict(value: int) -> None:
             assert refused_rule(url) == "private_address", url
 
 
-@settings(max_examples=2000, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=400, suppress_health_check=list(HealthCheck), deadline=None)
 @given(st.text(), st.text())
 def test_check_url_raises_only_unsafe_url_error(prefix: str, rest: str) -> None:
     for url in (prefix + rest, "http://" + prefix + rest, "http://" + prefix + "/" + rest):
