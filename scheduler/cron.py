@@ -23,7 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 _MAX_STEPS = 1500
 
 
-class WallClockCronTrigger(CronTrigger):
+class WallClockCronTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler 3 is untyped
     """A cron trigger that never fires twice for one wall-clock time of a fixed-hour schedule."""
 
     __slots__ = ()
@@ -33,7 +33,7 @@ class WallClockCronTrigger(CronTrigger):
         return str(hour) != "*"
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
-        candidate = super().get_next_fire_time(previous_fire_time, now)
+        candidate: datetime | None = super().get_next_fire_time(previous_fire_time, now)
         if previous_fire_time is None:
             return candidate
         previous_utc = previous_fire_time.astimezone(UTC)
@@ -44,7 +44,9 @@ class WallClockCronTrigger(CronTrigger):
             if candidate is None:
                 return None
             later = candidate.astimezone(UTC) > previous_utc
-            if later and not (fixed and candidate.astimezone(self.timezone).replace(tzinfo=None) <= previous_wall):
+            if later and not (
+                fixed and candidate.astimezone(self.timezone).replace(tzinfo=None) <= previous_wall
+            ):
                 return candidate
             # Step past the rejected candidate; if APScheduler handed back an instant that does not move
             # forward (#1021), push the cursor by a minute ourselves.
@@ -59,7 +61,8 @@ class WallClockCronTrigger(CronTrigger):
 def nightly_trigger(schedule: str, timezone: str) -> WallClockCronTrigger:
     """The trigger for `settings.schedule` in `settings.timezone` (both validated by `jikimi.config`)."""
     trigger = WallClockCronTrigger.from_crontab(schedule, timezone=timezone)
-    assert isinstance(trigger, WallClockCronTrigger)
+    if not isinstance(trigger, WallClockCronTrigger):  # from_crontab builds `cls`; guard a future change
+        raise TypeError("CronTrigger.from_crontab did not build the subclass")
     return trigger
 
 

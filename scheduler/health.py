@@ -1,4 +1,6 @@
-"""What `jikimi status` shows about the scheduler and notifications (no APScheduler import: status stays fast).
+"""What `jikimi status` shows about the scheduler and notifications.
+
+No APScheduler import here, so `jikimi status` stays fast.
 
 Everything comes from the `meta` table (written by `scheduler.service` and `scheduler.notify`), the job
 store's row for the nightly job, and a probe of the scheduler lock.
@@ -65,9 +67,11 @@ def scheduler_status(store: Store, timezone: str = "UTC") -> dict[str, Any]:
     except (OSError, ValueError, SQLAlchemyError):
         running = None
     unconfirmed = sorted(
-        int(k[len(NOTIFY_RUN_PREFIX):])
+        int(k[len(NOTIFY_RUN_PREFIX) :])
         for k, v in notify_meta.items()
-        if k.startswith(NOTIFY_RUN_PREFIX) and v.startswith("claimed") and k[len(NOTIFY_RUN_PREFIX):].isdigit()
+        if k.startswith(NOTIFY_RUN_PREFIX)
+        and v.startswith("claimed")
+        and k[len(NOTIFY_RUN_PREFIX) :].isdigit()
     )
     return {
         "running": running,
@@ -85,7 +89,9 @@ def scheduler_status(store: Store, timezone: str = "UTC") -> dict[str, Any]:
             "last_sent": _local(notify_meta.get(NOTIFY_LAST_SENT), zone),
             "last_error": notify_meta.get(NOTIFY_LAST_ERROR),
             "last_error_at": _local(notify_meta.get(NOTIFY_LAST_ERROR_AT), zone),
-            "failing": _later(notify_meta.get(NOTIFY_LAST_ERROR_AT), notify_meta.get(NOTIFY_LAST_SENT), ties=True),
+            "failing": _later(
+                notify_meta.get(NOTIFY_LAST_ERROR_AT), notify_meta.get(NOTIFY_LAST_SENT), ties=True
+            ),
             "unconfirmed_runs": unconfirmed,
         },
     }
@@ -96,7 +102,8 @@ def status_notices(status: dict[str, Any]) -> list[str]:
     notices: list[str] = []
     if status["last_status"] == "error":
         notices.append(
-            f"the last scheduled run ({status['last_fire']}) raised {status['last_error']}: see the scheduler log"
+            f"the last scheduled run ({status['last_fire']}) raised {status['last_error']}: "
+            "see the scheduler log"
         )
     if status["missed_since_last_run"]:
         notices.append(
@@ -113,7 +120,9 @@ def status_notices(status: dict[str, Any]) -> list[str]:
         notices.append(f"the last notification failed: {notify['last_error']}")
     if notify["unconfirmed_runs"]:
         runs = ", ".join(str(r) for r in notify["unconfirmed_runs"])
-        notices.append(f"notification of run(s) {runs} was started but never confirmed (crash while sending?)")
+        notices.append(
+            f"notification of run(s) {runs} was started but never confirmed (crash while sending?)"
+        )
     return notices
 
 
@@ -150,5 +159,8 @@ def summary_line(status: dict[str, Any]) -> str:
         parts.append(f"last run {status['last_status']} ({status['last_fire']})")
     notify = status["notify"]
     if notify.get("configured"):
-        parts.append("last notification " + ("FAILED" if notify["failing"] else f"sent {notify['last_sent'] or 'never'}"))
+        parts.append(
+            "last notification "
+            + ("FAILED" if notify["failing"] else f"sent {notify['last_sent'] or 'never'}")
+        )
     return "; ".join(parts)

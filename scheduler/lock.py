@@ -134,7 +134,9 @@ class AdvisoryLock:
 def lock_file_for(url: str | URL) -> Path:
     database = make_url(url).database
     if not database or database == ":memory:":
-        raise ValueError("the scheduler needs a database file or a PostgreSQL server, not an in-memory database")
+        raise ValueError(
+            "the scheduler needs a database file or a PostgreSQL server, not an in-memory database"
+        )
     return Path(database).with_name(Path(database).name + LOCK_SUFFIX)
 
 

@@ -1,4 +1,6 @@
-"""Nightly notifications through Apprise: counts and source health, never a term, a URL or (by default) a label.
+"""Nightly notifications through Apprise: counts and source health.
+
+Never a term, a URL or (by default) a case label.
 
 `build_message` is pure. `send` delivers to every `[notify] urls` entry and reports each failure with
 the URL's secrets masked (Apprise URLs carry tokens, and Apprise's own log lines print them).
@@ -90,16 +92,18 @@ def build_message(result: NightlyOutcome, case_labels: Mapping[int, str] | None 
     if state == "failed":
         title = "jikimi: nightly run FAILED"
     elif new_total:
-        title = f"jikimi: {new_total} new exposure{'s' if new_total != 1 else ''}"
+        title = f"jikimi: {new_total} new exposure{_plural(new_total)}"
     else:
         title = "jikimi: nothing new" if not troubled else "jikimi: no new exposures found"
     if troubled:
-        title += f", {len(troubled)} source{'s' if len(troubled) != 1 else ''} could not search"
+        title += f", {len(troubled)} source{_plural(len(troubled))} could not search"
 
     runs = ", ".join(str(r) for r in sorted(result.run_ids)) or "none recorded"
     lines = [f"Nightly run: {state} (run {runs})"]
     if new_total:
-        lines.append(f"New exposures: {new_total} in {len(cases_with_new)} case{'s' if len(cases_with_new) != 1 else ''}")
+        lines.append(
+            f"New exposures: {new_total} in {len(cases_with_new)} case{_plural(len(cases_with_new))}"
+        )
         lines.extend(f"  {_case(cid, case_labels)}: {result.new_by_case[cid]}" for cid in cases_with_new)
     else:
         lines.append("New exposures: none found")
@@ -113,8 +117,12 @@ def build_message(result: NightlyOutcome, case_labels: Mapping[int, str] | None 
         lines.append(f"WARNING: {source} {WARNING_OUTCOMES[outcome]}: its results are missing, not empty.")
     if result.problems:
         count = len(result.problems)
-        lines.append(f"{count} problem{'s' if count != 1 else ''} recorded: see `jikimi status`.")
+        lines.append(f"{count} problem{_plural(count)} recorded: see `jikimi status`.")
     return title, "\n".join(lines)
+
+
+def _plural(count: int) -> str:
+    return "" if count == 1 else "s"
 
 
 def _word(outcome: str) -> str:
@@ -159,12 +167,13 @@ def send(settings: Settings, title: str, body: str, *, kind: str = "info") -> No
         where = f"notify.urls[{index}] ({_scheme(url)})"
         with _apprise_log() as lines:
             try:
-                apobj = apprise.Apprise(asset=_asset(apprise))
+                # Apprise's persistent store (1.9+) kept in memory: nothing about our messages lands on disk.
+                apobj = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory"))
                 if not apobj.add(url):
                     errors.append(f"{where}: not a valid Apprise URL")
                     continue
                 ok = bool(apobj.notify(body=body, title=title, notify_type=kind, body_format="text"))
-            except Exception as exc:  # noqa: BLE001 - a plugin bug must become a recorded failure, not a crash
+            except Exception as exc:  # noqa: BLE001 - a plugin bug is a recorded failure, not a crash
                 ok = False
                 lines.append(f"{type(exc).__name__}")
         if ok:
@@ -174,15 +183,6 @@ def send(settings: Settings, title: str, body: str, *, kind: str = "info") -> No
     for error in errors:
         log.warning("notification failed: %s", error)
     return NotifyOutcome(configured=len(urls), delivered=delivered, errors=tuple(errors))
-
-
-def _asset(apprise: object) -> object:
-    # Keep Apprise's persistent store in memory: nothing about our notifications lands on disk.
-    asset_cls = apprise.AppriseAsset  # type: ignore[attr-defined]
-    try:
-        return asset_cls(storage_mode="memory")
-    except TypeError:  # Apprise before 1.9 has no persistent store at all
-        return asset_cls()
 
 
 class _ListHandler(logging.Handler):
@@ -249,7 +249,10 @@ def mask_url_secrets(text: str, url: str) -> str:
     """`text` with every part of `url` and anything URL-shaped masked, cut to a status-sized line."""
     for part in url_secrets(url):
         text = text.replace(part, "[redacted]")
-    text = _URLISH.sub(lambda m: m.group(0).split("://", 1)[0] + "://[redacted]" if "://" in m.group(0) else "[redacted]", text)
+    text = _URLISH.sub(
+        lambda m: m.group(0).split("://", 1)[0] + "://[redacted]" if "://" in m.group(0) else "[redacted]",
+        text,
+    )
     text = REDACTOR(text)
     return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
 
@@ -262,13 +265,14 @@ def record_outcome(store: Store, outcome: NotifyOutcome, run_ids: Sequence[int] 
     if outcome.configured == 0:
         return
     stamp = now_iso()
-    values: dict[str, str] = {f"{NOTIFY_RUN_PREFIX}{rid}": f"{'sent' if outcome.delivered else 'failed'} {stamp}"
-                              for rid in run_ids}
+    values: dict[str, str] = {
+        f"{NOTIFY_RUN_PREFIX}{rid}": f"{'sent' if outcome.delivered else 'failed'} {stamp}" for rid in run_ids
+    }
     drop: list[str] = []
     if outcome.delivered:
         values[NOTIFY_LAST_SENT] = stamp
     if outcome.errors:
-        values[NOTIFY_LAST_ERROR] = "; ".join(outcome.errors)[:MAX_ERROR_LENGTH * 2]
+        values[NOTIFY_LAST_ERROR] = "; ".join(outcome.errors)[: MAX_ERROR_LENGTH * 2]
         values[NOTIFY_LAST_ERROR_AT] = stamp
     else:
         drop = [NOTIFY_LAST_ERROR, NOTIFY_LAST_ERROR_AT]
@@ -293,3 +297,8 @@ def notify_result(store: Store, settings: Settings, result: NightlyOutcome) -> N
     outcome = send(settings, title, body, kind=notify_type(result))
     record_outcome(store, outcome, run_ids)
     return outcome
+
+
+def notify_step(settings: Settings, store: Store, result: NightlyOutcome, actor: str) -> None:
+    """The same as an `after_steps` step (settings, store, result, actor): safe to run twice per result."""
+    notify_result(store, settings, result)

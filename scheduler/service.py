@@ -89,11 +89,15 @@ def run_and_notify(settings: Settings, store: Store) -> int:
     from scheduler.nightly import run_nightly  # late: the scheduler can start (and be tested) without it
     from scheduler.notify import notify_result
 
-    result = run_nightly(settings, actor="scheduler")
+    result = run_nightly(settings, store, actor="scheduler")
     log.info(
         "nightly pass finished: exit %d, runs %s, %d new exposure(s), %d problem(s)",
-        result.exit_code, result.run_ids, sum(result.new_by_case.values()), len(result.problems),
+        result.exit_code,
+        result.run_ids,
+        sum(result.new_by_case.values()),
+        len(result.problems),
     )
+    # Idempotent (claimed by run id): a no-op when a nightly step already notified this result.
     notify_result(store, settings, result)
     return result.exit_code
 
@@ -112,8 +116,15 @@ class JobRecorder:
         # Only the class name: an exception's text could carry a term or a URL, and meta is plaintext.
         name = type(exc).__name__ if exc is not None else "unknown error"
         stamp = now_iso()
-        self._write({LAST_FIRE: _iso(scheduled), LAST_FINISHED: stamp, LAST_STATUS: "error",
-                     LAST_ERROR: name, LAST_ERROR_AT: stamp})
+        self._write(
+            {
+                LAST_FIRE: _iso(scheduled),
+                LAST_FINISHED: stamp,
+                LAST_STATUS: "error",
+                LAST_ERROR: name,
+                LAST_ERROR_AT: stamp,
+            }
+        )
 
     def missed(self, scheduled: datetime) -> None:
         self._write({LAST_MISSED: _iso(scheduled)})
@@ -132,7 +143,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-class NightlyScheduler(BackgroundScheduler):
+class NightlyScheduler(BackgroundScheduler):  # type: ignore[misc]  # APScheduler 3 is untyped
     """APScheduler's background scheduler, minus one last pass over due jobs after `shutdown()`.
 
     In 3.11 `shutdown()` wakes the scheduler thread, which then processes due jobs once more: a slot
@@ -196,11 +207,16 @@ class SchedulerService:
                 self.recorder.executed(event.scheduled_run_time, event.retval)
             elif event.code == EVENT_JOB_ERROR:
                 # APScheduler already logged the traceback through our redacting formatter.
-                log.error("the nightly job raised %s; the scheduler carries on", type(event.exception).__name__)
+                log.error(
+                    "the nightly job raised %s; the scheduler carries on", type(event.exception).__name__
+                )
                 self.recorder.failed(event.scheduled_run_time, event.exception)
             elif event.code == EVENT_JOB_MISSED:
-                log.warning("the nightly run due at %s was missed (more than %d s late)",
-                            _iso(event.scheduled_run_time), MISFIRE_GRACE_SECONDS)
+                log.warning(
+                    "the nightly run due at %s was missed (more than %d s late)",
+                    _iso(event.scheduled_run_time),
+                    MISFIRE_GRACE_SECONDS,
+                )
                 self.recorder.missed(event.scheduled_run_time)
         elif isinstance(event, JobSubmissionEvent) and event.code == EVENT_JOB_MAX_INSTANCES:
             log.warning("a nightly slot came while the previous run was still going; skipped")
@@ -208,7 +224,7 @@ class SchedulerService:
 
 
 def install_job(scheduler: BaseScheduler, settings: Settings, job_ref: str = JOB_REF) -> Job:
-    """Add the nightly job under its fixed id, keeping a stored pending fire time if the schedule is unchanged.
+    """Add the nightly job under its fixed id; keep a stored pending fire time if the schedule is unchanged.
 
     `add_job(replace_existing=True)` alone would recompute the next fire time from "now" on every start
     and silently drop a slot missed while the scheduler was down (agronholm/apscheduler#696).
@@ -233,7 +249,7 @@ def install_job(scheduler: BaseScheduler, settings: Settings, job_ref: str = JOB
             options["next_run_time"] = existing.next_run_time
         else:
             log.info("the schedule changed; the next run is computed from the new one")
-    return scheduler.add_job(job_ref, trigger, **options)  # type: ignore[arg-type]
+    return scheduler.add_job(job_ref, trigger, **options)
 
 
 def describe_next_run(job: Job, timezone: str, now: datetime | None = None) -> str:
@@ -264,12 +280,17 @@ def serve(
     """
     service = SchedulerService(settings, store, job_ref=job_ref)
     job = service.start()
-    say(f"scheduler started (schedule '{settings.schedule}', {settings.timezone}); {describe_next_run(job, settings.timezone)}")
+    say(
+        f"scheduler started (schedule '{settings.schedule}', {settings.timezone}); "
+        + describe_next_run(job, settings.timezone)
+    )
     code = 0
     try:
         while not stop.wait(lock_check_seconds):
             if not lock.still_held():
-                log.error("the scheduler lock was lost (database restarted?); stopping so a supervisor restarts us")
+                log.error(
+                    "the scheduler lock was lost (database restarted?); stopping so a supervisor restarts us"
+                )
                 code = 1
                 break
     finally:

@@ -39,7 +39,8 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
 
 def get_meta(store: Store, key: str) -> str | None:
     with store.session() as session:
-        return session.scalar(select(Meta.value).where(Meta.key == _check_key(key)))
+        value: str | None = session.scalar(select(Meta.value).where(Meta.key == _check_key(key)))
+        return value
 
 
 def get_meta_prefix(store: Store, prefix: str) -> dict[str, str]:
@@ -47,7 +48,9 @@ def get_meta_prefix(store: Store, prefix: str) -> dict[str, str]:
     if not prefix.endswith("."):
         raise ValueError("a meta prefix ends with '.'")
     with store.session() as session:
-        rows = session.execute(select(Meta.key, Meta.value).where(Meta.key.startswith(prefix, autoescape=True)))
+        rows = session.execute(
+            select(Meta.key, Meta.value).where(Meta.key.startswith(prefix, autoescape=True))
+        )
         return {k: v for k, v in rows}
 
 
@@ -63,7 +66,9 @@ def set_many(store: Store, values: Mapping[str, str], *, delete_keys: Iterable[s
         insert = _insert(session)
         for key in keys:
             stmt = insert(Meta).values(key=key, value=values[key])
-            session.execute(stmt.on_conflict_do_update(index_elements=[Meta.key], set_={"value": stmt.excluded.value}))
+            session.execute(
+                stmt.on_conflict_do_update(index_elements=[Meta.key], set_={"value": stmt.excluded.value})
+            )
         if drop:
             session.execute(delete(Meta).where(Meta.key.in_(drop)))
 

@@ -54,8 +54,11 @@ class Result:
 
 
 def test_message_counts_per_case_and_per_outcome() -> None:
-    result = Result(run_ids=[7, 8], outcomes={"naver": "ok", "kakao": "ok", "brave": "empty"},
-                    new_by_case={3: 4, 9: 1, 5: 0})
+    result = Result(
+        run_ids=[7, 8],
+        outcomes={"naver": "ok", "kakao": "ok", "brave": "empty"},
+        new_by_case={3: 4, 9: 1, 5: 0},
+    )
     title, body = build_message(result)
     assert title == "jikimi: 5 new exposures"
     assert body.splitlines() == [
@@ -93,7 +96,9 @@ def test_all_quiet_and_failed_titles() -> None:
     quiet = Result(run_ids=[2], outcomes={"naver": "empty"})
     assert build_message(quiet)[0] == "jikimi: nothing new"
     assert notify_type(quiet) == "info"
-    failed = Result(run_ids=[], outcomes={}, exit_code=1, problems=["database unreachable at http://10.0.0.1/x"])
+    failed = Result(
+        run_ids=[], outcomes={}, exit_code=1, problems=["database unreachable at http://10.0.0.1/x"]
+    )
     title, body = build_message(failed)
     assert title == "jikimi: nightly run FAILED"
     assert "Nightly run: failed (run none recorded)" in body
@@ -130,7 +135,7 @@ def sink() -> Iterator[tuple[Sink, int]]:
     received = Sink()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             received.bodies.append(json.loads(self.rfile.read(length)))
             received.paths.append(self.path)
@@ -176,19 +181,36 @@ def a_night(store: Store) -> Result:
     term_id = add_term(store, case_id, TERM)
     run_id = start_run(store, "nightly")
     with store.session() as session:
-        record_observation(session, store.crypto, Observation(
-            case_id=case_id, url=EXPOSURE_URL, canonical_url=EXPOSURE_URL, domain="leak.example", platform="web",
-            title=f"{TERM} 영상", snippet=f"{TERM} ...", confidence="snippet", source="naver",
-            seen_at=datetime.now(UTC), run_id=run_id, query=TERM, term_id=term_id))
-    return Result(run_ids=[run_id], outcomes={"naver": "ok", "google": "quota"}, new_by_case={case_id: 1},
-                  exit_code=3)
+        record_observation(
+            session,
+            store.crypto,
+            Observation(
+                case_id=case_id,
+                url=EXPOSURE_URL,
+                canonical_url=EXPOSURE_URL,
+                domain="leak.example",
+                platform="web",
+                title=f"{TERM} 영상",
+                snippet=f"{TERM} ...",
+                confidence="snippet",
+                source="naver",
+                seen_at=datetime.now(UTC),
+                run_id=run_id,
+                query=TERM,
+                term_id=term_id,
+            ),
+        )
+    return Result(
+        run_ids=[run_id], outcomes={"naver": "ok", "google": "quota"}, new_by_case={case_id: 1}, exit_code=3
+    )
 
 
 SENSITIVE = (TERM, LABEL, "leak.example", EXPOSURE_URL)
 
 
-def test_delivered_once_with_counts_and_nothing_sensitive(store: Store, database_url: str, tmp_path: Path,
-                                                          sink: tuple[Sink, int]) -> None:
+def test_delivered_once_with_counts_and_nothing_sensitive(
+    store: Store, database_url: str, tmp_path: Path, sink: tuple[Sink, int]
+) -> None:
     received, port = sink
     settings = settings_with(database_url, tmp_path, f"json://127.0.0.1:{port}/hook")
     result = a_night(store)
@@ -205,15 +227,17 @@ def test_delivered_once_with_counts_and_nothing_sensitive(store: Store, database
     for secret in SENSITIVE:
         assert secret not in raw
     assert get_meta(store, health.NOTIFY_LAST_SENT)
-    assert get_meta(store, f"{health.NOTIFY_RUN_PREFIX}{result.run_ids[0]}").startswith("sent ")  # type: ignore[union-attr]
+    marker = get_meta(store, f"{health.NOTIFY_RUN_PREFIX}{result.run_ids[0]}")
+    assert marker is not None and marker.startswith("sent ")
 
     # A re-run after a crash (same runs) does not notify twice.
     assert notify_result(store, settings, result) is None
     assert len(received.bodies) == 1
 
 
-def test_labels_only_when_the_operator_opts_in(store: Store, database_url: str, tmp_path: Path,
-                                               sink: tuple[Sink, int]) -> None:
+def test_labels_only_when_the_operator_opts_in(
+    store: Store, database_url: str, tmp_path: Path, sink: tuple[Sink, int]
+) -> None:
     received, port = sink
     settings = settings_with(database_url, tmp_path, f"json://127.0.0.1:{port}/", labels=True)
     result = a_night(store)
@@ -224,8 +248,13 @@ def test_labels_only_when_the_operator_opts_in(store: Store, database_url: str, 
 
 
 def test_a_failed_notification_is_recorded_masked_and_shown(
-    store: Store, database_url: str, tmp_path: Path, closed_port: int, sink: tuple[Sink, int],
-    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str],
+    store: Store,
+    database_url: str,
+    tmp_path: Path,
+    closed_port: int,
+    sink: tuple[Sink, int],
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     received, port = sink
     broken = f"json://advocate:tok3n-SECRET@127.0.0.1:{closed_port}/hooks/path-SECRET?key=q-SECRET"
@@ -242,15 +271,25 @@ def test_a_failed_notification_is_recorded_masked_and_shown(
     recorded = get_meta(store, health.NOTIFY_LAST_ERROR)
     assert recorded is not None and recorded.startswith("notify.urls[1] (json): ")
     captured = capfd.readouterr()
-    everything = " ".join([recorded, error, caplog.text, captured.out, captured.err,
-                           *get_meta_prefix(store, "notify.").values()])
+    everything = " ".join(
+        [
+            recorded,
+            error,
+            caplog.text,
+            captured.out,
+            captured.err,
+            *get_meta_prefix(store, "notify.").values(),
+        ]
+    )
     for secret in ("tok3n-SECRET", "path-SECRET", "q-SECRET", "advocate:"):
         assert secret not in everything, secret
     assert "notification failed: notify.urls[1] (json)" in caplog.text, "logged, not swallowed"
 
     status = health.scheduler_status(store)
     assert status["notify"]["failing"] is True
-    assert any(n.startswith("the last notification failed: notify.urls[1]") for n in health.status_notices(status))
+    assert any(
+        n.startswith("the last notification failed: notify.urls[1]") for n in health.status_notices(status)
+    )
 
     # The next good delivery clears the failure from status.
     settings_ok = settings_with(database_url, tmp_path, f"json://127.0.0.1:{port}/ok")
@@ -259,7 +298,9 @@ def test_a_failed_notification_is_recorded_masked_and_shown(
 
 
 def test_an_invalid_url_is_named_not_printed(tmp_path: Path) -> None:
-    settings = settings_with("sqlite:///" + str(tmp_path / "x.sqlite"), tmp_path, "notaservice://sekrit-token/x")
+    settings = settings_with(
+        "sqlite:///" + str(tmp_path / "x.sqlite"), tmp_path, "notaservice://sekrit-token/x"
+    )
     outcome = send(settings, "t", "b")
     assert outcome.errors == ("notify.urls[0] (notaservice): not a valid Apprise URL",)
 

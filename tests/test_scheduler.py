@@ -8,6 +8,7 @@ line to a file, referenced by dotted path exactly like the production job.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -22,9 +23,14 @@ from zoneinfo import ZoneInfo
 import apscheduler.executors.base
 import apscheduler.schedulers.base
 import pytest
-from apscheduler.events import EVENT_ALL, EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_ALL,
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
 from apscheduler.executors.debug import DebugExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import text
 
@@ -134,10 +140,16 @@ def runs(job_log: Path) -> list[str]:
     return job_log.read_text(encoding="utf-8").split()
 
 
-def make_settings(url: str, tmp_path: Path, schedule: str = "0 3 * * *", timezone: str = "Asia/Seoul",
-                  **extra: str) -> Settings:
-    env = {"JIKIMI_DATA_DIR": str(tmp_path / "data"), "JIKIMI_DATABASE_URL": url, "JIKIMI_SCHEDULE": schedule,
-           "JIKIMI_TIMEZONE": timezone, **extra}
+def make_settings(
+    url: str, tmp_path: Path, schedule: str = "0 3 * * *", timezone: str = "Asia/Seoul", **extra: str
+) -> Settings:
+    env = {
+        "JIKIMI_DATA_DIR": str(tmp_path / "data"),
+        "JIKIMI_DATABASE_URL": url,
+        "JIKIMI_SCHEDULE": schedule,
+        "JIKIMI_TIMEZONE": timezone,
+        **extra,
+    }
     return load_settings(env=env)
 
 
@@ -153,10 +165,12 @@ class Harness:
 
     def start(self) -> ManualScheduler:
         scheduler = ManualScheduler()
-        self.service = SchedulerService(self.settings, self.store, job_ref=self.job_ref, scheduler=scheduler,
-                                        executor=DebugExecutor())
-        scheduler.add_listener(lambda e: self.events.append(e) if isinstance(e, JobExecutionEvent) else None,
-                               EVENT_ALL)
+        self.service = SchedulerService(
+            self.settings, self.store, job_ref=self.job_ref, scheduler=scheduler, executor=DebugExecutor()
+        )
+        scheduler.add_listener(
+            lambda e: self.events.append(e) if isinstance(e, JobExecutionEvent) else None, EVENT_ALL
+        )
         self.job = self.service.start()
         return scheduler
 
@@ -178,8 +192,9 @@ def seoul(*args: int) -> datetime:
 # ---- once after downtime ------------------------------------------------------------------------
 
 
-def test_downtime_across_three_slots_runs_once(store: Store, database_url: str, tmp_path: Path,
-                                               clock: FakeClock, job_log: Path) -> None:
+def test_downtime_across_three_slots_runs_once(
+    store: Store, database_url: str, tmp_path: Path, clock: FakeClock, job_log: Path
+) -> None:
     settings = make_settings(database_url, tmp_path)
     harness = Harness(settings, store)
     clock.now = seoul(2026, 3, 1, 2, 0)
@@ -206,8 +221,9 @@ def test_downtime_across_three_slots_runs_once(store: Store, database_url: str, 
     harness.stop()
 
 
-def test_back_too_late_records_the_missed_slot(store: Store, database_url: str, tmp_path: Path,
-                                               clock: FakeClock, job_log: Path) -> None:
+def test_back_too_late_records_the_missed_slot(
+    store: Store, database_url: str, tmp_path: Path, clock: FakeClock, job_log: Path
+) -> None:
     settings = make_settings(database_url, tmp_path)
     harness = Harness(settings, store)
     clock.now = seoul(2026, 3, 1, 2, 0)
@@ -232,8 +248,9 @@ def test_back_too_late_records_the_missed_slot(store: Store, database_url: str, 
     harness.stop()
 
 
-def test_a_changed_schedule_replaces_the_pending_slot(store: Store, database_url: str, tmp_path: Path,
-                                                      clock: FakeClock, job_log: Path) -> None:
+def test_a_changed_schedule_replaces_the_pending_slot(
+    store: Store, database_url: str, tmp_path: Path, clock: FakeClock, job_log: Path
+) -> None:
     clock.now = seoul(2026, 3, 1, 2, 0)
     harness = Harness(make_settings(database_url, tmp_path), store)
     harness.start()
@@ -249,7 +266,9 @@ def test_a_changed_schedule_replaces_the_pending_slot(store: Store, database_url
     harness.stop()
 
 
-def test_real_clock_overdue_job_runs_once(store: Store, database_url: str, tmp_path: Path, job_log: Path) -> None:
+def test_real_clock_overdue_job_runs_once(
+    store: Store, database_url: str, tmp_path: Path, job_log: Path
+) -> None:
     """The same, with the real BackgroundScheduler, threads and clock: a minutely job three slots late."""
     settings = make_settings(database_url, tmp_path, schedule="* * * * *", timezone="UTC")
     first = SchedulerService(settings, store, job_ref=STAND_IN)
@@ -287,21 +306,49 @@ def _utc(*args: int) -> datetime:
     ("zone", "cron", "start", "end", "expected"),
     [
         # Spring forward: 02:30 does not exist on 31 March; it runs once, at 03:30 summer time.
-        ("Europe/Berlin", "30 2 * * *", (2024, 3, 30, 0, 0), (2024, 4, 1, 12, 0),
-         [_utc(2024, 3, 30, 1, 30), _utc(2024, 3, 31, 1, 30), _utc(2024, 4, 1, 0, 30)]),
+        (
+            "Europe/Berlin",
+            "30 2 * * *",
+            (2024, 3, 30, 0, 0),
+            (2024, 4, 1, 12, 0),
+            [_utc(2024, 3, 30, 1, 30), _utc(2024, 3, 31, 1, 30), _utc(2024, 4, 1, 0, 30)],
+        ),
         # Fall back: 02:30 happens twice on 27 October; it runs once, at the first.
-        ("Europe/Berlin", "30 2 * * *", (2024, 10, 26, 0, 0), (2024, 10, 28, 12, 0),
-         [_utc(2024, 10, 26, 0, 30), _utc(2024, 10, 27, 0, 30), _utc(2024, 10, 28, 1, 30)]),
-        ("America/New_York", "30 2 * * *", (2024, 3, 9, 0, 0), (2024, 3, 11, 12, 0),
-         [_utc(2024, 3, 9, 7, 30), _utc(2024, 3, 10, 7, 30), _utc(2024, 3, 11, 6, 30)]),
-        ("America/New_York", "30 1 * * *", (2024, 11, 2, 0, 0), (2024, 11, 4, 12, 0),
-         [_utc(2024, 11, 2, 5, 30), _utc(2024, 11, 3, 5, 30), _utc(2024, 11, 4, 6, 30)]),
+        (
+            "Europe/Berlin",
+            "30 2 * * *",
+            (2024, 10, 26, 0, 0),
+            (2024, 10, 28, 12, 0),
+            [_utc(2024, 10, 26, 0, 30), _utc(2024, 10, 27, 0, 30), _utc(2024, 10, 28, 1, 30)],
+        ),
+        (
+            "America/New_York",
+            "30 2 * * *",
+            (2024, 3, 9, 0, 0),
+            (2024, 3, 11, 12, 0),
+            [_utc(2024, 3, 9, 7, 30), _utc(2024, 3, 10, 7, 30), _utc(2024, 3, 11, 6, 30)],
+        ),
+        (
+            "America/New_York",
+            "30 1 * * *",
+            (2024, 11, 2, 0, 0),
+            (2024, 11, 4, 12, 0),
+            [_utc(2024, 11, 2, 5, 30), _utc(2024, 11, 3, 5, 30), _utc(2024, 11, 4, 6, 30)],
+        ),
     ],
     ids=["berlin-spring", "berlin-fall", "new-york-spring", "new-york-fall"],
 )
 def test_daylight_saving_days_fire_once_at_the_right_instant(
-    store: Store, database_url: str, tmp_path: Path, clock: FakeClock, job_log: Path,
-    zone: str, cron: str, start: tuple[int, ...], end: tuple[int, ...], expected: list[datetime],
+    store: Store,
+    database_url: str,
+    tmp_path: Path,
+    clock: FakeClock,
+    job_log: Path,
+    zone: str,
+    cron: str,
+    start: tuple[int, ...],
+    end: tuple[int, ...],
+    expected: list[datetime],
 ) -> None:
     tz = ZoneInfo(zone)
     clock.now = datetime(*start, tzinfo=tz)  # type: ignore[misc]
@@ -336,7 +383,7 @@ def test_frequent_schedules_keep_moving_through_clock_changes(
         assert nxt is not None
         fires.append(nxt.astimezone(UTC))
         previous = now = nxt
-    gaps = {b - a for a, b in zip(fires, fires[1:], strict=False)}
+    gaps = {b - a for a, b in itertools.pairwise(fires)}
     assert gaps == {timedelta(hours=1)}
 
 
@@ -375,9 +422,15 @@ def test_run_once_records_like_a_scheduled_run(store: Store, database_url: str, 
     assert get_meta(store, health.LAST_ERROR) == "OSError"
 
 
-def test_the_job_table_holds_no_secret(store: Store, database_url: str, tmp_path: Path, clock: FakeClock) -> None:
-    settings = make_settings(database_url, tmp_path, JIKIMI_SOURCES__BRAVE__API_KEY="brave-canary-key",
-                             JIKIMI_NOTIFY__URLS='["json://user:notify-canary@127.0.0.1:9/x"]')
+def test_the_job_table_holds_no_secret(
+    store: Store, database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        JIKIMI_SOURCES__BRAVE__API_KEY="brave-canary-key",
+        JIKIMI_NOTIFY__URLS='["json://user:notify-canary@127.0.0.1:9/x"]',
+    )
     clock.now = seoul(2026, 3, 1, 2, 0)
     harness = Harness(settings, store, job_ref=JOB_REF)
     harness.start()
@@ -389,8 +442,9 @@ def test_the_job_table_holds_no_secret(store: Store, database_url: str, tmp_path
         assert secret not in blob
 
 
-def test_describe_next_run_uses_the_configured_zone(store: Store, database_url: str, tmp_path: Path,
-                                                    clock: FakeClock) -> None:
+def test_describe_next_run_uses_the_configured_zone(
+    store: Store, database_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
     clock.now = seoul(2026, 3, 1, 2, 0)
     harness = Harness(make_settings(database_url, tmp_path), store)
     harness.start()
@@ -423,12 +477,16 @@ def test_advisory_lock_is_exclusive_and_notices_loss(pg_url: str) -> None:
     # The database restarts (here: our lock's backend is terminated): the lock is gone and we know it.
     import sqlalchemy as sa
 
-    admin = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        pg_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
-        conn.execute(sa.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND database = "
-            "(SELECT oid FROM pg_database WHERE datname = current_database())"
-        ))
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        )
     admin.dispose()
     deadline = time.monotonic() + 5
     while first.still_held() and time.monotonic() < deadline:
@@ -438,7 +496,9 @@ def test_advisory_lock_is_exclusive_and_notices_loss(pg_url: str) -> None:
     acquire_scheduler_lock(pg_url, patience=1).release()
 
 
-def test_serve_stops_with_exit_1_when_the_lock_is_lost(store: Store, database_url: str, tmp_path: Path) -> None:
+def test_serve_stops_with_exit_1_when_the_lock_is_lost(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
     class LostLock:
         def still_held(self) -> bool:
             return False
@@ -447,22 +507,35 @@ def test_serve_stops_with_exit_1_when_the_lock_is_lost(store: Store, database_ur
             pass
 
     said: list[str] = []
-    code = serve(make_settings(database_url, tmp_path), store, LostLock(), threading.Event(), say=said.append,
-                 job_ref=STAND_IN, lock_check_seconds=0.05)
+    code = serve(
+        make_settings(database_url, tmp_path),
+        store,
+        LostLock(),
+        threading.Event(),
+        say=said.append,
+        job_ref=STAND_IN,
+        lock_check_seconds=0.05,
+    )
     assert code == 1
     assert said[0].startswith("scheduler started (schedule '0 3 * * *', Asia/Seoul); next run: ")
     assert said[-1].startswith("scheduler stopping")
 
 
 @pytest.fixture
-def process_home(request: pytest.FixtureRequest, tmp_path: Path, home: JikimiHome) -> Iterator[dict[str, str]]:
+def process_home(
+    request: pytest.FixtureRequest, tmp_path: Path, home: JikimiHome
+) -> Iterator[dict[str, str]]:
     """An initialised data directory (SQLite or PostgreSQL) and the environment for `jikimi` subprocesses."""
     if request.param == "postgres":
         home.write_config(f'database_url = "{request.getfixturevalue("pg_url")}"\n')
     home.ok("init")
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIKIMI_")}
-    env.update(JIKIMI_DATA_DIR=str(home.data_dir), JIKIMI_CONFIG=str(home.config), PYTHONPATH=str(ROOT),
-               PYTHONUNBUFFERED="1")
+    env.update(
+        JIKIMI_DATA_DIR=str(home.data_dir),
+        JIKIMI_CONFIG=str(home.config),
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
+    )
     yield env
 
 
@@ -472,16 +545,20 @@ def _jikimi(*args: str) -> list[str]:
 
 @pytest.mark.parametrize("process_home", ["sqlite", "postgres"], indirect=True)
 def test_second_scheduler_process_exits_2(process_home: dict[str, str], home: JikimiHome) -> None:
-    first = subprocess.Popen(_jikimi("schedule"), env=process_home, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        _jikimi("schedule"), env=process_home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert first.stdout is not None
         line = first.stdout.readline()  # blocks until the scheduler has its lock and its job
         assert line.startswith("scheduler started") and "next run: " in line and "KST" in line, line
 
-        second, once = (subprocess.Popen(_jikimi(*args), env=process_home, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, text=True)
-                        for args in (("schedule",), ("schedule", "--once")))
+        second, once = (
+            subprocess.Popen(
+                _jikimi(*args), env=process_home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for args in (("schedule",), ("schedule", "--once"))
+        )
         out, err = second.communicate(timeout=60)
         assert second.returncode == 2
         assert err.strip().splitlines() == [f"jikimi: error: {ALREADY_RUNNING}"]
@@ -501,8 +578,9 @@ def test_second_scheduler_process_exits_2(process_home: dict[str, str], home: Ji
             first.kill()
             first.wait()
     # Gone for good: the next one starts (and shows up as not running once it has stopped).
-    third = subprocess.Popen(_jikimi("schedule"), env=process_home, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+    third = subprocess.Popen(
+        _jikimi("schedule"), env=process_home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert third.stdout is not None and third.stdout.readline().startswith("scheduler started")
         third.send_signal(signal.SIGINT)
@@ -526,3 +604,41 @@ def test_status_shows_scheduler_problems(home: JikimiHome) -> None:
         store.close()
     out = home.ok("status")
     assert "notice: the last scheduled run (2026-03-01T03:00:00+09:00) raised RuntimeError" in out
+
+
+def test_once_runs_the_real_pass_records_and_notifies_once(home: JikimiHome) -> None:
+    """`jikimi schedule --once` end to end: the real nightly pass (sources off), its record, one message."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    posted: list[dict[str, object]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            posted.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        home.write_config(
+            "[sources.duckduckgo]\nenabled = false\n[sources.telegram]\nenabled = false\n"
+            f'[notify]\nurls = ["json://127.0.0.1:{server.server_address[1]}/"]\n'
+        )
+        home.ok("init")
+        result = home.cli("schedule", "--once")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.code in (0, 1, 3), result.err
+    status = json.loads(home.ok("status", "--json"))
+    assert status["scheduler"]["last_status"] == health.EXIT_STATUS[result.code]
+    assert status["scheduler"]["notify"]["last_sent"] is not None
+    assert len(posted) == 1, "notified exactly once for the pass"
+    state = health.EXIT_STATUS[result.code]
+    assert str(posted[0]["message"]).startswith(f"Nightly run: {state} (run {status['runs'][0]['id']})")

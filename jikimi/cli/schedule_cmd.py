@@ -1,4 +1,4 @@
-"""`jikimi schedule`: run the nightly pass on the configured schedule until stopped (or once, for cron users)."""
+"""`jikimi schedule`: the nightly pass on the configured schedule until stopped (or once, for cron)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ from jikimi.logs import setup_logging
 @app.command("schedule")
 def schedule_command(
     once: Annotated[
-        bool, typer.Option("--once", help="Run the nightly pass now, record and notify it, then exit with its code.")
+        bool,
+        typer.Option(
+            "--once", help="Run the nightly pass now, record and notify it, then exit with its code."
+        ),
     ] = False,
 ) -> int:
-    """Run the nightly pass on `schedule` in `timezone` until SIGTERM/Ctrl-C; only one scheduler per database."""
+    """Run the nightly pass on `schedule` in `timezone` until SIGTERM/Ctrl-C (one scheduler per database)."""
     from scheduler.lock import SchedulerLockedError, acquire_scheduler_lock
     from scheduler.service import run_once, serve
 
@@ -40,7 +43,9 @@ def schedule_command(
         stop = threading.Event()
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            return serve(settings, store, lock, stop, say=lambda line: state.console.print(line, markup=False))
+            return serve(
+                settings, store, lock, stop, say=lambda line: state.console.print(line, markup=False)
+            )
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
