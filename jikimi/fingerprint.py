@@ -53,7 +53,9 @@ def fingerprint(text: str, key: bytes = b"") -> str:
         raise FingerprintError(f"text too short to fingerprint (needs {MIN_SHINGLES} shingles)")
     weights = [0] * BITS
     for shingle, count in features.items():
-        value = int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8, key=key).digest(), "big")
+        value = int.from_bytes(
+            hashlib.blake2b(shingle.encode("utf-8"), digest_size=8, key=key).digest(), "big"
+        )
         for bit in range(BITS):
             weights[bit] += count if value >> bit & 1 else -count
     result = 0

@@ -45,8 +45,6 @@ MAX_RECIPIENT_LENGTH = 320
 CLOCK_SKEW = timedelta(minutes=5)
 _CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 
-assert set(TRANSITIONS) == set(EXPOSURE_STATUSES)
-
 
 @dataclass(frozen=True)
 class EventView:
@@ -186,7 +184,10 @@ def _record(session: Session, crypto: Crypto, row: Exposure, case: Case, change:
 
 def _last_change(session: Session, row: Exposure) -> datetime | None:
     last_event = session.scalar(
-        select(ExposureEvent.at).where(ExposureEvent.exposure_id == row.id).order_by(ExposureEvent.at.desc()).limit(1)
+        select(ExposureEvent.at)
+        .where(ExposureEvent.exposure_id == row.id)
+        .order_by(ExposureEvent.at.desc())
+        .limit(1)
     )
     candidates = [t for t in (last_event, row.status_changed_at) if t is not None]
     return max(candidates) if candidates else None
@@ -194,7 +195,10 @@ def _last_change(session: Session, row: Exposure) -> datetime | None:
 
 def _locked_exposure(session: Session, exposure_id: int) -> tuple[Exposure, Case]:
     found = session.execute(
-        select(Exposure, Case).join(Case, Case.id == Exposure.case_id).where(Exposure.id == exposure_id).with_for_update()
+        select(Exposure, Case)
+        .join(Case, Case.id == Exposure.case_id)
+        .where(Exposure.id == exposure_id)
+        .with_for_update()
     ).first()
     if found is None:
         raise NotFoundError(f"no exposure with id {exposure_id}")
@@ -247,7 +251,13 @@ def mark_case(
         raise ValidationError(f"from status must be one of {', '.join(EXPOSURE_STATUSES)}")
     check_transition(from_status, to_status)
     change = _change(
-        to_status, actor=actor, channel=channel, note=note, recipient=recipient, at=at, verified_at=verified_at
+        to_status,
+        actor=actor,
+        channel=channel,
+        note=note,
+        recipient=recipient,
+        at=at,
+        verified_at=verified_at,
     )
     with store.session() as session:
         case = session.get(Case, case_id)
@@ -279,11 +289,12 @@ def mark_case(
 def history(store: Store, exposure_id: int) -> list[EventView]:
     """Every status change of one exposure, oldest first, notes and recipients decrypted."""
     with store.session() as session:
-        row = session.get(Exposure, exposure_id)
-        if row is None:
+        found = session.execute(
+            select(Exposure, Case).join(Case, Case.id == Exposure.case_id).where(Exposure.id == exposure_id)
+        ).first()
+        if found is None:
             raise NotFoundError(f"no exposure with id {exposure_id}")
-        case = session.get(Case, row.case_id)
-        assert case is not None
+        case = found[1]
         events = session.scalars(
             select(ExposureEvent)
             .where(ExposureEvent.exposure_id == exposure_id)
@@ -296,7 +307,9 @@ def reuploads_of(store: Store, exposure_id: int) -> list[int]:
     """Ids of exposures linked as re-uploads of this one."""
     with store.session() as session:
         return list(
-            session.scalars(select(Exposure.id).where(Exposure.reupload_of_id == exposure_id).order_by(Exposure.id))
+            session.scalars(
+                select(Exposure.id).where(Exposure.reupload_of_id == exposure_id).order_by(Exposure.id)
+            )
         )
 
 
@@ -364,7 +377,7 @@ def link_reupload(
     best: tuple[int, int] | None = None  # (distance, -id): nearest first, then the latest removed
     for other_id, other_fp in candidates:
         try:
-            d = distance(fingerprint, other_fp)
+            d = distance(fingerprint, other_fp or "")
         except FingerprintError:
             continue  # a malformed stored value is not a match
         if d <= max_distance and (best is None or (d, -other_id) < best):

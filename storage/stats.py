@@ -136,7 +136,9 @@ def report_episodes(events: Iterable[StatusEvent]) -> tuple[list[float], list[da
     return durations, open_since
 
 
-def takedown_times(events: Iterable[StatusEvent], *, now: datetime, platform: str = ALL_PLATFORMS) -> PlatformStats:
+def takedown_times(
+    events: Iterable[StatusEvent], *, now: datetime, platform: str = ALL_PLATFORMS
+) -> PlatformStats:
     """Report-to-removal figures over `events` (usually one platform's)."""
     durations, open_since = report_episodes(events)
     ages = sorted((max(0.0, _hours(now - start)) for start in open_since), reverse=True)
@@ -172,10 +174,14 @@ def new_per_night(first_seen: Iterable[datetime], tz: ZoneInfo, start: date, end
     """Exposures first seen on each local day from `start` to `end` inclusive, zero days included."""
     counts = Counter(moment.astimezone(tz).date() for moment in first_seen)
     days = (end - start).days + 1
-    return [DayCount(start + timedelta(days=i), counts.get(start + timedelta(days=i), 0)) for i in range(days)]
+    return [
+        DayCount(start + timedelta(days=i), counts.get(start + timedelta(days=i), 0)) for i in range(days)
+    ]
 
 
-def build_report(store: Store, *, timezone: str, now: datetime, days: int = 30, case_id: int | None = None) -> Report:
+def build_report(
+    store: Store, *, timezone: str, now: datetime, days: int = 30, case_id: int | None = None
+) -> Report:
     """Read the exposures and their status events (no decryption) and compute every figure."""
     if days < 1 or days > 3660:
         raise ValidationError("days must be between 1 and 3660")
@@ -187,8 +193,13 @@ def build_report(store: Store, *, timezone: str, now: datetime, days: int = 30, 
             Exposure.id, Exposure.platform, Exposure.status, Exposure.first_seen, Exposure.reupload_of_id
         ).order_by(Exposure.id)
         events_query = (
-            select(ExposureEvent.exposure_id, Exposure.platform, ExposureEvent.to_status, ExposureEvent.at,
-                   ExposureEvent.verified_at)
+            select(
+                ExposureEvent.exposure_id,
+                Exposure.platform,
+                ExposureEvent.to_status,
+                ExposureEvent.at,
+                ExposureEvent.verified_at,
+            )
             .join(Exposure, Exposure.id == ExposureEvent.exposure_id)
             .order_by(ExposureEvent.exposure_id, ExposureEvent.at, ExposureEvent.id)
         )
@@ -199,7 +210,14 @@ def build_report(store: Store, *, timezone: str, now: datetime, days: int = 30, 
         events = [StatusEvent(*row) for row in session.execute(events_query)]
         original = aliased(Exposure)
         links_query = (
-            select(Exposure.id, original.id, Exposure.platform, original.platform, Exposure.first_seen, Exposure.status)
+            select(
+                Exposure.id,
+                original.id,
+                Exposure.platform,
+                original.platform,
+                Exposure.first_seen,
+                Exposure.status,
+            )
             .join(original, original.id == Exposure.reupload_of_id)
             .order_by(Exposure.id)
         )
@@ -217,14 +235,17 @@ def build_report(store: Store, *, timezone: str, now: datetime, days: int = 30, 
         case_id=case_id,
         days=days,
         new_per_night=tuple(
-            new_per_night((first for _, _, _, first, _ in exposures), tz, today - timedelta(days=days - 1), today)
+            new_per_night(
+                (first for _, _, _, first, _ in exposures), tz, today - timedelta(days=days - 1), today
+            )
         ),
         statuses=dict(sorted(statuses.items())),
         open=sum(statuses[s] for s in OPEN_STATUSES),
         removed=statuses["removed"],
         dismissed=statuses["dismissed"],
         platforms=tuple(
-            PlatformCounts(name, c["open"], c["removed"], c["dismissed"]) for name, c in sorted(per_platform.items())
+            PlatformCounts(name, c["open"], c["removed"], c["dismissed"])
+            for name, c in sorted(per_platform.items())
         ),
         takedown=tuple(takedown_by_platform(events, now=now)),
         reuploads=links,

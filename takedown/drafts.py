@@ -65,7 +65,16 @@ class WrittenDraft:
         channel = self.notice.recipient.channel
         lines = []
         for status, ids in sorted(by_status.items()):
-            parts = ["jikimi", "exposure", "mark-case", str(self.notice.case_id), "--from", status, "--to", "reported"]
+            parts = [
+                "jikimi",
+                "exposure",
+                "mark-case",
+                str(self.notice.case_id),
+                "--from",
+                status,
+                "--to",
+                "reported",
+            ]
             if channel:
                 parts += ["--channel", channel]
             if self.notice.recipient.email:
@@ -102,7 +111,9 @@ def write_drafts(
         "note": "Drafts only: review each file, send it yourself, then run its mark command.",
         "drafts": [manifest_entry(d) for d in written],
     }
-    write_private(output_dir / MANIFEST_NAME, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode())
+    write_private(
+        output_dir / MANIFEST_NAME, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
+    )
     return written
 
 

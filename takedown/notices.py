@@ -16,7 +16,7 @@ from email.policy import SMTP
 from zoneinfo import ZoneInfo
 
 from takedown.platforms import LegalBasis, Platform, PlatformDirectory
-from takedown.templating import clock, environment, plain
+from takedown.templating import clock, plain, text_environment
 
 SUBJECT = "불법촬영물등 삭제 요청 / Request to remove non-consensual intimate content"
 
@@ -74,7 +74,7 @@ def render_text(notice: Notice, *, timezone: str, generated_at: datetime, for_re
         }
         for n, item in enumerate(notice.items, start=1)
     ]
-    template = environment().get_template("notice.txt.j2")
+    template = text_environment().get_template("notice.txt.j2")
     return template.render(
         recipient=notice.recipient,
         legal=notice.legal,

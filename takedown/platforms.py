@@ -24,8 +24,19 @@ _HOST = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _PLATFORM_KEYS = {
-    "name", "hosts", "sources", "fallback", "route_to", "report_url", "email", "phone", "channel",
-    "language", "legal_basis", "verify", "notes",
+    "name",
+    "hosts",
+    "sources",
+    "fallback",
+    "route_to",
+    "report_url",
+    "email",
+    "phone",
+    "channel",
+    "language",
+    "legal_basis",
+    "verify",
+    "notes",
 }
 _LEGAL_KEYS = {"ko", "en", "verify"}
 
@@ -112,24 +123,34 @@ def load_directory(operator_file: Path | None = None) -> PlatformDirectory:
     raw = _read(SHIPPED_FILE)
     if operator_file is not None and operator_file.exists():
         raw = merge(raw, _read(operator_file), where=str(operator_file))
-    return parse_directory(raw, where=str(operator_file) if operator_file and operator_file.exists() else "shipped")
+    return parse_directory(
+        raw, where=str(operator_file) if operator_file and operator_file.exists() else "shipped"
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise PlatformDirectoryError(f"platform directory {path}: cannot be read ({exc.__class__.__name__})") from None
+        raise PlatformDirectoryError(
+            f"platform directory {path}: cannot be read ({exc.__class__.__name__})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise PlatformDirectoryError(f"platform directory {path}: not valid TOML ({exc})") from None
 
 
-def merge(base: Mapping[str, Any], override: Mapping[str, Any], *, where: str = "operator file") -> dict[str, Any]:
+def merge(
+    base: Mapping[str, Any], override: Mapping[str, Any], *, where: str = "operator file"
+) -> dict[str, Any]:
     """`override` over `base`, entry by entry and key by key (pure)."""
     unknown = sorted(set(override) - {"platforms", "legal_basis"})
     if unknown:
-        raise PlatformDirectoryError(f"{where}: unknown table {unknown[0]!r} (expected platforms, legal_basis)")
-    out: dict[str, Any] = {name: {k: dict(v) for k, v in base.get(name, {}).items()} for name in ("platforms", "legal_basis")}
+        raise PlatformDirectoryError(
+            f"{where}: unknown table {unknown[0]!r} (expected platforms, legal_basis)"
+        )
+    out: dict[str, Any] = {
+        name: {k: dict(v) for k, v in base.get(name, {}).items()} for name in ("platforms", "legal_basis")
+    }
     for table in ("platforms", "legal_basis"):
         entries = override.get(table, {})
         if not isinstance(entries, dict):
@@ -146,7 +167,9 @@ def parse_directory(raw: Mapping[str, Any], *, where: str = "shipped") -> Platfo
     platforms = {k: _platform(k, v, where) for k, v in raw.get("platforms", {}).items()}
     fallbacks = [p.id for p in platforms.values() if p.fallback]
     if len(fallbacks) != 1:
-        raise PlatformDirectoryError(f"{where}: exactly one platform needs fallback = true (found {len(fallbacks)})")
+        raise PlatformDirectoryError(
+            f"{where}: exactly one platform needs fallback = true (found {len(fallbacks)})"
+        )
     owners: dict[str, str] = {}
     for platform in platforms.values():
         for ref in platform.legal_basis:
@@ -193,7 +216,9 @@ def _platform(entry_id: str, values: Any, where: str) -> Platform:
     hosts = tuple(h.lower().rstrip(".") for h in _words(values, "hosts", name, where))
     for host in hosts:
         if not _HOST.fullmatch(host):
-            raise PlatformDirectoryError(f"{where}: {name}.hosts: {host!r} is not a host name (no scheme or path)")
+            raise PlatformDirectoryError(
+                f"{where}: {name}.hosts: {host!r} is not a host name (no scheme or path)"
+            )
     report_url = _text(values, "report_url", name, where)
     if report_url and not report_url.startswith("https://"):
         raise PlatformDirectoryError(f"{where}: {name}.report_url must start with https://")
@@ -202,7 +227,9 @@ def _platform(entry_id: str, values: Any, where: str) -> Platform:
         raise PlatformDirectoryError(f"{where}: {name}.email is not an e-mail address")
     channel = _text(values, "channel", name, where)
     if channel and not _CHANNEL.fullmatch(channel):
-        raise PlatformDirectoryError(f"{where}: {name}.channel must be a short name (letters, digits, . _ + -)")
+        raise PlatformDirectoryError(
+            f"{where}: {name}.channel must be a short name (letters, digits, . _ + -)"
+        )
     language = _text(values, "language", name, where) or "ko"
     if language not in LANGUAGES:
         raise PlatformDirectoryError(f"{where}: {name}.language must be one of {', '.join(LANGUAGES)}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from storage.stats import ALL_PLATFORMS, PlatformStats, Report
-from takedown.templating import clock, environment
+from takedown.templating import clock, html_environment
 
 CHART_WIDTH = 720
 SEGMENTS = ("open", "removed", "dismissed")
@@ -56,8 +56,16 @@ def column_chart(points: Sequence[tuple[str, int]], *, width: int = CHART_WIDTH,
     for i, (label, value) in enumerate(points):
         bar_h = plot_h * value / peak
         x = left + i * step
-        bars.append(Bar(round(x + step * 0.1, 2), round(top + plot_h - bar_h, 2), round(step * 0.8, 2),
-                        round(bar_h, 2), "new", f"{label}: {value}"))
+        bars.append(
+            Bar(
+                round(x + step * 0.1, 2),
+                round(top + plot_h - bar_h, 2),
+                round(step * 0.8, 2),
+                round(bar_h, 2),
+                "new",
+                f"{label}: {value}",
+            )
+        )
         if i % every == 0:
             labels.append(Label(round(x + step / 2, 2), height - 8, label))
     return Chart(width, height, tuple(bars), tuple(labels))
@@ -100,17 +108,19 @@ def render_html(report: Report) -> str:
     per_night = column_chart([(f"{d.day:%m-%d}", d.count) for d in report.new_per_night])
     platforms = stacked_rows([(p.platform, (p.open, p.removed, p.dismissed)) for p in report.platforms])
     takedown = [_takedown_row(s) for s in report.takedown]
-    return environment().get_template("report.html.j2").render(
-        report=report,
-        generated=clock(report.generated_at, tz),
-        scope=f"case {report.case_id}" if report.case_id is not None else "all cases",
-        per_night=per_night,
-        new_total=sum(d.count for d in report.new_per_night),
-        platforms_chart=platforms,
-        takedown=takedown,
-        reuploads=[
-            {**r.__dict__, "first_seen_local": clock(r.first_seen, tz)} for r in report.reuploads
-        ],
+    return (
+        html_environment()
+        .get_template("report.html.j2")
+        .render(
+            report=report,
+            generated=clock(report.generated_at, tz),
+            scope=f"case {report.case_id}" if report.case_id is not None else "all cases",
+            per_night=per_night,
+            new_total=sum(d.count for d in report.new_per_night),
+            platforms_chart=platforms,
+            takedown=takedown,
+            reuploads=[{**r.__dict__, "first_seen_local": clock(r.first_seen, tz)} for r in report.reuploads],
+        )
     )
 
 

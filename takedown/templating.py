@@ -1,10 +1,11 @@
-"""One Jinja2 environment for every notice and report: autoescape on, templates from this package only.
+"""Jinja2 environments for notices (plain text) and reports (HTML): autoescape on in both.
 
 Autoescape is on for the plain-text notices too, so a value that reaches a template unfiltered is
 HTML-escaped (harmless, visible) rather than trusted. Values meant for plain text pass through
 `plain` or `url_text`, which make them inert for a text reader instead: no control characters, no
 line breaks (no forged lines or mail headers), no bidirectional overrides (no text that displays
-differently from what it is), and URLs reduced to printable ASCII.
+differently from what it is), and URLs reduced to printable ASCII. Those two filters exist only in
+the text environment: an HTML template cannot use them to let data through unescaped.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ _URL_SAFE = ":/?#[]@!$&()*+,;=-._~%"
 
 def plain(value: object) -> Markup:
     """A value for plain text: one line, no control, zero-width or bidi characters."""
-    return Markup(" ".join(_UNSAFE.sub(" ", str(value)).split()))
+    # Markup only tells the text template "already made safe for plain text": never used for HTML.
+    return Markup(" ".join(_UNSAFE.sub(" ", str(value)).split()))  # nosec B704
 
 
 def url_text(url: object) -> Markup:
     """A URL as printable ASCII: anything else (controls, spaces, quotes, brackets, bidi, non-ASCII)
     percent-encoded, so it stays one token on one line and reads as what it is."""
-    return Markup(quote(str(url).strip(), safe=_URL_SAFE))
+    return Markup(quote(str(url).strip(), safe=_URL_SAFE))  # nosec B704 - text environment only
 
 
 def clock(moment: datetime, tz: object) -> str:
@@ -43,9 +45,8 @@ def clock(moment: datetime, tz: object) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
-@cache
-def environment() -> Environment:
-    env = Environment(
+def _environment() -> Environment:
+    return Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
         undefined=StrictUndefined,
@@ -53,6 +54,18 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+@cache
+def text_environment() -> Environment:
+    """For `*.txt.j2` notices and e-mail bodies."""
+    env = _environment()
     env.filters["plain"] = plain
     env.filters["url_text"] = url_text
     return env
+
+
+@cache
+def html_environment() -> Environment:
+    """For `*.html.j2` reports: plain autoescape, no text filters."""
+    return _environment()

@@ -40,7 +40,9 @@ def test_format_is_16_hex_digits() -> None:
     "copy",
     [
         POST,
-        POST.replace("1532", "98812").replace("44", "45").replace("2026.11.20", "2026.12.01"),  # counters, dates
+        POST.replace("1532", "98812")
+        .replace("44", "45")
+        .replace("2026.11.20", "2026.12.01"),  # counters, dates
         POST.replace("오늘 올라온", "오늘올라온").replace(". ", ".\n\n"),  # spacing and line breaks
         POST.upper().replace("!", "?"),  # case and punctuation
         "[재업] " + POST.replace(",", " ·"),  # a tag in front, separators

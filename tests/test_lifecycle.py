@@ -35,11 +35,16 @@ PATH: dict[str, list[str]] = {
     "reappeared": ["reported", "removed", "reappeared"],
 }
 EXPECTED_ALLOWED = {
-    ("new", "confirmed"), ("new", "dismissed"), ("new", "reported"),
-    ("confirmed", "reported"), ("confirmed", "dismissed"),
-    ("reported", "removed"), ("reported", "reported"),
+    ("new", "confirmed"),
+    ("new", "dismissed"),
+    ("new", "reported"),
+    ("confirmed", "reported"),
+    ("confirmed", "dismissed"),
+    ("reported", "removed"),
+    ("reported", "reported"),
     ("removed", "reappeared"),
-    ("reappeared", "reported"), ("reappeared", "dismissed"),
+    ("reappeared", "reported"),
+    ("reappeared", "dismissed"),
 }
 TEXT = (
     "게시물 조회수 1532 댓글 44 작성일 2026.11.20 이 글은 예시 문장으로 이루어진 텍스트이며 실제 내용과 "
@@ -53,8 +58,16 @@ OTHER_TEXT = (
 
 def _exposure(store: Store, case_id: int, url: str, *, seen: datetime = T0, platform: str = "web") -> int:
     obs = Observation(
-        case_id=case_id, url=url, canonical_url=url, domain="forum.example", platform=platform,
-        title="t", snippet="s", confidence="snippet", source="naver", seen_at=seen,
+        case_id=case_id,
+        url=url,
+        canonical_url=url,
+        domain="forum.example",
+        platform=platform,
+        title="t",
+        snippet="s",
+        confidence="snippet",
+        source="naver",
+        seen_at=seen,
     )
     with store.session() as s:
         exposure_id, _ = record_observation(s, store.crypto, obs)
@@ -85,9 +98,14 @@ def test_every_move_from_a_status(store: Store, from_status: str) -> None:
         at = last + timedelta(minutes=30)
         if (from_status, to_status) in EXPECTED_ALLOWED:
             assert allowed(from_status, to_status)
-            event = mark(store, exposure_id, to_status, actor="advocate-kim", at=at, channel="kcsc", note="메모")
+            event = mark(
+                store, exposure_id, to_status, actor="advocate-kim", at=at, channel="kcsc", note="메모"
+            )
             assert (event.from_status, event.to_status, event.actor, event.at) == (
-                from_status, to_status, "advocate-kim", at,
+                from_status,
+                to_status,
+                "advocate-kim",
+                at,
             )
             events = history(store, exposure_id)
             assert len(events) == len(before) + 1 and events[-1] == event
@@ -106,12 +124,19 @@ def test_event_records_recipient_channel_and_verification_encrypted(store: Store
     case_id = create_case(store, "c", CONSENT)
     exposure_id = _exposure(store, case_id, "https://smallsite.example/post/1")
     reported = mark(
-        store, exposure_id, "reported", actor="a", channel="email:abuse@smallsite.example",
-        note="보낸 메일 사본 보관", at=T0 + timedelta(hours=1),
+        store,
+        exposure_id,
+        "reported",
+        actor="a",
+        channel="email:abuse@smallsite.example",
+        note="보낸 메일 사본 보관",
+        at=T0 + timedelta(hours=1),
     )
     assert (reported.channel, reported.recipient) == ("email", "abuse@smallsite.example")
     seen_gone = T0 + timedelta(hours=20)
-    removed = mark(store, exposure_id, "removed", actor="a", at=T0 + timedelta(hours=30), verified_at=seen_gone)
+    removed = mark(
+        store, exposure_id, "removed", actor="a", at=T0 + timedelta(hours=30), verified_at=seen_gone
+    )
     assert removed.verified_at == seen_gone and removed.at == T0 + timedelta(hours=30)
     with store.engine.connect() as conn:
         raw = " ".join(str(v) for row in conn.execute(sa.text("select * from exposure_events")) for v in row)
@@ -192,11 +217,21 @@ def test_mark_case_moves_only_matching_exposures_in_one_go(store: Store) -> None
     for exposure_id in (a, b):
         [event] = history(store, exposure_id)
         assert (event.from_status, event.to_status, event.actor, event.at, event.note) == (
-            "new", "confirmed", "team-lee", at, "일괄 확인",
+            "new",
+            "confirmed",
+            "team-lee",
+            at,
+            "일괄 확인",
         )
     assert get_exposure(store, c).status == "dismissed" and get_exposure(store, d).status == "new"
     reported = mark_case(
-        store, case_id, "confirmed", "reported", actor="t", platform="x", channel="x-report-form",
+        store,
+        case_id,
+        "confirmed",
+        "reported",
+        actor="t",
+        platform="x",
+        channel="x-report-form",
         at=T0 + timedelta(hours=3),
     )
     assert reported == [b] and get_exposure(store, a).status == "confirmed"
@@ -226,7 +261,10 @@ def _removed_with_fingerprint(store: Store, case_id: int, url: str, text: str) -
     mark(store, exposure_id, "reported", actor="a", at=T0 + timedelta(hours=1))
     mark(store, exposure_id, "removed", actor="a", at=T0 + timedelta(hours=9))
     with store.session() as s:
-        assert link_reupload(s, store.crypto, exposure_id, fingerprint(text, fingerprint_key(store.crypto))) is None
+        assert (
+            link_reupload(s, store.crypto, exposure_id, fingerprint(text, fingerprint_key(store.crypto)))
+            is None
+        )
     return exposure_id
 
 

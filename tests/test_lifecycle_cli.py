@@ -23,8 +23,16 @@ def _setup(home: JikimiHome, urls: list[str]) -> tuple[int, list[int]]:
     try:
         for url in urls:
             obs = Observation(
-                case_id=case_id, url=url, canonical_url=url, domain="d.example", platform="x",
-                title="[bold]title[/bold]", snippet="s", confidence="snippet", source="naver", seen_at=SEEN,
+                case_id=case_id,
+                url=url,
+                canonical_url=url,
+                domain="d.example",
+                platform="x",
+                title="[bold]title[/bold]",
+                snippet="s",
+                confidence="snippet",
+                source="naver",
+                seen_at=SEEN,
             )
             with store.session() as s:
                 ids.append(record_observation(s, store.crypto, obs)[0])
@@ -35,18 +43,46 @@ def _setup(home: JikimiHome, urls: list[str]) -> tuple[int, list[int]]:
 
 def test_mark_show_and_history(home: JikimiHome) -> None:
     _, [exposure_id] = _setup(home, ["https://x.com/a/status/1"])
-    out = home.ok("exposure", "mark", str(exposure_id), "reported", "--channel", "x-report-form",
-                  "--to", "X safety team", "--at", "2026-11-21T09:00", "--note", "-", stdin="접수번호 123\n")
+    out = home.ok(
+        "exposure",
+        "mark",
+        str(exposure_id),
+        "reported",
+        "--channel",
+        "x-report-form",
+        "--to",
+        "X safety team",
+        "--at",
+        "2026-11-21T09:00",
+        "--note",
+        "-",
+        stdin="접수번호 123\n",
+    )
     assert out.strip() == f"exposure {exposure_id}: new -> reported"
-    removed = json.loads(home.ok("exposure", "mark", str(exposure_id), "removed", "--at", "2026-11-22T10:00+09:00",
-                                 "--verified-at", "2026-11-22T03:00", "--json"))
+    removed = json.loads(
+        home.ok(
+            "exposure",
+            "mark",
+            str(exposure_id),
+            "removed",
+            "--at",
+            "2026-11-22T10:00+09:00",
+            "--verified-at",
+            "2026-11-22T03:00",
+            "--json",
+        )
+    )
     assert removed["from"] == "reported" and removed["verified_at"] == "2026-11-21T18:00:00+00:00"
     events = json.loads(home.ok("exposure", "history", str(exposure_id), "--json"))
     assert [(e["from"], e["to"]) for e in events] == [("new", "reported"), ("reported", "removed")]
     first = events[0]
     # A time without a zone is read in the configured zone (Asia/Seoul): 09:00 KST is 00:00 UTC.
     assert first["at"] == "2026-11-21T00:00:00+00:00"
-    assert (first["channel"], first["recipient"], first["note"]) == ("x-report-form", "X safety team", "접수번호 123")
+    assert (first["channel"], first["recipient"], first["note"]) == (
+        "x-report-form",
+        "X safety team",
+        "접수번호 123",
+    )
     assert first["actor"]
     shown = json.loads(home.ok("exposure", "show", str(exposure_id), "--json"))
     assert shown["status"] == "removed" and len(shown["history"]) == 2 and shown["reuploads"] == []
@@ -69,12 +105,28 @@ def test_refused_transition_is_one_line_and_changes_nothing(home: JikimiHome) ->
 
 
 def test_mark_case_in_bulk(home: JikimiHome) -> None:
-    case_id, ids = _setup(home, ["https://x.com/a/status/1", "https://x.com/a/status/2", "https://x.com/a/status/3"])
+    case_id, ids = _setup(
+        home, ["https://x.com/a/status/1", "https://x.com/a/status/2", "https://x.com/a/status/3"]
+    )
     home.ok("exposure", "mark", str(ids[2]), "dismissed")
     out = home.ok("exposure", "mark-case", str(case_id), "--from", "new", "--to", "confirmed")
     assert out.strip() == f"2 exposure(s) of case {case_id}: new -> confirmed"
-    changed = json.loads(home.ok("exposure", "mark-case", str(case_id), "--from", "confirmed", "--to", "reported",
-                                 "--channel", "email:abuse@x.example", "--id", str(ids[0]), "--json"))
+    changed = json.loads(
+        home.ok(
+            "exposure",
+            "mark-case",
+            str(case_id),
+            "--from",
+            "confirmed",
+            "--to",
+            "reported",
+            "--channel",
+            "email:abuse@x.example",
+            "--id",
+            str(ids[0]),
+            "--json",
+        )
+    )
     assert changed == {"changed": [ids[0]]}
     [_, reported] = json.loads(home.ok("exposure", "history", str(ids[0]), "--json"))
     assert (reported["channel"], reported["recipient"]) == ("email", "abuse@x.example")

@@ -32,7 +32,9 @@ def _h(hours: float) -> datetime:
     return T0 + timedelta(hours=hours)
 
 
-def _ev(exposure_id: int, platform: str, status: str, at: datetime, verified: datetime | None = None) -> StatusEvent:
+def _ev(
+    exposure_id: int, platform: str, status: str, at: datetime, verified: datetime | None = None
+) -> StatusEvent:
     return StatusEvent(exposure_id, platform, status, at, verified)
 
 
@@ -142,8 +144,16 @@ TEXT = (
 
 def _exposure(store: Store, case_id: int, url: str, platform: str, seen: datetime) -> int:
     obs = Observation(
-        case_id=case_id, url=url, canonical_url=url, domain="d.example", platform=platform, title="t",
-        snippet="s", confidence="snippet", source="naver", seen_at=seen,
+        case_id=case_id,
+        url=url,
+        canonical_url=url,
+        domain="d.example",
+        platform=platform,
+        title="t",
+        snippet="s",
+        confidence="snippet",
+        source="naver",
+        seen_at=seen,
     )
     with store.session() as s:
         return record_observation(s, store.crypto, obs)[0]
@@ -180,8 +190,14 @@ def test_report_from_the_database(store: Store) -> None:
     assert (link.exposure_id, link.original_id, link.original_platform) == (copy, a, "naver_blog")
     as_json = report_to_dict(report)
     assert as_json["reuploads"] == [
-        {"exposure_id": copy, "reupload_of": a, "platform": "web", "original_platform": "naver_blog",
-         "first_seen": link.first_seen.isoformat(), "status": "reappeared"}
+        {
+            "exposure_id": copy,
+            "reupload_of": a,
+            "platform": "web",
+            "original_platform": "naver_blog",
+            "first_seen": link.first_seen.isoformat(),
+            "status": "reappeared",
+        }
     ]
     everything = build_report(store, timezone="Asia/Seoul", now=now, days=7)
     assert everything.open == 3

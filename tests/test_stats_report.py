@@ -32,7 +32,11 @@ def _report(platform: str = "naver_blog") -> Report:
         timezone="Asia/Seoul",
         case_id=None,
         days=3,
-        new_per_night=(DayCount(date(2026, 11, 29), 2), DayCount(date(2026, 11, 30), 0), DayCount(date(2026, 12, 1), 5)),
+        new_per_night=(
+            DayCount(date(2026, 11, 29), 2),
+            DayCount(date(2026, 11, 30), 0),
+            DayCount(date(2026, 12, 1), 5),
+        ),
         statuses={"new": 4, "removed": 2, "dismissed": 1},
         open=4,
         removed=2,
@@ -114,9 +118,16 @@ def _seed(store: Store, label: str) -> tuple[int, int]:
     case_id = create_case(store, label, Consent("victim", "advocate", "2026-11-20"))
     seen = datetime.now(UTC) - timedelta(days=2)
     obs = Observation(
-        case_id=case_id, url="https://secret-host.example/p/1", canonical_url="https://secret-host.example/p/1",
-        domain="secret-host.example", platform="web", title="비밀제목", snippet="비밀스니펫", confidence="snippet",
-        source="naver", seen_at=seen,
+        case_id=case_id,
+        url="https://secret-host.example/p/1",
+        canonical_url="https://secret-host.example/p/1",
+        domain="secret-host.example",
+        platform="web",
+        title="비밀제목",
+        snippet="비밀스니펫",
+        confidence="snippet",
+        source="naver",
+        seen_at=seen,
     )
     with store.session() as s:
         exposure_id = record_observation(s, store.crypto, obs)[0]
@@ -152,8 +163,8 @@ def test_cli_report_html_and_json(home: JikimiHome, tmp_path: Path) -> None:
     assert f"case {case_id}" in html and "사건라벨QZ9" not in html and not re.search(r"https?:", html)
     figures = json.loads(home.ok("report", "--format", "json", "--days", "3"))
     assert figures["removed"] == 1 and len(figures["new_per_night"]) == 3
-    naver = [t for t in figures["takedown"] if t["platform"] == "web"][0]
-    assert naver["median_hours"] == 6.0 and naver["removed_within"] == {"24h": 1.0, "48h": 1.0, "168h": 1.0}
+    web = next(t for t in figures["takedown"] if t["platform"] == "web")
+    assert web["median_hours"] == 6.0 and web["removed_within"] == {"24h": 1.0, "48h": 1.0, "168h": 1.0}
     json_path = tmp_path / "figures.json"
     home.ok("report", "--format", "json", "--output", str(json_path))
     assert json.loads(json_path.read_text(encoding="utf-8"))["removed"] == 1

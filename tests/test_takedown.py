@@ -19,13 +19,11 @@ from storage.lifecycle import mark
 from takedown.drafts import DEFAULT_STATUSES, select_items, write_drafts
 from takedown.notices import NoticeItem, plan_notices, render_eml, render_text
 from takedown.platforms import (
-    SHIPPED_FILE,
     PlatformDirectoryError,
     load_directory,
     merge,
-    parse_directory,
 )
-from takedown.templating import environment, plain, url_text
+from takedown.templating import html_environment, plain, text_environment, url_text
 from tests.conftest import JikimiHome
 
 LABEL = "사건라벨QZ9"
@@ -63,14 +61,28 @@ def test_shipped_directory_matches_urls(url: str, platform: str, recipients: lis
 def test_search_results_also_go_to_the_search_engine() -> None:
     directory = load_directory()
     assert [r.id for r in directory.recipients("https://unknown.example/a", ["google", "naver"])] == [
-        "kcsc", "d4u", "google_search",
+        "kcsc",
+        "d4u",
+        "google_search",
     ]
 
 
 def test_shipped_entries_are_complete() -> None:
     directory = load_directory()
-    for pid in ("naver", "kakao", "tistory", "dcinside", "x", "telegram", "google_search", "reddit", "tumblr",
-                "web", "kcsc", "d4u"):
+    for pid in (
+        "naver",
+        "kakao",
+        "tistory",
+        "dcinside",
+        "x",
+        "telegram",
+        "google_search",
+        "reddit",
+        "tumblr",
+        "web",
+        "kcsc",
+        "d4u",
+    ):
         assert pid in directory.platforms
     for platform in directory.platforms.values():
         for target in platform.route_to or (platform.id,):
@@ -171,7 +183,9 @@ def test_one_notice_per_case_and_recipient() -> None:
 
 
 def test_notice_text_has_both_languages_times_and_law() -> None:
-    [naver] = [n for n in plan_notices(_items(), load_directory()) if n.case_id == 7 and n.recipient.id == "naver"]
+    [naver] = [
+        n for n in plan_notices(_items(), load_directory()) if n.case_id == 7 and n.recipient.id == "naver"
+    ]
     text = render_text(naver, timezone="Asia/Seoul", generated_at=SEEN)
     assert "[한국어]" in text and "[English]" in text
     assert text.index("[한국어]") < text.index("[English]")  # Naver reads Korean first
@@ -180,7 +194,9 @@ def test_notice_text_has_both_languages_times_and_law() -> None:
     assert "최초 확인" in text and "First seen" in text
     assert "전기통신사업법 제22조의5" in text and "Art. 22-5" in text
     assert "DRAFT FOR REVIEW" in text and "VERIFY BEFORE USE" in text
-    english_first = [n for n in plan_notices(_items(), load_directory()) if n.recipient.id == "google_search"][0]
+    english_first = next(
+        n for n in plan_notices(_items(), load_directory()) if n.recipient.id == "google_search"
+    )
     text = render_text(english_first, timezone="Asia/Seoul", generated_at=SEEN, for_reviewer=False)
     assert text.index("[English]") < text.index("[한국어]") and "DRAFT FOR REVIEW" not in text
     assert "https://unknown.example/p?id=3&x=4" in text  # plain text: '&' stays '&'
@@ -198,7 +214,7 @@ def test_notice_text_has_both_languages_times_and_law() -> None:
 )
 def test_hostile_urls_render_inert(hostile: str) -> None:
     item = NoticeItem(1, 7, hostile, SEEN, "confirmed")
-    [notice] = [n for n in plan_notices([item], load_directory()) if n.recipient.id == "kcsc"]
+    notice = next(n for n in plan_notices([item], load_directory()) if n.recipient.id == "kcsc")
     text = render_text(notice, timezone="Asia/Seoul", generated_at=SEEN)
     url_lines = [line for line in text.splitlines() if "evil.example" in line]
     assert len(url_lines) == 2  # one per language: nothing broke onto a line of its own
@@ -211,11 +227,15 @@ def test_hostile_urls_render_inert(hostile: str) -> None:
 def test_plain_and_url_filters() -> None:
     assert plain("a\nb\u202ec\u0000d\te") == "a b c d e"
     assert url_text("https://x.example/a\r\nb\u202e") == "https://x.example/a%0D%0Ab%E2%80%AE"
-    assert url_text("https://x.example/한글 경로?a=1&b=<2>") == "https://x.example/%ED%95%9C%EA%B8%80%20%EA%B2%BD%EB%A1%9C?a=1&b=%3C2%3E"
+    assert (
+        url_text("https://x.example/한글 경로?a=1&b=<2>")
+        == "https://x.example/%ED%95%9C%EA%B8%80%20%EA%B2%BD%EB%A1%9C?a=1&b=%3C2%3E"
+    )
     # Autoescape is on for the text templates too: an unfiltered value would be escaped, not trusted.
-    env = environment()
-    assert env.autoescape is True
-    assert env.from_string("{{ v }}").render(v="<b>&") == "&lt;b&gt;&amp;"
+    for env in (text_environment(), html_environment()):
+        assert env.autoescape is True
+        assert env.from_string("{{ v }}").render(v="<b>&") == "&lt;b&gt;&amp;"
+    assert "plain" not in html_environment().filters and "url_text" not in html_environment().filters
 
 
 def test_eml_draft_is_unsent_with_a_safe_header() -> None:
@@ -229,23 +249,36 @@ def test_eml_draft_is_unsent_with_a_safe_header() -> None:
     assert "https://t.me/somechannel/15" in body and "[English]" in body and "DRAFT FOR REVIEW" not in body
 
 
-def _exposure(store: Store, case_id: int, url: str, *, source: str = "naver", term_id: int | None = None) -> int:
+def _exposure(
+    store: Store, case_id: int, url: str, *, source: str = "naver", term_id: int | None = None
+) -> int:
     obs = Observation(
-        case_id=case_id, url=url, canonical_url=url, domain="d.example", platform="web",
-        title=f"{TITLE_MARK} {TERM} <script>", snippet=f"{SNIPPET_MARK} {TERM}", confidence="snippet",
-        source=source, seen_at=SEEN, query=TERM, term_id=term_id,
+        case_id=case_id,
+        url=url,
+        canonical_url=url,
+        domain="d.example",
+        platform="web",
+        title=f"{TITLE_MARK} {TERM} <script>",
+        snippet=f"{SNIPPET_MARK} {TERM}",
+        confidence="snippet",
+        source=source,
+        seen_at=SEEN,
+        query=TERM,
+        term_id=term_id,
     )
     with store.session() as s:
         return record_observation(s, store.crypto, obs)[0]
 
 
-def test_drafts_written_per_recipient_without_label_term_or_scraped_text(store: Store, tmp_path: Path) -> None:
+def test_drafts_written_per_recipient_without_label_term_or_scraped_text(
+    store: Store, tmp_path: Path
+) -> None:
     case_id = create_case(store, LABEL, CONSENT)
     term_id = add_term(store, case_id, TERM)
     naver = _exposure(store, case_id, "https://blog.naver.com/a/1", term_id=term_id)
     telegram = _exposure(store, case_id, "https://t.me/somechannel/15", term_id=term_id)
     other = _exposure(store, case_id, "https://unknown.example/p/1", source="google", term_id=term_id)
-    fresh = _exposure(store, case_id, "https://blog.naver.com/a/9")  # still 'new': not drafted
+    _exposure(store, case_id, "https://blog.naver.com/a/9")  # still 'new': not drafted
     dismissed = _exposure(store, case_id, "https://blog.naver.com/a/10")
     for exposure_id in (naver, telegram, other):
         mark(store, exposure_id, "confirmed", actor="a")
@@ -254,10 +287,12 @@ def test_drafts_written_per_recipient_without_label_term_or_scraped_text(store: 
     items = select_items(store, DEFAULT_STATUSES)
     assert [i.exposure_id for i in items] == [naver, telegram, other]
     out = tmp_path / "drafts"
-    written = write_drafts(plan_notices(items, load_directory()), out, timezone="Asia/Seoul", generated_at=SEEN)
+    written = write_drafts(
+        plan_notices(items, load_directory()), out, timezone="Asia/Seoul", generated_at=SEEN
+    )
     assert [d.notice.recipient.id for d in written] == ["naver", "telegram", "google_search", "kcsc", "d4u"]
     names = sorted(p.name for p in out.iterdir())
-    assert "20261124-case{}-02-telegram.eml".format(case_id) in names and "manifest.json" in names
+    assert f"20261124-case{case_id}-02-telegram.eml" in names and "manifest.json" in names
     assert len([n for n in names if n.endswith(".txt")]) == 5
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     for path in out.iterdir():

@@ -32,10 +32,14 @@ ChannelOpt = Annotated[
         help="How it was reported: naver-report-form, kcsc, email, ... ('email:ADDRESS' also sets the recipient).",
     ),
 ]
-NoteOpt = Annotated[str | None, typer.Option("--note", help="A note for the record (stored encrypted); '-' reads stdin.")]
+NoteOpt = Annotated[
+    str | None, typer.Option("--note", help="A note for the record (stored encrypted); '-' reads stdin.")
+]
 AtOpt = Annotated[
     str | None,
-    typer.Option("--at", help="When it happened (ISO 8601; without a zone, the configured time zone). Default: now."),
+    typer.Option(
+        "--at", help="When it happened (ISO 8601; without a zone, the configured time zone). Default: now."
+    ),
 ]
 VerifiedOpt = Annotated[
     str | None,
@@ -82,7 +86,7 @@ def _local(moment: datetime) -> str:
 @exposure_app.command("mark")
 def exposure_mark(
     exposure_id: Annotated[int, typer.Argument(help="Exposure id.")],
-    status: Annotated[Status, typer.Argument(help="The new status.")],  # type: ignore[valid-type]
+    status: Annotated[Status, typer.Argument(help="The new status.")],
     channel: ChannelOpt = None,
     note: NoteOpt = None,
     recipient: Annotated[
@@ -94,8 +98,15 @@ def exposure_mark(
 ) -> None:
     """Record a status change of one exposure: who (you), when, through which channel, to whom."""
     event = mark(
-        state.store(), exposure_id, status.value, actor=actor(), channel=channel, note=_note(note),
-        recipient=recipient, at=_when(at, "--at"), verified_at=_when(verified_at, "--verified-at"),
+        state.store(),
+        exposure_id,
+        status.value,
+        actor=actor(),
+        channel=channel,
+        note=_note(note),
+        recipient=recipient,
+        at=_when(at, "--at"),
+        verified_at=_when(verified_at, "--verified-at"),
     )
     if json_output:
         emit_json(event_dict(event))
@@ -106,9 +117,11 @@ def exposure_mark(
 @exposure_app.command("mark-case")
 def exposure_mark_case(
     case_id: Annotated[int, typer.Argument(help="Case id.")],
-    from_status: Annotated[Status, typer.Option("--from", help="Change the exposures in this status ...")],  # type: ignore[valid-type]
-    to_status: Annotated[Status, typer.Option("--to", help="... to this status.")],  # type: ignore[valid-type]
-    platform: Annotated[str | None, typer.Option("--platform", help="Only exposures on this platform.")] = None,
+    from_status: Annotated[Status, typer.Option("--from", help="Change the exposures in this status ...")],
+    to_status: Annotated[Status, typer.Option("--to", help="... to this status.")],
+    platform: Annotated[
+        str | None, typer.Option("--platform", help="Only exposures on this platform.")
+    ] = None,
     ids: Annotated[
         list[int] | None, typer.Option("--id", help="Only this exposure (repeat); all must match --from.")
     ] = None,
@@ -123,9 +136,18 @@ def exposure_mark_case(
 ) -> None:
     """Change every matching exposure of a case at once (all or nothing); prints how many changed."""
     changed = mark_case(
-        state.store(), case_id, from_status.value, to_status.value, actor=actor(), channel=channel,
-        note=_note(note), recipient=recipient, at=_when(at, "--at"),
-        verified_at=_when(verified_at, "--verified-at"), platform=platform, ids=ids,
+        state.store(),
+        case_id,
+        from_status.value,
+        to_status.value,
+        actor=actor(),
+        channel=channel,
+        note=_note(note),
+        recipient=recipient,
+        at=_when(at, "--at"),
+        verified_at=_when(verified_at, "--verified-at"),
+        platform=platform,
+        ids=ids,
     )
     if json_output:
         emit_json({"changed": changed})
@@ -134,7 +156,9 @@ def exposure_mark_case(
 
 
 @exposure_app.command("show")
-def exposure_show(exposure_id: Annotated[int, typer.Argument(help="Exposure id.")], json_output: JsonOpt = False) -> None:
+def exposure_show(
+    exposure_id: Annotated[int, typer.Argument(help="Exposure id.")], json_output: JsonOpt = False
+) -> None:
     """One exposure in full (URL, title, snippet, dates, status, re-upload links) and its history."""
     store = state.store()
     view = get_exposure(store, exposure_id)
@@ -143,11 +167,20 @@ def exposure_show(exposure_id: Annotated[int, typer.Argument(help="Exposure id."
     if json_output:
         emit_json(
             {
-                "id": view.id, "case_id": view.case_id, "url": view.url, "domain": view.domain,
-                "platform": view.platform, "title": view.title, "snippet": view.snippet,
-                "confidence": view.confidence, "sources": list(view.sources), "status": view.status,
-                "first_seen": view.first_seen.isoformat(), "last_seen": view.last_seen.isoformat(),
-                "reupload_of": view.reupload_of_id, "reuploads": copies,
+                "id": view.id,
+                "case_id": view.case_id,
+                "url": view.url,
+                "domain": view.domain,
+                "platform": view.platform,
+                "title": view.title,
+                "snippet": view.snippet,
+                "confidence": view.confidence,
+                "sources": list(view.sources),
+                "status": view.status,
+                "first_seen": view.first_seen.isoformat(),
+                "last_seen": view.last_seen.isoformat(),
+                "reupload_of": view.reupload_of_id,
+                "reuploads": copies,
                 "history": [event_dict(e) for e in events],
             }
         )
@@ -156,7 +189,9 @@ def exposure_show(exposure_id: Annotated[int, typer.Argument(help="Exposure id."
     console.print(f"exposure {view.id} (case {view.case_id}): {view.status}")
     console.print(f"url: {view.url}", markup=False)
     sources = ", ".join(view.sources)
-    console.print(f"platform: {view.platform} · confidence: {view.confidence} · sources: {sources}", markup=False)
+    console.print(
+        f"platform: {view.platform} · confidence: {view.confidence} · sources: {sources}", markup=False
+    )
     if view.title:
         console.print(f"title: {view.title}", markup=False)
     if view.snippet:
@@ -193,6 +228,14 @@ def _print_history(events: list[EventView]) -> None:
         if e.verified_at is not None and e.verified_at != e.at:
             when += f" (seen gone {_local(e.verified_at)})"
         # Text cells: a note or an address is data, never rich markup.
-        cells = (when, e.from_status or "", e.to_status, e.actor, e.channel or "", e.recipient or "", e.note or "")
+        cells = (
+            when,
+            e.from_status or "",
+            e.to_status,
+            e.actor,
+            e.channel or "",
+            e.recipient or "",
+            e.note or "",
+        )
         table.add_row(*(Text(c) for c in cells))
     state.console.print(table)

@@ -24,18 +24,27 @@ class ReportFormat(StrEnum):
 @app.command("report")
 def report_command(
     output: Annotated[
-        Path | None, typer.Option("--output", help="File to write (required for html; json prints when omitted).")
+        Path | None,
+        typer.Option("--output", help="File to write (required for html; json prints when omitted)."),
     ] = None,
-    case_id: Annotated[int | None, typer.Option("--case", help="Only this case (default: every case).")] = None,
-    report_format: Annotated[ReportFormat, typer.Option("--format", help="html (one file) or json.")] = ReportFormat.html,
-    days: Annotated[int, typer.Option("--days", help="Nights shown in the new-exposures chart.", min=1, max=3660)] = 30,
+    case_id: Annotated[
+        int | None, typer.Option("--case", help="Only this case (default: every case).")
+    ] = None,
+    report_format: Annotated[
+        ReportFormat, typer.Option("--format", help="html (one file) or json.")
+    ] = ReportFormat.html,
+    days: Annotated[
+        int, typer.Option("--days", help="Nights shown in the new-exposures chart.", min=1, max=3660)
+    ] = 30,
 ) -> None:
     """New exposures per night, open versus removed, report-to-removal times per platform, re-uploads.
 
     Counts, platforms and times only: no URL, title, term or case label is written.
     """
     settings = state.settings()
-    report = build_report(state.store(), timezone=settings.timezone, now=datetime.now(UTC), days=days, case_id=case_id)
+    report = build_report(
+        state.store(), timezone=settings.timezone, now=datetime.now(UTC), days=days, case_id=case_id
+    )
     if report_format is ReportFormat.json:
         figures = report_to_dict(report)
         if output is None:
@@ -50,5 +59,7 @@ def report_command(
         output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_private(output, data)
     except OSError as exc:
-        raise CliError(f"--output: cannot write the report ({exc.strerror or exc.__class__.__name__})") from None
+        raise CliError(
+            f"--output: cannot write the report ({exc.strerror or exc.__class__.__name__})"
+        ) from None
     print(f"report written: {output}")

@@ -35,11 +35,17 @@ def _directory() -> PlatformDirectory:
 
 @takedown_app.command("draft")
 def takedown_draft(
-    output: Annotated[Path, typer.Option("--output", help="Directory for the drafts (created 0700; files 0600).")],
-    case_id: Annotated[int | None, typer.Option("--case", help="Only this case (default: every case).")] = None,
+    output: Annotated[
+        Path, typer.Option("--output", help="Directory for the drafts (created 0700; files 0600).")
+    ],
+    case_id: Annotated[
+        int | None, typer.Option("--case", help="Only this case (default: every case).")
+    ] = None,
     statuses: Annotated[
-        list[DraftStatus] | None,  # type: ignore[valid-type]
-        typer.Option("--status", help="Exposures in this status (repeat). Default: confirmed and reappeared."),
+        list[DraftStatus] | None,
+        typer.Option(
+            "--status", help="Exposures in this status (repeat). Default: confirmed and reappeared."
+        ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
 ) -> None:
@@ -60,14 +66,25 @@ def takedown_draft(
     except OSError as exc:
         raise CliError(f"--output: cannot write drafts ({exc.strerror or exc.__class__.__name__})") from None
     if json_output:
-        emit_json({"directory": str(output), "drafts": [manifest_entry(d) for d in written], "exposures": len(items)})
+        emit_json(
+            {
+                "directory": str(output),
+                "drafts": [manifest_entry(d) for d in written],
+                "exposures": len(items),
+            }
+        )
         return
     console = state.console
     table = Table("file", "recipient", "URLs", "verify")
     for draft in written:
         name = draft.text_path.name + (f" + {draft.eml_path.name}" if draft.eml_path else "")
         verify = draft.notice.recipient.verify or any(b.verify for b in draft.notice.legal)
-        table.add_row(Text(name), Text(draft.notice.recipient.name), str(len(draft.notice.items)), "yes" if verify else "")
+        table.add_row(
+            Text(name),
+            Text(draft.notice.recipient.name),
+            str(len(draft.notice.items)),
+            "yes" if verify else "",
+        )
     console.print(table)
     console.print(
         f"{len(written)} draft(s) for {len(items)} exposure(s) in {output}. Nothing was sent: review each file, "
@@ -77,17 +94,28 @@ def takedown_draft(
 
 
 @takedown_app.command("platforms")
-def takedown_platforms(json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def takedown_platforms(
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """List the platform directory (shipped, merged with platforms.toml in the data directory)."""
     directory = _directory()
     if json_output:
         emit_json(
             [
                 {
-                    "id": p.id, "name": p.name, "hosts": list(p.hosts), "sources": list(p.sources),
-                    "fallback": p.fallback, "route_to": list(p.route_to), "report_url": p.report_url or None,
-                    "email": p.email or None, "phone": p.phone or None, "channel": p.channel or None,
-                    "language": p.language, "legal_basis": list(p.legal_basis), "verify": p.verify,
+                    "id": p.id,
+                    "name": p.name,
+                    "hosts": list(p.hosts),
+                    "sources": list(p.sources),
+                    "fallback": p.fallback,
+                    "route_to": list(p.route_to),
+                    "report_url": p.report_url or None,
+                    "email": p.email or None,
+                    "phone": p.phone or None,
+                    "channel": p.channel or None,
+                    "language": p.language,
+                    "legal_basis": list(p.legal_basis),
+                    "verify": p.verify,
                     "notes": p.notes or None,
                 }
                 for p in directory.platforms.values()
@@ -96,7 +124,11 @@ def takedown_platforms(json_output: Annotated[bool, typer.Option("--json", help=
         return
     table = Table("id", "name", "hosts", "goes to", "contact", "verify")
     for p in directory.platforms.values():
-        hosts = "(any other host)" if p.fallback else ", ".join(p.hosts + tuple(f"{s} results" for s in p.sources))
+        hosts = (
+            "(any other host)"
+            if p.fallback
+            else ", ".join(p.hosts + tuple(f"{s} results" for s in p.sources))
+        )
         contact = " ".join(x for x in (p.report_url, p.email, p.phone) if x)
         route = ", ".join(p.route_to) if p.route_to else ""
         table.add_row(*(Text(c) for c in (p.id, p.name, hosts, route, contact, "yes" if p.verify else "")))
