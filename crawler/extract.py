@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-import lxml.etree as etree
-import lxml.html
+import lxml.html  # type: ignore[import-untyped]  # no lxml-stubs in the lock file
+from lxml import etree
 from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
 from storage.urls import telegram_permalink
@@ -103,7 +103,7 @@ def decode_html(body: str | bytes, encoding: str | None = None) -> tuple[str, st
         return body, "unicode"
     bom, mark = read_bom(body)
     if bom:
-        return body[len(mark) :].decode(bom, errors="replace"), bom
+        return body[len(mark or b"") :].decode(bom, errors="replace"), bom
     candidates = ["utf-8", _codec(encoding), _codec(html_body_declared_encoding(body[:4096])), "cp949"]
     for candidate in candidates:
         if candidate is None:
@@ -184,9 +184,9 @@ def _page(title: str, text: str, encoding: str, truncated: bool) -> ExtractedPag
 
 def _title_of(root: etree._Element) -> str:
     for title in root.iter("title"):
-        return title.text_content()
+        return str(title.text_content())
     for heading in root.iter("h1"):
-        return heading.text_content()
+        return str(heading.text_content())
     return ""
 
 

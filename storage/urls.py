@@ -147,7 +147,7 @@ def _host(url: str) -> str:
 def domain_of(url: str) -> str:
     """The host without a leading `www.`, lower-case, or "" when the URL has no host."""
     host = _host(canonical_url(url))
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 def platform_of(url: str) -> str:

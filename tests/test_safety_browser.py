@@ -169,7 +169,7 @@ def test_verify_accepts_a_consistent_browser_crawl() -> None:
 )
 def test_verify_refuses_a_leaky_browser_crawl(overrides: dict[str, Any], message: str) -> None:
     settings = browser_crawl_settings(**overrides)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         verify_browser_settings(settings, crawl_policy(settings))
 
 

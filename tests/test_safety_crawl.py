@@ -64,10 +64,10 @@ def _handler(web: FakeWeb) -> type[BaseHTTPRequestHandler]:
             self.request.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
             super().setup()
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             with web.lock:
                 web.hits[path] += 1
@@ -167,7 +167,7 @@ def run_crawl(tmp_path: Path, urls: dict[str, str], *, allow_private: bool, trus
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     completed = subprocess.run(
-        [sys.executable, __file__, str(config)], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, __file__, str(config)], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
     result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
@@ -252,7 +252,7 @@ def test_strict_crawl_refuses_media_private_addresses_and_rebinding(
 def test_allow_private_reaches_the_sink_so_the_strict_test_is_not_vacuous(
     fake_web: tuple[FakeWeb, FakeWeb], tmp_path: Path
 ) -> None:
-    site, sink = fake_web
+    _, sink = fake_web
     sink_port = sink.base.rsplit(":", 1)[1]
     urls = {
         "sink_direct": f"{sink.base}/direct.html",

@@ -187,5 +187,5 @@ class TextPipeline:
 
 def test_media_pipelines_refuse_to_start() -> None:
     verify_no_media_pipelines(Settings({"ITEM_PIPELINES": {TextPipeline: 300}}))
-    with pytest.raises(ValueError, match="ITEM_PIPELINES"):
+    with pytest.raises(TypeError, match="ITEM_PIPELINES"):
         verify_no_media_pipelines(Settings({"ITEM_PIPELINES": {"scrapy.pipelines.files.FilesPipeline": 1}}))

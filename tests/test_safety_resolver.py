@@ -36,7 +36,7 @@ class SystemResolver:
         self.answers = dict(ANSWERS)
         self.calls: list[str] = []
 
-    def resolveHostName(  # noqa: N802, N803 - Twisted's interface
+    def resolveHostName(
         self, receiver: Any, hostName: str, portNumber: int = 0, addressTypes: Any = None, transportSemantics: str = "TCP"
     ) -> Any:
         self.calls.append(hostName)
@@ -52,7 +52,7 @@ class FakeReactor:
     def __init__(self) -> None:
         self.nameResolver: Any = SystemResolver()
 
-    def installNameResolver(self, resolver: Any) -> Any:  # noqa: N802 - Twisted's name
+    def installNameResolver(self, resolver: Any) -> Any:
         previous, self.nameResolver = self.nameResolver, resolver
         return previous
 
@@ -62,13 +62,13 @@ class Collected:
         self.addresses: list[str] = []
         self.complete = False
 
-    def resolutionBegan(self, resolution: Any) -> None:  # noqa: N802
+    def resolutionBegan(self, resolution: Any) -> None:
         pass
 
-    def addressResolved(self, address: Any) -> None:  # noqa: N802
+    def addressResolved(self, address: Any) -> None:
         self.addresses.append(address.host)
 
-    def resolutionComplete(self) -> None:  # noqa: N802
+    def resolutionComplete(self) -> None:
         self.complete = True
 
 

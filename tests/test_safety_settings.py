@@ -85,7 +85,7 @@ def test_from_crawler_accepts_the_safety_settings() -> None:
     ],
 )
 def test_from_crawler_refuses_settings_that_bypass_the_resolver(overrides: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         SafetyGateMiddleware.from_crawler(Crawler(scrapy_settings(**overrides)))  # type: ignore[arg-type]
 
 

@@ -47,8 +47,10 @@ _URLISH = st.builds(
         ("http://[::1]:80/x", "http://[::1]/x"),
         # tracking parameters go, in any case and any escape
         (
-            "https://example.com/p?utm_source=a&UTM_Medium=b&fbclid=1&gclid=2&dclid=3&msclkid=4&igshid=5"
-            "&mc_eid=6&_ga=7&yclid=8&ref_src=9&id=42",
+            (
+                "https://example.com/p?utm_source=a&UTM_Medium=b&fbclid=1&gclid=2&dclid=3&msclkid=4&igshid=5"
+                "&mc_eid=6&_ga=7&yclid=8&ref_src=9&id=42"
+            ),
             "https://example.com/p?id=42",
         ),
         ("https://example.com/p?utm%5Fsource=x", "https://example.com/p"),

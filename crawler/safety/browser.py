@@ -139,7 +139,7 @@ def verify_browser_settings(settings: BaseSettings, policy: SafetyPolicy) -> Non
     if isinstance(gate, str) and gate == "crawler.safety.browser.abort_request":
         gate = abort_request
     if not isinstance(gate, BrowserRequestGate):
-        raise ValueError("PLAYWRIGHT_ABORT_REQUEST must be a crawler.safety.browser.BrowserRequestGate")
+        raise TypeError("PLAYWRIGHT_ABORT_REQUEST must be a crawler.safety.browser.BrowserRequestGate")
     if gate.policy != policy:
         raise ValueError(
             "PLAYWRIGHT_ABORT_REQUEST was built with other values than JIKIMI_ALLOW_PRIVATE_ADDRESSES / "

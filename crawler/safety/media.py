@@ -32,22 +32,30 @@ if TYPE_CHECKING:
 
 # Lower-case path extensions, without the dot.
 MEDIA_EXTENSIONS = frozenset(
-    # images
-    "jpg jpeg jpe jfif pjpeg pjp png apng gif webp avif heic heif bmp dib tif tiff ico cur svg svgz "
-    "psd jxl jp2 raw cr2 nef arw dng "
-    # video, streaming playlists and segments
-    "mp4 m4v m4s mov qt avi wmv asf flv f4v mkv webm mpg mpeg mpe m2v m2ts mts ts 3gp 3g2 ogv vob "
-    "rm rmvb divx m3u8 mpd "
-    # audio
-    "mp3 m4a aac wav flac ogg oga opus wma mid midi amr aiff aif "
-    # archives and disk images
-    "zip rar 7z tar gz tgz bz2 tbz2 xz txz zst lz lzma cab iso dmg img "
-    # documents
-    "pdf doc docx docm xls xlsx xlsm ppt pptx pps ppsx odt ods odp rtf hwp hwpx epub djvu "
-    # programs and packages
-    "apk xapk ipa exe msi dll bin deb rpm jar appimage scr torrent swf "
-    # fonts
-    "woff woff2 ttf otf eot".split()
+    {
+        # images
+        "jpg", "jpeg", "jpe", "jfif", "pjpeg", "pjp", "png", "apng", "gif", "webp", "avif", "heic",
+        "heif", "bmp", "dib", "tif", "tiff", "ico", "cur", "svg", "svgz", "psd", "jxl", "jp2", "raw",
+        "cr2", "nef", "arw", "dng",
+        # video, streaming playlists and segments
+        "mp4", "m4v", "m4s", "mov", "qt", "avi", "wmv", "asf", "flv", "f4v", "mkv", "webm", "mpg",
+        "mpeg", "mpe", "m2v", "m2ts", "mts", "ts", "3gp", "3g2", "ogv", "vob", "rm", "rmvb", "divx",
+        "m3u8", "mpd",
+        # audio
+        "mp3", "m4a", "aac", "wav", "flac", "ogg", "oga", "opus", "wma", "mid", "midi", "amr", "aiff",
+        "aif",
+        # archives and disk images
+        "zip", "rar", "7z", "tar", "gz", "tgz", "bz2", "tbz2", "xz", "txz", "zst", "lz", "lzma", "cab",
+        "iso", "dmg", "img",
+        # documents
+        "pdf", "doc", "docx", "docm", "xls", "xlsx", "xlsm", "ppt", "pptx", "pps", "ppsx", "odt", "ods",
+        "odp", "rtf", "hwp", "hwpx", "epub", "djvu",
+        # programs and packages
+        "apk", "xapk", "ipa", "exe", "msi", "dll", "bin", "deb", "rpm", "jar", "appimage", "scr",
+        "torrent", "swf",
+        # fonts
+        "woff", "woff2", "ttf", "otf", "eot",
+    }
 )
 
 # Bodies that are not text whatever their Content-Type says: (offset, signature).
@@ -141,7 +149,7 @@ def verify_no_media_pipelines(settings: BaseSettings) -> None:
     for path in settings.getwithbase("ITEM_PIPELINES"):
         pipeline = load_object(path) if isinstance(path, str) else path
         if isinstance(pipeline, type) and issubclass(pipeline, MediaPipeline):
-            raise ValueError("ITEM_PIPELINES: Scrapy's media pipelines (Files/Images) download media")
+            raise TypeError("ITEM_PIPELINES: Scrapy's media pipelines (Files/Images) download media")
 
 
 class MediaGuardMiddleware:

@@ -102,17 +102,17 @@ class SafetyGateMiddleware:
         resolver = self._installed_resolver()
         # Scrapy 2.19 wraps Twisted's DNSLookupError in CannotResolveHostError; accept either.
         if resolver is None or not isinstance(exception, (CannotResolveHostError, DNSLookupError)):
-            return None
+            return
         try:
             host = parse_target(request.url).host
         except UnsafeURLError:
-            return None
+            return
         reason = resolver.refusal(host)
         if reason is not None:
             # Raised, not returned: the errback gets this instead of the DNSLookupError, and the
             # retry middleware (which retries DNS failures) never sees it.
             raise self._refuse("private_address", f"private address: {reason}")
-        return None
+        return
 
     def _require_connect_time_guard(self) -> None:
         """Make sure the reactor resolves through a SafeHostnameResolver with this crawl's policy.
@@ -163,7 +163,7 @@ def _require_twisted_http(settings: BaseSettings) -> None:
             continue
         handler = load_object(path)
         if not (isinstance(handler, type) and issubclass(handler, HTTP11DownloadHandler)):
-            raise ValueError(
+            raise TypeError(
                 f"DOWNLOAD_HANDLERS[{scheme!r}] must be Scrapy's HTTP/1.1 handler (or scrapy-playwright's, "
                 "which uses it for plain requests): other handlers bypass the DNS rebinding guard"
             )

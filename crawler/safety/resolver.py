@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.resolver import CachingHostnameResolver
 from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
-from zope.interface import implementer
+from zope.interface import implementer  # type: ignore[import-untyped]
 
 from crawler.safety.addresses import first_non_public, normalise_host
 from crawler.safety.policy import SafetyPolicy
@@ -59,15 +59,15 @@ class SafeHostnameResolver(CachingHostnameResolver):
         cache_size = crawler.settings.getint("DNSCACHE_SIZE") if enabled else 0
         return cls(reactor, cache_size, SafetyPolicy.from_settings(crawler.settings))
 
-    def resolveHostName(  # noqa: N802 (Twisted's interface name)
+    def resolveHostName(
         self,
-        resolutionReceiver: IResolutionReceiver,  # noqa: N803
-        hostName: str,  # noqa: N803
-        portNumber: int = 0,  # noqa: N803
-        addressTypes: Sequence[type[IAddress]] | None = None,  # noqa: N803
-        transportSemantics: str = "TCP",  # noqa: N803
+        resolutionReceiver: IResolutionReceiver,
+        hostName: str,
+        portNumber: int = 0,
+        addressTypes: Sequence[type[IAddress]] | None = None,
+        transportSemantics: str = "TCP",
     ) -> IHostResolution:
-        receiver: IResolutionReceiver = resolutionReceiver
+        receiver: Any = resolutionReceiver  # zope interfaces do not type-check without mypy-zope
         if not (self.policy.allow_private or self.policy.trusts_endpoint(hostName, portNumber)):
             receiver = _PublicOnlyReceiver(resolutionReceiver, hostName, self)
         return super().resolveHostName(receiver, hostName, portNumber, addressTypes, transportSemantics)
@@ -96,18 +96,18 @@ class _PublicOnlyReceiver:
     """Holds a resolution's addresses until it completes, then passes on all of them or none."""
 
     def __init__(self, receiver: IResolutionReceiver, host: str, resolver: SafeHostnameResolver) -> None:
-        self._receiver = receiver
+        self._receiver: Any = receiver
         self._host = host
         self._resolver = resolver
         self._addresses: list[IAddress] = []
 
-    def resolutionBegan(self, resolutionInProgress: IHostResolution) -> None:  # noqa: N802, N803
+    def resolutionBegan(self, resolutionInProgress: IHostResolution) -> None:
         self._receiver.resolutionBegan(resolutionInProgress)
 
-    def addressResolved(self, address: IAddress) -> None:  # noqa: N802
+    def addressResolved(self, address: IAddress) -> None:
         self._addresses.append(address)
 
-    def resolutionComplete(self) -> None:  # noqa: N802
+    def resolutionComplete(self) -> None:
         # All or nothing: a host with one private address among public ones is refused entirely.
         reason = first_non_public(str(getattr(address, "host", "")) for address in self._addresses)
         if reason is None:
