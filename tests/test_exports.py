@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from jikimi import exporting
-from jikimi.exporter import ExportResult, export_exposures
+from jikimi.exporting import ExportResult, export_exposures
 from storage.cases import Consent, NotFoundError, ValidationError, add_term, create_case
 from storage.database import Store, open_store
 from storage.exports import ExportConflictError, exported_exposure_ids, list_exports, record_export
@@ -184,6 +184,25 @@ def test_bad_input_writes_and_records_nothing(
     assert export_rows(store) == 0
 
 
+def test_nightly_never_replaces_an_earlier_feed(store: Store, out: Path) -> None:
+    """With overwrite=False (the nightly job) an existing file is refused; its exposures stay undelivered."""
+    case_id, _ = seed_case(store)
+    exposure_id = add_exposure(store, case_id, "https://forum.example/1")
+    earlier = exporting.nightly_export_path(out, T0, "jsonl")
+    earlier.write_text("delivered yesterday", encoding="utf-8")
+    with pytest.raises(ValidationError):
+        export(store, earlier, only_new=True, overwrite=False)
+    assert earlier.read_text(encoding="utf-8") == "delivered yesterday" and export_rows(store) == 0
+    later = exporting.nightly_export_path(out, T0 + timedelta(seconds=1), "jsonl")
+    assert jsonl_ids(export(store, later, only_new=True, overwrite=False).path) == [exposure_id]
+
+
+def test_relative_output_path(store: Store, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(out)
+    result = export(store, "relative.csv", "csv")
+    assert result.path == out.resolve() / "relative.csv" and result.path.is_file()
+
+
 def test_export_is_recorded_with_encrypted_path(store: Store, out: Path) -> None:
     case_id, _ = seed_case(store)
     add_exposure(store, case_id, "https://forum.example/1")
@@ -240,7 +259,7 @@ def test_failure_at_rename_leaves_no_file_and_records_nothing(
     def refuse(src: Any, dst: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("jikimi.exporter.os.replace", refuse)
+    monkeypatch.setattr("jikimi.exporting.os.replace", refuse)
     with pytest.raises(PermissionError):
         export(store, out / "out.jsonl", only_new=True)
     monkeypatch.undo()
