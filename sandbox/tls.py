@@ -11,6 +11,7 @@ import ipaddress
 import ssl
 import tempfile
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
@@ -58,8 +59,10 @@ def self_signed_certificate(host: str) -> tuple[bytes, bytes]:
 class _TLSServer(SandboxHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[SandboxRequestHandler]) -> None:
         super().__init__(address, handler)
+        self.handshake_lock = threading.Lock()
         self.handshake_failures = 0
-        self.failures_lock = threading.Lock()
+        # Handshakes under way: the client learns of a refused certificate while this is non-zero.
+        self.handshaking = 0
 
 
 class _TLSHandler(SandboxRequestHandler):
@@ -68,12 +71,18 @@ class _TLSHandler(SandboxRequestHandler):
     def handle(self) -> None:
         # The handshake runs here, in the connection's own thread, so a stalled or refusing client
         # never blocks the accept loop.
+        server = self.server
+        with server.handshake_lock:
+            server.handshaking += 1
         try:
             self.request.do_handshake()
         except (ssl.SSLError, OSError):
-            with self.server.failures_lock:
-                self.server.handshake_failures += 1
+            with server.handshake_lock:
+                server.handshake_failures += 1
             return
+        finally:
+            with server.handshake_lock:
+                server.handshaking -= 1
         super().handle()
 
 
@@ -101,5 +110,17 @@ class SelfSignedServer(SandboxServer):
 
     @property
     def handshake_failures(self) -> int:
-        """Connections whose TLS handshake failed: a client that refused the certificate."""
+        """Connections whose TLS handshake failed: a client that refused the certificate.
+
+        The client can see its error before the server counts it: call wait_idle() first.
+        """
         return cast(_TLSServer, self._httpd).handshake_failures
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """As SandboxServer.wait_idle, and also wait for handshakes under way to finish."""
+        deadline = time.monotonic() + timeout
+        while cast(_TLSServer, self._httpd).handshaking:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return super().wait_idle(max(0.0, deadline - time.monotonic()))
