@@ -1,9 +1,10 @@
 """The nightly trigger: APScheduler's cron trigger, with classic cron's behaviour around clock changes.
 
 APScheduler 3.11's `CronTrigger` fires a fixed-time job twice on the day clocks fall back (02:30 summer
-time, then 02:30 winter time, an hour later), and can return the same instant again for a time inside
-the repeated hour (agronholm/apscheduler#1021), which would spin the scheduler. Classic cron (`man 8 cron`
-on Debian/Red Hat) runs jobs with a fixed hour once on such a day and runs frequent jobs normally.
+time, then 02:30 winter time, an hour later). Earlier 3.11 releases could also hand back an instant that
+does not move forward inside the repeated hour (agronholm/apscheduler#1021, reported on 3.11.0; 3.11.3
+no longer does for that case), which would spin the scheduler. Classic cron (`man 8 cron` on Debian/Red
+Hat) runs jobs with a fixed hour once on such a day and runs frequent jobs normally.
 `WallClockCronTrigger` does the same:
 
 * fire times always strictly increase;

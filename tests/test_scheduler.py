@@ -365,7 +365,7 @@ def test_daylight_saving_days_fire_once_at_the_right_instant(
 @pytest.mark.parametrize(
     ("zone", "cron", "start", "count", "strictly_hourly"),
     [
-        # APScheduler 3.11 alone returns the same instant forever here (agronholm/apscheduler#1021).
+        # Through the repeated hour, where 3.11.0 could stop moving (agronholm/apscheduler#1021).
         ("Europe/Helsinki", "30 * * * *", (2017, 10, 29, 1, 0), 8, True),
         # Frequent jobs run through the repeated hour, like classic cron: it is real time.
         ("Europe/Berlin", "0 * * * *", (2024, 10, 27, 0, 30), 6, True),
@@ -385,6 +385,34 @@ def test_frequent_schedules_keep_moving_through_clock_changes(
         previous = now = nxt
     gaps = {b - a for a, b in itertools.pairwise(fires)}
     assert gaps == {timedelta(hours=1)}
+
+
+def test_a_trigger_that_stops_moving_is_pushed_forward() -> None:
+    """If the cron trigger underneath hands back the same instant (agronholm/apscheduler#1021), ours moves on."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from scheduler.cron import WallClockCronTrigger
+
+    start = datetime(2017, 10, 29, 3, 30, tzinfo=ZoneInfo("Europe/Helsinki"), fold=1)
+
+    class Stuck(CronTrigger):  # type: ignore[misc]
+        """Answers `start` three times, whatever it is asked, like the bug; then the real answer."""
+
+        stuck_calls = 0
+
+        def get_next_fire_time(self, previous_fire_time, now):  # type: ignore[no-untyped-def]
+            if previous_fire_time is not None and Stuck.stuck_calls < 3:
+                Stuck.stuck_calls += 1
+                return start
+            return super().get_next_fire_time(previous_fire_time, now)
+
+    class Guarded(WallClockCronTrigger, Stuck):  # type: ignore[misc]
+        __slots__ = ()
+
+    trigger = Guarded.from_crontab("30 * * * *", timezone="Europe/Helsinki")
+    nxt = trigger.get_next_fire_time(start, start)
+    assert Stuck.stuck_calls == 3
+    assert nxt is not None and nxt.astimezone(UTC) == start.astimezone(UTC) + timedelta(hours=1)
 
 
 # ---- errors, status and --once -----------------------------------------------------------------
