@@ -13,17 +13,20 @@ only near a second signal.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from matching import hangul, patterns
 from matching.lexicon import KEYWORDS
 from matching.patterns import PatternSet, pack
 from matching.romanize import name_keys, roman_key, surname_keys
 from matching.terms import Term, TermSpec, compact, compile_term, is_hangul_word, is_latin_word
-from matching.variants import (REDUCERS, anagram_key, elongations, handle_key, handle_parts, reduced,
+from matching.variants import (anagram_key, elongations, handle_key, handle_parts, reduced_key,
                                school_abbreviations)
 
+Key = TypeVar("Key", str, int)
 
-def _add_to(table: dict[str, int | list[int]], key: str, value: int) -> None:
+
+def _add_to(table: dict[Key, int | list[int]], key: Key, value: int) -> None:
     current = table.get(key)
     if current is None:
         table[key] = value
@@ -33,7 +36,7 @@ def _add_to(table: dict[str, int | list[int]], key: str, value: int) -> None:
         current.append(value)
 
 
-def members(table: dict[str, int | list[int]], key: str) -> list[int]:
+def members(table: dict[Key, int | list[int]], key: Key) -> list[int]:
     value = table.get(key)
     if value is None:
         return []
@@ -47,13 +50,15 @@ class Index:
         self.terms: list[Term] = []
         self.specs: list[TermSpec] = []
         self.main = PatternSet()
-        self.respell = {which: PatternSet() for which in REDUCERS}
+        self.respell = {which: PatternSet() for which in ("initial", "vowel", "final")}
+        self._surnames_added: set[str] = set()
         self.roman = PatternSet()
         self.handles = PatternSet()
         self.chosung: dict[str, int | list[int]] = {}
-        self.anagrams: dict[str, int | list[int]] = {}
+        self.anagrams: dict[int, int | list[int]] = {}
         self.case_terms: dict[int, list[int]] = {}
-        self.weak_lengths: set[int] = set()
+        self.weak_lengths: list[int] = []
+        self.anagram_lengths: list[int] = []
 
     def _add_word(self, key: str, index: int, role: int, latin_role: int) -> None:
         if not key:
@@ -108,19 +113,30 @@ class Index:
     def _add_name(self, term: Term) -> None:
         i = term.index
         key = term.key
+        add_roman = self.roman.add
+        entry = pack(i, patterns.ROMANIZATION)
         for roman in name_keys(key, term.surname_len):
-            self.roman.add(roman, pack(i, patterns.ROMANIZATION))
-        for surname in surname_keys(key[: term.surname_len]):
-            if len(surname) >= 2:
-                self.roman.add(surname, pack(0, patterns.SURNAME))
+            add_roman(roman, entry)
+        surname = key[: term.surname_len]
+        if surname not in self._surnames_added:
+            self._surnames_added.add(surname)
+            for roman in surname_keys(surname):
+                if len(roman) >= 2:
+                    add_roman(roman, pack(0, patterns.SURNAME))
         _add_to(self.chosung, hangul.chosung(key), i)
-        self.weak_lengths.add(len(key))
+        if len(key) not in self.weak_lengths:
+            self.weak_lengths = sorted({*self.weak_lengths, len(key)})
         if term.is_full_name:
+            add_main = self.main.add
+            entry = pack(i, patterns.ELONGATION)
             for form in elongations(key):
-                self.main.add(form, pack(i, patterns.ELONGATION))
+                add_main(form, entry)
+            entry = pack(i, patterns.RESPELLING)
             for which, pattern_set in self.respell.items():
-                pattern_set.add(reduced(key, which), pack(i, patterns.RESPELLING))
+                pattern_set.add(reduced_key(key, which), entry)
             _add_to(self.anagrams, anagram_key(key), i)
+            if len(key) not in self.anagram_lengths:
+                self.anagram_lengths = sorted({*self.anagram_lengths, len(key)})
 
     def finish(self) -> None:
         for pattern_set in (self.main, self.roman, self.handles, *self.respell.values()):

@@ -71,7 +71,7 @@ def judge(view: View, start: int, end: int, *, surname_len: int = 0, school: boo
     `signal` relaxes the rules for keywords, which may sit inside compounds (지인능욕방).
     """
     text = view.text
-    gaps = [view.gap(p) for p in range(start + 1, end)]
+    gaps = view.gaps(start, end)
     contiguous = not any(gaps)
     left = view.gap(start)
     if left == GAP_NONE and not (signal and contiguous):
@@ -91,6 +91,8 @@ def judge(view: View, start: int, end: int, *, surname_len: int = 0, school: boo
             return Verdict("", True, False, ("boundary: particle follows",))
         if _script(text[start]) == "latin" and _script(tail[0]) == "latin":
             return None
+        if end - start <= 2 and _script(tail[0]) == "hangul":
+            return None  # a two-syllable term inside a longer word is usually another word (김구름)
         return Verdict("", False, False, ("boundary: other letters follow",))
     if left == GAP_NONE:
         return None

@@ -56,4 +56,4 @@ UPPER_LOOKALIKES = {"L": "ㄴ", "E": "ㅌ", "T": "ㅜ", "I": "ㅣ", "O": "ㅇ"}
 
 # Surnames that are also everyday words when written alone (이 "this", 한 "one", 나 "I"): a name split after one
 # of them (이 나라) needs context before it counts.
-WORDLIKE_SURNAMES = frozenset({"이", "한", "나", "오", "구", "육", "도"})
+WORDLIKE_SURNAMES = frozenset({"이", "한", "나"})

@@ -44,12 +44,15 @@ class PatternSet:
         self.entries = array("q")
         self.shared: dict[int, list[int]] = {}
         self.ready = False
+        # Bound once: `add` runs a dozen times per registered term.
+        self._get = self.automaton.get
+        self._add_word = self.automaton.add_word
 
     def add(self, key: str, entry: int) -> None:
-        pattern = self.automaton.get(key, -1)
+        pattern = self._get(key, -1)
         if pattern < 0:
-            self.automaton.add_word(key, len(self.lengths))
-            self.lengths.append(min(len(key), 65535))
+            self._add_word(key, len(self.lengths))
+            self.lengths.append(len(key) if len(key) < 65535 else 65535)
             self.entries.append(entry)
             return
         current = self.entries[pattern]

@@ -91,6 +91,7 @@ def surname_spellings(surname: str) -> tuple[str, ...]:
     return (romanize(surname).capitalize(),)
 
 
+@lru_cache(maxsize=4096)
 def surname_keys(surname: str) -> tuple[str, ...]:
     keys = dict.fromkeys(roman_key(s.lower()) for s in surname_spellings(surname))
     if surname not in SURNAMES:
@@ -111,12 +112,10 @@ def given_keys(given: str, limit: int) -> list[str]:
 def name_keys(name: str, surname_len: int, limit: int = 24) -> list[str]:
     """Keys of the romanized full name in both orders (Hong Gildong, Gildong Hong), at most `limit`."""
     surname, given = name[:surname_len], name[surname_len:]
-    keys: dict[str, None] = {}
-    for given_key in given_keys(given, 6):
-        for surname_key in surname_keys(surname):
-            keys.setdefault(surname_key + given_key)
-            keys.setdefault(given_key + surname_key)
-    return list(keys)[:limit]
+    surnames = surname_keys(surname)
+    keys = [key for given_key in given_keys(given, 6) for surname_key in surnames
+            for key in (surname_key + given_key, given_key + surname_key)]
+    return list(dict.fromkeys(keys))[:limit]
 
 
 def display_names(name: str, surname_len: int) -> list[str]:

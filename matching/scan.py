@@ -15,8 +15,8 @@ from matching.normalize import clean
 from matching.romanize import surname_keys
 from matching.variants import REDUCERS, reduced
 from matching.views import DenseView, View
-from matching.weak import weak_candidates
-from matching.windows import qwerty_views, recomposition_views, weak_views
+from matching.weak import anagram_candidates, initial_candidates
+from matching.windows import mask_views, merge_ranges, qwerty_views, recomposition_views
 
 CONTEXT_WINDOW = 50
 
@@ -81,17 +81,28 @@ def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: Sca
                                               verdict.spacing, reasons, verdict.needs_context))
 
 
+def _one_syllable_differs(written: str, key: str) -> bool:
+    differences = 0
+    for a, b in zip(written, key):
+        if a != b:
+            differences += 1
+            if differences > 1:
+                return False
+    return differences == 1
+
+
 def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state: ScanState) -> None:
+    terms = index.terms
     for which, pattern_set in index.respell.items():
         if not len(pattern_set):
             continue
         for start, end, pattern in pattern_set.find(reduced(view.text, which)):
             written = view.text[start:end]
             for entry in pattern_set.entries_of(pattern):
-                term = index.terms[entry >> patterns.ROLE_BITS]
-                if allowed is not None and term.case_id not in allowed:
+                term = terms[entry >> patterns.ROLE_BITS]
+                if not _one_syllable_differs(written, term.key):
                     continue
-                if sum(1 for a, b in zip(written, term.key) if a != b) != 1:
+                if allowed is not None and term.case_id not in allowed:
                     continue
                 verdict = judge(view, start, end, surname_len=term.surname_len)
                 if verdict is None:
@@ -120,13 +131,24 @@ def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
             state.signals.append(Signal(candidate.start, candidate.end, index.terms[candidate.term].case_id,
                                         term=candidate.term))
     if state.signals:
-        ranges = [(dense.clean.output_index(s.start), dense.clean.output_index(s.end)) for s in state.signals]
-        ranges = [(max(0, lo - CONTEXT_WINDOW), hi + CONTEXT_WINDOW) for lo, hi in ranges]
-        for window in weak_views(dense, ranges):
-            state.candidates += weak_candidates(window, index, allowed)
-        state.candidates += _surname_candidates(state, index, allowed)
+        _weak(dense, index, allowed, state)
         _apply_exclusions(state)
     return state
+
+
+def _weak(dense: DenseView, index: Index, allowed: set[int] | None, state: ScanState) -> None:
+    """Weak variants in the neighbourhood of the signals (in clean-text coordinates, then compact ones)."""
+    reach = CONTEXT_WINDOW + 12
+    clean_ranges = merge_ranges([(max(0, dense.clean.output_index(s.start) - reach),
+                                  dense.clean.output_index(s.end) + reach) for s in state.signals])
+    for lo, hi in clean_ranges:
+        compact_lo = dense.layer.output_index(lo)
+        compact_hi = dense.layer.output_index(min(hi, len(dense.clean.text)))
+        state.candidates += anagram_candidates(dense, compact_lo, compact_hi, index, allowed)
+        state.candidates += initial_candidates(dense, compact_lo, compact_hi, index, allowed)
+    for window in mask_views(dense, clean_ranges):
+        state.candidates += initial_candidates(window, 0, len(window.text), index, allowed)
+    state.candidates += _surname_candidates(state, index, allowed)
 
 
 def _apply_exclusions(state: ScanState) -> None:
@@ -157,11 +179,17 @@ def _surname_candidates(state: ScanState, index: Index, allowed: set[int] | None
     return result
 
 
+# Signals are sorted by start; none is longer than this, so a search can start this far back.
+LONGEST_SIGNAL = 400
+
+
 def context_for(candidate: Candidate, case_id: int, signals: list[Signal], starts: list[int]) -> str | None:
     """The reason a weak candidate may count, or None if no second signal is near enough."""
-    best: str | None = None
-    low = bisect_left(starts, candidate.start - CONTEXT_WINDOW - 400)
-    for signal in signals[low:]:
+    keyword: str | None = None
+    position = bisect_left(starts, candidate.start - CONTEXT_WINDOW - LONGEST_SIGNAL)
+    while position < len(signals):
+        signal = signals[position]
+        position += 1
         if signal.start > candidate.end + CONTEXT_WINDOW:
             break
         if distance(candidate.start, candidate.end, signal.start, signal.end) > CONTEXT_WINDOW:
@@ -171,9 +199,11 @@ def context_for(candidate: Candidate, case_id: int, signals: list[Signal], start
         if signal.case_id == case_id and signal.term != candidate.term:
             return "context: another term of the case nearby"
         if signal.case_id is None and not candidate.case_signal_only:
-            best = "context: exploitation keyword nearby" if not signal.generic else best or \
-                "context: generic keyword nearby"
-    return best
+            if not signal.generic:
+                keyword = "context: exploitation keyword nearby"
+            elif keyword is None:
+                keyword = "context: generic keyword nearby"
+    return keyword
 
 
 __all__ = ["CONTEXT_WINDOW", "REDUCERS", "ScanState", "Signal", "context_for", "gather"]

@@ -12,6 +12,7 @@ from matching.lexicon import COMPOUND_SURNAMES
 from matching.normalize import clean
 
 _SEPARATORS = regex.compile(r"[^\p{L}\p{N}]+")
+_PLAIN = regex.compile(r"[\uac00-\ud7a3a-z0-9]+")
 
 
 class TermSpecError(ValueError):
@@ -38,6 +39,8 @@ class TermSpec:
 
 def compact(text: str) -> str:
     """A word or phrase as the compact view writes it: clean, lower-case, no separators."""
+    if _PLAIN.fullmatch(text):
+        return text  # the common case: plain syllables or lower-case letters need no clean-up
     return _SEPARATORS.sub("", clean(text).text)
 
 

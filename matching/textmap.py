@@ -67,6 +67,36 @@ class Layer:
             k += 1
         return result
 
+    def char_sources(self, start: int, end: int) -> list[tuple[int, int, int]]:
+        """(source start, source end, flags) of each output character in [start, end), in one forward walk."""
+        result: list[tuple[int, int, int]] = []
+        k = bisect_right(self.out_starts, start) - 1
+        if k >= 0 and self.out_ends[k] <= start:
+            k += 1
+        k = max(k, 0)
+        edits = len(self.out_starts)
+        for index in range(start, end):
+            while k < edits and self.out_ends[k] <= index and not (
+                    self.out_starts[k] == self.out_ends[k] == index):
+                k += 1
+            # Deletions right before `index` do not cover it: skip them too.
+            while k < edits and self.out_starts[k] == self.out_ends[k] == index:
+                k += 1
+            if k < edits and self.out_starts[k] <= index < self.out_ends[k]:
+                out_start, out_end = self.out_starts[k], self.out_ends[k]
+                src_start, src_end = self.src_starts[k], self.src_ends[k]
+                if out_end - out_start == src_end - src_start:
+                    pos = src_start + index - out_start
+                    result.append((pos, pos + 1, self.flags[k]))
+                else:
+                    result.append((src_start, src_end, self.flags[k]))
+            elif k > 0 and self.out_ends[k - 1] <= index:
+                pos = index - self.out_ends[k - 1] + self.src_ends[k - 1]
+                result.append((pos, pos + 1, 0))
+            else:
+                result.append((index, index + 1, 0))
+        return result
+
     def deletion_at(self, position: int) -> int:
         """Index of the deletion sitting just before output position `position`, or -1."""
         k = bisect_left(self.out_starts, position)

@@ -51,6 +51,17 @@ class DenseView:
             return GAP_EDGE if position <= 0 or position >= len(self.text) else GAP_NONE
         return gap_kind(self.clean.text[self.layer.src_starts[k]:self.layer.src_ends[k]])
 
+    def gaps(self, start: int, end: int) -> list[int]:
+        """Gap kinds at positions start+1 .. end-1 (one bisect, then only the separators inside)."""
+        result = [GAP_NONE] * max(0, end - start - 1)
+        out_starts = self.layer.out_starts
+        k = bisect_right(out_starts, start)
+        while k < len(out_starts) and out_starts[k] < end:
+            result[out_starts[k] - start - 1] = gap_kind(
+                self.clean.text[self.layer.src_starts[k]:self.layer.src_ends[k]])
+            k += 1
+        return result
+
     def word_end(self, position: int) -> int:
         """End of the word that continues at `position` (the next gap), at most 12 characters on."""
         k = bisect_right(self.layer.out_starts, position)
@@ -90,6 +101,9 @@ class UnitView:
         for unit in self.units[start:end]:
             result |= unit.flags
         return result
+
+    def gaps(self, start: int, end: int) -> list[int]:
+        return [u.gap for u in self.units[start + 1:end]]
 
     def word_end(self, position: int) -> int:
         end = position + 1

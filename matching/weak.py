@@ -2,8 +2,8 @@
 
 Thousands of names share the same initials, so these forms are meaningless alone and would flood a scan of a whole
 page. Near a keyword or another term of the case they become worth reporting, at low confidence. Candidates come
-from dictionaries keyed by initials or sorted syllables, so the work per window does not depend on how many terms
-are registered (beyond the few that share a key).
+from dictionaries keyed by initials or by a multiset hash of the syllables, so the work per window does not depend
+on how many terms are registered (beyond the few that share a key).
 """
 
 from __future__ import annotations
@@ -14,69 +14,24 @@ from matching.index import Index, members
 from matching.judge import judge
 from matching.kinds import GAP_NONE
 from matching.lexicon import MASK
-from matching.variants import anagram_key
-from matching.views import UnitView
+from matching.variants import anagram_hash
+from matching.views import View
 
 _LAUGHTER = frozenset("ㅋㅎ")
+SYLLABLE, CONSONANT, MASKED, OTHER = 0, 1, 2, 3
 
 
 def _kind(char: str) -> int:
-    """0 syllable, 1 consonant jamo, 2 mask, 3 anything else."""
     if hangul.is_syllable(char):
-        return 0
+        return SYLLABLE
     if char == MASK:
-        return 2
+        return MASKED
     if hangul.is_jamo(char) and hangul.is_consonant(char):
-        return 1
-    return 3
+        return CONSONANT
+    return OTHER
 
 
-def _chosung_fits(span: str, key: str) -> bool:
-    return all(s == k or s == hangul.initial(k) for s, k in zip(span, key))
-
-
-def _chosung_edges_ok(view: UnitView, start: int, end: int) -> bool:
-    """A string of initials must not be part of a longer one (ㅋㅋ after it is laughter and allowed)."""
-    text = view.text
-    if view.gap(start) == GAP_NONE and start > 0 and _kind(text[start - 1]) == 1:
-        return False
-    if end < len(text) and view.gap(end) == GAP_NONE and _kind(text[end]) == 1 and text[end] not in _LAUGHTER:
-        return False
-    return True
-
-
-def weak_candidates(view: UnitView, index: Index, allowed: set[int] | None) -> list[Candidate]:
-    found: list[Candidate] = []
-    text = view.text
-    lengths = sorted(index.weak_lengths)
-    kinds = [_kind(c) for c in text]
-    for start in range(len(text)):
-        if kinds[start] == 3:
-            continue
-        counts = [0, 0, 0, 0]
-        reached = start
-        for length in lengths:
-            end = start + length
-            if end > len(text):
-                break
-            while reached < end:
-                counts[kinds[reached]] += 1
-                reached += 1
-            if counts[3]:
-                break
-            span = text[start:end]
-            syllables, consonants, masks = counts[0], counts[1], counts[2]
-            if masks == 0 and consonants == 0:
-                if length >= 3:
-                    found.extend(_anagrams(view, index, allowed, start, end, span))
-            elif masks == 0:
-                found.extend(_initials(view, index, allowed, start, end, span, syllables))
-            elif masks == 1 and consonants == 0 and length >= 3:
-                found.extend(_masks(view, index, allowed, start, end, span))
-    return found
-
-
-def _accept(view: UnitView, index: Index, allowed: set[int] | None, term_index: int, start: int, end: int,
+def _accept(view: View, index: Index, allowed: set[int] | None, term_index: int, start: int, end: int,
             base: str, reason: str) -> Candidate | None:
     term = index.terms[term_index]
     if allowed is not None and term.case_id not in allowed:
@@ -89,42 +44,106 @@ def _accept(view: UnitView, index: Index, allowed: set[int] | None, term_index: 
                      (reason, *verdict.reasons), needs_context=True)
 
 
-def _anagrams(view: UnitView, index: Index, allowed: set[int] | None, start: int, end: int,
-              span: str) -> list[Candidate]:
-    result = []
-    for term_index in members(index.anagrams, anagram_key(span)):
-        if index.terms[term_index].key != span:
-            found = _accept(view, index, allowed, term_index, start, end, "anagram", "anagram: syllables reordered")
-            if found:
-                result.append(found)
-    return result
+def anagram_candidates(view: View, lo: int, hi: int, index: Index, allowed: set[int] | None) -> list[Candidate]:
+    """Reordered syllables (동길홍) in compact range [lo, hi), via a rolling multiset hash of each span."""
+    found: list[Candidate] = []
+    text = view.text
+    codes = [ord(c) if hangul.is_syllable(c) else 0 for c in text[lo:hi]]
+    for length in index.anagram_lengths:
+        total = square = run = 0
+        for offset, code in enumerate(codes):
+            if not code:
+                total = square = run = 0
+                continue
+            total += code
+            square += code * code
+            run += 1
+            if run > length:
+                old = codes[offset - length]
+                total -= old
+                square -= old * old
+                run = length
+            if run == length:
+                numbers = members(index.anagrams, anagram_hash(total, square, length))
+                start = lo + offset + 1 - length
+                span = text[start:start + length]
+                for number in numbers:
+                    key = index.terms[number].key
+                    if key != span and sorted(key) == sorted(span):
+                        candidate = _accept(view, index, allowed, number, start, start + length, "anagram",
+                                            "anagram: syllables reordered")
+                        if candidate:
+                            found.append(candidate)
+    return found
 
 
-def _initials(view: UnitView, index: Index, allowed: set[int] | None, start: int, end: int, span: str,
+def _chosung_edges_ok(view: View, start: int, end: int) -> bool:
+    """A string of initials must not be part of a longer one (ㅋㅋ after it is laughter and allowed)."""
+    text = view.text
+    if start > 0 and view.gap(start) == GAP_NONE and _kind(text[start - 1]) == CONSONANT:
+        return False
+    if end < len(text) and view.gap(end) == GAP_NONE and _kind(text[end]) == CONSONANT and \
+            text[end] not in _LAUGHTER:
+        return False
+    return True
+
+
+def initial_candidates(view: View, lo: int, hi: int, index: Index, allowed: set[int] | None) -> list[Candidate]:
+    """초성, partial 초성 and masks: spans in [lo, hi) holding at least one consonant jamo or one mask."""
+    text = view.text
+    kinds = [_kind(c) for c in text[lo:hi]]
+    longest = max(index.weak_lengths, default=0)
+    starts: set[int] = set()
+    for offset, kind in enumerate(kinds):
+        if kind in (CONSONANT, MASKED):
+            starts.update(range(max(0, offset - longest + 1), offset + 1))
+    found: list[Candidate] = []
+    for offset in sorted(starts):
+        counts = [0, 0, 0, 0]
+        reached = offset
+        for length in index.weak_lengths:
+            end = offset + length
+            if end > len(kinds):
+                break
+            while reached < end:
+                counts[kinds[reached]] += 1
+                reached += 1
+            if counts[OTHER]:
+                break
+            start = lo + offset
+            span = text[start:start + length]
+            if counts[MASKED] == 0 and counts[CONSONANT]:
+                found += _initials(view, index, allowed, start, span, counts[SYLLABLE])
+            elif counts[MASKED] == 1 and counts[CONSONANT] == 0 and length >= 3:
+                found += _masks(view, index, allowed, start, span)
+    return found
+
+
+def _initials(view: View, index: Index, allowed: set[int] | None, start: int, span: str,
               syllables: int) -> list[Candidate]:
-    if syllables == 0 and (end - start < 3 or not _chosung_edges_ok(view, start, end)):
+    end = start + len(span)
+    if syllables == 0 and (len(span) < 3 or not _chosung_edges_ok(view, start, end)):
         return []
     base = "chosung" if syllables == 0 else "partial-chosung"
     result = []
-    for term_index in members(index.chosung, hangul.chosung(span)):
-        if _chosung_fits(span, index.terms[term_index].key):
-            found = _accept(view, index, allowed, term_index, start, end, base, f"{base}: initials stand for syllables")
-            if found:
-                result.append(found)
+    for number in members(index.chosung, hangul.chosung(span)):
+        key = index.terms[number].key
+        if all(s == k or s == hangul.initial(k) for s, k in zip(span, key)):
+            candidate = _accept(view, index, allowed, number, start, end, base, f"{base}: initials stand for syllables")
+            if candidate:
+                result.append(candidate)
     return result
 
 
-def _masks(view: UnitView, index: Index, allowed: set[int] | None, start: int, end: int,
-           span: str) -> list[Candidate]:
+def _masks(view: View, index: Index, allowed: set[int] | None, start: int, span: str) -> list[Candidate]:
     hole = span.index(MASK)
     result = []
     for consonant in hangul.CHO:
-        key = hangul.chosung(span[:hole] + consonant + span[hole + 1:])
-        for term_index in members(index.chosung, key):
-            term_key = index.terms[term_index].key
-            if index.terms[term_index].is_full_name and all(
-                    s == k for i, (s, k) in enumerate(zip(span, term_key)) if i != hole):
-                found = _accept(view, index, allowed, term_index, start, end, "mask", "mask: one syllable hidden")
-                if found:
-                    result.append(found)
+        for number in members(index.chosung, hangul.chosung(span[:hole] + consonant + span[hole + 1:])):
+            term = index.terms[number]
+            if term.is_full_name and all(s == k for i, (s, k) in enumerate(zip(span, term.key)) if i != hole):
+                candidate = _accept(view, index, allowed, number, start, start + len(span), "mask",
+                                    "mask: one syllable hidden")
+                if candidate:
+                    result.append(candidate)
     return result

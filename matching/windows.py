@@ -32,6 +32,7 @@ _REC_TRIGGER = regex.compile(
 _C = "[rsefaqtdwczxvg]"
 _V = "(?:h[kol]?|n[jpl]?|ml?|[yuiopjklb])"
 _F = "(?:rt|sw|sg|fr|fa|fq|ft|fx|fv|fg|qt|[rsefaqtdwczxvg])(?![yuiophjklbnm])"
+_MASK_RUN = regex.compile("[" + regex.escape("".join(sorted(MASK_CHARS))) + "]")
 _QWERTY_RUN = regex.compile(rf"(?<![a-z])(?:{_C}{_V}(?:{_F})?)+(?![a-z])")
 
 
@@ -66,11 +67,8 @@ def _base_units(view: DenseView, lo: int, hi: int, keep_masks: bool) -> tuple[li
     text = clean.text
     pending = GAP_EDGE if lo == 0 else (GAP_NONE if text[lo - 1].isalnum() else gap_kind(text[lo - 1]))
     units: list[Unit] = []
-    for i in range(lo, hi):
-        char = text[i]
+    for char, (start, end, flags) in zip(text[lo:hi], clean.char_sources(lo, hi)):
         if char.isalnum() or (keep_masks and char in MASK_CHARS):
-            start, end = clean.source_span_of(i)
-            flags = clean.flags_in(i, i + 1)
             if char in MASK_CHARS:
                 char = MASK
             elif hangul.is_jamo(char) and not flags & HALFWIDTH:
@@ -195,12 +193,19 @@ def qwerty_views(view: DenseView) -> list[UnitView]:
     return result
 
 
-def weak_views(view: DenseView, clean_ranges: list[tuple[int, int]]) -> list[UnitView]:
-    """Views of the given clean-text ranges with masks kept and Hanja read, for weak-variant detection."""
+def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [(lo, hi) for lo, hi, _, _ in _merge([(lo, hi, lo, hi) for lo, hi in ranges])]
+
+
+def mask_views(view: DenseView, clean_ranges: list[tuple[int, int]]) -> list[UnitView]:
+    """Views around mask characters (홍○동) inside the given clean-text ranges, with the masks kept."""
     text = view.clean.text
-    ranges = [(*_around(text, lo, hi, PAD), lo, hi) for lo, hi in clean_ranges]
+    ranges = []
+    for lo, hi in clean_ranges:
+        for found in _MASK_RUN.finditer(text, lo, min(hi, len(text))):
+            ranges.append((*_around(text, found.start(), found.end(), PAD), found.start(), found.end()))
     result: list[UnitView] = []
     for lo, hi, _, _ in _merge(ranges):
         units, tail = _base_units(view, lo, hi, keep_masks=True)
-        result.append(UnitView(_reading_choices(units)[0], tail))
+        result.append(UnitView(units, tail))
     return result
