@@ -34,6 +34,7 @@ from storage.models import AuditRecord, Meta, utcnow
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit.head"
+RECHAIN_KEY = "audit.rechain"  # progress of a key rotation re-signing the chain (storage.keys_rotation)
 CHAIN_LOCK_ID = 0x6A696B696D6901  # pg_advisory_xact_lock key of the audit chain
 VERIFY_BATCH = 1000
 
@@ -213,6 +214,49 @@ def write_head(session: Session, key: bytes, rid: int, digest: str) -> None:
         row.value = value
 
 
+@dataclass(frozen=True)
+class Rechain:
+    """Records up to `after` are re-signed: record `after` + 1 still links to the old hash `old` of
+    record `after`, whose hash is now `new`. MACed, so the bridge cannot be forged."""
+
+    after: int
+    old: str
+    new: str
+
+
+def _rechain_mac(key: bytes, r: Rechain) -> str:
+    return hmac.new(key, f"rechain\x00{r.after}\x00{r.old}\x00{r.new}".encode(), hashlib.sha256).hexdigest()
+
+
+def read_rechain(session: Session, keys: Sequence[bytes]) -> Rechain | None:
+    """The re-signing progress if present and authentic; None otherwise."""
+    row = session.get(Meta, RECHAIN_KEY)
+    if row is None:
+        return None
+    try:
+        raw = json.loads(row.value)
+        found = Rechain(after=int(raw["after"]), old=str(raw["old"]), new=str(raw["new"]))
+        mac = str(raw["mac"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not any(hmac.compare_digest(_rechain_mac(k, found), mac) for k in keys):
+        return None
+    return found
+
+
+def write_rechain(session: Session, key: bytes, progress: Rechain | None) -> None:
+    row = session.get(Meta, RECHAIN_KEY)
+    if progress is None:
+        if row is not None:
+            session.delete(row)
+        return
+    value = json.dumps({**progress.__dict__, "mac": _rechain_mac(key, progress)})
+    if row is None:
+        session.add(Meta(key=RECHAIN_KEY, value=value))
+    else:
+        row.value = value
+
+
 def _last(session: Session) -> tuple[int, str]:
     found = session.execute(select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)).first()
     return (int(found[0]), str(found[1])) if found else (0, GENESIS)
@@ -287,12 +331,17 @@ def iter_records(session: Session, after: int = 0, batch: int = VERIFY_BATCH) ->
 def verify_chain(session: Session, keys: Sequence[bytes]) -> VerifyResult:
     """Walk the chain in the caller's transaction (which should hold the chain lock)."""
     expected_id, prev_hash, count = 1, GENESIS, 0
+    bridge = read_rechain(session, keys)  # a key rotation re-signing the chain stopped midway
     for row in iter_records(session):
         if row.id != expected_id:
             return VerifyResult(False, count, expected_id, f"record {expected_id} is missing")
         if not mac_matches(keys, row):
             return VerifyResult(False, count, row.id, f"record {row.id} was altered or signed with an unknown key")
-        if not hmac.compare_digest(row.prev_hash, prev_hash):
+        bridged = (
+            bridge is not None and row.id == bridge.after + 1 and hmac.compare_digest(prev_hash, bridge.new)
+            and hmac.compare_digest(row.prev_hash, bridge.old)
+        )
+        if not bridged and not hmac.compare_digest(row.prev_hash, prev_hash):
             return VerifyResult(False, count, row.id, f"record {row.id} does not follow record {row.id - 1}")
         count, expected_id, prev_hash = count + 1, row.id + 1, row.hash
     last_id = expected_id - 1

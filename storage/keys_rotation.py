@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import MetaData, Table, select, update
 from sqlalchemy.orm import Session
 
 from storage import audit
@@ -94,10 +94,10 @@ def keyring_fingerprints(keyring: Keyring) -> dict[str, Any]:
     }
 
 
-def encrypted_tables() -> list[EncryptedTable]:
+def encrypted_tables(metadata: MetaData = Base.metadata) -> list[EncryptedTable]:
     """Every table with `_ct` or `_idx` columns, parents first; refuses an index it cannot recompute."""
     out = []
-    for table in Base.metadata.sorted_tables:
+    for table in metadata.sorted_tables:
         cts = tuple(c.name for c in table.columns if c.name.endswith("_ct"))
         idxs = [c.name for c in table.columns if c.name.endswith("_idx")]
         if not cts and not idxs:
@@ -290,7 +290,8 @@ class _Job:
                         session.add(Meta(key=key, value=value))
                     else:
                         row.value = value
-                state = {**state, "phase": "audit", "audit": {"after": 0, "old": audit.GENESIS, "new": audit.GENESIS}}
+                audit.write_rechain(session, b"", None)  # a new pass re-signs from the first record
+                state = {**state, "phase": "audit"}
                 self._save(session, state)
                 return state
             spec = self.tables[position]
@@ -319,34 +320,35 @@ class _Job:
     def _audit_batch(self, state: dict[str, Any]) -> dict[str, Any]:
         keys = audit.audit_keys(self.keyring)
         new_key = keys[0]
-        progress = dict(state["audit"])
         with self.store.session() as session:
             audit.lock_chain(session)
+            progress = audit.read_rechain(session, keys) or audit.Rechain(0, audit.GENESIS, audit.GENESIS)
             rows = list(
                 session.scalars(
-                    select(AuditRecord).where(AuditRecord.id > progress["after"]).order_by(AuditRecord.id).limit(self.batch_size)
+                    select(AuditRecord).where(AuditRecord.id > progress.after).order_by(AuditRecord.id).limit(self.batch_size)
                 )
             )
             for row in rows:
-                if row.id != progress["after"] + 1:
-                    _broken(progress["after"] + 1, "missing")
+                if row.id != progress.after + 1:
+                    _broken(progress.after + 1, "missing")
                 if not audit.mac_matches(keys, row):
                     _broken(row.id, "altered")
-                if row.prev_hash not in (progress["old"], progress["new"]):
+                if row.prev_hash not in (progress.old, progress.new):
                     _broken(row.id, "out of sequence")
                 old_hash = row.hash
-                row.prev_hash = progress["new"]
+                row.prev_hash = progress.new
                 row.hash = audit.record_mac(new_key, row)
-                progress = {"after": row.id, "old": old_hash, "new": row.hash}
+                progress = audit.Rechain(row.id, old_hash, row.hash)
             head = audit.read_head(session)
-            if progress["after"] and (head is None or head.id == progress["after"]):
-                audit.write_head(session, new_key, progress["after"], progress["new"])
-            if not rows:
-                state = {**state, "phase": "verify", "audit": progress}
-            else:
-                state = {**state, "audit": progress}
+            if progress.after and (head is None or head.id == progress.after):
+                audit.write_head(session, new_key, progress.after, progress.new)
+            if rows:
+                audit.write_rechain(session, new_key, progress)
                 self.report.audit_records += len(rows)
-            self._save(session, state)
+            else:
+                audit.write_rechain(session, new_key, None)
+                state = {**state, "phase": "verify"}
+                self._save(session, state)
         if rows:
             self._batch_done("audit")
         return state
@@ -503,7 +505,7 @@ def key_status(store: Store) -> dict[str, Any]:
     keyring = store.crypto.keyring
     prints = keyring_fingerprints(keyring)
     with store.session() as session:
-        by_key = dict(session.execute(select(Case.key_id, Case.id)).tuples().all())
+        by_key = {key_id: case_id for key_id, case_id in session.execute(select(Case.key_id, Case.id))}
         state = read_state(session)
         last = read_state(session, LAST_KEY)
     cases = {str(by_key[kid]): fps for kid, fps in prints["cases"].items() if kid in by_key}

@@ -18,7 +18,7 @@ from storage.database import Store, open_store
 from storage.exposures import Observation, list_exposures, record_observation
 from storage.keyring import KeyringError, Keyring, load_keyring
 from storage.models import Case, Evidence, Export, ExportItem, ExposureEvent
-from storage.runs import start_run
+from storage.runs import finish_run, start_run
 from tests.conftest import files_under
 
 CONSENT = Consent(statement="victim, signed form", recorded_by="advocate", recorded_at="2026-11-20")
@@ -71,6 +71,7 @@ def populate(store: Store, slug: str, label: str, term: str) -> int:
         session.add(export)
         session.flush()
         session.add_all([ExportItem(export_id=export.id, exposure_id=e) for e in exposure_ids])
+    finish_run(store, run_id, "ok")
     return case_id
 
 
