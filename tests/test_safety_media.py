@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from scrapy.exceptions import IgnoreRequest, StopDownload
-from scrapy.http import Headers, Request
+from scrapy.http import Headers, HtmlResponse, Request
 from scrapy.settings import Settings
 
 from crawler.safety.errors import MediaStoppedError, RefusedRequestError
@@ -178,6 +178,22 @@ def test_extension_stops_on_a_signature_spread_over_chunks() -> None:
     extension.bytes_received(b"<html>" + b"a" * 100, text_request, spider=None)
     extension.bytes_received(b"\xff\xd8\xff\xe0", text_request, spider=None)
     assert stats.values == {"jikimi/media/stopped": 1, "jikimi/media/stopped/magic_bytes": 1}
+
+
+def test_middleware_refuses_a_rendered_page_that_was_media() -> None:
+    stats = Stats()
+    middleware = MediaGuardMiddleware(stats)  # type: ignore[arg-type]
+    request = Request("https://example.com/v.html")
+    video = HtmlResponse(request.url, headers={"Content-Type": "video/mp4"}, body=b"<video>", flags=["playwright"])
+    with pytest.raises(RefusedRequestError) as excinfo:
+        middleware.process_response(request, video)
+    assert excinfo.value.rule == "media_browser_content_type"
+    page = HtmlResponse(request.url, headers={"Content-Type": "text/html"}, body=b"<p>", flags=["playwright"])
+    assert middleware.process_response(request, page) is page
+    # The plain path has the headers_received guard; its responses pass through untouched here.
+    plain = HtmlResponse(request.url, headers={"Content-Type": "video/mp4"}, body=b"")
+    assert middleware.process_response(request, plain) is plain
+    assert stats.values == {"jikimi/media/stopped": 1, "jikimi/media/stopped/browser_content_type": 1}
 
 
 class TextPipeline:

@@ -261,6 +261,17 @@ def test_the_peer_address_of_a_response_is_checked(
         assert gate.process_response(request, response) is response
 
 
+def test_a_browser_redirect_is_judged_by_where_it_ended() -> None:
+    import ipaddress
+
+    trusted = SafetyPolicy(trusted_origins=frozenset({("http", "127.0.0.1", 8888)}))
+    gate, _ = gate_with(FakeReactor(), trusted)
+    request = Request("http://127.0.0.1:8888/redirect")
+    ended = Response("http://127.0.0.1:9999/internal", ip_address=ipaddress.ip_address("127.0.0.1"), flags=["playwright"])
+    with pytest.raises(RefusedRequestError):
+        gate.process_response(request, ended)
+
+
 def test_browser_requests_never_accept_downloads() -> None:
     request = Request("http://example.com/", meta={"playwright": True, "playwright_context_kwargs": {"accept_downloads": True}})
     forbid_browser_downloads(request)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from scrapy import signals
-from scrapy.http import Request
+from scrapy.http import Request, Response
 from scrapy.pipelines.media import MediaPipeline
 from scrapy.utils.misc import load_object
 
@@ -167,6 +167,17 @@ class MediaGuardMiddleware:
         if is_media_url(request.url):
             self.stats.inc_value("jikimi/media/refused")
             raise RefusedRequestError("media_url", "media URL not fetched")
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        # The browser fires no headers_received: a rendered page that was not text (a video opened
+        # as a document) is at least never handed to the spider.
+        if "playwright" in response.flags:
+            content_types = response.headers.getlist(b"Content-Type")
+            if not all(is_text_content_type(value) for value in content_types):
+                self.stats.inc_value("jikimi/media/stopped")
+                self.stats.inc_value("jikimi/media/stopped/browser_content_type")
+                raise RefusedRequestError("media_browser_content_type", "media content-type in the browser")
+        return response
 
 
 class MediaGuardExtension:
