@@ -2,7 +2,8 @@
 
 Every change appends an `exposure_events` row (who, when, from, to, through which channel, to whom,
 a note) and moves `exposures.status`; nothing is ever edited in place, so the history is the record
-a takedown team can show. A dismissed exposure stays dismissed: `record_observation` keeps its
+a takedown team can show. An advocate's change is also written to the audit trail in the same
+transaction (ids, statuses and the channel only). A dismissed exposure stays dismissed: `record_observation` keeps its
 status and every export, notification and draft skips `SUPPRESSED_STATUSES`.
 """
 
@@ -19,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jikimi.fingerprint import DEFAULT_THRESHOLD, FingerprintError, check, distance
+from storage.audit import MAX_LIST
+from storage.audit import append as audit_append
 from storage.cases import NotFoundError, ValidationError
 from storage.crypto import Crypto
 from storage.database import Store
@@ -44,6 +47,7 @@ MAX_RECIPIENT_LENGTH = 320
 # A clock a few minutes ahead on an advocate's laptop is not an error; a date next week is.
 CLOCK_SKEW = timedelta(minutes=5)
 _CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+_PLATFORM = re.compile(r"[a-z0-9_]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,18 @@ def mark(
         row, case = _locked_exposure(session, exposure_id)
         event = _apply(session, store.crypto, row, case, change)
         session.flush()
-        return _event_view(store.crypto, event, case.key_id)
+        view = _event_view(store.crypto, event, case.key_id)
+        # Last statement of the transaction, as the audit trail asks: the change and its record commit together.
+        audit_append(
+            session,
+            store.crypto,
+            change.actor,
+            "exposure.mark",
+            case.id,
+            ("exposure", row.id),
+            {"from": view.from_status, "to": view.to_status, "channel": view.channel},
+        )
+        return view
 
 
 def mark_case(
@@ -249,6 +264,8 @@ def mark_case(
     """
     if from_status not in TRANSITIONS:
         raise ValidationError(f"from status must be one of {', '.join(EXPOSURE_STATUSES)}")
+    if platform is not None and not _PLATFORM.fullmatch(platform):
+        raise ValidationError("platform must be a platform name such as naver_blog or x")
     check_transition(from_status, to_status)
     change = _change(
         to_status,
@@ -283,7 +300,24 @@ def mark_case(
                 )
         for row in rows:
             _apply(session, store.crypto, row, case, change)
-        return [r.id for r in rows]
+        changed = [r.id for r in rows]
+        audit_append(
+            session,
+            store.crypto,
+            change.actor,
+            "exposure.mark_case",
+            case.id,
+            None,
+            {
+                "from": from_status,
+                "to": to_status,
+                "channel": change.channel,
+                "platform": platform,
+                "count": len(changed),
+                "ids": changed if len(changed) <= MAX_LIST else None,
+            },
+        )
+        return changed
 
 
 def history(store: Store, exposure_id: int) -> list[EventView]:

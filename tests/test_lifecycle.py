@@ -329,3 +329,33 @@ def test_reupload_link_refuses_a_malformed_fingerprint(store: Store) -> None:
     exposure_id = _exposure(store, case_id, "https://forum.example/1")
     with store.session() as s, pytest.raises(ValidationError, match="hex"):
         link_reupload(s, store.crypto, exposure_id, "not-a-fingerprint")
+
+
+def test_changes_are_audited_in_the_same_transaction(store: Store) -> None:
+    from storage.audit import list_records, verify
+
+    case_id = create_case(store, "c", CONSENT)
+    a = _exposure(store, case_id, "https://forum.example/a")
+    b = _exposure(store, case_id, "https://forum.example/b")
+    mark(store, a, "reported", actor="kim", channel="email:abuse@forum.example", at=T0 + timedelta(hours=1))
+    mark_case(store, case_id, "new", "dismissed", actor="lee", at=T0 + timedelta(hours=2))
+    with pytest.raises(ValidationError):
+        mark(store, a, "confirmed", actor="kim")  # refused: no audit record either
+    with pytest.raises(ValidationError, match="platform"):
+        mark_case(store, case_id, "new", "confirmed", actor="lee", platform="Naver Blog")
+    bulk, single = list_records(store, case_id=case_id)[:2]
+    assert (single.action, single.actor, single.obj_type, single.obj_id) == (
+        "exposure.mark",
+        "kim",
+        "exposure",
+        a,
+    )
+    assert single.details == {"from": "new", "to": "reported", "channel": "email"}  # the address stays out
+    assert (bulk.action, bulk.actor, bulk.details["count"], bulk.details["ids"]) == (
+        "exposure.mark_case",
+        "lee",
+        1,
+        [b],
+    )
+    assert len([r for r in list_records(store, case_id=case_id) if r.action.startswith("exposure.")]) == 2
+    assert verify(store).ok

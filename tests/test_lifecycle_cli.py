@@ -89,6 +89,10 @@ def test_mark_show_and_history(home: JikimiHome) -> None:
     text = home.ok("exposure", "show", str(exposure_id))
     assert "[bold]title[/bold]" in text and "x-report" in text and "seen gone" in text and "…" not in text
     assert "09:00 KST" in home.ok("exposure", "history", str(exposure_id))  # the table may wrap the date
+    actions = [r["action"] for r in json.loads(home.ok("audit", "list", "--json"))]
+    assert (
+        actions.count("exposure.mark") == 2 and "exposure.show" in actions and "exposure.history" in actions
+    )
 
 
 def test_refused_transition_is_one_line_and_changes_nothing(home: JikimiHome) -> None:

@@ -346,6 +346,9 @@ def test_cli_draft_and_platforms(home: JikimiHome, tmp_path: Path) -> None:
         assert LABEL not in text and TERM not in text
     as_json = json.loads(home.ok("takedown", "draft", "--output", str(out), "--json"))
     assert as_json["drafts"][0]["exposure_ids"] == [exposure_id]
+    audited = json.loads(home.ok("audit", "list", "--json"))
+    drafts = [r for r in audited if r["action"] == "takedown.draft"]
+    assert len(drafts) == 3 and drafts[0]["details"]["exposures"] == 1
     home.write_config("")
     (home.data_dir / "platforms.toml").write_text(
         '[platforms.x]\nreport_url = "https://help.x.com/other-form"\n', encoding="utf-8"

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from storage.audit import record as audit  # reads of decrypted data are audited; changes audit themselves
 from storage.exposures import EXPOSURE_STATUSES, get_exposure
 from storage.lifecycle import EventView, history, mark, mark_case, reuploads_of
 
@@ -164,6 +165,7 @@ def exposure_show(
     view = get_exposure(store, exposure_id)
     events = history(store, exposure_id)
     copies = reuploads_of(store, exposure_id)
+    audit(store, actor(), "exposure.show", case_id=view.case_id, obj=("exposure", exposure_id))
     if json_output:
         emit_json(
             {
@@ -209,7 +211,9 @@ def exposure_history(
     exposure_id: Annotated[int, typer.Argument(help="Exposure id.")], json_output: JsonOpt = False
 ) -> None:
     """Every status change of one exposure, oldest first."""
-    events = history(state.store(), exposure_id)
+    store = state.store()
+    events = history(store, exposure_id)
+    audit(store, actor(), "exposure.history", obj=("exposure", exposure_id), details={"count": len(events)})
     if json_output:
         emit_json([event_dict(e) for e in events])
     else:

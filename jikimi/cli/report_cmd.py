@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from jikimi.cli.app_state import CliError, app, emit_json, state
+from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from storage.audit import record as audit
 from storage.stats import build_report, report_to_dict
 from takedown.drafts import write_private
 from takedown.report import render_html
@@ -42,9 +43,11 @@ def report_command(
     Counts, platforms and times only: no URL, title, term or case label is written.
     """
     settings = state.settings()
+    store = state.store()
     report = build_report(
-        state.store(), timezone=settings.timezone, now=datetime.now(UTC), days=days, case_id=case_id
+        store, timezone=settings.timezone, now=datetime.now(UTC), days=days, case_id=case_id
     )
+    audit(store, actor(), "report", case_id=case_id, details={"format": report_format.value, "days": days})
     if report_format is ReportFormat.json:
         figures = report_to_dict(report)
         if output is None:

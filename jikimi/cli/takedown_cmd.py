@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from jikimi.cli.app_state import CliError, app, emit_json, state
+from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from storage.audit import record as audit  # drafts decrypt URLs into files: audited like an export
 from storage.exposures import EXPOSURE_STATUSES
 from storage.lifecycle import SUPPRESSED_STATUSES
 from takedown.drafts import DEFAULT_STATUSES, manifest_entry, select_items, write_drafts
@@ -53,8 +54,16 @@ def takedown_draft(
     directory = _directory()
     settings = state.settings()
     wanted = [s.value for s in statuses] if statuses else list(DEFAULT_STATUSES)
-    items = select_items(state.store(), wanted, case_id)
+    store = state.store()
+    items = select_items(store, wanted, case_id)
     notices = plan_notices(items, directory)
+    audit(
+        store,
+        actor(),
+        "takedown.draft",
+        case_id=case_id,
+        details={"statuses": wanted, "exposures": len(items), "notices": len(notices)},
+    )
     if not notices:
         if json_output:
             emit_json({"drafts": [], "exposures": 0})
