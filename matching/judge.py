@@ -65,10 +65,11 @@ def _innocent(view: View, end: int, tail: str) -> bool:
 
 
 def judge(view: View, start: int, end: int, *, surname_len: int = 0, school: bool = False,
-          signal: bool = False) -> Verdict | None:
+          signal: bool = False, lenient: bool = False) -> Verdict | None:
     """Verdict for a hit on compact positions [start, end), or None if it is not an occurrence at all.
 
-    `signal` relaxes the rules for keywords, which may sit inside compounds (지인능욕방).
+    `signal` relaxes the rules for keywords, which may sit inside compounds (지인능욕방); `lenient` also accepts
+    any spacing between word edges, for exclude words, where a false hit only costs a cancelled match.
     """
     text = view.text
     gaps = view.gaps(start, end)
@@ -110,6 +111,8 @@ def judge(view: View, start: int, end: int, *, surname_len: int = 0, school: boo
             reasons.append("spacing: surname that is also a common word")
     elif school and len(splits) == 1 and text[start + splits[0]:end] in SCHOOL_WORDS:
         reasons.append("spacing: before the school type")
+    elif lenient:
+        reasons.append("spacing: any, between word edges")
     elif signal:
         return None
     else:

@@ -58,10 +58,10 @@ def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: Sca
             if allowed is not None and term.case_id not in allowed:
                 continue
             if role in (patterns.CONTEXT, patterns.EXCLUDE):
-                if judge(view, start, end, signal=True):
+                if judge(view, start, end, signal=True, lenient=role == patterns.EXCLUDE):
                     orig = view.orig_span(start, end)
                     if role == patterns.CONTEXT:
-                        state.signals.append(Signal(*orig, term.case_id, term=term.index))
+                        state.signals.append(Signal(*orig, term.case_id))
                     elif term.key in view.text[start:end]:
                         state.innocent.setdefault(term.index, []).append(orig)
                     else:

@@ -42,7 +42,7 @@ def reduced_key(key: str, which: str) -> str:
 
 
 def elongations(name: str) -> list[str]:
-    """Forms with one syllable stretched in two (홍 -> 호옹, 권 -> 구언), as in 호옹길동."""
+    """Forms with one syllable stretched in two (홍 -> 호옹, 유 -> 유우, 권 -> 구언), as in 호옹길동."""
     result: list[str] = []
     last = len(name) - 1
     for i, syllable in enumerate(name):
@@ -50,17 +50,27 @@ def elongations(name: str) -> list[str]:
         cho, jung, jong = offset // 588, (offset % 588) // 28, offset % 28
         if i == last and not jong:
             continue  # 민지이 is the name plus a particle and is found as such
-        first, second = _STRETCH[jung]
-        stretched = chr(hangul.SYLLABLE_FIRST + cho * 588 + first * 28) + chr(
-            hangul.SYLLABLE_FIRST + _IEUNG * 588 + second * 28 + jong)
-        result.append(name[:i] + stretched + name[i + 1:])
+        for first, second in _STRETCH[jung]:
+            stretched = chr(hangul.SYLLABLE_FIRST + cho * 588 + first * 28) + chr(
+                hangul.SYLLABLE_FIRST + _IEUNG * 588 + second * 28 + jong)
+            result.append(name[:i] + stretched + name[i + 1:])
     return result
 
 
-def _stretch(jung: int) -> tuple[int, int]:
+# The vowel a stretched syllable repeats: itself (호옹), its plain sound after a y-glide (유우, 여어), or the two
+# halves of a compound vowel (구언 for 권).
+_PLAIN = {"ㅑ": "ㅏ", "ㅕ": "ㅓ", "ㅛ": "ㅗ", "ㅠ": "ㅜ", "ㅒ": "ㅐ", "ㅖ": "ㅔ"}
+
+
+def _stretch(jung: int) -> list[tuple[int, int]]:
     vowel = hangul.JUNG[jung]
-    first, second = hangul.SPLIT_JUNG.get(vowel, (vowel, vowel))
-    return hangul.JUNG_INDEX[first], hangul.JUNG_INDEX[second]
+    if vowel in hangul.SPLIT_JUNG:
+        first, second = hangul.SPLIT_JUNG[vowel]
+        return [(hangul.JUNG_INDEX[first], hangul.JUNG_INDEX[second])]
+    options = [(jung, jung)]
+    if vowel in _PLAIN:
+        options.append((jung, hangul.JUNG_INDEX[_PLAIN[vowel]]))
+    return options
 
 
 _STRETCH = [_stretch(j) for j in range(len(hangul.JUNG))]

@@ -25,7 +25,7 @@ MAX_READING_COMBOS = 8
 
 _REC_TRIGGER = regex.compile(
     r"[\u3131-\u314eo027]\s?[\u314f-\u3163]"  # consonant (or look-alike) then a vowel jamo: ㅎㅗㅇ, 7ㅣ
-    r"|(?<=[\uac00-\ud7a3])[\u3131-\u314eo027](?=[\uac00-\ud7a3])"  # a final typed apart: 호ㅇ길동, 호o길동
+    r"|(?<=[\uac00-\ud7a3])[\u3131-\u314eo027le](?![a-z])"  # a final typed apart: 호ㅇ길동, 호o길동, 박지후L
     r"|[\u3131-\u314e7][l1|!i]"  # consonant then a look-alike vowel
     r"|\p{Han}+"
 )
