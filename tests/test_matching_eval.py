@@ -1,0 +1,51 @@
+"""The labelled development set meets the bar: every high case found, >= 90% of low cases, no false positive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from matching.evaluate import LOW_RECALL_BAR, Report, Tally, evaluate, format_report, main, parse_cases
+
+DEV_SET = Path(__file__).parent / "data" / "matching-dev.jsonl"
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return evaluate(parse_cases(DEV_SET.read_text(encoding="utf-8").splitlines()))
+
+
+def test_dev_set_meets_the_bar(report: Report) -> None:
+    high, low = report.by_confidence["high"], report.by_confidence["low"]
+    assert high.found == high.positives, report.missed
+    assert low.recall() >= LOW_RECALL_BAR, report.missed
+    assert report.overall.false_positives == 0, report.false_positives
+    assert report.passes()
+
+
+def test_report_names_cases_not_texts(report: Report) -> None:
+    output = format_report(report)
+    assert "bar: PASS" in output and "respelled" in output
+    assert "홍길동" not in output
+
+
+@pytest.mark.parametrize(("tallies", "passes"), [
+    ({"high": Tally(2, 2), "low": Tally(10, 9)}, True),
+    ({"high": Tally(2, 1), "low": Tally(10, 10)}, False),
+    ({"high": Tally(2, 2), "low": Tally(10, 8)}, False),
+])
+def test_bar(tallies: dict[str, Tally], passes: bool) -> None:
+    assert Report(by_confidence=tallies).passes() is passes
+    failing = Report(by_confidence=tallies)
+    failing.overall.false_positives = 1
+    assert not failing.passes()
+
+
+def test_command_exit_codes(tmp_path: Path) -> None:
+    assert main([str(DEV_SET)]) == 0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "X", "text": "김민수", "terms": [{"term": "김민수", "kind": "name"}], "expect": false, '
+                   '"confidence": null, "variant": "other-name"}\n', encoding="utf-8")
+    assert main([str(bad)]) == 1
+    assert main([]) == 2
