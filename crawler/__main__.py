@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(logging.INFO if args.verbose else logging.WARNING)
+    # Referer is off on purpose (search URLs carry the name); Scrapy warns about it on every start.
+    logging.getLogger("scrapy.downloadermiddlewares.redirect").setLevel(logging.ERROR)
     try:
         settings = load_settings()
         REDACTOR.add(settings.secrets())

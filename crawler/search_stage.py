@@ -14,6 +14,7 @@ from crawler.sources.base import Outcome
 from crawler.sources.registry import SOURCES
 from crawler.spiders.search import SearchSpider
 from jikimi.config import Settings
+from jikimi.logs import REDACTOR
 from storage.cases import active_terms
 from storage.database import Store
 from storage.runs import calls_today, last_success, quota_exhausted_today, record_source, starved_terms
@@ -60,10 +61,12 @@ def run_search_stage(settings: Settings, store: Store, run_id: int, progress: Pr
         {cfg.name: last_success(store, cfg.name) for cfg in usable},
         {cfg.name: starved_terms(store, cfg.name) for cfg in usable},
     )
+    # Generated variants (a romanized name, say) are as identifying as the term: never in a log line.
+    REDACTOR.add(q.text for plan in plans for q in plan.queries)
     if not terms:
         for cfg in usable:
             ctx.tally(cfg.name).partial_reasons.append("no active terms to search")
-    process = CrawlerProcess(scrapy_settings(settings, obey_robots=False), install_root_handler=False)
+    process = CrawlerProcess(scrapy_settings(settings, obey_robots=False))
     process.crawl(SearchSpider, context=ctx, plans=plans, calls_used_today=used, preset_outcomes=preset)
     process.start()
     for cfg in sources:

@@ -25,7 +25,8 @@ def scrapy_settings(settings: Settings, *, obey_robots: bool) -> dict[str, Any]:
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         # Politeness, set explicitly rather than inherited (R4).
         "DOWNLOAD_DELAY": net.download_delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": net.download_delay > 0,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if net.download_delay > 0 else 0.0,
+        "LOG_INSTALL_ROOT_HANDLER": False,  # jikimi's redacting handler is the only one
         "CONCURRENT_REQUESTS": 16,
         "CONCURRENT_REQUESTS_PER_DOMAIN": net.concurrency_per_domain,
         "AUTOTHROTTLE_ENABLED": False,
@@ -44,6 +45,7 @@ def scrapy_settings(settings: Settings, *, obey_robots: bool) -> dict[str, Any]:
         "HTTPCACHE_ENABLED": False,
         "JOBDIR": None,
         "COOKIES_ENABLED": False,
+        "LOG_FORMATTER": "crawler.logformatter.RedactingLogFormatter",
         "ITEM_PIPELINES": {"crawler.pipelines.ExposurePipeline": 300},
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "JIKIMI_ALLOW_PRIVATE_ADDRESSES": net.allow_private_addresses,
@@ -54,4 +56,6 @@ def scrapy_settings(settings: Settings, *, obey_robots: bool) -> dict[str, Any]:
             out[key] = {**out[key], **value}
         else:
             out[key] = value
+    # The operator's timeout wins over the safety default, but never beyond it.
+    out["DOWNLOAD_TIMEOUT"] = min(net.download_timeout, float(out.get("DOWNLOAD_TIMEOUT", net.download_timeout)))
     return out

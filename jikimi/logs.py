@@ -71,6 +71,8 @@ def setup_logging(level: int | str = logging.WARNING, stream: object | None = No
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler._jikimi = True  # type: ignore[attr-defined]
+    # The level sits on our handler too: Scrapy resets the root logger's level when it starts.
+    handler.setLevel(level)
     root.addHandler(handler)
     root.setLevel(level)
     return handler

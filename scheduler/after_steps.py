@@ -36,4 +36,19 @@ def export_new(settings: Settings, store: Store, result: NightlyResult, actor: s
     result.exported = done.count
 
 
-STEPS: list[Callable[[Settings, Store, NightlyResult, str], None]] = [export_new]
+def retention(settings: Settings, store: Store, result: NightlyResult, actor: str) -> None:
+    """Closed cases past `retention_days` are purged for good (announced in `jikimi status` before)."""
+    if settings.retention_days <= 0:
+        return
+    from storage.retention import purge_due
+
+    purge_due(store, settings.retention_days, actor=actor)
+
+
+def notify(settings: Settings, store: Store, result: NightlyResult, actor: str) -> None:
+    from scheduler.notify import notify_step
+
+    notify_step(settings, store, result, actor)
+
+
+STEPS: list[Callable[[Settings, Store, NightlyResult, str], None]] = [export_new, retention, notify]

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from jikimi.config import Settings
+from jikimi.logs import REDACTOR
+from storage.cases import active_terms
 from storage.database import Store
 from storage.runs import finish_run, get_run, mark_stale_runs_interrupted, record_source, start_run
 
@@ -117,6 +119,8 @@ def run_pass(
     verbose: bool = False,
 ) -> NightlyResult:
     """Crawl stages of one run; a killed earlier run is closed as `interrupted` first (R1)."""
+    # Tracebacks of this process (APScheduler logs job errors) go through the redactor: teach it the terms.
+    REDACTOR.add(t.text for t in active_terms(store))
     stale = mark_stale_runs_interrupted(store)
     if stale:
         logger.warning("%d earlier run(s) did not finish; this pass redoes their work", stale)

@@ -36,6 +36,9 @@ class SearchHit:
     query: Query
     result: SearchResult
 
+    def __repr__(self) -> str:  # items end up in tracebacks and logs: never their text
+        return f"SearchHit(source={self.source!r}, case={self.query.case_id}, rank={self.result.rank})"
+
 
 class SearchSpider(scrapy.Spider):
     name = "search"
