@@ -202,7 +202,8 @@ def _locked_exposure(session: Session, exposure_id: int) -> tuple[Exposure, Case
         select(Exposure, Case)
         .join(Case, Case.id == Exposure.case_id)
         .where(Exposure.id == exposure_id)
-        .with_for_update()
+        # Lock the exposure only: crawler writers of other exposures of the case must not queue behind it.
+        .with_for_update(of=Exposure)
     ).first()
     if found is None:
         raise NotFoundError(f"no exposure with id {exposure_id}")

@@ -359,3 +359,34 @@ def test_changes_are_audited_in_the_same_transaction(store: Store) -> None:
     )
     assert len([r for r in list_records(store, case_id=case_id) if r.action.startswith("exposure.")]) == 2
     assert verify(store).ok
+
+
+def test_concurrent_marks_record_one_change(store: Store) -> None:
+    import threading
+
+    case_id = create_case(store, "c", CONSENT)
+    for n in range(5):
+        exposure_id = _exposure(store, case_id, f"https://forum.example/race/{n}")
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def advocate(
+            name: str,
+            exposure_id: int = exposure_id,
+            barrier: threading.Barrier = barrier,
+            outcomes: list[str] = outcomes,
+        ) -> None:
+            barrier.wait()
+            try:
+                mark(store, exposure_id, "confirmed", actor=name)
+                outcomes.append("ok")
+            except ValidationError:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=advocate, args=(name,)) for name in ("kim", "lee")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(outcomes) == ["ok", "refused"]
+        assert [e.to_status for e in history(store, exposure_id)] == ["confirmed"]
