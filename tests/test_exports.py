@@ -416,7 +416,8 @@ def test_hostile_page_text_is_inert(store: Store, out: Path, fmt: str) -> None:
         title=HOSTILE_TITLE, snippet="=1+2", platform="+cmd",
     )
     add_exposure(store, case_id, "https://forum.example/ok", title="-2+3")
-    text = export(store, out / f"out.{fmt}", fmt).path.read_text(encoding="utf-8-sig")
+    # a fixed export time: "49" must not appear by accident in a clock reading
+    text = export(store, out / f"out.{fmt}", fmt, now=T0).path.read_text(encoding="utf-8-sig")
     if fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(text)))
         for row in rows:
