@@ -1,0 +1,180 @@
+"""Page and channel items into storage: exposures with page confidence, target state, evidence.
+
+`TextSeen` is matched against the terms of every open case (or of the target's case only) and each
+case with a match gets one exposure for the page or message URL: the best match's snippet as the
+page wrote it, `confidence="page"`, a SimHash fingerprint of the text, a link to the removed
+exposure it re-uploads, and an evidence row. `TargetVisited` is stored after that (batched, one
+transaction per batch), so a crash repeats a visit rather than losing what it found.
+`ExposureFetched` goes to verification (`crawler.verify`) or the removal re-check
+(`crawler.recheck_stage`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from crawler.extract import text_sha256
+from crawler.page_items import ExposureFetched, TargetVisited, TextSeen
+from crawler.page_run import PageRun
+from crawler.page_status import describe, tally_outcome
+from jikimi.fingerprint import try_fingerprint
+from matching import Match, snippet_around
+from storage.exposures import Observation, record_observation
+from storage.lifecycle import fingerprint_key, link_reupload
+from storage.models import utcnow
+from storage.targets_state import TargetUpdate, record_evidence, update_targets
+from storage.urls import canonical_url, domain_of, platform_of
+
+logger = logging.getLogger(__name__)
+
+SNIPPET_WIDTH = 160
+STATE_BATCH = 200
+
+
+def best_per_case(matches: list[Match]) -> dict[int, Match]:
+    """The most convincing match of each case: high level first, then confidence, then the earliest."""
+    best: dict[int, Match] = {}
+    for match in matches:
+        current = best.get(match.case_id)
+        if current is None or _rank(match) > _rank(current):
+            best[match.case_id] = match
+    return best
+
+
+def _rank(match: Match) -> tuple[bool, float, int]:
+    return (match.level == "high", match.confidence, -match.start)
+
+
+class PagePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self._pending: list[TargetUpdate] = []
+        self._fingerprint_key: bytes | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PagePipeline:
+        return cls(crawler)
+
+    @property
+    def run(self) -> PageRun:
+        spider = self.crawler.spider
+        assert spider is not None
+        return spider.run  # type: ignore[attr-defined,no-any-return]
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, TextSeen):
+            self._text_seen(item)
+        elif isinstance(item, TargetVisited):
+            self._visited(item)
+        elif isinstance(item, ExposureFetched):
+            self._fetched(item)
+        return item
+
+    def close_spider(self) -> None:
+        self._flush()
+
+    # -- text to match ---------------------------------------------------------------------------
+
+    def _key(self) -> bytes:
+        if self._fingerprint_key is None:
+            self._fingerprint_key = fingerprint_key(self.run.context.store.crypto)
+        return self._fingerprint_key
+
+    def _text_seen(self, item: TextSeen) -> None:
+        ctx = self.run.context
+        tally = ctx.tally(item.source)
+        case_ids = {item.case_id} if item.case_id is not None else None
+        matches = ctx.matcher.scan(item.text, case_ids=case_ids)
+        if not matches:
+            return
+        fingerprint = try_fingerprint(item.text, self._key())
+        digest = text_sha256(item.text)
+        canonical = canonical_url(item.url)
+        now = utcnow()
+        for case_id, match in best_per_case(matches).items():
+            tally.matched += 1
+            obs = Observation(
+                case_id=case_id,
+                url=item.url,
+                canonical_url=canonical,
+                domain=domain_of(canonical),
+                platform=platform_of(canonical),
+                title=item.title,
+                snippet=snippet_around(item.text, match.start, match.end, SNIPPET_WIDTH),
+                confidence="page",
+                source=item.source,
+                seen_at=now,
+                run_id=ctx.run_id,
+                variant=match.variant,
+                score=match.confidence,
+                term_id=match.term_id,
+                published_at=item.published_at,
+                fingerprint=fingerprint,
+            )
+            with ctx.store.session() as session:
+                exposure_id, created = record_observation(session, ctx.store.crypto, obs)
+                if created and fingerprint is not None:
+                    link_reupload(session, ctx.store.crypto, exposure_id, fingerprint)
+                record_evidence(
+                    session,
+                    exposure_id,
+                    run_id=ctx.run_id,
+                    purpose="page",
+                    http_status=item.http_status,
+                    text_sha256=digest,
+                    outcome="term-found",
+                    fetched_at=now,
+                )
+            if created:
+                ctx.count_new(item.source, case_id)
+
+    # -- how a target's visit ended ----------------------------------------------------------------
+
+    def _visited(self, item: TargetVisited) -> None:
+        ctx = self.run.context
+        tally = ctx.tally(item.source)
+        outcome = tally_outcome(item.reason)
+        error = None
+        if outcome is None:
+            tally.results += 1
+        else:
+            error = describe(item.reason) + (f" ({item.detail})" if item.detail else "")
+            tally.fail(outcome, f"target {item.target_id}: {item.reason}")
+            tally.drop(item.reason)
+        self._pending.append(
+            TargetUpdate(
+                item.target_id,
+                item.reason,
+                error,
+                utcnow(),
+                etag=item.etag,
+                last_modified=item.last_modified,
+                text_sha256=item.text_sha256,
+                last_message_id=item.last_message_id,
+            )
+        )
+        self.run.visited.add(item.target_id)
+        ctx.progress.emit("progress", source=item.source, done=len(self.run.visited))
+        if len(self._pending) >= STATE_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            update_targets(self.run.context.store, pending)
+
+    # -- exposure pages ----------------------------------------------------------------------------
+
+    def _fetched(self, item: ExposureFetched) -> None:
+        self.run.fetched.add(item.exposure.id)
+        if item.purpose == "verify":
+            from crawler.verify import record_verification
+
+            record_verification(self.run, item)
+        else:
+            from crawler.recheck_stage import record_recheck
+
+            record_recheck(self.run, item)
