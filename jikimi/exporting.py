@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TextIO
 
 import jinja2
+from sqlalchemy.orm import Session
 
 from storage.cases import ValidationError
 from storage.database import Store
@@ -275,6 +276,8 @@ def export_exposures(
             rows = select_for_export(
                 session, store.crypto, case_id=case_id, only_new=only_new, include_terms=include_terms
             )
+            if not include_terms:
+                rows = _masked(session, store, rows)
             # Recorded before the file is written: a conflicting concurrent delivery fails here,
             # before there is any file to clean up.
             export_id = record_export(
@@ -294,6 +297,19 @@ def export_exposures(
         "export %d: %d exposures, format %s, only_new=%s, by %s", export_id, len(rows), fmt, only_new, actor
     )
     return ExportResult(path=target, count=len(rows), export_id=export_id)
+
+
+def _masked(session: Session, store: Store, rows: Sequence[ExportRow]) -> list[ExportRow]:
+    """Titles and snippets without the watch terms (names as the page wrote them, disguises too)."""
+    from dataclasses import replace
+
+    from jikimi.term_masking import TermMasker
+    from storage.cases import terms_in_session
+
+    if not rows:
+        return []
+    masker = TermMasker(terms_in_session(session, store.crypto, sorted({r.case_id for r in rows})))
+    return [replace(r, title=masker(r.title, r.case_id), snippet=masker(r.snippet, r.case_id)) for r in rows]
 
 
 def _write_atomically(target: Path, write: Callable[[TextIO], None]) -> None:

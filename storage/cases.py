@@ -221,6 +221,14 @@ def list_terms(store: Store, case_id: int) -> list[TermView]:
         return [term_view(store.crypto, t, case.key_id) for t in terms]
 
 
+def terms_in_session(session: Session, crypto: Crypto, case_ids: Sequence[int]) -> list[TermView]:
+    """Every term (active or not) of these cases, inside the caller's transaction."""
+    query = (
+        select(Term, Case.key_id).join(Case, Case.id == Term.case_id).where(Case.id.in_(list(case_ids))).order_by(Term.id)
+    )
+    return [term_view(crypto, t, key_id) for t, key_id in session.execute(query)]
+
+
 def active_terms(store: Store, case_ids: Sequence[int] | None = None) -> list[TermView]:
     """Every active term of every open case: what a crawl watches for."""
     with store.session() as session:

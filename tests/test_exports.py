@@ -433,3 +433,26 @@ def test_hostile_page_text_is_inert(store: Store, out: Path, fmt: str) -> None:
         assert 'href="javascript' not in text.lower()
         assert text.count("<a ") == 1
         assert '<a href="https://forum.example/ok" rel="noreferrer noopener">' in text
+
+
+def test_names_in_titles_and_snippets_are_masked_without_include_terms(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A title names the victim as the page wrote it: the export shows the URL, not the name."""
+    from datetime import UTC, datetime
+
+    from jikimi.exporting import export_exposures
+    from storage.cases import Consent, add_term, create_case
+    from storage.exposures import Observation, record_observation
+
+    case_id = create_case(store, "c", Consent("x", "a", "2026-11-01"))
+    add_term(store, case_id, "홍길동", "name")
+    with store.session() as s:
+        record_observation(s, store.crypto, Observation(
+            case_id=case_id, url="https://forum.example/p/1", canonical_url="https://forum.example/p/1",
+            domain="forum.example", platform="web", title="홍 길 동 합성 요청", snippet="홍길동이 사진 있음",
+            confidence="snippet", source="naver", seen_at=datetime.now(UTC)))
+    for fmt in ("csv", "jsonl", "html"):
+        masked = export_exposures(store, fmt=fmt, output=tmp_path / f"m.{fmt}", actor="t").path.read_text("utf-8-sig")
+        assert "홍길동" not in masked and "홍 길 동" not in masked and "●" in masked
+        assert "https://forum.example/p/1" in masked
+    shown = export_exposures(store, fmt="jsonl", output=tmp_path / "t.jsonl", include_terms=True, actor="t")
+    assert "홍길동이 사진 있음" in shown.path.read_text("utf-8")
