@@ -9,12 +9,17 @@ from_crawler would have to set before the first page opens; `SafetyGateMiddlewar
 calls `verify_browser_settings`, which refuses to start when the gate's policy and the JIKIMI_*
 settings disagree, when the gate is missing, or when a context could accept downloads.
 
-Known limits (an egress proxy or a network namespace is the real fix, see the threat model):
-Playwright does not route redirect hops (its `page.route` sees only the first URL of a chain), nor
-WebSocket connections, and Chromium resolves names itself, so the browser path checks each URL
-before it is requested but not the address finally connected to. The plain Scrapy path has both.
-The browser fires no `headers_received` either: the Content-Type guard does not apply, which is why
-image/media/font requests are aborted by type and downloads are refused in every context.
+Known limits, each pinned by a strict xfail in tests/test_safety_crawl.py (an egress proxy in
+front of Chromium, or a network namespace, is the real fix):
+- Playwright does not route redirect hops (`page.route` sees only the first URL of a chain), nor
+  WebSocket connections, and Chromium resolves names itself: the browser path checks each URL before
+  it is requested, not the address finally connected to. A redirect to an internal address is
+  followed; SafetyGateMiddleware then refuses the response by its peer address, so the content never
+  reaches the spider, but the request was sent. The plain Scrapy path has neither gap.
+- The browser fires no `headers_received`: a page URL answering video/mp4 (or a download) streams
+  into Chromium before MediaGuardMiddleware refuses the rendered response. Image/media/font
+  requests are aborted by type and downloads are refused in every context, so this takes a
+  top-level navigation. Render only pages the plain path has already seen as text/html.
 """
 
 from __future__ import annotations
