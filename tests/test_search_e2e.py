@@ -143,3 +143,21 @@ def test_no_source_enabled_says_so(home: JikimiHome) -> None:
     result = home.cli("run", "--stage", "search")
     assert result.code == 0
     assert "no source ran" in result.out
+
+
+def test_unreachable_engine_is_named(home: JikimiHome) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    home.write_config(
+        "[network]\nallow_private_addresses = true\ndownload_delay = 0.0\n"
+        f'[sources.searxng]\nbase_url = "http://127.0.0.1:{port}"\n'
+        "[sources.duckduckgo]\nenabled = false\n[sources.telegram]\nenabled = false\n"
+    )
+    setup_case(home, ("홍길동", "name"))
+    code, summary = run_json(home)
+    assert code == 3
+    assert outcomes(summary) == {"searxng": "unreachable"}
+    assert summary["sources"]["searxng"]["reason"] == "connection refused"  # type: ignore[index]

@@ -10,7 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from scrapy.http import Response
 from twisted.internet.error import ConnectionRefusedError as TxConnectionRefused
 from twisted.internet.error import DNSLookupError, TCPTimedOutError
@@ -173,14 +178,16 @@ class SearchSpider(scrapy.Spider):
         source: str = request.meta["source"]
         tally = self.context.tally(source)
         if failure.check(IgnoreRequest):
-            tally.fail(Outcome.ERROR, "request refused by the safety gate")
+            rule = getattr(failure.value, "rule", "refused")
+            tally.fail(Outcome.ERROR, f"request refused by the safety gate ({rule})")
         else:
             tally.calls += 1
-            if failure.check(TxTimeoutError, TCPTimedOutError):
+            # Scrapy 2.19 wraps Twisted's errors in its own classes; older ones raise Twisted's.
+            if failure.check(DownloadTimeoutError, TxTimeoutError, TCPTimedOutError):
                 tally.fail(Outcome.UNREACHABLE, "timed out")
-            elif failure.check(DNSLookupError):
+            elif failure.check(CannotResolveHostError, DNSLookupError):
                 tally.fail(Outcome.UNREACHABLE, "host not found")
-            elif failure.check(TxConnectionRefused):
+            elif failure.check(DownloadConnectionRefusedError, TxConnectionRefused):
                 tally.fail(Outcome.UNREACHABLE, "connection refused")
             else:
                 tally.fail(Outcome.UNREACHABLE, f"network error ({failure.type.__name__})")
