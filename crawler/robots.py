@@ -24,6 +24,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
+from crawler.safety.errors import MediaStoppedError, RefusedRequestError
+
 if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.robotstxt import RobotParser
@@ -43,7 +45,14 @@ class RobotsDisallowedError(IgnoreRequest):
 
 
 class DisallowAllParser:
-    """Stands in for the rules of a host whose robots.txt could not be read: nothing is allowed."""
+    """Stands in for the rules of a host whose robots.txt could not be read: nothing is allowed.
+
+    When the safety gate refused the robots.txt request itself (a private address, say), `refusal`
+    keeps that verdict: the host's pages are refused for the same reason, and reported as such.
+    """
+
+    def __init__(self, refusal: RefusedRequestError | None = None) -> None:
+        self.refusal = refusal
 
     def allowed(self, url: str | bytes, user_agent: str | bytes) -> bool:
         return False
@@ -66,6 +75,8 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         if rp.allowed(request.url, useragent):
             return
         unreadable = isinstance(rp, DisallowAllParser)
+        if unreadable and rp.refusal is not None:
+            raise RefusedRequestError(rp.refusal.rule, rp.refusal.reason)
         self._stats.inc_value("jikimi/robots/unreachable" if unreadable else "robotstxt/forbidden")
         raise RobotsDisallowedError(UNREACHABLE if unreadable else DISALLOWED)
 
@@ -115,8 +126,10 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         # Timeouts, refused connections, DNS failures, a refusal by the safety gate: disallow all.
         self._stats.inc_value("jikimi/robots/fetch_failed")
-        logger.warning("robots.txt of a host could not be read (%s): its pages are skipped", type(exc).__name__)
-        self._settle(netloc, DisallowAllParser())
+        refusal = exc if isinstance(exc, RefusedRequestError) and not isinstance(exc, MediaStoppedError) else None
+        if refusal is None:
+            logger.warning("robots.txt of a host could not be read (%s): its pages are skipped", type(exc).__name__)
+        self._settle(netloc, DisallowAllParser(refusal))
 
     def _settle(self, netloc: str, parser: Any) -> None:
         self._parsers[netloc] = parser

@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
+from scrapy_playwright.page import PageMethod
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
@@ -44,6 +45,8 @@ logger = logging.getLogger(__name__)
 CHROMIUM_PATH_SETTING = "JIKIMI_CHROMIUM_PATH"
 BLOCK_STYLESHEETS_SETTING = "JIKIMI_BLOCK_STYLESHEETS"
 DEFAULT_MAXSIZE = 4 * 1024 * 1024
+# Single-page apps fetch their content after "load": wait for the network to go quiet, this long at most.
+SETTLE_MS = 5_000
 
 
 def browser_settings(settings: BaseSettings) -> dict[str, Any]:
@@ -135,6 +138,14 @@ async def _guard_responses(page: Any, max_bytes: int) -> None:
     await session.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Response"}]})
 
 
+async def settle(page: Any) -> None:
+    """Give the page's scripts a moment to load their data (network idle), at most SETTLE_MS."""
+    try:
+        await page.wait_for_load_state("networkidle", timeout=SETTLE_MS)
+    except Exception:  # noqa: BLE001 - a page that keeps polling is read as it is by then
+        return
+
+
 class RenderSpider(PageSpider):
     name = "render"
     rendered = True
@@ -153,6 +164,7 @@ class RenderSpider(PageSpider):
             "playwright": True,
             "playwright_context": "default",
             "playwright_page_init_callback": guard_page,
+            "playwright_page_methods": [PageMethod(settle)],
             "render_job": job,
             "handle_httpstatus_list": HANDLED_STATUSES,
         }

@@ -1,0 +1,129 @@
+"""The browser path end to end: Debian's Chromium through scrapy-playwright, against the sandbox.
+
+These run (never skip): a machine without /usr/bin/chromium fails them. The browser renders pages
+the plain path found to be script-only, and targets added with `--render`; it is served the body the
+plain path fetched, never fetching the page itself, and every request it makes is gated.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import JikimiHome
+from tests.pages_support import PERSONA, add_target, exposures, page_config, run_stage, setup_case, targets
+
+KIB = 1024
+STOPPED_AT_HEADERS = 4 * 64 * KIB
+DISGUISED_SIZE = 20 * 1024 * 1024
+
+# Everything a page's scripts might try: fetch a "page" that is really a video, frame it, navigate
+# away, open a popup, load an image. The page reports what its fetch got next to the name.
+HOSTILE_SCRIPT_PAGE = f"""<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8"><title>앱</title></head>
+<body><div id="app"></div>
+<iframe src="/web/disguised.html?frame=1"></iframe>
+<img src="/web/forum/9?as-image=1">
+<script>
+  var app = document.getElementById("app");
+  app.innerHTML = "<article><p id='r'>{PERSONA} 합성 요청 결과</p></article>";
+  fetch("/web/disguised.html?fetch=1")
+    .then(function (r) {{ return r.arrayBuffer(); }})
+    .then(function (b) {{ document.getElementById("r").textContent += " fetch-got-" + b.byteLength; }})
+    .catch(function () {{ document.getElementById("r").textContent += " fetch-blocked"; }});
+  window.open("/web/forum/2?popup=1");
+  setTimeout(function () {{ location.href = "/web/forum/1?navigated=1"; }}, 1500);
+</script></body></html>
+"""
+
+
+@pytest.fixture
+def sandbox() -> Iterator[object]:
+    from sandbox.server import SandboxServer
+
+    with SandboxServer() as sb:
+        yield sb
+
+
+def test_chromium_is_installed() -> None:
+    assert Path("/usr/bin/chromium").exists(), "the browser tests need Debian's chromium"
+
+
+def test_a_script_only_page_is_found_only_through_the_browser(home: JikimiHome, sandbox: object) -> None:
+    from crawler.extract import extract_text, looks_script_only
+
+    sb = sandbox
+    raw = urllib.request.urlopen(sb.url + "/web/script-only").read()  # type: ignore[attr-defined]  # noqa: S310
+    assert PERSONA not in extract_text(raw).text and looks_script_only(raw)
+    sb.reset()  # type: ignore[attr-defined]
+
+    home.write_config(page_config(sb))
+    setup_case(home)
+    target = add_target(home, sb.url + "/web/script-only")  # type: ignore[attr-defined]
+    code, _ = run_stage(home, "pages")
+    assert code == 0
+    found = exposures(home)
+    assert [e["url"] for e in found] == [sb.url + "/web/script-only"]  # type: ignore[attr-defined]
+    assert PERSONA in str(found[0]["snippet"]) and found[0]["confidence"] == "page"
+    assert targets(home)[target]["last_outcome"] == "ok"
+    # Fetched once, by the plain path; the browser was served that body.
+    assert sb.hits("/web/script-only") == 1  # type: ignore[attr-defined]
+
+
+def test_a_rendered_gallery_loads_no_media(home: JikimiHome, sandbox: object) -> None:
+    sb = sandbox
+    home.write_config(page_config(sb))
+    setup_case(home)
+    target = add_target(home, sb.url + "/web/gallery", "--render")  # type: ignore[attr-defined]
+    run_stage(home, "pages")
+    sb.wait_idle()  # type: ignore[attr-defined]
+    assert sb.hits("/media/") == 0 and sb.bytes_served("/media/") == 0  # type: ignore[attr-defined]
+    assert targets(home)[target]["last_outcome"] == "ok"
+    assert [e["url"] for e in exposures(home)] == [sb.url + "/web/gallery"]  # type: ignore[attr-defined]
+    assert sb.hits("/web/gallery") == 1  # type: ignore[attr-defined]
+
+
+def test_a_render_target_serving_video_never_reaches_the_browser(home: JikimiHome, sandbox: object) -> None:
+    sb = sandbox
+    home.write_config(page_config(sb))
+    setup_case(home)
+    target = add_target(home, sb.url + "/web/disguised.html", "--render")  # type: ignore[attr-defined]
+    code, _ = run_stage(home, "pages")
+    sb.wait_idle()  # type: ignore[attr-defined]
+    assert code == 3
+    assert targets(home)[target]["last_outcome"] == "media-refused"
+    assert sb.hits("/web/disguised.html") == 1  # type: ignore[attr-defined]
+    assert sb.bytes_served("/web/disguised.html") <= STOPPED_AT_HEADERS  # type: ignore[attr-defined]
+    assert sb.hits("/media/") == 0  # type: ignore[attr-defined]
+
+
+def test_page_scripts_cannot_pull_media_navigate_or_open_popups(home: JikimiHome, sandbox: object) -> None:
+    sb = sandbox
+    sb.set_page("/web/app", HOSTILE_SCRIPT_PAGE)  # type: ignore[attr-defined]
+    home.write_config(page_config(sb))
+    setup_case(home)
+    target = add_target(home, sb.url + "/web/app", "--render")  # type: ignore[attr-defined]
+    run_stage(home, "pages")
+    sb.wait_idle()  # type: ignore[attr-defined]
+    assert targets(home)[target]["last_outcome"] == "ok"
+    queries = {(path, query) for _m, path, query, _h in sb.requests}  # type: ignore[attr-defined]
+    assert ("/web/disguised.html", "frame=1") not in queries  # frames never navigate
+    assert ("/web/forum/1", "navigated=1") not in queries  # nor does a script move the page
+    assert ("/web/forum/2", "popup=1") not in queries  # and popups get nothing
+    assert sb.hits("/media/") == 0  # type: ignore[attr-defined]
+    # The script's fetch of a video served as .html failed at its headers, inside the page.
+    snippet = str(exposures(home)[0]["snippet"])
+    assert "fetch-blocked" in snippet and "fetch-got" not in snippet
+    assert sb.bytes_served("/web/disguised.html") < DISGUISED_SIZE // 2  # type: ignore[attr-defined]
+
+
+def test_robots_txt_holds_on_the_browser_path(home: JikimiHome, sandbox: object) -> None:
+    sb = sandbox
+    home.write_config(page_config(sb))
+    setup_case(home)
+    target = add_target(home, sb.url + "/web/private/secret", "--render")  # type: ignore[attr-defined]
+    run_stage(home, "pages")
+    assert sb.hits("/web/private/") == 0  # type: ignore[attr-defined]
+    assert targets(home)[target]["last_outcome"] == "robots-disallowed"
