@@ -11,6 +11,9 @@ from matching import Match
 from storage.cases import TermView
 
 
+KIND_PRIORITY = {"name": 3, "handle": 2, "alias": 2, "keyword": 1}
+
+
 @dataclass(frozen=True)
 class Decision:
     confidence: str  # snippet | engine (page comes from the page fetch)
@@ -39,8 +42,17 @@ def decide_search_hit(
         return None
     case_matches = [m for m in matches if m.case_id == query.case_id]
     if case_matches:
-        best = max(case_matches, key=lambda m: (m.term_id == query.term_id, m.confidence))
+        # The strongest evidence names the exposure: a name over a school keyword, an exact spelling
+        # over a disguise; the term the engine was asked about breaks ties.
+        best = max(
+            case_matches,
+            key=lambda m: (m.confidence, KIND_PRIORITY.get(m.kind, 0), m.term_id == query.term_id),
+        )
         return Decision(confidence="snippet", term_id=best.term_id, variant=best.variant, score=best.confidence)
+    if term is not None and _fold(term.text) in _fold(text):
+        # The words are there but the matcher ruled them out (홍길동전, a join across words):
+        # the engine's say-so does not overrule that.
+        return None
     if query.exact and term is not None:
         return Decision(confidence="engine", term_id=term.id, variant="engine", score=0.0)
     return None

@@ -92,7 +92,6 @@ def main() -> int:
                                       "fictional demo person, 2026-11-23, demo consent form", "--json"))["id"]
         _run("term", "add", str(case_id), "홍길동", "--kind", "name", "--context", "가나다고")
         _run("term", "add", str(case_id), "gildong_hong", "--kind", "handle")
-        _run("term", "add", str(case_id), "가나다고등학교", "--kind", "keyword")
         _run("target", "add", f"https://t.me/s/hongnews", "--case", str(case_id))
         _step("3. first pass: ask every engine, read the watched channel")
         _run("run", expect=(0, 3))

@@ -124,7 +124,20 @@ def _normalise_parts(parts: SplitResult) -> SplitResult:
     query = "&".join(
         pair for pair in parts.query.split("&") if pair and not _is_tracking(pair.split("=", 1)[0])
     )
-    return SplitResult(scheme, netloc, parts.path or "/", query, "")
+    path = parts.path or "/"
+    if host in _TELEGRAM_HOSTS:
+        # `t.me/s/<channel>/<id>` (the web preview) and `t.me/<channel>/<id>` are one message.
+        match = _TELEGRAM_PREVIEW_POST.fullmatch(path) or _TELEGRAM_POST.fullmatch(path)
+        if match:
+            path = f"/{match.group(1)}/{match.group(2)}"
+            netloc = "t.me"
+            query = ""  # `?single`, `?comment=`: views of the same message
+    return SplitResult(scheme, netloc, path, query, "")
+
+
+_TELEGRAM_HOSTS = frozenset({"t.me", "telegram.me"})
+_TELEGRAM_PREVIEW_POST = re.compile(r"/s/([A-Za-z0-9_]{3,64})/(\d+)/?")
+_TELEGRAM_POST = re.compile(r"/([A-Za-z0-9_]{3,64})/(\d+)/?")
 
 
 def _is_tracking(encoded_key: str) -> bool:

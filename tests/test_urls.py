@@ -64,7 +64,7 @@ _URLISH = st.builds(
             "https://cafe.naver.com/ArticleRead.nhn?articleid=2&clubid=1",
         ),
         ("https://t.me/s/somechannel?before=120", "https://t.me/s/somechannel?before=120"),
-        ("https://t.me/somechannel/42?single", "https://t.me/somechannel/42?single="),
+        ("https://t.me/somechannel/42?single", "https://t.me/somechannel/42"),
         ("https://www.youtube.com/watch?v=abc&t=3", "https://www.youtube.com/watch?t=3&v=abc"),
         # browsers read a backslash as a slash; so does the stored form
         ("http://127.0.0.1:6666\\@1.1.1.1", "http://127.0.0.1:6666/@1.1.1.1"),
@@ -225,3 +225,12 @@ def test_parse_target_url_refuses(raw: str, reason: str) -> None:
     message = str(excinfo.value)
     assert reason in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://t.me/s/hongnews/21", "https://t.me/hongnews/21?single", "https://telegram.me/hongnews/21/",
+     "https://T.ME/s/hongnews/21#frag"],
+)
+def test_telegram_message_has_one_canonical_form(url: str) -> None:
+    assert canonical_url(url) == "https://t.me/hongnews/21"
