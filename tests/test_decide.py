@@ -1,0 +1,47 @@
+"""Which search results become exposures, and at what confidence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from crawler.decide import decide_search_hit
+from crawler.sources.base import Query, SearchResult
+from matching import Matcher, TermSpec
+from storage.cases import TermView
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+NAME = TermView(1, 7, "name", "홍길동", ("가나다고",), ("기상캐스터",), True, NOW)
+SCHOOL = TermView(2, 7, "keyword", "가나다고등학교", (), (), True, NOW)
+MATCHER = Matcher.build([TermSpec(7, t.id, t.text, t.kind, context=t.context, exclude=t.exclude) for t in (NAME, SCHOOL)])
+
+
+def _decide(title: str, snippet: str, exact: bool = True, term: TermView = NAME):  # type: ignore[no-untyped-def]
+    result = SearchResult("https://x.example/1", title, snippet, None, "naver", term.text, 1)
+    query = Query(text=term.text, case_id=7, term_id=term.id, exact=exact)
+    return decide_search_hit(result, query, term, MATCHER.scan(f"{title}\n{snippet}", case_ids={7}))
+
+
+@pytest.mark.parametrize(
+    ("title", "snippet", "expected"),
+    [
+        ("홍길동 합성 요청", "", ("snippet", "exact")),
+        ("게시글", "홍 길 동 사진", ("snippet", "spacing")),
+        ("게시글 제목", "본문 미리보기만 있음", ("engine", "engine")),
+        ("홍길동전 독후감", "홍길동전을 읽고", None),
+        ("홍길동 기상캐스터 날씨", "", None),
+    ],
+)
+def test_decisions(title: str, snippet: str, expected: tuple[str, str] | None) -> None:
+    decision = _decide(title, snippet)
+    assert (decision and (decision.confidence, decision.variant)) == expected
+
+
+def test_not_exact_query_without_match_is_dropped() -> None:
+    assert _decide("게시글", "다른 내용", exact=False) is None
+
+
+def test_name_outranks_school_keyword_when_both_seen() -> None:
+    decision = _decide("가나다고 홍길동", "", term=SCHOOL)
+    assert decision is not None and decision.term_id == NAME.id
