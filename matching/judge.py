@@ -64,21 +64,29 @@ def _innocent(view: View, end: int, tail: str) -> bool:
     return False
 
 
+def starts_inside_word(view: View, start: int) -> bool:
+    """True when the character before `start` continues the same word in the same script."""
+    if start == 0 or view.gap(start) != GAP_NONE:
+        return False
+    text = view.text
+    previous, first = _script(text[start - 1]), _script(text[start])
+    return previous == first or (first == "jamo" and previous == "jamo" and hangul.is_consonant(text[start - 1]))
+
+
 def judge(view: View, start: int, end: int, *, surname_len: int = 0, school: bool = False,
-          signal: bool = False, lenient: bool = False) -> Verdict | None:
+          signal: bool = False, lenient: bool = False, fuzzy: bool = False) -> Verdict | None:
     """Verdict for a hit on compact positions [start, end), or None if it is not an occurrence at all.
 
     `signal` relaxes the rules for keywords, which may sit inside compounds (지인능욕방); `lenient` also accepts
-    any spacing between word edges, for exclude words, where a false hit only costs a cancelled match.
+    any spacing between word edges, for exclude words, where a false hit only costs a cancelled match; `fuzzy`
+    (respellings, elongations) requires the word to end after the hit or after a particle.
     """
     text = view.text
     gaps = view.gaps(start, end)
     contiguous = not any(gaps)
     left = view.gap(start)
-    if left == GAP_NONE and not (signal and contiguous):
-        previous, first = _script(text[start - 1]), _script(text[start])
-        if previous == first or (first == "jamo" and previous == "jamo" and hangul.is_consonant(text[start - 1])):
-            return None
+    if left == GAP_NONE and not (signal and contiguous) and starts_inside_word(view, start):
+        return None
     right = view.gap(end)
     tail = text[end:view.word_end(end)] if right == GAP_NONE else ""
     if contiguous:
@@ -90,6 +98,8 @@ def judge(view: View, start: int, end: int, *, surname_len: int = 0, school: boo
             return None
         if particle_run(tail):
             return Verdict("", True, False, ("boundary: particle follows",))
+        if fuzzy and _script(tail[0]) in ("hangul", "latin"):
+            return None
         if _script(text[start]) == "latin" and _script(tail[0]) == "latin":
             return None
         if end - start <= 2 and _script(tail[0]) == "hangul":

@@ -63,4 +63,6 @@ GAP_EDGE = 3  # start or end of the text
 
 def flag_variants(flags: int) -> list[str]:
     """Variant names for the clean-up flags set, most telling first."""
+    if not flags:
+        return []
     return [name for bit, name in FLAG_VARIANTS if flags & bit]

@@ -9,7 +9,7 @@ from matching.candidate import Candidate
 from matching.index import Index, build_index
 from matching.kinds import HIGH_LEVEL, WEAK_VARIANTS
 from matching.romanize import display_names
-from matching.scan import context_for, gather
+from matching.scan import Signal, context_for, gather
 from matching.terms import TermSpec, compact
 from matching.variants import school_abbreviations
 
@@ -60,20 +60,22 @@ class Matcher:
         state = gather(text, self._index, allowed)
         signals = sorted(state.signals, key=lambda s: s.start)
         starts = [s.start for s in signals]
+        longest = max((s.end - s.start for s in signals), default=0)
         matches: list[Match] = []
         for candidate in state.candidates:
-            match = self._decide(text, candidate, signals, starts)
+            match = self._decide(text, candidate, signals, starts, longest)
             if match is not None:
                 matches.append(match)
         return _best_per_span(matches)
 
-    def _decide(self, text: str, candidate: Candidate, signals: list, starts: list[int]) -> Match | None:
+    def _decide(self, text: str, candidate: Candidate, signals: list[Signal], starts: list[int],
+                longest: int) -> Match | None:
         term = self._index.terms[candidate.term]
         variant, confidence = candidate.variant_and_weight()
         reasons = list(candidate.reasons)
         weak = candidate.needs_context or candidate.base in WEAK_VARIANTS
         if weak:
-            context = context_for(candidate, term.case_id, signals, starts)
+            context = context_for(candidate, term.case_id, signals, starts, longest)
             if context is None:
                 return None
             reasons.append(context)

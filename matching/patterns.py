@@ -8,7 +8,7 @@ for it; a pattern shared by several terms (two victims with the same name) keeps
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import ahocorasick
 
@@ -36,7 +36,11 @@ def pack(index: int, role: int) -> int:
 
 
 class PatternSet:
-    """One automaton and the payload tables behind it."""
+    """One automaton and the payload tables behind it.
+
+    Patterns are first gathered in a dict (merging the entries of a pattern several terms share), then `finish`
+    adds each distinct pattern to the automaton once: cheaper than asking the automaton about every pattern.
+    """
 
     def __init__(self) -> None:
         self.automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
@@ -44,36 +48,43 @@ class PatternSet:
         self.entries = array("q")
         self.shared: dict[int, list[int]] = {}
         self.ready = False
-        # Bound once: `add` runs a dozen times per registered term.
-        self._get = self.automaton.get
-        self._add_word = self.automaton.add_word
+        self._pending: dict[str, int | list[int]] = {}
 
     def add(self, key: str, entry: int) -> None:
-        pattern = self._get(key, -1)
-        if pattern < 0:
-            self._add_word(key, len(self.lengths))
-            self.lengths.append(len(key) if len(key) < 65535 else 65535)
-            self.entries.append(entry)
-            return
-        current = self.entries[pattern]
-        if current >= 0:
+        pending = self._pending
+        current = pending.get(key)
+        if current is None:
+            pending[key] = entry
+        elif type(current) is int:
             if current != entry:
-                self.shared[pattern] = [current, entry]
-                self.entries[pattern] = -1
-        elif entry not in self.shared[pattern][-8:]:
-            self.shared[pattern].append(entry)
+                pending[key] = [current, entry]
+        elif entry not in current[-8:]:
+            current.append(entry)
+
+    def add_all(self, keys: Iterable[str], entry: int) -> None:
+        for key in keys:
+            self.add(key, entry)
 
     def finish(self) -> None:
-        if len(self.lengths):
-            self.automaton.make_automaton()
-            self.ready = True
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        add_word = self.automaton.add_word
+        for pattern, key in enumerate(pending):
+            add_word(key, pattern)
+        self.lengths = array("H", (min(len(k), 65535) for k in pending))
+        values = list(pending.values())
+        self.entries = array("q", (v if type(v) is int else -1 for v in values))
+        self.shared = {p: v for p, v in enumerate(values) if type(v) is not int}
+        self.automaton.make_automaton()
+        self.ready = True
 
     def entries_of(self, pattern: int) -> list[int]:
         entry = self.entries[pattern]
         return [entry] if entry >= 0 else self.shared[pattern]
 
     def lookup(self, key: str) -> list[int]:
-        pattern = self.automaton.get(key, -1) if len(self.lengths) else -1
+        pattern = self.automaton.get(key, -1) if self.ready else -1
         return self.entries_of(pattern) if pattern >= 0 else []
 
     def find(self, text: str) -> Iterator[tuple[int, int, int]]:
@@ -85,4 +96,4 @@ class PatternSet:
             yield last + 1 - lengths[pattern], last + 1, pattern
 
     def __len__(self) -> int:
-        return len(self.lengths)
+        return len(self.lengths) + len(self._pending)

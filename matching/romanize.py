@@ -100,20 +100,21 @@ def surname_keys(surname: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def given_keys(given: str, limit: int) -> list[str]:
+@lru_cache(maxsize=65536)
+def given_keys(given: str, limit: int = 6) -> tuple[str, ...]:
+    """Keys of a given name's spellings (cached: given names repeat across victims far more than full names)."""
     keys: list[str] = []
     for combo in product(*(syllable_keys(c) for c in given)):
         keys.append("".join(combo))
         if len(keys) >= limit:
             break
-    return keys
+    return tuple(keys)
 
 
 def name_keys(name: str, surname_len: int, limit: int = 24) -> list[str]:
     """Keys of the romanized full name in both orders (Hong Gildong, Gildong Hong), at most `limit`."""
-    surname, given = name[:surname_len], name[surname_len:]
-    surnames = surname_keys(surname)
-    keys = [key for given_key in given_keys(given, 6) for surname_key in surnames
+    surnames = surname_keys(name[:surname_len])
+    keys = [key for given_key in given_keys(name[surname_len:]) for surname_key in surnames
             for key in (surname_key + given_key, given_key + surname_key)]
     return list(dict.fromkeys(keys))[:limit]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from operator import ne
 from dataclasses import dataclass, field
 
 from matching import patterns
@@ -13,12 +14,13 @@ from matching.latin import SurnameHit, handle_candidates, mixed_candidates, roma
 from matching.lexicon import GENERIC_KEYWORDS, KEYWORDS
 from matching.normalize import clean
 from matching.romanize import surname_keys
-from matching.variants import REDUCERS, reduced
-from matching.views import DenseView, View
+from matching.variants import REDUCERS, reduced, similar_initials
+from matching.views import SEPARATOR_SPLIT, DenseView, View
 from matching.weak import anagram_candidates, initial_candidates
 from matching.windows import mask_views, merge_ranges, qwerty_views, recomposition_views
 
 CONTEXT_WINDOW = 50
+FUZZY_BASES = frozenset({"respelled", "elongation"})
 
 
 @dataclass(slots=True)
@@ -67,7 +69,8 @@ def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: Sca
                     else:
                         state.excluded.add(term.index)
                 continue
-            verdict = judge(view, start, end, surname_len=term.surname_len, school=term.kind == "keyword")
+            verdict = judge(view, start, end, surname_len=term.surname_len, school=term.kind == "keyword",
+                            fuzzy=role == patterns.ELONGATION)
             if verdict is None:
                 continue
             base = {patterns.ALIAS: "alias", patterns.ELONGATION: "elongation"}.get(
@@ -82,35 +85,52 @@ def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: Sca
 
 
 def _one_syllable_differs(written: str, key: str) -> bool:
-    differences = 0
-    for a, b in zip(written, key):
-        if a != b:
-            differences += 1
-            if differences > 1:
-                return False
-    return differences == 1
+    return sum(map(ne, written, key)) == 1
+
+
+def _is_registered_name(index: Index, written: str) -> bool:
+    return any(entry & patterns.ROLE_MASK == patterns.EXACT and index.terms[entry >> patterns.ROLE_BITS].surname_len
+               for entry in index.main.lookup(written))
 
 
 def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state: ScanState) -> None:
+    """Names with one jamo changed, found in three reduced copies of the text (see `variants.REDUCERS`).
+
+    Only word starts are searched (the patterns begin with a word mark): a respelling inside a longer word is
+    rejected anyway, and in name-heavy text most reduced hits are exactly those.
+    """
     terms = index.terms
+    marked, marks, word_starts = view.marked_words()
     for which, pattern_set in index.respell.items():
         if not len(pattern_set):
             continue
-        for start, end, pattern in pattern_set.find(reduced(view.text, which)):
+        for mark, end, pattern in pattern_set.find(reduced(marked, which)):
+            word = bisect_left(marks, mark)
+            start = word_starts[word]
+            end = start + end - mark - 1
             written = view.text[start:end]
-            for entry in pattern_set.entries_of(pattern):
-                term = terms[entry >> patterns.ROLE_BITS]
-                if not _one_syllable_differs(written, term.key):
-                    continue
-                if allowed is not None and term.case_id not in allowed:
-                    continue
-                verdict = judge(view, start, end, surname_len=term.surname_len)
-                if verdict is None:
-                    continue
-                reasons = (f"respelled: the {which} jamo of one syllable differs", *verdict.reasons)
-                state.candidates.append(Candidate(term.index, "respelled", *view.orig_span(start, end),
-                                                  view.flags(start, end), verdict.spacing, reasons,
+            chosen = [term for term in (terms[e >> patterns.ROLE_BITS] for e in pattern_set.entries_of(pattern))
+                      if (allowed is None or term.case_id in allowed) and _one_syllable_differs(written, term.key)]
+            if which == "initial":
+                chosen = [t for t in chosen if similar_initials(written, t.key)]
+            # When the text names another registered person exactly, reading it as a disguise of a neighbour
+            # (성성규 -> 서성규) would flag every victim one jamo away from every name in the text.
+            if not chosen or _is_registered_name(index, written):
+                continue
+            # Respellings are contiguous and start a word, so the verdict is the same for every term here.
+            verdict = judge(view, start, end, surname_len=chosen[0].surname_len, fuzzy=True)
+            if verdict is None:
+                continue
+            span = view.orig_span(start, end)
+            flags = view.flags(start, end)
+            reasons = (f"respelled: the {which} jamo of one syllable differs", *verdict.reasons)
+            for term in chosen:
+                state.candidates.append(Candidate(term.index, "respelled", *span, flags, verdict.spacing, reasons,
                                                   verdict.needs_context))
+
+
+def _finds_any(index: Index, probe: str) -> bool:
+    return any(index.main.find(SEPARATOR_SPLIT.sub("", probe)))
 
 
 def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
@@ -118,7 +138,7 @@ def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
     state = ScanState()
     dense = DenseView(text, clean(text))
     _compact_hits(dense, index, allowed, state)
-    for window in recomposition_views(dense) + qwerty_views(dense):
+    for window in recomposition_views(dense) + qwerty_views(dense, lambda probe: _finds_any(index, probe)):
         _compact_hits(window, index, allowed, state)
     _respellings(dense, index, allowed, state)
     romanized, state.surnames = roman_candidates(dense, index, allowed)
@@ -127,7 +147,8 @@ def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
     state.candidates += mixed_candidates(dense, index, allowed)
     _apply_exclusions(state)
     for candidate in state.candidates:
-        if not candidate.needs_context:
+        # Only clear occurrences vouch for a neighbour; a respelling or a stretched name is itself uncertain.
+        if not candidate.needs_context and candidate.base not in FUZZY_BASES:
             state.signals.append(Signal(candidate.start, candidate.end, index.terms[candidate.term].case_id,
                                         term=candidate.term))
     if state.signals:
@@ -179,23 +200,22 @@ def _surname_candidates(state: ScanState, index: Index, allowed: set[int] | None
     return result
 
 
-# Signals are sorted by start; none is longer than this, so a search can start this far back.
-LONGEST_SIGNAL = 400
+def context_for(candidate: Candidate, case_id: int, signals: list[Signal], starts: list[int],
+                longest: int) -> str | None:
+    """The reason a weak candidate may count, or None if no second signal is near enough.
 
-
-def context_for(candidate: Candidate, case_id: int, signals: list[Signal], starts: list[int]) -> str | None:
-    """The reason a weak candidate may count, or None if no second signal is near enough."""
+    `signals` are sorted by start and none is longer than `longest`, so the search can begin that far back.
+    """
     keyword: str | None = None
-    position = bisect_left(starts, candidate.start - CONTEXT_WINDOW - LONGEST_SIGNAL)
+    first, last = candidate.start - CONTEXT_WINDOW, candidate.end + CONTEXT_WINDOW
+    position = bisect_left(starts, first - longest)
     while position < len(signals):
         signal = signals[position]
         position += 1
-        if signal.start > candidate.end + CONTEXT_WINDOW:
+        if signal.start > last:
             break
-        if distance(candidate.start, candidate.end, signal.start, signal.end) > CONTEXT_WINDOW:
-            continue
-        if signal.start < candidate.end and candidate.start < signal.end:
-            continue  # overlapping: the same words cannot be their own context
+        if signal.end < first or (signal.start < candidate.end and candidate.start < signal.end):
+            continue  # too far, or overlapping: the same words cannot be their own context
         if signal.case_id == case_id and signal.term != candidate.term:
             return "context: another term of the case nearby"
         if signal.case_id is None and not candidate.case_signal_only:

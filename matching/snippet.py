@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import regex
-
-_WHITESPACE = regex.compile(r"\s+")
-
 
 def snippet_around(text: str, start: int, end: int, width: int = 120) -> str:
     """About `width` characters of `text` centred on [start, end), whitespace collapsed, cut at word edges.
@@ -25,5 +21,5 @@ def snippet_around(text: str, start: int, end: int, width: int = 120) -> str:
     if hi < len(text):
         space = text.find(" ", hi, min(len(text), hi + 10))
         hi = space if space >= 0 else hi
-    body = _WHITESPACE.sub(" ", text[lo:hi]).strip()
+    body = " ".join(text[lo:hi].split())
     return ("…" if lo > 0 else "") + body + ("…" if hi < len(text) else "")

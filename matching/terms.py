@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
-import regex
+import re
 
 from matching import hangul
 from matching.kinds import TERM_KINDS
 from matching.lexicon import COMPOUND_SURNAMES
 from matching.normalize import clean
 
-_SEPARATORS = regex.compile(r"[^\p{L}\p{N}]+")
-_PLAIN = regex.compile(r"[\uac00-\ud7a3a-z0-9]+")
+_SEPARATORS = re.compile(r"[\W_]+")  # the compact view's definition of a separator (views.SEPARATOR_SPLIT)
+_PLAIN = re.compile(r"[\uac00-\ud7a3a-z0-9]+")
 
 
 class TermSpecError(ValueError):
@@ -44,17 +45,23 @@ def compact(text: str) -> str:
     return _SEPARATORS.sub("", clean(text).text)
 
 
+_HANGUL_WORD = re.compile("[\uac00-\ud7a3]+")
+_LATIN_WORD = re.compile("[a-z]+")
+
+
 def is_hangul_word(text: str) -> bool:
-    return bool(text) and all(hangul.is_syllable(c) for c in text)
+    return _HANGUL_WORD.fullmatch(text) is not None
 
 
 def is_latin_word(text: str) -> bool:
-    return bool(text) and all("a" <= c <= "z" for c in text)
+    return _LATIN_WORD.fullmatch(text) is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Term:
-    """A compiled term: `key` is its compact form; `surname_len` is 0 unless it is a Hangul personal name."""
+class Term(NamedTuple):
+    """A compiled term: `key` is its compact form; `surname_len` is 0 unless it is a Hangul personal name.
+
+    A named tuple rather than a dataclass: one is built per registered term and tuples are created in C.
+    """
 
     index: int
     case_id: int
@@ -85,7 +92,7 @@ def compile_term(index: int, spec: TermSpec) -> Term:
     if not key:
         raise TermSpecError(f"term {spec.term_id}: empty after removing spaces and symbols")
     surname_len = 0
-    if spec.kind == "name" and is_hangul_word(key) and 2 <= len(key) <= 5:
+    if spec.kind == "name" and 2 <= len(key) <= 5 and is_hangul_word(key):
         surname_len = surname_length(key)
-    innocent = tuple(w for w in (compact(x) for x in spec.exclude) if w and key in w)
+    innocent = tuple(w for w in (compact(x) for x in spec.exclude) if w and key in w) if spec.exclude else ()
     return Term(index, spec.case_id, spec.term_id, spec.text, spec.kind, key, surname_len, innocent)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from itertools import accumulate
 
 
 class Layer:
@@ -144,15 +143,3 @@ def apply_edits(source: str, edits: Iterable[tuple[int, int, str, int]]) -> Laye
         previous = src_end
     pieces.append(source[previous:])
     return Layer("".join(pieces), source, out_starts, out_ends, src_starts, src_ends, flags)
-
-
-def delete_runs(source: str, spans: list[tuple[int, int]], flag: int) -> Layer:
-    """Deletes the given sorted, disjoint source runs; built with C-level list operations because runs are dense."""
-    if not spans:
-        return identity(source)
-    src_starts = [s for s, _ in spans]
-    src_ends = [e for _, e in spans]
-    removed = list(accumulate((e - s for s, e in spans), initial=0))
-    out_starts = [s - r for s, r in zip(src_starts, removed)]
-    pieces = [source[e:s] for e, s in zip([0, *src_ends], [*src_starts, len(source)])]
-    return Layer("".join(pieces), source, out_starts, list(out_starts), src_starts, src_ends, [flag] * len(spans))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from matching import hangul
 from matching.lexicon import SCHOOL_SUFFIXES
 
@@ -35,10 +37,30 @@ def reduced(text: str, which: str) -> str:
     return text.translate(REDUCERS[which])
 
 
-def reduced_key(key: str, which: str) -> str:
-    """`reduced` for a short all-syllable key (cheaper than translate for three characters)."""
-    table = REDUCERS[which]
-    return "".join([table[ord(c)] for c in key])
+_REDUCER_LIST = [REDUCERS[which] for which in ("initial", "vowel", "final")]
+
+
+def reduced_keys(key: str) -> tuple[str, str, str]:
+    """`reduced` of a short all-syllable key for the three components at once (initial, vowel, final)."""
+    codes = [ord(c) for c in key]
+    initial, vowel, final = _REDUCER_LIST
+    return ("".join([initial[c] for c in codes]), "".join([vowel[c] for c in codes]),
+            "".join([final[c] for c in codes]))
+
+
+# Initial consonants a respelling swaps: the same series (plain, tense, aspirated: 동 -> 똥, 김 -> 킴) or a shape
+# one stroke away (ㄴ/ㄷ, ㅁ/ㅂ, ㅅ/ㅈ, ㅇ/ㅎ). Other swaps (김 -> 심) make another common name more often than a
+# disguise, and at 100,000 registered names they flood a page with low-confidence hits.
+_SIMILAR_GROUPS = ("ㄱㄲㅋ", "ㄷㄸㅌ", "ㅂㅃㅍ", "ㅅㅆ", "ㅈㅉㅊ", "ㄴㄷ", "ㄷㄹ", "ㅁㅂ", "ㅅㅈ", "ㅇㅎ")
+SIMILAR_INITIALS = frozenset((a, b) for group in _SIMILAR_GROUPS for a in group for b in group if a != b)
+
+
+def similar_initials(written: str, key: str) -> bool:
+    """True if the one syllable where `written` and `key` differ has initials from SIMILAR_INITIALS."""
+    for a, b in zip(written, key):
+        if a != b:
+            return (hangul.initial(a), hangul.initial(b)) in SIMILAR_INITIALS
+    return False
 
 
 def elongations(name: str) -> list[str]:
@@ -46,15 +68,20 @@ def elongations(name: str) -> list[str]:
     result: list[str] = []
     last = len(name) - 1
     for i, syllable in enumerate(name):
-        offset = ord(syllable) - hangul.SYLLABLE_FIRST
-        cho, jung, jong = offset // 588, (offset % 588) // 28, offset % 28
-        if i == last and not jong:
-            continue  # 민지이 is the name plus a particle and is found as such
-        for first, second in _STRETCH[jung]:
-            stretched = chr(hangul.SYLLABLE_FIRST + cho * 588 + first * 28) + chr(
-                hangul.SYLLABLE_FIRST + _IEUNG * 588 + second * 28 + jong)
+        # 민지이 is the name plus a particle and is found as such: an open last syllable is not stretched.
+        for stretched in _stretched(syllable, i == last):
             result.append(name[:i] + stretched + name[i + 1:])
     return result
+
+
+@lru_cache(maxsize=16384)
+def _stretched(syllable: str, last: bool) -> tuple[str, ...]:
+    offset = ord(syllable) - hangul.SYLLABLE_FIRST
+    cho, jung, jong = offset // 588, (offset % 588) // 28, offset % 28
+    if last and not jong:
+        return ()
+    return tuple(chr(hangul.SYLLABLE_FIRST + cho * 588 + first * 28) + chr(
+        hangul.SYLLABLE_FIRST + _IEUNG * 588 + second * 28 + jong) for first, second in _STRETCH[jung])
 
 
 # The vowel a stretched syllable repeats: itself (호옹), its plain sound after a y-glide (유우, 여어), or the two

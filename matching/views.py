@@ -8,15 +8,36 @@ flags it carries, and what kind of gap sits before a position.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
-
-import regex
+from itertools import accumulate
 
 from matching.kinds import GAP_EDGE, GAP_NONE, GAP_SPACE, GAP_SYMBOL
-from matching.textmap import Layer, delete_runs
+from matching.textmap import Layer, identity
 
-SEPARATOR_RUN = regex.compile(r"[^\p{L}\p{N}]+")
+WORD_MARK = "\x01"
+
+# A separator is anything str.isalnum() rejects (the same test the windows use); `_` counts as one too.
+SEPARATOR_SPLIT = re.compile(r"([\W_]+)")
+
+
+def _without_separators(text: str) -> tuple[Layer, list[str]]:
+    """Deletes separator runs; also returns the words between them (some may be empty).
+
+    Dense text has a run every few characters, so everything here is C-level: one split, then running sums of
+    piece lengths give both the source and the output positions of each run.
+    """
+    pieces = SEPARATOR_SPLIT.split(text)
+    if len(pieces) == 1:
+        return identity(text), pieces
+    bounds = list(accumulate(map(len, pieces), initial=0))
+    src_starts = bounds[1:-1:2]
+    src_ends = bounds[2::2]
+    words = pieces[0::2]
+    out_starts = list(accumulate(map(len, words[:-1])))
+    layer = Layer("".join(words), text, out_starts, list(out_starts), src_starts, src_ends, [0] * len(out_starts))
+    return layer, words
 
 
 def gap_kind(separator: str) -> int:
@@ -29,9 +50,17 @@ class DenseView:
     def __init__(self, original: str, clean: Layer) -> None:
         self.original = original
         self.clean = clean
-        spans = [m.span() for m in SEPARATOR_RUN.finditer(clean.text)]
-        self.layer = delete_runs(clean.text, spans, 0)
+        self.layer, self.words = _without_separators(clean.text)
         self.text = self.layer.text
+
+    def marked_words(self) -> tuple[str, list[int], list[int]]:
+        """The words, each preceded by WORD_MARK, with the mark positions and each word's compact start.
+
+        An automaton whose patterns begin with the mark then only matches at word starts.
+        """
+        marks = list(accumulate((len(w) + 1 for w in self.words[:-1]), initial=0))
+        starts = list(accumulate((len(w) for w in self.words[:-1]), initial=0))
+        return WORD_MARK + WORD_MARK.join(self.words), marks, starts
 
     def clean_span(self, start: int, end: int) -> tuple[int, int]:
         return self.layer.source_span(start, end)

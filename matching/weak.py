@@ -8,16 +8,19 @@ on how many terms are registered (beyond the few that share a key).
 
 from __future__ import annotations
 
+import re
+
 from matching import hangul
 from matching.candidate import Candidate
 from matching.index import Index, members
 from matching.judge import judge
 from matching.kinds import GAP_NONE
 from matching.lexicon import MASK
-from matching.variants import anagram_hash
 from matching.views import View
 
 _LAUGHTER = frozenset("ㅋㅎ")
+_SYLLABLE_RUN = re.compile("[\uac00-\ud7a3]{3,}")
+_CONSONANT_OR_MASK = re.compile("[\u3131-\u314e" + MASK + "]")
 SYLLABLE, CONSONANT, MASKED, OTHER = 0, 1, 2, 3
 
 
@@ -48,33 +51,39 @@ def anagram_candidates(view: View, lo: int, hi: int, index: Index, allowed: set[
     """Reordered syllables (동길홍) in compact range [lo, hi), via a rolling multiset hash of each span."""
     found: list[Candidate] = []
     text = view.text
-    codes = [ord(c) if hangul.is_syllable(c) else 0 for c in text[lo:hi]]
-    for length in index.anagram_lengths:
-        total = square = run = 0
-        for offset, code in enumerate(codes):
-            if not code:
-                total = square = run = 0
-                continue
-            total += code
-            square += code * code
-            run += 1
-            if run > length:
-                old = codes[offset - length]
-                total -= old
-                square -= old * old
-                run = length
-            if run == length:
-                numbers = members(index.anagrams, anagram_hash(total, square, length))
-                start = lo + offset + 1 - length
-                span = text[start:start + length]
-                for number in numbers:
-                    key = index.terms[number].key
-                    if key != span and sorted(key) == sorted(span):
-                        candidate = _accept(view, index, allowed, number, start, start + length, "anagram",
-                                            "anagram: syllables reordered")
-                        if candidate:
-                            found.append(candidate)
+    table = index.anagrams
+    for run in _SYLLABLE_RUN.finditer(text, lo, hi):
+        codes = [ord(c) for c in run.group()]
+        for length in index.anagram_lengths:
+            if length > len(codes):
+                break
+            total = sum(codes[:length])
+            square = sum(c * c for c in codes[:length])
+            for offset in range(len(codes) - length + 1):
+                if offset:
+                    old, new = codes[offset - 1], codes[offset + length - 1]
+                    total += new - old
+                    square += new * new - old * old
+                value = table.get((((square << 22) | total) << 3) | length)
+                if value is None:
+                    continue
+                start = run.start() + offset
+                found += _anagram_hits(view, index, allowed, value, start, length)
     return found
+
+
+def _anagram_hits(view: View, index: Index, allowed: set[int] | None, value: int | list[int], start: int,
+                  length: int) -> list[Candidate]:
+    span = view.text[start:start + length]
+    result = []
+    for number in [value] if isinstance(value, int) else value:
+        key = index.terms[number].key
+        if key != span and sorted(key) == sorted(span):
+            candidate = _accept(view, index, allowed, number, start, start + length, "anagram",
+                                "anagram: syllables reordered")
+            if candidate:
+                result.append(candidate)
+    return result
 
 
 def _chosung_edges_ok(view: View, start: int, end: int) -> bool:
@@ -91,6 +100,8 @@ def _chosung_edges_ok(view: View, start: int, end: int) -> bool:
 def initial_candidates(view: View, lo: int, hi: int, index: Index, allowed: set[int] | None) -> list[Candidate]:
     """초성, partial 초성 and masks: spans in [lo, hi) holding at least one consonant jamo or one mask."""
     text = view.text
+    if not _CONSONANT_OR_MASK.search(text, lo, hi):
+        return []
     kinds = [_kind(c) for c in text[lo:hi]]
     longest = max(index.weak_lengths, default=0)
     starts: set[int] = set()
@@ -125,10 +136,12 @@ def _initials(view: View, index: Index, allowed: set[int] | None, start: int, sp
     if syllables == 0 and (len(span) < 3 or not _chosung_edges_ok(view, start, end)):
         return []
     base = "chosung" if syllables == 0 else "partial-chosung"
+    # The initials already agree (they are the dictionary key): only the syllables written out must be exact.
+    written = [(i, c) for i, c in enumerate(span) if hangul.is_syllable(c)]
     result = []
     for number in members(index.chosung, hangul.chosung(span)):
         key = index.terms[number].key
-        if all(s == k or s == hangul.initial(k) for s, k in zip(span, key)):
+        if all(key[i] == c for i, c in written):
             candidate = _accept(view, index, allowed, number, start, end, base, f"{base}: initials stand for syllables")
             if candidate:
                 result.append(candidate)

@@ -9,7 +9,8 @@ character, so it is done only where a cheap regex says it may matter:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 from itertools import product
 
 import regex
@@ -168,7 +169,18 @@ def recomposition_views(view: DenseView) -> list[UnitView]:
     return result
 
 
-def qwerty_views(view: DenseView) -> list[UnitView]:
+@lru_cache(maxsize=4096)
+def _typed(before: str, keys: str) -> str:
+    """Hangul typed by `keys` in English mode, right after syllable `before` (which may take a final)."""
+    return hangul.compose_text(before + "".join(hangul.QWERTY[c] for c in keys))
+
+
+def qwerty_views(view: DenseView, worth_a_look: Callable[[str], bool]) -> list[UnitView]:
+    """Views where valid QWERTY runs are typed back into Hangul.
+
+    English words are often valid keystroke sequences too ("video"), so each run is first converted as a plain
+    string and kept only if `worth_a_look` (an automaton probe) finds something in it and its neighbours.
+    """
     text = view.clean.text
     ranges = []
     for found in _QWERTY_RUN.finditer(text):
@@ -176,7 +188,10 @@ def qwerty_views(view: DenseView) -> list[UnitView]:
         touches_hangul = (start > 0 and hangul.is_syllable(text[start - 1])) or (
             end < len(text) and hangul.is_syllable(text[end]))
         if end - start >= 4 or (touches_hangul and end - start >= 2):
-            ranges.append((*_around(text, start, end, PAD), start, end))
+            lo, hi = _around(text, start, end, PAD)
+            before = text[start - 1] if start > 0 and hangul.is_syllable(text[start - 1]) else ""
+            if worth_a_look(text[lo:start - len(before)] + _typed(before, found.group()) + text[end:hi]):
+                ranges.append((lo, hi, start, end))
     result: list[UnitView] = []
     for lo, hi, c_lo, c_hi in _merge(ranges):
         units, tail = _base_units(view, lo, hi, keep_masks=False)
