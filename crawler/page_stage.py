@@ -31,7 +31,7 @@ from storage.targets_state import TargetUpdate, target_states, update_targets
 
 logger = logging.getLogger(__name__)
 
-# Statuses a watched page's callback wants to see rather than Scrapy's HttpError.
+# Turns page and channel items into exposures, target state and evidence.
 PIPELINE = "crawler.page_pipeline.PagePipeline"
 
 

@@ -17,7 +17,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.cases import NotFoundError, ValidationError
+from storage.cases import ValidationError
 from storage.database import Store
 from storage.models import Case, Evidence, Exposure, Sighting, Target, utcnow
 

@@ -237,3 +237,35 @@ def test_no_targets_is_empty_and_no_request_is_made(home: JikimiHome, sandbox: o
     assert code == 0
     assert sources(summary)["pages"]["outcome"] == "empty"
     assert sb.requests == []  # type: ignore[attr-defined]
+
+
+def test_hostile_pages_are_dropped_with_named_reasons_or_read_safely(home: JikimiHome, sandbox: object) -> None:
+    """Threat T8: bombs, a 50 MB page, a slow drip and a 429 storm end with a reason; odd encodings still read."""
+    sb = sandbox
+    home.write_config(page_config(sb).replace("download_timeout = 5.0", "download_timeout = 2.0"))
+    setup_case(home)
+    expected = {
+        "gzip-bomb": "too-large",
+        "brotli-bomb": "too-large",
+        "deflate-bomb": "too-large",
+        "huge": "too-large",
+        "slow": "unreachable",
+        "storm": "blocked",
+        "nested": "ok",
+        "bad-utf8": "ok",
+        "lying-charset": "ok",
+        "lying-charset-latin1": "ok",
+        "lying-charset-utf8-as-latin1": "ok",
+        "injection": "ok",
+    }
+    ids = {name: add_target(home, f"{sb.url}/hostile/{name}") for name in expected}  # type: ignore[attr-defined]
+    code, summary = run_stage(home, "pages")
+    sb.wait_idle(10)  # type: ignore[attr-defined]
+    assert {name: targets(home)[ids[name]]["last_outcome"] for name in expected} == expected
+    assert code == 3 and sources(summary)["pages"]["outcome"] == "blocked"
+    assert sb.bytes_served("/hostile/huge") < 16 * 1024 * KIB  # type: ignore[attr-defined]
+    run = run_sources(home, summary["run_ids"][0])  # type: ignore[index]
+    assert run["pages"]["details"]["dropped"] == {"too-large": 4, "unreachable": 1, "blocked": 1}
+    # Text behind broken or lying encodings is still read: the name is found on each of those pages.
+    found = {str(e["url"]).rsplit("/", 1)[1] for e in exposures(home)}
+    assert {"nested", "bad-utf8", "lying-charset", "lying-charset-utf8-as-latin1", "injection"} <= found

@@ -161,18 +161,9 @@ class TelegramReader:
                 )
 
     def _older_page(self, visit: ChannelVisit, page: TelegramPage) -> int | None:
-        """The `before` of the next older page to read, or None when this visit is done."""
         ids = [m.id for m in page.messages if m.channel == visit.channel]
-        before = page.prev_before
-        if not ids or before is None or before > min(ids):
-            return None  # the oldest page, or a `before` that would not move backwards (odd markup)
-        if visit.stop_at is None:
-            return before if visit.pages < self.max_pages else None
-        if min(ids) <= visit.stop_at + 1:
-            return None  # reached what the previous visit read
-        if visit.pages >= INCREMENTAL_PAGE_CAP:
-            visit.capped = True
-            return None
+        before, capped = next_before(ids, page.prev_before, visit.stop_at, visit.pages, self.max_pages)
+        visit.capped = visit.capped or capped
         return before
 
     def _visited(self, visit: ChannelVisit, status: int | None, detail: str | None = None) -> TargetVisited:
@@ -226,6 +217,25 @@ class TelegramReader:
             text_sha256=text_sha256(text),
             notice=notice,
         )
+
+
+def next_before(
+    ids: list[int], prev_before: int | None, stop_at: int | None, pages_read: int, max_pages: int
+) -> tuple[int | None, bool]:
+    """(the `before` of the next older page to read or None, whether a page cap cut the visit short).
+
+    A first (or full) visit (`stop_at` None) reads at most `max_pages` pages; a later visit reads
+    back until a page reaches the newest message seen before, at most INCREMENTAL_PAGE_CAP pages.
+    """
+    if not ids or prev_before is None or prev_before > min(ids):
+        return None, False  # the oldest page, or a `before` that would not move backwards (odd markup)
+    if stop_at is None:
+        return (prev_before, False) if pages_read < max_pages else (None, False)
+    if min(ids) <= stop_at + 1:
+        return None, False  # reached what the previous visit read
+    if pages_read >= INCREMENTAL_PAGE_CAP:
+        return None, True
+    return prev_before, False
 
 
 def lookup_text(page: TelegramPage, channel: str, message_id: int | None) -> tuple[str, str | None]:
