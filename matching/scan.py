@@ -14,7 +14,7 @@ from matching.latin import SurnameHit, handle_candidates, mixed_candidates, roma
 from matching.lexicon import GENERIC_KEYWORDS, KEYWORDS
 from matching.normalize import clean
 from matching.romanize import surname_keys
-from matching.variants import REDUCERS, reduced, similar_initials
+from matching.variants import REDUCERS, reduced
 from matching.views import SEPARATOR_SPLIT, DenseView, View
 from matching.weak import anagram_candidates, initial_candidates
 from matching.windows import mask_views, merge_ranges, qwerty_views, recomposition_views
@@ -111,8 +111,6 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
             written = view.text[start:end]
             chosen = [term for term in (terms[e >> patterns.ROLE_BITS] for e in pattern_set.entries_of(pattern))
                       if (allowed is None or term.case_id in allowed) and _one_syllable_differs(written, term.key)]
-            if which == "initial":
-                chosen = [t for t in chosen if similar_initials(written, t.key)]
             # When the text names another registered person exactly, reading it as a disguise of a neighbour
             # (성성규 -> 서성규) would flag every victim one jamo away from every name in the text.
             if not chosen or _is_registered_name(index, written):

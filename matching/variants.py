@@ -11,13 +11,20 @@ _IEUNG = hangul.CHO_INDEX["ㅇ"]
 _EU = hangul.JUNG_INDEX["ㅡ"]
 
 
+# Initial consonants a respelling swaps, as equivalence classes: the same series (plain, tense, aspirated: 동 -> 똥,
+# 김 -> 킴) joined with shapes one stroke away (ㄴ/ㄷ/ㄹ, ㅁ/ㅂ, ㅅ/ㅈ, ㅇ/ㅎ). Other swaps (김 -> 심) make another
+# common name more often than a disguise, and at 100,000 registered names they would flood every page.
+INITIAL_CLASSES = ("ㄱㄲㅋ", "ㄴㄷㄸㅌㄹ", "ㅁㅂㅃㅍ", "ㅅㅆㅈㅉㅊ", "ㅇㅎ")
+_INITIAL_CLASS = {hangul.CHO_INDEX[c]: hangul.CHO_INDEX[group[0]] for group in INITIAL_CLASSES for c in group}
+
+
 def _reducer(which: str) -> list[str]:
     table = [chr(code) for code in range(hangul.SYLLABLE_LAST + 1)]
     for code in range(hangul.SYLLABLE_FIRST, hangul.SYLLABLE_LAST + 1):
         offset = code - hangul.SYLLABLE_FIRST
         cho, jung, jong = offset // 588, (offset % 588) // 28, offset % 28
         if which == "initial":
-            cho = _IEUNG
+            cho = _INITIAL_CLASS[cho]
         elif which == "vowel":
             jung = _EU
         else:
@@ -27,9 +34,10 @@ def _reducer(which: str) -> list[str]:
 
 
 # A respelling changes one jamo of one syllable: the initial (홍길똥), the vowel (훙길동) or the final (홍긿동,
-# 호길동). Blanking that component in every syllable of both text and name makes such a respelling an exact
-# match, so three automata over three translated copies of the text find every candidate in linear time. The
-# tables are lists indexed by code point: str.translate looks lists up several times faster than dicts.
+# 호길동). Blanking that component in every syllable of both text and name (for initials: replacing it by its
+# class) makes such a respelling an exact match, so three automata over three translated copies of the text find
+# every candidate in linear time. The tables are lists indexed by code point: str.translate looks lists up
+# several times faster than dicts.
 REDUCERS = {which: _reducer(which) for which in ("initial", "vowel", "final")}
 
 
@@ -46,21 +54,6 @@ def reduced_keys(key: str) -> tuple[str, str, str]:
     initial, vowel, final = _REDUCER_LIST
     return ("".join([initial[c] for c in codes]), "".join([vowel[c] for c in codes]),
             "".join([final[c] for c in codes]))
-
-
-# Initial consonants a respelling swaps: the same series (plain, tense, aspirated: 동 -> 똥, 김 -> 킴) or a shape
-# one stroke away (ㄴ/ㄷ, ㅁ/ㅂ, ㅅ/ㅈ, ㅇ/ㅎ). Other swaps (김 -> 심) make another common name more often than a
-# disguise, and at 100,000 registered names they flood a page with low-confidence hits.
-_SIMILAR_GROUPS = ("ㄱㄲㅋ", "ㄷㄸㅌ", "ㅂㅃㅍ", "ㅅㅆ", "ㅈㅉㅊ", "ㄴㄷ", "ㄷㄹ", "ㅁㅂ", "ㅅㅈ", "ㅇㅎ")
-SIMILAR_INITIALS = frozenset((a, b) for group in _SIMILAR_GROUPS for a in group for b in group if a != b)
-
-
-def similar_initials(written: str, key: str) -> bool:
-    """True if the one syllable where `written` and `key` differ has initials from SIMILAR_INITIALS."""
-    for a, b in zip(written, key):
-        if a != b:
-            return (hangul.initial(a), hangul.initial(b)) in SIMILAR_INITIALS
-    return False
 
 
 def elongations(name: str) -> list[str]:

@@ -101,10 +101,11 @@ def test_elongations(name: str, forms: list[str]) -> None:
 
 
 @pytest.mark.parametrize(("text", "which", "expected"), [
-    ("홍길똥", "initial", "옹일옹"), ("홍길동", "initial", "옹일옹"), ("훙길동", "vowel", "흥글등"),
+    ("홍길똥", "initial", "옹길농"), ("홍길동", "initial", "옹길농"), ("킴민찌", "initial", "김민시"),
+    ("심민지", "initial", "심민시"), ("훙길동", "vowel", "흥글등"),
     ("홍긿동", "final", "호기도"), ("a홍", "final", "a호"),
 ])
-def test_reduced_views_blank_one_component(text: str, which: str, expected: str) -> None:
+def test_reduced_views_blank_one_component_or_class(text: str, which: str, expected: str) -> None:
     assert reduced(text, which) == expected
 
 
