@@ -67,8 +67,15 @@ def initial(char: str) -> str:
     return char
 
 
+# Code point -> initial consonant for every syllable (a list: str.translate looks lists up quickly).
+_INITIALS = [chr(code) for code in range(SYLLABLE_LAST + 1)]
+for _code in range(SYLLABLE_FIRST, SYLLABLE_LAST + 1):
+    _INITIALS[_code] = CHO[(_code - SYLLABLE_FIRST) // 588]
+
+
 def chosung(text: str) -> str:
-    return "".join(initial(c) for c in text)
+    """Each syllable replaced by its initial consonant (홍길동 -> ㅎㄱㄷ); other characters unchanged."""
+    return text.translate(_INITIALS)
 
 
 def keystrokes(char: str) -> list[str]:

@@ -26,42 +26,57 @@ from matching.variants import (anagram_key, elongations, handle_key, handle_part
 from matching.views import WORD_MARK
 
 Key = TypeVar("Key", str, int)
+Members = int | list[int] | tuple[int, ...]
 
 
-def _add_to(table: dict[Key, int | list[int]], key: Key, value: int) -> None:
+def _add_to(table: dict[Key, Members], key: Key, value: int) -> None:
     current = table.get(key)
     if current is None:
         table[key] = value
     elif isinstance(current, int):
         table[key] = [current, value]
     else:
-        current.append(value)
+        current.append(value)  # type: ignore[union-attr]  # lists until `_freeze`
 
 
-def members(table: dict[Key, int | list[int]], key: Key) -> list[int]:
+def _freeze(table: dict[Key, Members]) -> None:
+    """Lists become tuples: the cyclic garbage collector does not track tuples of ints."""
+    for key, value in table.items():
+        if isinstance(value, list):
+            table[key] = tuple(value)
+
+
+def members(table: dict[Key, Members], key: Key) -> tuple[int, ...]:
     value = table.get(key)
     if value is None:
-        return []
-    return [value] if isinstance(value, int) else value
+        return ()
+    return (value,) if isinstance(value, int) else tuple(value)  # a list only while building
 
 
 class Index:
     """The compiled form of all registered terms of all cases."""
 
     def __init__(self) -> None:
-        self.terms: list[Term] = []
-        self.specs: list[TermSpec] = []
+        # Plain tuples, not Term instances: the cyclic garbage collector stops tracking tuples of atoms, while
+        # 100,000 named-tuple instances would be walked at every full collection. `term()` rebuilds the view.
+        self.rows: list[tuple[int, int, int, str, str, str, int, tuple[str, ...]]] = []
         self.main = PatternSet()
         self.respell = {which: PatternSet() for which in ("initial", "vowel", "final")}
         self._respell_sets = list(self.respell.values())
         self._surnames_added: set[str] = set()
         self.roman = PatternSet()
         self.handles = PatternSet()
-        self.chosung: dict[str, int | list[int]] = {}
-        self.anagrams: dict[int, int | list[int]] = {}
-        self.case_terms: dict[int, list[int]] = {}
+        self.chosung: dict[str, Members] = {}
+        self.anagrams: dict[int, Members] = {}
+        self.case_terms: dict[int, Members] = {}
         self.weak_lengths: list[int] = []
         self.anagram_lengths: list[int] = []
+
+    def term(self, number: int) -> Term:
+        return tuple.__new__(Term, self.rows[number])
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
     def _add_word(self, key: str, index: int, role: int, latin_role: int) -> None:
         if not key:
@@ -80,10 +95,9 @@ class Index:
                 self.main.add(hangul.chosung(key), pack(number, patterns.KEYWORD))
 
     def add(self, spec: TermSpec) -> None:
-        term = compile_term(len(self.terms), spec)
-        self.terms.append(term)
-        self.specs.append(spec)
-        self.case_terms.setdefault(term.case_id, []).append(term.index)
+        term = compile_term(len(self.rows), spec)
+        self.rows.append(tuple(term))  # type: ignore[arg-type]
+        _add_to(self.case_terms, term.case_id, term.index)
         i = term.index
         if term.kind == "handle":
             self.handles.add(handle_key(spec.text), pack(i, patterns.HANDLE))
@@ -136,6 +150,8 @@ class Index:
     def finish(self) -> None:
         for pattern_set in (self.main, self.roman, self.handles, *self.respell.values()):
             pattern_set.finish()
+        for table in (self.chosung, self.anagrams, self.case_terms):
+            _freeze(table)
 
 
 def build_index(specs: Iterable[TermSpec]) -> Index:

@@ -78,7 +78,7 @@ def roman_candidates(view: DenseView, index: Index, allowed: set[int] | None) ->
                 if first == last:
                     surnames.append(SurnameHit(orig_start, orig_end, joined[hit_start:hit_end]))
                 continue
-            term = index.terms[entry >> patterns.ROLE_BITS]
+            term = index.term(entry >> patterns.ROLE_BITS)
             if not _allowed(term, allowed):
                 continue
             base = {patterns.ROMANIZATION: "romanization", patterns.LATIN_ALIAS: "alias"}.get(role, "exact")
@@ -108,7 +108,7 @@ def handle_candidates(view: DenseView, index: Index, allowed: set[int] | None) -
         orig_start, orig_end = view.clean.source_span(clean_start, clean_end)
         written = text[clean_start:clean_end]
         for entry in index.handles.entries_of(pattern):
-            term = index.terms[entry >> patterns.ROLE_BITS]
+            term = index.term(entry >> patterns.ROLE_BITS)
             if not _allowed(term, allowed):
                 continue
             reasons = ["handle: separators and case ignored"]
@@ -164,7 +164,7 @@ def mixed_candidates(view: DenseView, index: Index, allowed: set[int] | None) ->
             for entry in index.roman.lookup(roman_key(romanize(written))):
                 if entry & patterns.ROLE_MASK != patterns.ROMANIZATION:
                     continue
-                term = index.terms[entry >> patterns.ROLE_BITS]
+                term = index.term(entry >> patterns.ROLE_BITS)
                 if not _allowed(term, allowed):
                     continue
                 orig_start, orig_end = view.clean.source_span(start, written_end)

@@ -50,7 +50,7 @@ class Matcher:
 
     @property
     def term_count(self) -> int:
-        return len(self._index.terms)
+        return len(self._index)
 
     def scan(self, text: str, case_ids: Collection[int] | None = None) -> list[Match]:
         """Best match per (case, term, span) in `text`, for the given cases (None: all), in text order."""
@@ -70,7 +70,7 @@ class Matcher:
 
     def _decide(self, text: str, candidate: Candidate, signals: list[Signal], starts: list[int],
                 longest: int) -> Match | None:
-        term = self._index.terms[candidate.term]
+        term = self._index.term(candidate.term)
         variant, confidence = candidate.variant_and_weight()
         reasons = list(candidate.reasons)
         weak = candidate.needs_context or candidate.base in WEAK_VARIANTS

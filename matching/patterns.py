@@ -46,7 +46,7 @@ class PatternSet:
         self.automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
         self.lengths = array("H")
         self.entries = array("q")
-        self.shared: dict[int, list[int]] = {}
+        self.shared: dict[int, tuple[int, ...]] = {}
         self.ready = False
         self._pending: dict[str, int | list[int]] = {}
 
@@ -75,17 +75,18 @@ class PatternSet:
         self.lengths = array("H", (min(len(k), 65535) for k in pending))
         values = list(pending.values())
         self.entries = array("q", (v if type(v) is int else -1 for v in values))
-        self.shared = {p: v for p, v in enumerate(values) if type(v) is not int}
+        # Tuples of ints are not tracked by the cyclic garbage collector; lists would be walked at every collection.
+        self.shared = {p: tuple(v) for p, v in enumerate(values) if type(v) is not int}
         self.automaton.make_automaton()
         self.ready = True
 
-    def entries_of(self, pattern: int) -> list[int]:
+    def entries_of(self, pattern: int) -> tuple[int, ...]:
         entry = self.entries[pattern]
-        return [entry] if entry >= 0 else self.shared[pattern]
+        return (entry,) if entry >= 0 else self.shared[pattern]
 
-    def lookup(self, key: str) -> list[int]:
+    def lookup(self, key: str) -> tuple[int, ...]:
         pattern = self.automaton.get(key, -1) if self.ready else -1
-        return self.entries_of(pattern) if pattern >= 0 else []
+        return self.entries_of(pattern) if pattern >= 0 else ()
 
     def find(self, text: str) -> Iterator[tuple[int, int, int]]:
         """(start, end, pattern) for every occurrence; end is exclusive."""

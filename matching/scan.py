@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from matching import patterns
 from matching.candidate import Candidate, distance
-from matching.index import Index
+from matching.index import Index, members
 from matching.judge import judge
 from matching.latin import SurnameHit, handle_candidates, mixed_candidates, roman_candidates
 from matching.lexicon import GENERIC_KEYWORDS, KEYWORDS
@@ -46,7 +46,7 @@ class ScanState:
 
 
 def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: ScanState) -> None:
-    terms = index.terms
+    term_of = index.term
     for start, end, pattern in index.main.find(view.text):
         for entry in index.main.entries_of(pattern):
             role = entry & patterns.ROLE_MASK
@@ -56,7 +56,7 @@ def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: Sca
                     orig = view.orig_span(start, end)
                     state.signals.append(Signal(*orig, None, KEYWORDS[number] in GENERIC_KEYWORDS))
                 continue
-            term = terms[number]
+            term = term_of(number)
             if allowed is not None and term.case_id not in allowed:
                 continue
             if role in (patterns.CONTEXT, patterns.EXCLUDE):
@@ -89,7 +89,7 @@ def _one_syllable_differs(written: str, key: str) -> bool:
 
 
 def _is_registered_name(index: Index, written: str) -> bool:
-    return any(entry & patterns.ROLE_MASK == patterns.EXACT and index.terms[entry >> patterns.ROLE_BITS].surname_len
+    return any(entry & patterns.ROLE_MASK == patterns.EXACT and index.term(entry >> patterns.ROLE_BITS).surname_len
                for entry in index.main.lookup(written))
 
 
@@ -99,7 +99,7 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
     Only word starts are searched (the patterns begin with a word mark): a respelling inside a longer word is
     rejected anyway, and in name-heavy text most reduced hits are exactly those.
     """
-    terms = index.terms
+    term_of = index.term
     marked, marks, word_starts = view.marked_words()
     for which, pattern_set in index.respell.items():
         if not len(pattern_set):
@@ -109,7 +109,7 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
             start = word_starts[word]
             end = start + end - mark - 1
             written = view.text[start:end]
-            chosen = [term for term in (terms[e >> patterns.ROLE_BITS] for e in pattern_set.entries_of(pattern))
+            chosen = [term for term in (term_of(e >> patterns.ROLE_BITS) for e in pattern_set.entries_of(pattern))
                       if (allowed is None or term.case_id in allowed) and _one_syllable_differs(written, term.key)]
             # When the text names another registered person exactly, reading it as a disguise of a neighbour
             # (성성규 -> 서성규) would flag every victim one jamo away from every name in the text.
@@ -147,7 +147,7 @@ def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
     for candidate in state.candidates:
         # Only clear occurrences vouch for a neighbour; a respelling or a stretched name is itself uncertain.
         if not candidate.needs_context and candidate.base not in FUZZY_BASES:
-            state.signals.append(Signal(candidate.start, candidate.end, index.terms[candidate.term].case_id,
+            state.signals.append(Signal(candidate.start, candidate.end, index.term(candidate.term).case_id,
                                         term=candidate.term))
     if state.signals:
         _weak(dense, index, allowed, state)
@@ -189,8 +189,8 @@ def _surname_candidates(state: ScanState, index: Index, allowed: set[int] | None
                 continue
             if allowed is not None and signal.case_id not in allowed:
                 continue
-            for number in index.case_terms.get(signal.case_id, ()):
-                term = index.terms[number]
+            for number in members(index.case_terms, signal.case_id):
+                term = index.term(number)
                 if term.surname_len and number != signal.term and hit.key in surname_keys(
                         term.key[: term.surname_len]):
                     result.append(Candidate(number, "romanized-surname", hit.start, hit.end, 0, "",

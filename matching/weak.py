@@ -36,7 +36,7 @@ def _kind(char: str) -> int:
 
 def _accept(view: View, index: Index, allowed: set[int] | None, term_index: int, start: int, end: int,
             base: str, reason: str) -> Candidate | None:
-    term = index.terms[term_index]
+    term = index.term(term_index)
     if allowed is not None and term.case_id not in allowed:
         return None
     verdict = judge(view, start, end, surname_len=term.surname_len)
@@ -77,7 +77,7 @@ def _anagram_hits(view: View, index: Index, allowed: set[int] | None, value: int
     span = view.text[start:start + length]
     result = []
     for number in [value] if isinstance(value, int) else value:
-        key = index.terms[number].key
+        key = index.term(number).key
         if key != span and sorted(key) == sorted(span):
             candidate = _accept(view, index, allowed, number, start, start + length, "anagram",
                                 "anagram: syllables reordered")
@@ -140,7 +140,7 @@ def _initials(view: View, index: Index, allowed: set[int] | None, start: int, sp
     written = [(i, c) for i, c in enumerate(span) if hangul.is_syllable(c)]
     result = []
     for number in members(index.chosung, hangul.chosung(span)):
-        key = index.terms[number].key
+        key = index.term(number).key
         if all(key[i] == c for i, c in written):
             candidate = _accept(view, index, allowed, number, start, end, base, f"{base}: initials stand for syllables")
             if candidate:
@@ -153,7 +153,7 @@ def _masks(view: View, index: Index, allowed: set[int] | None, start: int, span:
     result = []
     for consonant in hangul.CHO:
         for number in members(index.chosung, hangul.chosung(span[:hole] + consonant + span[hole + 1:])):
-            term = index.terms[number]
+            term = index.term(number)
             if term.is_full_name and all(s == k for i, (s, k) in enumerate(zip(span, term.key)) if i != hole):
                 candidate = _accept(view, index, allowed, number, start, start + len(span), "mask",
                                     "mask: one syllable hidden")

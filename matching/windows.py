@@ -22,7 +22,7 @@ from matching.lexicon import LOOKALIKES, MASK, MASK_CHARS, UPPER_LOOKALIKES
 from matching.views import DenseView, Unit, UnitView, gap_kind
 
 PAD = 14
-MAX_READING_COMBOS = 8
+MAX_READING_COMBOS = 81  # every combination of up to three readings for runs of up to four Hanja
 
 _REC_TRIGGER = regex.compile(
     r"[\u3131-\u314eo027]\s?[\u314f-\u3163]"  # consonant (or look-alike) then a vowel jamo: ㅎㅗㅇ, 7ㅣ
@@ -33,7 +33,10 @@ _REC_TRIGGER = regex.compile(
 _C = "[rsefaqtdwczxvg]"
 _V = "(?:h[kol]?|n[jpl]?|ml?|[yuiopjklb])"
 _F = "(?:rt|sw|sg|fr|fa|fq|ft|fx|fv|fg|qt|[rsefaqtdwczxvg])(?![yuiophjklbnm])"
-_MASK_RUN = regex.compile("[" + regex.escape("".join(sorted(MASK_CHARS))) + "]")
+_MASK_RUN = regex.compile("[" + regex.escape("".join(sorted(MASK_CHARS))) + "]"
+                          "|(?<=[\uac00-\ud7a3])[xoㅇ?？](?=[\uac00-\ud7a3])")
+# Letters that hide a syllable only when written alone between two syllables (김x지, 김ㅇ지, 김?지).
+_INLINE_MASKS = frozenset("xoㅇ?？")
 _QWERTY_RUN = regex.compile(rf"(?<![a-z])(?:{_C}{_V}(?:{_F})?)+(?![a-z])")
 
 
@@ -63,13 +66,19 @@ def _around(text: str, start: int, end: int, pad: int) -> tuple[int, int]:
     return lo, hi
 
 
+def _inline_question(text: str, i: int) -> bool:
+    """A question mark between two syllables (김?지) hides one; anywhere else it is punctuation."""
+    return (text[i] in "?？" and 0 < i < len(text) - 1 and hangul.is_syllable(text[i - 1])
+            and hangul.is_syllable(text[i + 1]))
+
+
 def _base_units(view: DenseView, lo: int, hi: int, keep_masks: bool) -> tuple[list[Unit], int]:
     clean = view.clean
     text = clean.text
     pending = GAP_EDGE if lo == 0 else (GAP_NONE if text[lo - 1].isalnum() else gap_kind(text[lo - 1]))
     units: list[Unit] = []
-    for char, (start, end, flags) in zip(text[lo:hi], clean.char_sources(lo, hi)):
-        if char.isalnum() or (keep_masks and char in MASK_CHARS):
+    for i, (char, (start, end, flags)) in enumerate(zip(text[lo:hi], clean.char_sources(lo, hi)), start=lo):
+        if char.isalnum() or (keep_masks and (char in MASK_CHARS or _inline_question(text, i))):
             if char in MASK_CHARS:
                 char = MASK
             elif hangul.is_jamo(char) and not flags & HALFWIDTH:
@@ -222,5 +231,9 @@ def mask_views(view: DenseView, clean_ranges: list[tuple[int, int]]) -> list[Uni
     result: list[UnitView] = []
     for lo, hi, _, _ in _merge(ranges):
         units, tail = _base_units(view, lo, hi, keep_masks=True)
+        for before, unit, after in zip(units, units[1:], units[2:]):
+            if (unit.char in _INLINE_MASKS and unit.gap == GAP_NONE and after.gap == GAP_NONE
+                    and hangul.is_syllable(before.char) and hangul.is_syllable(after.char)):
+                unit.char = MASK
         result.append(UnitView(units, tail))
     return result

@@ -67,6 +67,11 @@ FOUND = [
     ("박지후L", "박지훈", "lookalike", "박지후L"),
     ("최유L卜 합성", "최유나", "lookalike", "최유L卜"),
     ("호o민지", "홍민지", "lookalike", "호o민지"),
+    ("7ㅣㅁ민지", "김민지", "lookalike", "7ㅣㅁ민지"),
+    ("저o유나", "정유나", "lookalike", "저o유나"),
+    ("rla민지", "김민지", "qwerty", "rla민지"),
+    ("柳智敏", "유지민", "hanja", "柳智敏"),
+    ("林秀晶", "임수정", "hanja", "林秀晶"),
 ]
 
 
@@ -86,6 +91,9 @@ WEAK_WITH_CONTEXT = [
     ("이ㅅㅇ 갠텔", "이서연", "partial-chosung", "이ㅅㅇ"),
     ("ㅊㅇㄴ 능욕", "최유나", "chosung", "ㅊㅇㄴ"),
     ("ㄴㄱㅁㅅ ㄴㅇ", "남궁민수", "chosung", "ㄴㄱㅁㅅ"),
+    ("김x지 능욕", "김민지", "mask", "김x지"),
+    ("김ㅇ지 합성", "김민지", "mask", "김ㅇ지"),
+    ("김?지 합성", "김민지", "mask", "김?지"),
 ]
 
 
@@ -97,6 +105,7 @@ def test_weak_variant_counts_with_a_keyword_nearby(text: str, term: str, variant
 
 
 @pytest.mark.parametrize(("text", "term"), [
+    ("김? 지 합성", "김민지"),
     ("지민김 ㅋㅋ", "김민지"),
     ("김○지 생일", "김민지"),
     ("ㄱ민지 어디", "김민지"),
