@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from matching import Matcher, TermSpec  # noqa: E402
+from matching import Matcher, TermSpec
 
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍전고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추"
 GIVEN = ("민서지현준우연수영진아은하윤재성호동혜정희경승유나다라주원예채소태선상훈빈혁철규석"

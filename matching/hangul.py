@@ -115,10 +115,7 @@ class _Composer:
         self.cho, self.jung, self.jong = None, [], []
 
     def consonant(self, key: str, index: int) -> None:
-        if not self.jung:
-            self.flush()
-            self.cho = (key, index)
-        elif self.cho is None:
+        if not self.jung or self.cho is None:
             self.flush()
             self.cho = (key, index)
         elif not self.jong and key in JONG_INDEX:
@@ -162,7 +159,7 @@ def compose_keys(keys: Sequence[tuple[str, int]]) -> list[tuple[str, int, int]]:
     """
     state = _Composer()
     for key, index in keys:
-        for basic in SPLIT_JONG.get(key, None) or SPLIT_JUNG.get(key, None) or (key,):
+        for basic in SPLIT_JONG.get(key) or SPLIT_JUNG.get(key) or (key,):
             if basic in VOWELS:
                 state.vowel(basic, index)
             elif basic in CONSONANTS:

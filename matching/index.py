@@ -21,8 +21,14 @@ from matching.lexicon import KEYWORDS
 from matching.patterns import ROLE_BITS, PatternSet, pack
 from matching.romanize import name_keys, roman_key, surname_keys
 from matching.terms import Term, TermSpec, compact, compile_term, is_hangul_word, is_latin_word
-from matching.variants import (anagram_key, elongations, handle_key, handle_parts, reduced_keys,
-                               school_abbreviations)
+from matching.variants import (
+    anagram_key,
+    elongations,
+    handle_key,
+    handle_parts,
+    reduced_keys,
+    school_abbreviations,
+)
 from matching.views import WORD_MARK
 
 Key = TypeVar("Key", str, int)
@@ -39,11 +45,11 @@ def _add_to(table: dict[Key, Members], key: Key, value: int) -> None:
         current.append(value)  # type: ignore[union-attr]  # lists until `_freeze`
 
 
-def _freeze(table: dict[Key, Members]) -> None:
+def _freeze(table: dict[str, Members] | dict[int, Members]) -> None:
     """Lists become tuples: the cyclic garbage collector does not track tuples of ints."""
-    for key, value in table.items():
+    for key, value in list(table.items()):
         if isinstance(value, list):
-            table[key] = tuple(value)
+            table[key] = tuple(value)  # type: ignore[index]
 
 
 def members(table: dict[Key, Members], key: Key) -> tuple[int, ...]:
@@ -97,8 +103,8 @@ class Index:
     def add(self, spec: TermSpec) -> None:
         term = compile_term(len(self.rows), spec)
         self.rows.append(tuple(term))  # type: ignore[arg-type]
-        _add_to(self.case_terms, term.case_id, term.index)
-        i = term.index
+        _add_to(self.case_terms, term.case_id, term.number)
+        i = term.number
         if term.kind == "handle":
             self.handles.add(handle_key(spec.text), pack(i, patterns.HANDLE))
             parts = handle_parts(spec.text)
@@ -128,7 +134,7 @@ class Index:
             self.main.add(key, entry)
 
     def _add_name(self, term: Term) -> None:
-        i = term.index
+        i = term.number
         key = term.key
         self.roman.add_all(name_keys(key, term.surname_len), (i << ROLE_BITS) | patterns.ROMANIZATION)
         surname = key[: term.surname_len]

@@ -15,8 +15,14 @@ from dataclasses import dataclass
 
 from matching import hangul
 from matching.kinds import GAP_NONE, GAP_SPACE
-from matching.lexicon import (INNOCENT_SUFFIXES, MAX_PARTICLE, PARTICLE_SET, ROAD_SUFFIXES, SCHOOL_WORDS,
-                              WORDLIKE_SURNAMES)
+from matching.lexicon import (
+    INNOCENT_SUFFIXES,
+    MAX_PARTICLE,
+    PARTICLE_SET,
+    ROAD_SUFFIXES,
+    SCHOOL_WORDS,
+    WORDLIKE_SURNAMES,
+)
 from matching.views import View
 
 
@@ -57,8 +63,9 @@ def _innocent(view: View, end: int, tail: str) -> bool:
             continue
         if suffix not in ROAD_SUFFIXES:
             return True
-        rest = tail[len(suffix):]
-        after = view.text[view.word_end(end) : view.word_end(end) + 1] if not rest else rest
+        # Road names cancel only before a number (홍길동로 12), since 로 and 길 are also a particle and a name.
+        word_end = view.word_end(end)
+        after = tail[len(suffix):] or view.text[word_end:word_end + 1]
         if after[:1].isdigit():
             return True
     return False

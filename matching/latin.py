@@ -18,7 +18,6 @@ from matching.index import Index
 from matching.judge import particle_run
 from matching.romanize import roman_key, romanize
 from matching.terms import Term
-from matching.variants import handle_key
 from matching.views import DenseView
 
 _WORD = regex.compile(r"[a-z]+")
@@ -83,7 +82,7 @@ def roman_candidates(view: DenseView, index: Index, allowed: set[int] | None) ->
                 continue
             base = {patterns.ROMANIZATION: "romanization", patterns.LATIN_ALIAS: "alias"}.get(role, "exact")
             reason = "romanization: name in Latin letters" if role == patterns.ROMANIZATION else "latin word"
-            candidates.append(Candidate(term.index, base, orig_start, orig_end, flags, "", (reason,)))
+            candidates.append(Candidate(term.number, base, orig_start, orig_end, flags, "", (reason,)))
     return candidates, surnames
 
 
@@ -119,7 +118,7 @@ def handle_candidates(view: DenseView, index: Index, allowed: set[int] | None) -
             if entry & patterns.ROLE_MASK == patterns.HANDLE_SWAPPED:
                 reasons.append("handle: parts in reverse order")
                 cap = 0.8
-            candidates.append(Candidate(term.index, "handle", orig_start, orig_end, view.clean.flags_in(
+            candidates.append(Candidate(term.number, "handle", orig_start, orig_end, view.clean.flags_in(
                 clean_start, clean_end), "", tuple(reasons), cap=cap))
     return candidates
 
@@ -168,7 +167,7 @@ def mixed_candidates(view: DenseView, index: Index, allowed: set[int] | None) ->
                 if not _allowed(term, allowed):
                     continue
                 orig_start, orig_end = view.clean.source_span(start, written_end)
-                candidates.append(Candidate(term.index, "mixed-script", orig_start, orig_end,
+                candidates.append(Candidate(term.number, "mixed-script", orig_start, orig_end,
                                             view.clean.flags_in(start, written_end), "",
                                             ("mixed-script: Hangul and Latin in one word",)))
     return candidates

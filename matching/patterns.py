@@ -55,7 +55,7 @@ class PatternSet:
         current = pending.get(key)
         if current is None:
             pending[key] = entry
-        elif type(current) is int:
+        elif isinstance(current, int):
             if current != entry:
                 pending[key] = [current, entry]
         elif entry not in current[-8:]:
@@ -74,9 +74,9 @@ class PatternSet:
             add_word(key, pattern)
         self.lengths = array("H", (min(len(k), 65535) for k in pending))
         values = list(pending.values())
-        self.entries = array("q", (v if type(v) is int else -1 for v in values))
+        self.entries = array("q", (v if isinstance(v, int) else -1 for v in values))
         # Tuples of ints are not tracked by the cyclic garbage collector; lists would be walked at every collection.
-        self.shared = {p: tuple(v) for p, v in enumerate(values) if type(v) is not int}
+        self.shared = {p: tuple(v) for p, v in enumerate(values) if not isinstance(v, int)}
         self.automaton.make_automaton()
         self.ready = True
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from operator import ne
 from dataclasses import dataclass, field
+from operator import ne
 
 from matching import patterns
 from matching.candidate import Candidate, distance
@@ -65,9 +65,9 @@ def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: Sca
                     if role == patterns.CONTEXT:
                         state.signals.append(Signal(*orig, term.case_id))
                     elif term.key in view.text[start:end]:
-                        state.innocent.setdefault(term.index, []).append(orig)
+                        state.innocent.setdefault(term.number, []).append(orig)
                     else:
-                        state.excluded.add(term.index)
+                        state.excluded.add(term.number)
                 continue
             verdict = judge(view, start, end, surname_len=term.surname_len, school=term.kind == "keyword",
                             fuzzy=role == patterns.ELONGATION)
@@ -80,12 +80,12 @@ def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: Sca
                 reasons = ("elongation: one syllable stretched in two", *reasons)
             elif role == patterns.ALIAS:
                 reasons = ("alias: registered spelling", *reasons)
-            state.candidates.append(Candidate(term.index, base, *view.orig_span(start, end), view.flags(start, end),
+            state.candidates.append(Candidate(term.number, base, *view.orig_span(start, end), view.flags(start, end),
                                               verdict.spacing, reasons, verdict.needs_context))
 
 
 def _one_syllable_differs(written: str, key: str) -> bool:
-    return sum(map(ne, written, key)) == 1
+    return sum(map(ne, written, key)) == 1  # type: ignore[no-any-return]  # operator.ne is typed as Any
 
 
 def _is_registered_name(index: Index, written: str) -> bool:
@@ -123,7 +123,7 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
             flags = view.flags(start, end)
             reasons = (f"respelled: the {which} jamo of one syllable differs", *verdict.reasons)
             for term in chosen:
-                state.candidates.append(Candidate(term.index, "respelled", *span, flags, verdict.spacing, reasons,
+                state.candidates.append(Candidate(term.number, "respelled", *span, flags, verdict.spacing, reasons,
                                                   verdict.needs_context))
 
 

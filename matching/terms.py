@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import re
-
-from matching import hangul
 from matching.kinds import TERM_KINDS
 from matching.lexicon import COMPOUND_SURNAMES
 from matching.normalize import clean
@@ -63,7 +61,7 @@ class Term(NamedTuple):
     A named tuple rather than a dataclass: one is built per registered term and tuples are created in C.
     """
 
-    index: int
+    number: int  # position in the matcher's term table (not `index`, which tuples already define)
     case_id: int
     term_id: int
     text: str
@@ -84,7 +82,7 @@ def surname_length(name: str) -> int:
     return 1
 
 
-def compile_term(index: int, spec: TermSpec) -> Term:
+def compile_term(number: int, spec: TermSpec) -> Term:
     """Validates a spec and derives its compact forms; errors name the problem, never the term."""
     if spec.kind not in TERM_KINDS:
         raise TermSpecError(f"term {spec.term_id}: unknown kind (expected one of {', '.join(TERM_KINDS)})")
@@ -95,4 +93,4 @@ def compile_term(index: int, spec: TermSpec) -> Term:
     if spec.kind == "name" and 2 <= len(key) <= 5 and is_hangul_word(key):
         surname_len = surname_length(key)
     innocent = tuple(w for w in (compact(x) for x in spec.exclude) if w and key in w) if spec.exclude else ()
-    return Term(index, spec.case_id, spec.term_id, spec.text, spec.kind, key, surname_len, innocent)
+    return Term(number, spec.case_id, spec.term_id, spec.text, spec.kind, key, surname_len, innocent)

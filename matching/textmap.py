@@ -20,7 +20,7 @@ class Layer:
     whole source range (a deletion maps to nothing and shows up only between its neighbours).
     """
 
-    __slots__ = ("text", "source", "out_starts", "out_ends", "src_starts", "src_ends", "flags")
+    __slots__ = ("flags", "out_ends", "out_starts", "source", "src_ends", "src_starts", "text")
 
     def __init__(self, text: str, source: str, out_starts: list[int], out_ends: list[int], src_starts: list[int],
                  src_ends: list[int], flags: list[int]) -> None:

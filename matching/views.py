@@ -153,5 +153,15 @@ def is_boundary(gap: int) -> bool:
     return gap != GAP_NONE
 
 
-__all__ = ["DenseView", "GAP_EDGE", "GAP_NONE", "GAP_SPACE", "GAP_SYMBOL", "Unit", "UnitView", "View",
-           "gap_kind", "is_boundary"]
+__all__ = [
+    "GAP_EDGE",
+    "GAP_NONE",
+    "GAP_SPACE",
+    "GAP_SYMBOL",
+    "DenseView",
+    "Unit",
+    "UnitView",
+    "View",
+    "gap_kind",
+    "is_boundary",
+]

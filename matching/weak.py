@@ -12,7 +12,7 @@ import re
 
 from matching import hangul
 from matching.candidate import Candidate
-from matching.index import Index, members
+from matching.index import Index, Members, members
 from matching.judge import judge
 from matching.kinds import GAP_NONE
 from matching.lexicon import MASK
@@ -72,11 +72,11 @@ def anagram_candidates(view: View, lo: int, hi: int, index: Index, allowed: set[
     return found
 
 
-def _anagram_hits(view: View, index: Index, allowed: set[int] | None, value: int | list[int], start: int,
+def _anagram_hits(view: View, index: Index, allowed: set[int] | None, value: Members, start: int,
                   length: int) -> list[Candidate]:
     span = view.text[start:start + length]
     result = []
-    for number in [value] if isinstance(value, int) else value:
+    for number in (value,) if isinstance(value, int) else value:
         key = index.term(number).key
         if key != span and sorted(key) == sorted(span):
             candidate = _accept(view, index, allowed, number, start, start + length, "anagram",
@@ -91,10 +91,8 @@ def _chosung_edges_ok(view: View, start: int, end: int) -> bool:
     text = view.text
     if start > 0 and view.gap(start) == GAP_NONE and _kind(text[start - 1]) == CONSONANT:
         return False
-    if end < len(text) and view.gap(end) == GAP_NONE and _kind(text[end]) == CONSONANT and \
-            text[end] not in _LAUGHTER:
-        return False
-    return True
+    return not (end < len(text) and view.gap(end) == GAP_NONE and _kind(text[end]) == CONSONANT
+                and text[end] not in _LAUGHTER)
 
 
 def initial_candidates(view: View, lo: int, hi: int, index: Index, allowed: set[int] | None) -> list[Candidate]:

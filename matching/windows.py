@@ -87,10 +87,7 @@ def _base_units(view: DenseView, lo: int, hi: int, keep_masks: bool) -> tuple[li
             pending = GAP_NONE
         else:
             pending = max(pending, gap_kind(char))
-    if hi >= len(text):
-        tail = GAP_EDGE
-    else:
-        tail = GAP_NONE if text[hi].isalnum() else gap_kind(text[hi])
+    tail = GAP_EDGE if hi >= len(text) else GAP_NONE if text[hi].isalnum() else gap_kind(text[hi])
     return units, max(pending, tail) if pending else tail
 
 
