@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from matching.candidate import Candidate
 from matching.index import Index, build_index
 from matching.kinds import HIGH_LEVEL, WEAK_VARIANTS
-from matching.romanize import display_names
+from matching.queries import search_queries
 from matching.scan import Signal, context_for, gather
-from matching.terms import TermSpec, compact
-from matching.variants import school_abbreviations
+from matching.terms import TermSpec
 
 # A weak variant with a second signal is reported, but stays below the alert level.
 WEAK_CEILING = 0.55
@@ -87,27 +86,9 @@ class Matcher:
                      text[candidate.start:candidate.end], confidence, level, (f"variant: {variant}", *reasons))
 
     def search_variants(self, spec: TermSpec) -> list[tuple[str, str]]:
-        """(variant kind, query) pairs worth sending to a search engine, best first."""
-        result: list[tuple[str, str]] = [("handle" if spec.kind == "handle" else "exact", spec.text.strip())]
-        if spec.kind == "handle":
-            bare = spec.text.strip().lstrip("@")
-            result.append(("handle", f"@{bare}"))
-        result += [("alias", a.strip()) for a in spec.aliases if a.strip()]
-        key = compact(spec.text)
-        if spec.kind == "keyword":
-            result += [("alias", short) for short in school_abbreviations(key)]
-        if spec.kind == "name":
-            from matching.terms import is_hangul_word, surname_length
-
-            if is_hangul_word(key) and 2 <= len(key) <= 5:
-                result += [("romanization", r) for r in display_names(key, surname_length(key))]
-        seen: set[str] = set()
-        unique = []
-        for kind, query in result:
-            if query and query.lower() not in seen:
-                seen.add(query.lower())
-                unique.append((kind, query))
-        return unique
+        """(variant kind, query) pairs worth sending to a search engine, best first: the term as registered, its
+        aliases (and a school's short forms), then full romanizations in both name orders."""
+        return search_queries(spec)
 
 
 def _best_per_span(matches: list[Match]) -> list[Match]:
