@@ -28,6 +28,7 @@ _REC_TRIGGER = regex.compile(
     r"[\u3131-\u314eo027]\s?[\u314f-\u3163]"  # consonant (or look-alike) then a vowel jamo: ㅎㅗㅇ, 7ㅣ
     r"|(?<=[\uac00-\ud7a3])[\u3131-\u314eo027le](?![a-z])"  # a final typed apart: 호ㅇ길동, 호o길동, 박지후L
     r"|[\u3131-\u314e7][l1|!i]"  # consonant then a look-alike vowel
+    r"|(?<=[\uac00-\ud7a3])[o027][l1|!i]|[o027][l1|!i](?=[\uac00-\ud7a3])"  # both look-alikes: 0l서연
     r"|\p{Han}+"
 )
 _C = "[rsefaqtdwczxvg]"
