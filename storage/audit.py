@@ -132,8 +132,15 @@ def _payload(
 def record_mac(key: bytes, row: AuditRecord, prev_hash: str | None = None) -> str:
     """The hash a record must carry under `key`; `prev_hash` overrides the stored link (re-chaining)."""
     payload = _payload(
-        row.id, row.at, row.actor, row.action, row.case_id, row.obj_type, row.obj_id,
-        row.details or {}, row.prev_hash if prev_hash is None else prev_hash,
+        row.id,
+        row.at,
+        row.actor,
+        row.action,
+        row.case_id,
+        row.obj_type,
+        row.obj_id,
+        row.details or {},
+        row.prev_hash if prev_hash is None else prev_hash,
     )
     return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
@@ -258,7 +265,9 @@ def write_rechain(session: Session, key: bytes, progress: Rechain | None) -> Non
 
 
 def _last(session: Session) -> tuple[int, str]:
-    found = session.execute(select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)).first()
+    found = session.execute(
+        select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
+    ).first()
     return (int(found[0]), str(found[1])) if found else (0, GENESIS)
 
 
@@ -294,8 +303,16 @@ def append(
     else:
         prev_id, prev_hash = last_id, last_hash
     row = AuditRecord(
-        id=prev_id + 1, at=utcnow(), actor=actor, action=action, case_id=case_id,
-        obj_type=obj_type, obj_id=obj_id, details=clean, prev_hash=prev_hash, hash="",
+        id=prev_id + 1,
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        case_id=case_id,
+        obj_type=obj_type,
+        obj_id=obj_id,
+        details=clean,
+        prev_hash=prev_hash,
+        hash="",
     )
     row.hash = record_mac(key, row)
     session.add(row)
@@ -320,7 +337,9 @@ def record(
 def iter_records(session: Session, after: int = 0, batch: int = VERIFY_BATCH) -> Iterator[AuditRecord]:
     while True:
         rows = list(
-            session.scalars(select(AuditRecord).where(AuditRecord.id > after).order_by(AuditRecord.id).limit(batch))
+            session.scalars(
+                select(AuditRecord).where(AuditRecord.id > after).order_by(AuditRecord.id).limit(batch)
+            )
         )
         if not rows:
             return
@@ -336,9 +355,13 @@ def verify_chain(session: Session, keys: Sequence[bytes]) -> VerifyResult:
         if row.id != expected_id:
             return VerifyResult(False, count, expected_id, f"record {expected_id} is missing")
         if not mac_matches(keys, row):
-            return VerifyResult(False, count, row.id, f"record {row.id} was altered or signed with an unknown key")
+            return VerifyResult(
+                False, count, row.id, f"record {row.id} was altered or signed with an unknown key"
+            )
         bridged = (
-            bridge is not None and row.id == bridge.after + 1 and hmac.compare_digest(prev_hash, bridge.new)
+            bridge is not None
+            and row.id == bridge.after + 1
+            and hmac.compare_digest(prev_hash, bridge.new)
             and hmac.compare_digest(row.prev_hash, bridge.old)
         )
         if not bridged and not hmac.compare_digest(row.prev_hash, prev_hash):
@@ -353,10 +376,16 @@ def verify_chain(session: Session, keys: Sequence[bytes]) -> VerifyResult:
     if not any(hmac.compare_digest(_head_mac(k, head.id, head.hash), head.mac) for k in keys):
         return VerifyResult(False, count, max(head.id, 1), "the head checkpoint was altered")
     if head.id > last_id:
-        return VerifyResult(False, count, last_id + 1, f"records {last_id + 1} to {head.id} are missing (tail cut off)")
+        return VerifyResult(
+            False, count, last_id + 1, f"records {last_id + 1} to {head.id} are missing (tail cut off)"
+        )
     if head.id < last_id or not hmac.compare_digest(head.hash, prev_hash):
-        return VerifyResult(False, count, head.id + 1 if head.id < last_id else last_id,
-                            "the records do not match the head checkpoint")
+        return VerifyResult(
+            False,
+            count,
+            head.id + 1 if head.id < last_id else last_id,
+            "the records do not match the head checkpoint",
+        )
     return VerifyResult(True, count, head_id=head.id)
 
 

@@ -110,7 +110,9 @@ def encrypted_tables(metadata: MetaData = Base.metadata) -> list[EncryptedTable]
         for column in idxs:
             source = INDEX_SOURCES.get((table.name, column))
             if source is None or source[1] not in cts:
-                raise RotationError(f"cannot rotate: {table.name}.{column} has no known purpose (add it to INDEX_SOURCES)")
+                raise RotationError(
+                    f"cannot rotate: {table.name}.{column} has no known purpose (add it to INDEX_SOURCES)"
+                )
             indexes.append((column, source[0], source[1]))
         out.append(EncryptedTable(table, cts, tuple(indexes)))
     return out
@@ -118,9 +120,11 @@ def encrypted_tables(metadata: MetaData = Base.metadata) -> list[EncryptedTable]
 
 def only_primaries(keyring: Keyring) -> Keyring:
     return Keyring(
-        data=keyring.data[:1], index=keyring.index[:1],
+        data=keyring.data[:1],
+        index=keyring.index[:1],
         cases={kid: keys[:1] for kid, keys in keyring.cases.items()},
-        path=None, audit=keyring.audit[:1],
+        path=None,
+        audit=keyring.audit[:1],
     )
 
 
@@ -219,7 +223,12 @@ def _refuse_if_crawling(session: Session, force: bool) -> None:
 
 class _Job:
     def __init__(
-        self, store: Store, actor: str, batch_size: int, after_batch: AfterBatch | None, report: RotationReport
+        self,
+        store: Store,
+        actor: str,
+        batch_size: int,
+        after_batch: AfterBatch | None,
+        report: RotationReport,
     ) -> None:
         self.store = store
         self.actor = actor
@@ -269,8 +278,15 @@ class _Job:
         self.store.crypto = Crypto(self.keyring)  # the cached ciphers knew only the old keys
         primaries = keyring_fingerprints(only_primaries(self.keyring))
         state = {
-            **state, "phase": "reencrypt", "round": 1, "table": 0, "after": None,
-            "new": {k: v[0] if isinstance(v, list) else {c: f[0] for c, f in v.items()} for k, v in primaries.items()},
+            **state,
+            "phase": "reencrypt",
+            "round": 1,
+            "table": 0,
+            "after": None,
+            "new": {
+                k: v[0] if isinstance(v, list) else {c: f[0] for c, f in v.items()}
+                for k, v in primaries.items()
+            },
         }
         with self.store.session() as session:
             self._save(session, state)
@@ -285,11 +301,11 @@ class _Job:
             if position >= len(self.tables):
                 token, index_value = crypto.key_check()
                 for key, value in (("key_check", token), ("index_check", index_value)):
-                    row = session.get(Meta, key)
-                    if row is None:
+                    check = session.get(Meta, key)
+                    if check is None:
                         session.add(Meta(key=key, value=value))
                     else:
-                        row.value = value
+                        check.value = value
                 audit.write_rechain(session, b"", None)  # a new pass re-signs from the first record
                 state = {**state, "phase": "audit"}
                 self._save(session, state)
@@ -307,7 +323,9 @@ class _Job:
                 return state
             owners = owner_key_ids(session, table, [r[0] for r in rows])
             for row in rows:
-                values = _rewrite_row(crypto, spec, owners.get(row[0]), row[0], dict(zip(spec.ct_columns, row[1:])))
+                values = _rewrite_row(
+                    crypto, spec, owners.get(row[0]), row[0], dict(zip(spec.ct_columns, row[1:]))
+                )
                 if values:
                     session.execute(update(table).where(pk == row[0]).values(**values))
             self.report.rows[spec.name] = self.report.rows.get(spec.name, 0) + len(rows)
@@ -325,7 +343,10 @@ class _Job:
             progress = audit.read_rechain(session, keys) or audit.Rechain(0, audit.GENESIS, audit.GENESIS)
             rows = list(
                 session.scalars(
-                    select(AuditRecord).where(AuditRecord.id > progress.after).order_by(AuditRecord.id).limit(self.batch_size)
+                    select(AuditRecord)
+                    .where(AuditRecord.id > progress.after)
+                    .order_by(AuditRecord.id)
+                    .limit(self.batch_size)
                 )
             )
             for row in rows:
@@ -358,7 +379,10 @@ class _Job:
         strict = Crypto(only_primaries(self.keyring))
         stale = self._stale_rows(strict)
         with self.store.session() as session:
-            check = {m.key: m.value for m in session.scalars(select(Meta).where(Meta.key.in_(["key_check", "index_check"])))}
+            check = {
+                m.key: m.value
+                for m in session.scalars(select(Meta).where(Meta.key.in_(["key_check", "index_check"])))
+            }
             try:
                 strict.verify_check(check.get("key_check", ""), check.get("index_check", ""))
             except KeyringError:
@@ -390,7 +414,9 @@ class _Job:
             after: object = None
             while True:
                 with self.store.session() as session:
-                    query = select(pk, *[table.c[c] for c in spec.ct_columns + tuple(i[0] for i in spec.indexes)])
+                    query = select(
+                        pk, *[table.c[c] for c in spec.ct_columns + tuple(i[0] for i in spec.indexes)]
+                    )
                     query = query.order_by(pk).limit(self.batch_size * 5)
                     if after is not None:
                         query = query.where(pk > after)
@@ -410,12 +436,18 @@ class _Job:
         new = state["new"]
         with locked_keyring(self.keyring) as fresh:
             if fingerprint(fresh.data[0]) != new["data"] or fingerprint(fresh.index[0]) != new["index"]:
-                raise RotationError("the key file changed during the rotation: run `jikimi keys rotate` again")
+                raise RotationError(
+                    "the key file changed during the rotation: run `jikimi keys rotate` again"
+                )
             if fresh.audit and fingerprint(fresh.audit[0]) != new["audit"]:
-                raise RotationError("the key file changed during the rotation: run `jikimi keys rotate` again")
+                raise RotationError(
+                    "the key file changed during the rotation: run `jikimi keys rotate` again"
+                )
             for kid, fp in new["cases"].items():
                 if kid in fresh.cases and fingerprint(fresh.cases[kid][0]) != fp:
-                    raise RotationError("the key file changed during the rotation: run `jikimi keys rotate` again")
+                    raise RotationError(
+                        "the key file changed during the rotation: run `jikimi keys rotate` again"
+                    )
             fresh.data = fresh.data[:1]
             fresh.index = fresh.index[:1]
             fresh.audit = fresh.audit[:1]
@@ -427,9 +459,18 @@ class _Job:
             write_state(session, None)
             write_state(session, finished, LAST_KEY)
             audit.append(
-                session, self.store.crypto, self.actor, "keys.rotate",
-                details={"step": "done", "data": new["data"], "index": new["index"], "audit": new["audit"],
-                         "cases": len(new["cases"]), "rounds": int(state.get("round", 1))},
+                session,
+                self.store.crypto,
+                self.actor,
+                "keys.rotate",
+                details={
+                    "step": "done",
+                    "data": new["data"],
+                    "index": new["index"],
+                    "audit": new["audit"],
+                    "cases": len(new["cases"]),
+                    "rounds": int(state.get("round", 1)),
+                },
             )
         logger.info("key rotation finished; old keys retired")
 
@@ -467,7 +508,8 @@ def _rewrite_row(
                 continue
         else:
             raise RotationError(
-                f"{spec.name}.{column} of row {pk} cannot be decrypted with any key in the key file: rotation stopped"
+                f"{spec.name}.{column} of row {pk} cannot be decrypted with any key in the key file: "
+                "rotation stopped"
             )
     for index_column, purpose, source in spec.indexes:
         token = values.get(source)
@@ -477,7 +519,9 @@ def _rewrite_row(
     return out
 
 
-def _readable_with(strict: Crypto, spec: EncryptedTable, owner: str | None, values: dict[str, str | None]) -> bool:
+def _readable_with(
+    strict: Crypto, spec: EncryptedTable, owner: str | None, values: dict[str, str | None]
+) -> bool:
     plain: dict[str, str] = {}
     for column in spec.ct_columns:
         token = values.get(column)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Column, FromClause, ForeignKey, Select, Table, delete, func, or_, select
+from sqlalchemy import Column, ForeignKey, FromClause, Select, Table, delete, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -46,9 +46,8 @@ class PurgeReport:
 # ---- which rows belong to a case --------------------------------------------------------------
 
 
-def case_paths(table: Table, cases: Table | None = None) -> list[list[ForeignKey]]:
+def case_paths(table: Table, target: str = Case.__tablename__) -> list[list[ForeignKey]]:
     """Every chain of foreign keys from `table` to the cases table (self-references skipped)."""
-    cases = cases if cases is not None else Case.__table__  # type: ignore[assignment]
     found: list[list[ForeignKey]] = []
 
     def walk(current: Table, path: list[ForeignKey], seen: frozenset[str]) -> None:
@@ -58,10 +57,10 @@ def case_paths(table: Table, cases: Table | None = None) -> list[list[ForeignKey
             parent = fk.column.table
             if parent.name in seen:
                 continue
-            if parent.name == cases.name:
+            if parent.name == target:
                 found.append([*path, fk])
             else:
-                walk(parent, [*path, fk], seen | {parent.name})  # type: ignore[arg-type]
+                walk(parent, [*path, fk], seen | {parent.name})
 
     walk(table, [], frozenset({table.name}))
     return found
@@ -116,9 +115,7 @@ def owner_key_ids(session: Session, table: Table, pks: Sequence[object]) -> dict
 
 def case_tables() -> list[Table]:
     """Tables holding rows of cases, children before parents (the order to delete them in)."""
-    return [
-        t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT_TABLES and case_paths(t)
-    ]
+    return [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT_TABLES and case_paths(t)]
 
 
 # ---- purging ----------------------------------------------------------------------------------
@@ -167,8 +164,7 @@ def _delete_rows(session: Session, case_id: int) -> dict[str, int]:
         result = session.execute(delete(table).where(pk.in_(rows_of_case(table, case_id))))
         if result.rowcount:  # type: ignore[attr-defined]
             deleted[table.name] = int(result.rowcount)  # type: ignore[attr-defined]
-    cases = Case.__table__
-    result = session.execute(delete(cases).where(cases.c.id == case_id))
+    result = session.execute(delete(Case).where(Case.id == case_id))
     deleted[Case.__tablename__] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     return deleted
 
@@ -187,7 +183,7 @@ def _remove_key(store: Store, key_id: str) -> bool:
 def pending_purges(store: Store) -> list[str]:
     with store.session() as session:
         keys = session.scalars(select(Meta.key).where(Meta.key.like(PENDING_PREFIX + "%")))
-        return [k[len(PENDING_PREFIX):] for k in keys]
+        return [k[len(PENDING_PREFIX) :] for k in keys]
 
 
 def finish_pending(store: Store) -> int:
@@ -218,7 +214,9 @@ def compact_sqlite(engine: Engine) -> bool | None:
         raw.close()
     complete = bool(first and second and first[0] == 0 and second[0] == 0)
     if not complete:
-        logger.warning("the SQLite WAL could not be emptied (another process was reading): run the purge again later")
+        logger.warning(
+            "the SQLite WAL could not be emptied (another process was reading): run the purge again later"
+        )
     return complete
 
 

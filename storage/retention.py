@@ -42,7 +42,11 @@ def scheduled(store: Store, retention_days: int) -> list[ScheduledPurge]:
         rows = session.execute(
             select(Case.id, Case.closed_at).where(Case.status == "closed", Case.closed_at.is_not(None))
         ).all()
-    out = [ScheduledPurge(cid, closed, purge_date(closed, retention_days)) for cid, closed in rows]
+    out = [
+        ScheduledPurge(cid, closed, purge_date(closed, retention_days))
+        for cid, closed in rows
+        if closed is not None
+    ]
     return sorted(out, key=lambda s: (s.purge_on, s.case_id))
 
 
@@ -102,8 +106,6 @@ def purge_due(
             reports.append(report)
     if reports:
         compacted = compact_sqlite(store.engine)
-        reports = [
-            PurgeReport(r.case_id, r.deleted, r.key_removed, compacted) for r in reports
-        ]
+        reports = [PurgeReport(r.case_id, r.deleted, r.key_removed, compacted) for r in reports]
         logger.info("retention purged %d case(s)", len(reports))
     return reports

@@ -14,24 +14,24 @@ import sqlalchemy as sa
 
 from storage import audit
 from storage.audit import AuditDetailsError, append, list_records, record, verify
-from storage.database import open_store
+from storage.database import Store, open_store
 from storage.keyring import KeyringError, load_keyring, parse_keyring, save_keyring
 
 N = 6
 
 
-def _fill(store, n: int = N) -> None:  # type: ignore[no-untyped-def]
+def _fill(store: Store, n: int = N) -> None:
     for i in range(n):
         record(store, "advocate", "case.show", case_id=1 + i % 2, obj=("term", i), details={"count": i})
 
 
-def _exec(store, *statements: str) -> None:  # type: ignore[no-untyped-def]
+def _exec(store: Store, *statements: str) -> None:
     with store.engine.begin() as conn:
         for statement in statements:
             conn.execute(sa.text(statement))
 
 
-def test_append_gives_a_contiguous_intact_chain(store) -> None:  # type: ignore[no-untyped-def]
+def test_append_gives_a_contiguous_intact_chain(store: Store) -> None:
     _fill(store)
     result = verify(store)
     assert (result.ok, result.records, result.first_broken_id) == (True, N, None)
@@ -41,7 +41,7 @@ def test_append_gives_a_contiguous_intact_chain(store) -> None:  # type: ignore[
     assert records[-1].details == {"count": 0} and records[-1].obj_type == "term"
 
 
-def test_empty_trail_is_intact(store) -> None:  # type: ignore[no-untyped-def]
+def test_empty_trail_is_intact(store: Store) -> None:
     assert verify(store).ok and verify(store).records == 0
 
 
@@ -68,10 +68,22 @@ REORDER = (
         (("DELETE FROM meta WHERE key = 'audit.head'",), N),
         (("DELETE FROM audit_log", "DELETE FROM meta WHERE key = 'audit.head'"), None),
     ],
-    ids=["edit-action", "edit-actor", "edit-case", "edit-details", "edit-time", "edit-hash", "delete-middle",
-         "delete-first", "reorder", "truncate-tail", "delete-checkpoint", "wipe-everything"],
+    ids=[
+        "edit-action",
+        "edit-actor",
+        "edit-case",
+        "edit-details",
+        "edit-time",
+        "edit-hash",
+        "delete-middle",
+        "delete-first",
+        "reorder",
+        "truncate-tail",
+        "delete-checkpoint",
+        "wipe-everything",
+    ],
 )
-def test_tampering_is_detected(store, statements: tuple[str, ...], first_broken: int | None) -> None:  # type: ignore[no-untyped-def]
+def test_tampering_is_detected(store: Store, statements: tuple[str, ...], first_broken: int | None) -> None:
     _fill(store)
     _exec(store, *statements)
     result = verify(store)
@@ -84,7 +96,7 @@ def test_tampering_is_detected(store, statements: tuple[str, ...], first_broken:
     assert result.first_broken_id == first_broken, result.reason
 
 
-def test_cut_tail_with_copied_checkpoint_is_detected(store) -> None:  # type: ignore[no-untyped-def]
+def test_cut_tail_with_copied_checkpoint_is_detected(store: Store) -> None:
     """An insider cuts the tail and points the checkpoint at the new last row: the MAC of the head fails."""
     _fill(store)
     with store.engine.begin() as conn:
@@ -97,7 +109,7 @@ def test_cut_tail_with_copied_checkpoint_is_detected(store) -> None:  # type: ig
     assert not result.ok and "checkpoint" in (result.reason or "")
 
 
-def test_insider_without_the_key_cannot_rebuild_the_chain(store) -> None:  # type: ignore[no-untyped-def]
+def test_insider_without_the_key_cannot_rebuild_the_chain(store: Store) -> None:
     """Edit record 3, then recompute every later hash and the checkpoint with a key of one's own."""
     _fill(store)
     forged_key = secrets.token_bytes(32)
@@ -114,7 +126,7 @@ def test_insider_without_the_key_cannot_rebuild_the_chain(store) -> None:  # typ
     assert not result.ok and result.first_broken_id == 3
 
 
-def test_append_after_a_cut_keeps_the_gap_visible(store) -> None:  # type: ignore[no-untyped-def]
+def test_append_after_a_cut_keeps_the_gap_visible(store: Store) -> None:
     _fill(store)
     _exec(store, "DELETE FROM audit_log WHERE id >= 5")
     new_id = record(store, "advocate", "status")
@@ -137,7 +149,7 @@ def test_append_after_a_cut_keeps_the_gap_visible(store) -> None:  # type: ignor
     ],
     ids=["hangul", "spaces", "url", "long", "nested", "list-with-term", "bad-key", "float"],
 )
-def test_details_refuse_anything_that_could_be_sensitive(store, details: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+def test_details_refuse_anything_that_could_be_sensitive(store: Store, details: dict[str, object]) -> None:
     with pytest.raises(AuditDetailsError) as caught:
         record(store, "advocate", "term.add", details=details)
     assert "홍길동" not in str(caught.value) and "forum.example" not in str(caught.value)
@@ -145,24 +157,27 @@ def test_details_refuse_anything_that_could_be_sensitive(store, details: dict[st
 
 
 @pytest.mark.parametrize("action", ["Case.Show", "case show", "", "case.", "x" * 65])
-def test_bad_action_names_refused(store, action: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_action_names_refused(store: Store, action: str) -> None:
     with pytest.raises(AuditDetailsError):
         record(store, "advocate", action)
 
 
-def test_append_joins_the_callers_transaction(store) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(RuntimeError):
-        with store.session() as session:
-            append(session, store.crypto, "advocate", "case.close", case_id=1)
-            raise RuntimeError("the change failed")
+def test_append_joins_the_callers_transaction(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.session() as session:
+        append(session, store.crypto, "advocate", "case.close", case_id=1)
+        raise RuntimeError("the change failed")
     assert list_records(store) == []
     record(store, "advocate", "case.close", case_id=1)
     assert verify(store).ok and [r.id for r in list_records(store)] == [1]
 
 
 def test_key_file_without_audit_key_still_loads_and_init_adds_one(tmp_path: Path) -> None:
-    old = {"format": "jikimi-keyring/1", "data": ["cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="],
-           "index": ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="], "cases": {}}
+    old = {
+        "format": "jikimi-keyring/1",
+        "data": ["cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="],
+        "index": ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="],
+        "cases": {},
+    }
     path = tmp_path / "jikimi.key"
     keyring = parse_keyring(json.dumps(old), path)
     assert keyring.audit == []
@@ -176,14 +191,21 @@ def test_key_file_without_audit_key_still_loads_and_init_adds_one(tmp_path: Path
     assert reloaded.data == keyring.data and reloaded.index == keyring.index
 
 
-def test_verify_uses_the_key_file_not_just_a_hash(store) -> None:  # type: ignore[no-untyped-def]
+def test_verify_uses_the_key_file_not_just_a_hash(store: Store) -> None:
     """A chain of plain SHA-256 digests (what an attacker can compute) is not accepted."""
     _fill(store, 2)
     with store.session() as session:
         rows = list(audit.iter_records(session))
-        payload = audit._payload(  # noqa: SLF001 - the exact bytes the MAC covers
-            rows[0].id, rows[0].at, rows[0].actor, rows[0].action, rows[0].case_id, rows[0].obj_type,
-            rows[0].obj_id, rows[0].details, rows[0].prev_hash,
+        payload = audit._payload(
+            rows[0].id,
+            rows[0].at,
+            rows[0].actor,
+            rows[0].action,
+            rows[0].case_id,
+            rows[0].obj_type,
+            rows[0].obj_id,
+            rows[0].details,
+            rows[0].prev_hash,
         )
         assert rows[0].hash == hmac.new(store.crypto.keyring.audit[0], payload, hashlib.sha256).hexdigest()
         assert rows[0].hash != hashlib.sha256(payload).hexdigest()
@@ -196,11 +218,12 @@ def _appender(url: str, key_path: str, n: int, who: str) -> None:
     st.close()
 
 
-def test_concurrent_appends_never_fork_the_chain(store) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_appends_never_fork_the_chain(store: Store) -> None:
     ctx = multiprocessing.get_context("spawn")
     url = store.engine.url.render_as_string(hide_password=False)
     procs = [
-        ctx.Process(target=_appender, args=(url, str(store.crypto.keyring.path), 20, f"p{i}")) for i in range(3)
+        ctx.Process(target=_appender, args=(url, str(store.crypto.keyring.path), 20, f"p{i}"))
+        for i in range(3)
     ]
     for p in procs:
         p.start()

@@ -42,8 +42,13 @@ def _fresh(store: Store) -> Store:
 
 
 def _copy(keyring: Keyring) -> Keyring:
-    return Keyring(data=list(keyring.data), index=list(keyring.index),
-                   cases={k: list(v) for k, v in keyring.cases.items()}, path=None, audit=list(keyring.audit))
+    return Keyring(
+        data=list(keyring.data),
+        index=list(keyring.index),
+        cases={k: list(v) for k, v in keyring.cases.items()},
+        path=None,
+        audit=list(keyring.audit),
+    )
 
 
 def snapshot(store: Store) -> dict[str, Any]:
@@ -53,20 +58,29 @@ def snapshot(store: Store) -> dict[str, Any]:
         "cases": [(c.id, c.label, c.notes, c.consent.statement) for c in cases],
         "terms": [(t.id, t.text, t.context) for c in cases for t in list_terms(store, c.id)],
         "targets": [(t.id, t.url) for t in list_targets(store)],
-        "exposures": [(e.id, e.url, e.canonical_url, e.domain, e.title, e.snippet, e.term) for e in list_exposures(store)],
+        "exposures": [
+            (e.id, e.url, e.canonical_url, e.domain, e.title, e.snippet, e.term)
+            for e in list_exposures(store)
+        ],
     }
     with store.session() as session:
         sightings = session.execute(
-            select(Sighting.id, Sighting.query_ct, Case.key_id).join(Exposure, Exposure.id == Sighting.exposure_id)
-            .join(Case, Case.id == Exposure.case_id).order_by(Sighting.id)
+            select(Sighting.id, Sighting.query_ct, Case.key_id)
+            .join(Exposure, Exposure.id == Sighting.exposure_id)
+            .join(Case, Case.id == Exposure.case_id)
+            .order_by(Sighting.id)
         )
         out["sightings"] = [(i, store.crypto.for_case(k).decrypt_opt(q)) for i, q, k in sightings]
         events = session.execute(
             select(ExposureEvent.id, ExposureEvent.note_ct, Case.key_id)
-            .join(Exposure, Exposure.id == ExposureEvent.exposure_id).join(Case, Case.id == Exposure.case_id)
+            .join(Exposure, Exposure.id == ExposureEvent.exposure_id)
+            .join(Case, Case.id == Exposure.case_id)
         )
         out["events"] = [(i, store.crypto.for_case(k).decrypt_opt(n)) for i, n, k in events]
-        out["exports"] = [(i, store.crypto.data.decrypt_opt(p)) for i, p in session.execute(select(Export.id, Export.path_ct))]
+        out["exports"] = [
+            (i, store.crypto.data.decrypt_opt(p))
+            for i, p in session.execute(select(Export.id, Export.path_ct))
+        ]
     return out
 
 
@@ -107,7 +121,11 @@ def _assert_fully_rotated(store: Store, before: dict[str, Any], old: Keyring) ->
     keyring = load_keyring(store.crypto.keyring.path)
     assert len(keyring.data) == len(keyring.index) == len(keyring.audit) == 1
     assert all(len(keys) == 1 for keys in keyring.cases.values())
-    assert keyring.data[0] not in old.data and keyring.index[0] not in old.index and keyring.audit[0] not in old.audit
+    assert (
+        keyring.data[0] not in old.data
+        and keyring.index[0] not in old.index
+        and keyring.audit[0] not in old.audit
+    )
     for key_id, keys in keyring.cases.items():
         assert keys[0] not in old.cases.get(key_id, [])
     new_only = open_store(_url(store), keyring)  # only the new keys exist now
@@ -131,9 +149,22 @@ def _assert_fully_rotated(store: Store, before: dict[str, Any], old: Keyring) ->
             add_target(new_only, "https://t.me/s/globalchan", "telegram", None)
         with new_only.session() as session:
             url = "https://forum.example/aaa/0"
-            _, created = record_observation(session, new_only.crypto, Observation(
-                case_id=case_a, url=url, canonical_url=url, domain="forum.example", platform="web", title=None,
-                snippet=None, confidence="engine", source="brave", seen_at=datetime.now(UTC)))
+            _, created = record_observation(
+                session,
+                new_only.crypto,
+                Observation(
+                    case_id=case_a,
+                    url=url,
+                    canonical_url=url,
+                    domain="forum.example",
+                    platform="web",
+                    title=None,
+                    snippet=None,
+                    confidence="engine",
+                    source="brave",
+                    seen_at=datetime.now(UTC),
+                ),
+            )
             assert created is False
     finally:
         new_only.close()
@@ -157,7 +188,9 @@ def test_rotation_rewrites_everything_and_retires_the_old_keys(filled: Store) ->
 
 
 @pytest.mark.parametrize("crash_after", [1, 4, 9, 14])  # 14: in the audit re-chaining
-def test_a_crash_midway_leaves_everything_readable_and_resume_finishes(filled: Store, crash_after: int) -> None:
+def test_a_crash_midway_leaves_everything_readable_and_resume_finishes(
+    filled: Store, crash_after: int
+) -> None:
     before = snapshot(filled)
     old = _copy(filled.crypto.keyring)
 
@@ -186,7 +219,7 @@ def test_a_crash_midway_leaves_everything_readable_and_resume_finishes(filled: S
 _KILL_SCRIPT = """
 import sys, time
 from pathlib import Path
-from storage.database import open_store
+from storage.database import open_store  # noqa
 from storage.keyring import load_keyring
 from storage.keys_rotation import rotate
 
@@ -205,7 +238,11 @@ def test_kill_9_midway_then_resume(filled: Store) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-c", _KILL_SCRIPT, _url(filled), str(filled.crypto.keyring.path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
     assert proc.stdout is not None
     seen = []
@@ -246,7 +283,9 @@ def test_rows_written_with_an_old_key_meanwhile_are_caught_by_the_check(filled: 
 
 
 def _fresh_view(store: Store) -> Store:
-    return Store(engine=store.engine, crypto=Crypto(load_keyring(store.crypto.keyring.path)), sessions=store.sessions)
+    return Store(
+        engine=store.engine, crypto=Crypto(load_keyring(store.crypto.keyring.path)), sessions=store.sessions
+    )
 
 
 def test_rotation_refused_while_a_crawl_runs(filled: Store) -> None:
@@ -286,8 +325,12 @@ def test_resume_with_nothing_pending(store: Store) -> None:
 
 
 def test_every_encrypted_column_of_the_models_is_rotated() -> None:
-    every_ct = {(t.name, c.name) for t in Base.metadata.sorted_tables for c in t.columns if c.name.endswith("_ct")}
-    every_idx = {(t.name, c.name) for t in Base.metadata.sorted_tables for c in t.columns if c.name.endswith("_idx")}
+    every_ct = {
+        (t.name, c.name) for t in Base.metadata.sorted_tables for c in t.columns if c.name.endswith("_ct")
+    }
+    every_idx = {
+        (t.name, c.name) for t in Base.metadata.sorted_tables for c in t.columns if c.name.endswith("_idx")
+    }
     specs = kr.encrypted_tables()
     assert every_ct == {(s.name, c) for s in specs for c in s.ct_columns}
     assert every_idx == {(s.name, i[0]) for s in specs for i in s.indexes}
@@ -295,8 +338,13 @@ def test_every_encrypted_column_of_the_models_is_rotated() -> None:
 
 def test_an_index_column_without_a_known_purpose_stops_rotation() -> None:
     metadata = sa.MetaData()
-    sa.Table("notes", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("text_ct", sa.Text),
-             sa.Column("text_idx", sa.String(64)))
+    sa.Table(
+        "notes",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("text_ct", sa.Text),
+        sa.Column("text_idx", sa.String(64)),
+    )
     with pytest.raises(kr.RotationError, match="notes.text_idx"):
         kr.encrypted_tables(metadata)
 

@@ -1,4 +1,4 @@
-"""Purging a case: every row of it gone, only its rows, its key destroyed, its bytes gone from SQLite files."""
+"""Purging a case: its rows (only its rows) and its key gone, and its bytes gone from SQLite files."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from storage.cases import Consent, NotFoundError, add_target, add_term, create_c
 from storage.crypto import Cipher, DecryptionError
 from storage.database import Store, open_store
 from storage.exposures import Observation, list_exposures, record_observation
-from storage.keyring import KeyringError, Keyring, load_keyring
+from storage.keyring import Keyring, KeyringError, load_keyring
 from storage.models import Case, Evidence, Export, ExportItem, ExposureEvent
 from storage.runs import finish_run, start_run
 from tests.conftest import files_under
@@ -26,19 +26,14 @@ CANARY = "퍼지캐너리박QX9"
 OTHER_TERM = "다른사람이름"
 
 # Ciphertext of a case, under the case's own key: what must become unreadable.
-CASE_TOKENS = {
-    "cases": ("SELECT label_ct, notes_ct, consent_ct FROM cases WHERE id = :c", None),
-    "terms": ("SELECT term_ct, context_ct FROM terms WHERE case_id = :c", None),
-    "exposures": (
-        "SELECT canonical_url_ct, url_ct, domain_ct, title_ct, snippet_ct FROM exposures WHERE case_id = :c", None
-    ),
-    "sightings": (
-        "SELECT s.query_ct FROM sightings s JOIN exposures e ON e.id = s.exposure_id WHERE e.case_id = :c", None
-    ),
-    "exposure_events": (
-        "SELECT v.note_ct FROM exposure_events v JOIN exposures e ON e.id = v.exposure_id WHERE e.case_id = :c", None
-    ),
-}
+_JOIN = "JOIN exposures e ON e.id = x.exposure_id WHERE e.case_id = :c"
+CASE_TOKENS = [
+    "SELECT label_ct, notes_ct, consent_ct FROM cases WHERE id = :c",
+    "SELECT term_ct, context_ct FROM terms WHERE case_id = :c",
+    "SELECT canonical_url_ct, url_ct, domain_ct, title_ct, snippet_ct FROM exposures WHERE case_id = :c",
+    f"SELECT x.query_ct FROM sightings x {_JOIN}",
+    f"SELECT x.note_ct FROM exposure_events x {_JOIN}",
+]
 
 
 def populate(store: Store, slug: str, label: str, term: str) -> int:
@@ -56,18 +51,53 @@ def populate(store: Store, slug: str, label: str, term: str) -> int:
         for i in range(3):
             url = f"https://forum.example/{slug}/{i}"
             eid, _ = record_observation(
-                session, store.crypto,
-                Observation(case_id=case_id, url=url, canonical_url=url, domain="forum.example", platform="web",
-                            title=f"{term} 영상 {i}", snippet=f"... {term} ...", confidence="snippet",
-                            source="naver", seen_at=now, run_id=run_id, query=term, term_id=term_id),
+                session,
+                store.crypto,
+                Observation(
+                    case_id=case_id,
+                    url=url,
+                    canonical_url=url,
+                    domain="forum.example",
+                    platform="web",
+                    title=f"{term} 영상 {i}",
+                    snippet=f"... {term} ...",
+                    confidence="snippet",
+                    source="naver",
+                    seen_at=now,
+                    run_id=run_id,
+                    query=term,
+                    term_id=term_id,
+                ),
             )
             exposure_ids.append(eid)
-        session.add(Evidence(exposure_id=exposure_ids[0], run_id=run_id, purpose="verify", http_status=200,
-                             text_sha256="0" * 64, outcome="match"))
-        session.add(ExposureEvent(exposure_id=exposure_ids[0], from_status="new", to_status="reported",
-                                  actor="advocate", channel="naver", note_ct=cipher.encrypt(f"reported {term}")))
-        export = Export(format="csv", only_new=False, case_id=case_id, include_terms=False, count=3,
-                        path_ct=store.crypto.data.encrypt(f"/exports/{slug}.csv"))
+        session.add(
+            Evidence(
+                exposure_id=exposure_ids[0],
+                run_id=run_id,
+                purpose="verify",
+                http_status=200,
+                text_sha256="0" * 64,
+                outcome="match",
+            )
+        )
+        session.add(
+            ExposureEvent(
+                exposure_id=exposure_ids[0],
+                from_status="new",
+                to_status="reported",
+                actor="advocate",
+                channel="naver",
+                note_ct=cipher.encrypt(f"reported {term}"),
+            )
+        )
+        export = Export(
+            format="csv",
+            only_new=False,
+            case_id=case_id,
+            include_terms=False,
+            count=3,
+            path_ct=store.crypto.data.encrypt(f"/exports/{slug}.csv"),
+        )
         session.add(export)
         session.flush()
         session.add_all([ExportItem(export_id=export.id, exposure_id=e) for e in exposure_ids])
@@ -88,7 +118,7 @@ def _all_cases_export(store: Store) -> int:
 def _case_tokens(store: Store, case_id: int) -> list[str]:
     out = []
     with store.engine.connect() as conn:
-        for query, _ in CASE_TOKENS.values():
+        for query in CASE_TOKENS:
             for row in conn.execute(sa.text(query), {"c": case_id}):
                 out.extend(v for v in row if v)
     return out
@@ -100,19 +130,19 @@ def _counts(store: Store, case_id: int) -> dict[str, int]:
         "terms": "SELECT count(*) FROM terms WHERE case_id = :c",
         "targets": "SELECT count(*) FROM targets WHERE case_id = :c",
         "exposures": "SELECT count(*) FROM exposures WHERE case_id = :c",
-        "sightings": "SELECT count(*) FROM sightings s JOIN exposures e ON e.id = s.exposure_id WHERE e.case_id = :c",
-        "evidence": "SELECT count(*) FROM evidence v JOIN exposures e ON e.id = v.exposure_id WHERE e.case_id = :c",
-        "exposure_events": "SELECT count(*) FROM exposure_events v JOIN exposures e ON e.id = v.exposure_id "
-                           "WHERE e.case_id = :c",
+        "sightings": f"SELECT count(*) FROM sightings x {_JOIN}",
+        "evidence": f"SELECT count(*) FROM evidence x {_JOIN}",
+        "exposure_events": f"SELECT count(*) FROM exposure_events x {_JOIN}",
         "exports": "SELECT count(*) FROM exports WHERE case_id = :c",
-        "export_items": "SELECT count(*) FROM export_items i JOIN exposures e ON e.id = i.exposure_id "
-                        "WHERE e.case_id = :c",
+        "export_items": f"SELECT count(*) FROM export_items x {_JOIN}",
     }
     with store.engine.connect() as conn:
-        return {name: int(conn.execute(sa.text(q), {"c": case_id}).scalar() or 0) for name, q in queries.items()}
+        return {
+            name: int(conn.execute(sa.text(q), {"c": case_id}).scalar() or 0) for name, q in queries.items()
+        }
 
 
-def test_purge_deletes_every_row_of_the_case_and_nothing_else(store) -> None:  # type: ignore[no-untyped-def]
+def test_purge_deletes_every_row_of_the_case_and_nothing_else(store: Store) -> None:
     a = populate(store, "aaa", "사건 A", CANARY)
     b = populate(store, "bbb", "사건 B", OTHER_TERM)
     add_target(store, "https://t.me/s/globalchan", "telegram", None)
@@ -130,7 +160,9 @@ def test_purge_deletes_every_row_of_the_case_and_nothing_else(store) -> None:  #
     assert {e.case_id for e in list_exposures(store)} == {b}
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM targets WHERE case_id IS NULL")).scalar() == 1
-        items = conn.execute(sa.text("SELECT count(*) FROM export_items WHERE export_id = :e"), {"e": all_export})
+        items = conn.execute(
+            sa.text("SELECT count(*) FROM export_items WHERE export_id = :e"), {"e": all_export}
+        )
         assert items.scalar() == 3  # the all-cases export keeps case B's items only
         assert conn.execute(sa.text("SELECT count(*) FROM runs")).scalar() == 2
     assert key_a not in load_keyring(store.crypto.keyring.path).cases
@@ -161,7 +193,7 @@ def _readable_by(keyring: Keyring, token: str) -> bool:
     return False
 
 
-def test_purged_ciphertext_in_an_old_copy_is_unreadable_with_the_key_file(store) -> None:  # type: ignore[no-untyped-def]
+def test_purged_ciphertext_in_an_old_copy_is_unreadable_with_the_key_file(store: Store) -> None:
     a = populate(store, "aaa", "사건 A", CANARY)
     b = populate(store, "bbb", "사건 B", OTHER_TERM)
     old_tokens = _case_tokens(store, a)  # what a backup taken now would hold
@@ -208,8 +240,12 @@ def test_sqlite_files_hold_no_trace_of_the_purged_case(tmp_path: Path) -> None:
     b = populate(store, "bbb", "사건 B", OTHER_TERM)
     tokens_a = _case_tokens(store, a)
     with store.engine.connect() as conn:
-        index_a = [r[0] for r in conn.execute(sa.text("SELECT url_idx FROM exposures WHERE case_id = :c"), {"c": a})]
-        index_a += [r[0] for r in conn.execute(sa.text("SELECT term_idx FROM terms WHERE case_id = :c"), {"c": a})]
+        index_a = [
+            r[0] for r in conn.execute(sa.text("SELECT url_idx FROM exposures WHERE case_id = :c"), {"c": a})
+        ]
+        index_a += [
+            r[0] for r in conn.execute(sa.text("SELECT term_idx FROM terms WHERE case_id = :c"), {"c": a})
+        ]
     tokens_b = _case_tokens(store, b)
 
     def raw() -> bytes:
@@ -229,7 +265,7 @@ def test_sqlite_files_hold_no_trace_of_the_purged_case(tmp_path: Path) -> None:
     store.close()
 
 
-def test_interrupted_purge_is_finished_later(store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_interrupted_purge_is_finished_later(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     a = populate(store, "aaa", "사건 A", CANARY)
     b = populate(store, "bbb", "사건 B", OTHER_TERM)
     key_a = get_key_id(store, a)
@@ -250,7 +286,7 @@ def test_interrupted_purge_is_finished_later(store, monkeypatch: pytest.MonkeyPa
     assert get_case(store, b).label == "사건 B"
 
 
-def test_purge_refused_with_read_only_keys(store) -> None:  # type: ignore[no-untyped-def]
+def test_purge_refused_with_read_only_keys(store: Store) -> None:
     a = populate(store, "aaa", "사건 A", CANARY)
     url = store.engine.url.render_as_string(hide_password=False)
     keyring = load_keyring(Path("unused"), store.crypto.keyring.to_json())
@@ -263,13 +299,21 @@ def test_purge_refused_with_read_only_keys(store) -> None:  # type: ignore[no-un
     assert _counts(store, a)["terms"] == 1
 
 
-def test_purge_unknown_case(store) -> None:  # type: ignore[no-untyped-def]
+def test_purge_unknown_case(store: Store) -> None:
     with pytest.raises(NotFoundError):
         purge.purge_case(store, 404, "advocate")
 
 
 def test_case_tables_cover_every_table_that_points_at_a_case() -> None:
     names = {t.name for t in purge.case_tables()}
-    assert {"terms", "targets", "exposures", "sightings", "evidence", "exposure_events", "exports",
-            "export_items"} <= names
+    assert {
+        "terms",
+        "targets",
+        "exposures",
+        "sightings",
+        "evidence",
+        "exposure_events",
+        "exports",
+        "export_items",
+    } <= names
     assert "runs" not in names and "audit_log" not in names

@@ -28,7 +28,7 @@ def _closed(store: Store, label: str, days_ago: float) -> int:
     return case_id
 
 
-def test_purge_due_takes_only_cases_past_retention(store) -> None:  # type: ignore[no-untyped-def]
+def test_purge_due_takes_only_cases_past_retention(store: Store) -> None:
     old = _closed(store, "old", 31)
     recent = _closed(store, "recent", 29)
     open_case = create_case(store, "open", CONSENT)
@@ -41,21 +41,21 @@ def test_purge_due_takes_only_cases_past_retention(store) -> None:  # type: igno
 
 
 @pytest.mark.parametrize("days", [0, -1])
-def test_retention_off_purges_nothing(store, days: int) -> None:  # type: ignore[no-untyped-def]
+def test_retention_off_purges_nothing(store: Store, days: int) -> None:
     case_id = _closed(store, "ancient", 3650)
     assert retention.purge_due(store, days, now=NOW) == []
     assert retention.notices(store, days, "Asia/Seoul", now=NOW) == []
     assert [c.id for c in list_cases(store)] == [case_id]
 
 
-def test_a_reopened_case_is_not_purged(store) -> None:  # type: ignore[no-untyped-def]
+def test_a_reopened_case_is_not_purged(store: Store) -> None:
     case_id = _closed(store, "reopened", 40)
     reopen_case(store, case_id)
     assert retention.purge_due(store, 30, now=NOW) == []
     assert [c.id for c in list_cases(store)] == [case_id]
 
 
-def test_a_case_reopened_after_listing_is_skipped(store) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_reopened_after_listing_is_skipped(store: Store) -> None:
     """The closed-since check runs again inside the purge transaction."""
     case_id = _closed(store, "race", 40)
     reopen_case(store, case_id)
@@ -64,7 +64,7 @@ def test_a_case_reopened_after_listing_is_skipped(store) -> None:  # type: ignor
     assert [c.id for c in list_cases(store)] == [case_id]
 
 
-def test_notices_a_week_ahead_and_for_overdue_cases(store) -> None:  # type: ignore[no-untyped-def]
+def test_notices_a_week_ahead_and_for_overdue_cases(store: Store) -> None:
     soon = _closed(store, "soon", 25)  # purged in 5 days
     later = _closed(store, "later", 10)  # in 20 days: not yet announced
     overdue = _closed(store, "overdue", 32)
@@ -79,16 +79,22 @@ def test_notices_a_week_ahead_and_for_overdue_cases(store) -> None:  # type: ign
 
 
 def test_notice_dates_use_the_team_time_zone() -> None:
-    item = retention.ScheduledPurge(7, datetime(2026, 11, 1, 16, 0, tzinfo=UTC), datetime(2026, 12, 1, 16, 0, tzinfo=UTC))
+    item = retention.ScheduledPurge(
+        7, datetime(2026, 11, 1, 16, 0, tzinfo=UTC), datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+    )
     now = datetime(2026, 11, 28, tzinfo=UTC)
-    assert retention.notice_lines([item], now, "Asia/Seoul") == ["case #7 will be purged on 2026-12-02 (closed 26 days ago)"]
-    assert retention.notice_lines([item], now, "UTC") == ["case #7 will be purged on 2026-12-01 (closed 26 days ago)"]
+    assert retention.notice_lines([item], now, "Asia/Seoul") == [
+        "case #7 will be purged on 2026-12-02 (closed 26 days ago)"
+    ]
+    assert retention.notice_lines([item], now, "UTC") == [
+        "case #7 will be purged on 2026-12-01 (closed 26 days ago)"
+    ]
 
 
 def _age_case(home: JikimiHome, case_id: int, days: int) -> None:
+    from jikimi.config import load_settings
     from storage.database import open_store
     from storage.keyring import load_keyring
-    from jikimi.config import load_settings
 
     settings = load_settings()
     st = open_store(settings.database_url, load_keyring(settings.key_file))

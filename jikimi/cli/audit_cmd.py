@@ -10,8 +10,9 @@ from rich.table import Table
 from jikimi.cli.app_state import app, emit_json, state
 from storage.audit import AuditView, list_records, verify
 
-audit_app = typer.Typer(help="The audit trail: who read or changed what, when, and whether it is intact.",
-                        no_args_is_help=True)
+audit_app = typer.Typer(
+    help="The audit trail: who read or changed what, when, and whether it is intact.", no_args_is_help=True
+)
 app.add_typer(audit_app, name="audit")
 
 
@@ -45,8 +46,13 @@ def audit_list(
     table = Table("id", "at (UTC)", "actor", "action", "case", "object", "details")
     for r in records:
         table.add_row(
-            str(r.id), f"{r.at:%Y-%m-%d %H:%M:%S}", r.actor, r.action, str(r.case_id or ""),
-            f"{r.obj_type} {r.obj_id}" if r.obj_type else "", details_text(r.details),
+            str(r.id),
+            f"{r.at:%Y-%m-%d %H:%M:%S}",
+            r.actor,
+            r.action,
+            str(r.case_id or ""),
+            f"{r.obj_type} {r.obj_id}" if r.obj_type else "",
+            details_text(r.details),
         )
     state.console.print(table)
 
@@ -59,8 +65,12 @@ def audit_verify(
     result = verify(state.store())
     if json_output:
         emit_json(
-            {"ok": result.ok, "records": result.records, "first_broken_id": result.first_broken_id,
-             "reason": result.reason}
+            {
+                "ok": result.ok,
+                "records": result.records,
+                "first_broken_id": result.first_broken_id,
+                "reason": result.reason,
+            }
         )
     elif result.ok:
         print(f"audit trail intact: {result.records} records")

@@ -14,20 +14,32 @@ from storage.models import utcnow
 from storage.purge import PurgeReport, case_summary, purge_case
 from storage.retention import notice_lines, purge_due, scheduled
 
-retention_app = typer.Typer(help="Purge closed cases once `retention_days` have passed.", no_args_is_help=True)
+retention_app = typer.Typer(
+    help="Purge closed cases once `retention_days` have passed.", no_args_is_help=True
+)
 app.add_typer(retention_app, name="retention")
 
 
 def report_dict(report: PurgeReport) -> dict[str, object]:
-    return {"case_id": report.case_id, "deleted": report.deleted, "key_removed": report.key_removed,
-            "compacted": report.compacted}
+    return {
+        "case_id": report.case_id,
+        "deleted": report.deleted,
+        "key_removed": report.key_removed,
+        "compacted": report.compacted,
+    }
 
 
 def _describe(report: PurgeReport) -> str:
     line = f"case {report.case_id} purged: {sum(report.deleted.values())} rows deleted"
-    line += ", its key destroyed" if report.key_removed else ", but its key is still in the key file (run the purge again)"
+    line += (
+        ", its key destroyed"
+        if report.key_removed
+        else ", but its key is still in the key file (run the purge again)"
+    )
     if report.compacted is False:
-        line += "; the database file could not be compacted yet (another process was reading): run it again later"
+        line += (
+            "; the database file could not be compacted yet (another process was reading): run it again later"
+        )
     return line
 
 
@@ -89,8 +101,16 @@ def retention_list(
     settings = state.settings()
     items = scheduled(state.store(), settings.retention_days)
     if json_output:
-        emit_json([{"case_id": i.case_id, "closed_at": i.closed_at.isoformat(), "purge_on": i.purge_on.isoformat()}
-                   for i in items])
+        emit_json(
+            [
+                {
+                    "case_id": i.case_id,
+                    "closed_at": i.closed_at.isoformat(),
+                    "purge_on": i.purge_on.isoformat(),
+                }
+                for i in items
+            ]
+        )
         return
     if settings.retention_days <= 0:
         print("retention is off (retention_days = 0)")
