@@ -6,7 +6,6 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
 from jikimi.cli.cases import case_app
@@ -115,7 +114,7 @@ def retention_list(
     if settings.retention_days <= 0:
         print("retention is off (retention_days = 0)")
         return
-    table = Table("case", "closed", "purged on", "")
-    for item, line in zip(items, notice_lines(items, utcnow(), settings.timezone), strict=True):
-        table.add_row(str(item.case_id), f"{item.closed_at:%Y-%m-%d}", f"{item.purge_on:%Y-%m-%d}", line)
-    state.console.print(table)
+    if not items:
+        print("no closed case is waiting for purging")
+    for line in notice_lines(items, utcnow(), settings.timezone):
+        print(line)
