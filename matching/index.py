@@ -66,6 +66,7 @@ class Index:
         # Plain tuples, not Term instances: the cyclic garbage collector stops tracking tuples of atoms, while
         # 100,000 named-tuple instances would be walked at every full collection. `term()` rebuilds the view.
         self.rows: list[tuple[int, int, int, str, str, str, int, tuple[str, ...]]] = []
+        self.keys: list[str] = []  # each term's compact form, for the hot loops that compare forms
         self.main = PatternSet()
         self.respell = {which: PatternSet() for which in ("initial", "vowel", "final")}
         self._respell_sets = list(self.respell.values())
@@ -103,6 +104,7 @@ class Index:
     def add(self, spec: TermSpec) -> None:
         term = compile_term(len(self.rows), spec)
         self.rows.append(tuple(term))  # type: ignore[arg-type]
+        self.keys.append(term.key)
         _add_to(self.case_terms, term.case_id, term.number)
         i = term.number
         if term.kind == "handle":

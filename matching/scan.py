@@ -100,6 +100,7 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
     rejected anyway, and in name-heavy text most reduced hits are exactly those.
     """
     term_of = index.term
+    keys = index.keys
     marked, marks, word_starts = view.marked_words()
     for which, pattern_set in index.respell.items():
         if not len(pattern_set):
@@ -109,8 +110,9 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
             start = word_starts[word]
             end = start + end - mark - 1
             written = view.text[start:end]
-            chosen = [term for term in (term_of(e >> patterns.ROLE_BITS) for e in pattern_set.entries_of(pattern))
-                      if (allowed is None or term.case_id in allowed) and _one_syllable_differs(written, term.key)]
+            numbers = [n for n in (e >> patterns.ROLE_BITS for e in pattern_set.entries_of(pattern))
+                       if _one_syllable_differs(written, keys[n])]
+            chosen = [t for t in map(term_of, numbers) if allowed is None or t.case_id in allowed]
             # When the text names another registered person exactly, reading it as a disguise of a neighbour
             # (성성규 -> 서성규) would flag every victim one jamo away from every name in the text.
             if not chosen or _is_registered_name(index, written):

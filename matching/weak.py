@@ -13,7 +13,7 @@ import re
 from matching import hangul
 from matching.candidate import Candidate
 from matching.index import Index, Members, members
-from matching.judge import judge
+from matching.judge import judge, starts_inside_word
 from matching.kinds import GAP_NONE
 from matching.lexicon import MASK
 from matching.views import View
@@ -108,6 +108,9 @@ def initial_candidates(view: View, lo: int, hi: int, index: Index, allowed: set[
             starts.update(range(max(0, offset - longest + 1), offset + 1))
     found: list[Candidate] = []
     for offset in sorted(starts):
+        start = lo + offset
+        if starts_inside_word(view, start):
+            continue
         counts = [0, 0, 0, 0]
         reached = offset
         for length in index.weak_lengths:
@@ -119,13 +122,21 @@ def initial_candidates(view: View, lo: int, hi: int, index: Index, allowed: set[
                 reached += 1
             if counts[OTHER]:
                 break
-            start = lo + offset
+            if not _evenly_written(view, start, start + length):
+                continue
             span = text[start:start + length]
             if counts[MASKED] == 0 and counts[CONSONANT]:
                 found += _initials(view, index, allowed, start, span, counts[SYLLABLE])
             elif counts[MASKED] == 1 and counts[CONSONANT] == 0 and length >= 3:
                 found += _masks(view, index, allowed, start, span)
     return found
+
+
+def _evenly_written(view: View, start: int, end: int) -> bool:
+    """Written as one word, split once (ㄱ 민지), or with a gap between every pair of characters (ㅎ ㄱ ㄷ): cheap
+    to check before the dictionary look-ups, and anything else joins pieces of unrelated words."""
+    gaps = view.gaps(start, end)
+    return sum(1 for g in gaps if g) <= 1 or all(gaps)
 
 
 def _initials(view: View, index: Index, allowed: set[int] | None, start: int, span: str,
@@ -136,9 +147,10 @@ def _initials(view: View, index: Index, allowed: set[int] | None, start: int, sp
     base = "chosung" if syllables == 0 else "partial-chosung"
     # The initials already agree (they are the dictionary key): only the syllables written out must be exact.
     written = [(i, c) for i, c in enumerate(span) if hangul.is_syllable(c)]
+    keys = index.keys
     result = []
     for number in members(index.chosung, hangul.chosung(span)):
-        key = index.term(number).key
+        key = keys[number]
         if all(key[i] == c for i, c in written):
             candidate = _accept(view, index, allowed, number, start, end, base, f"{base}: initials stand for syllables")
             if candidate:
@@ -148,11 +160,14 @@ def _initials(view: View, index: Index, allowed: set[int] | None, start: int, sp
 
 def _masks(view: View, index: Index, allowed: set[int] | None, start: int, span: str) -> list[Candidate]:
     hole = span.index(MASK)
+    before, after = span[:hole], span[hole + 1:]
+    keys = index.keys
     result = []
     for consonant in hangul.CHO:
-        for number in members(index.chosung, hangul.chosung(span[:hole] + consonant + span[hole + 1:])):
-            term = index.term(number)
-            if term.is_full_name and all(s == k for i, (s, k) in enumerate(zip(span, term.key)) if i != hole):
+        for number in members(index.chosung, hangul.chosung(before + consonant + after)):
+            key = keys[number]
+            # Names in the initials dictionary are Hangul names of this length; the shown syllables must agree.
+            if len(key) >= 3 and key.startswith(before) and key.endswith(after):
                 candidate = _accept(view, index, allowed, number, start, start + len(span), "mask",
                                     "mask: one syllable hidden")
                 if candidate:
