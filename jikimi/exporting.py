@@ -31,6 +31,7 @@ from typing import TextIO
 import jinja2
 from sqlalchemy.orm import Session
 
+from storage import audit
 from storage.cases import ValidationError
 from storage.database import Store
 from storage.exports import EXPORT_FORMATS, ExportRow, lock_new_exports, record_export, select_for_export
@@ -284,6 +285,11 @@ def export_exposures(
                 session, store.crypto, fmt=fmt, only_new=only_new, case_id=case_id,
                 include_terms=include_terms, path=target, exposure_ids=[r.id for r in rows],
                 created_at=exported_at,
+            )
+            # Exports are audited actions (a bulk read of decrypted exposures), in the same transaction.
+            audit.append(
+                session, store.crypto, actor, "export", case_id=case_id, obj=("export", export_id),
+                details={"format": fmt, "count": len(rows), "only_new": only_new, "include_terms": include_terms},
             )
             _write_atomically(target, lambda out: render(rows, out, meta))
             placed = True
