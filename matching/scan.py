@@ -84,10 +84,6 @@ def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: Sca
                                               verdict.spacing, reasons, verdict.needs_context))
 
 
-def _one_syllable_differs(written: str, key: str) -> bool:
-    return sum(map(ne, written, key)) == 1  # type: ignore[no-any-return]  # operator.ne is typed as Any
-
-
 def _is_registered_name(index: Index, written: str) -> bool:
     return any(entry & patterns.ROLE_MASK == patterns.EXACT and index.term(entry >> patterns.ROLE_BITS).surname_len
                for entry in index.main.lookup(written))
@@ -110,9 +106,13 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
             start = word_starts[word]
             end = start + end - mark - 1
             written = view.text[start:end]
-            numbers = [n for n in (e >> patterns.ROLE_BITS for e in pattern_set.entries_of(pattern))
-                       if _one_syllable_differs(written, keys[n])]
-            chosen = [t for t in map(term_of, numbers) if allowed is None or t.case_id in allowed]
+            chosen = []
+            for entry in pattern_set.entries_of(pattern):
+                number = entry >> patterns.ROLE_BITS
+                if sum(map(ne, written, keys[number])) == 1:
+                    term = term_of(number)
+                    if allowed is None or term.case_id in allowed:
+                        chosen.append(term)
             # When the text names another registered person exactly, reading it as a disguise of a neighbour
             # (성성규 -> 서성규) would flag every victim one jamo away from every name in the text.
             if not chosen or _is_registered_name(index, written):

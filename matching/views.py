@@ -12,6 +12,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
+from operator import add
 
 from matching.kinds import GAP_EDGE, GAP_NONE, GAP_SPACE, GAP_SYMBOL
 from matching.textmap import Layer, identity
@@ -58,8 +59,8 @@ class DenseView:
 
         An automaton whose patterns begin with the mark then only matches at word starts.
         """
-        marks = list(accumulate((len(w) + 1 for w in self.words[:-1]), initial=0))
-        starts = list(accumulate((len(w) for w in self.words[:-1]), initial=0))
+        starts = list(accumulate(map(len, self.words[:-1]), initial=0))
+        marks = list(map(add, starts, range(len(starts))))  # each earlier word also brought its mark
         return WORD_MARK + WORD_MARK.join(self.words), marks, starts
 
     def clean_span(self, start: int, end: int) -> tuple[int, int]:
