@@ -27,6 +27,7 @@ class TextSeen:
     text: str
     http_status: int | None = None
     published_at: datetime | None = None
+    text_sha256: str | None = None  # when the spider already hashed it
 
 
 @dataclass(frozen=True)

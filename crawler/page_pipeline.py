@@ -91,7 +91,7 @@ class PagePipeline:
         if not matches:
             return
         fingerprint = try_fingerprint(item.text, self._key())
-        digest = text_sha256(item.text)
+        digest = item.text_sha256 or text_sha256(item.text)
         canonical = canonical_url(item.url)
         now = utcnow()
         for case_id, match in best_per_case(matches).items():
@@ -157,7 +157,7 @@ class PagePipeline:
             )
         )
         self.run.visited.add(item.target_id)
-        ctx.progress.emit("progress", source=item.source, done=len(self.run.visited))
+        self.run.finished(item.source)
         if len(self._pending) >= STATE_BATCH:
             self._flush()
 
@@ -170,6 +170,7 @@ class PagePipeline:
 
     def _fetched(self, item: ExposureFetched) -> None:
         self.run.fetched.add(item.exposure.id)
+        self.run.finished("verify" if item.purpose == "verify" else "recheck")
         if item.purpose == "verify":
             from crawler.verify import record_verification
 

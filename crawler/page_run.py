@@ -60,6 +60,12 @@ class PageRun:
     fetched: set[int] = field(default_factory=set)  # exposure ids whose fetch ended (ExposureFetched stored)
     newest_term: dict[int, datetime] = field(default_factory=dict)  # case id -> newest active term
     verdicts: Counter[str] = field(default_factory=Counter)  # re-check verdicts (removed, live, ...)
+    done: Counter[str] = field(default_factory=Counter)  # finished targets or fetches per source
+
+    def finished(self, source: str) -> None:
+        """Count one finished target or fetch of `source` and tell the parent process."""
+        self.done[source] += 1
+        self.context.progress.emit("progress", source=source, done=self.done[source])
 
     @classmethod
     def build(cls, context: CrawlContext, **kwargs: object) -> PageRun:

@@ -44,6 +44,9 @@ def page_scrapy_settings(settings: Settings) -> dict[str, Any]:
         "crawler.robots.StrictRobotsTxtMiddleware": 100,
     }
     out["ITEM_PIPELINES"] = {**out.get("ITEM_PIPELINES", {}), PIPELINE: 310}
+    # One item at a time: a visit's exposures are stored before its target state (PagePipeline is
+    # synchronous anyway), and Scrapy starts CONCURRENT_ITEMS asyncio tasks for every response.
+    out["CONCURRENT_ITEMS"] = 1
     # A 429 from a watched site is reported as blocked, not hammered again.
     out["RETRY_HTTP_CODES"] = [500, 502, 503, 504, 522, 524, 408]
     out[CHROMIUM_PATH_SETTING] = settings.chromium_path

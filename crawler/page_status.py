@@ -65,6 +65,8 @@ _WEAK_BLOCK_MARKERS = (
     "접근이 제한",
 )
 _SHORT_PAGE = 1500
+# Challenge pages are small; their markers sit near the top.
+_BLOCK_SCAN = 64 * 1024
 
 # Phrases a site shows where a post used to be (compared case- and space-insensitively).
 REMOVAL_NOTICES = (
@@ -116,7 +118,7 @@ def _fold(text: str) -> str:
 
 def is_block_page(raw_html: str, visible_text: str) -> bool:
     """Whether a 200 page is a challenge, CAPTCHA or block page rather than the content."""
-    head = raw_html[:200_000].lower()
+    head = raw_html[:_BLOCK_SCAN].lower()
     if any(marker in head for marker in _STRONG_BLOCK_MARKERS):
         return True
     if len(visible_text) > _SHORT_PAGE:

@@ -142,7 +142,10 @@ class PageSpider(scrapy.Spider):
             yield TargetVisited(PAGES, target.id, "unchanged", status, etag, modified, digest)
             return
         if read.text:
-            yield TextSeen(PAGES, target.id, target.case_id, target.url, read.title or None, read.text, status)
+            yield TextSeen(
+                PAGES, target.id, target.case_id, target.url, read.title or None, read.text, status,
+                text_sha256=digest,
+            )
         yield TargetVisited(PAGES, target.id, "ok", status, etag, modified, digest)
 
     def target_failed(self, failure: Failure) -> Iterator[Any]:
