@@ -40,43 +40,49 @@ class PatternSet:
 
     Patterns are first gathered in a dict (merging the entries of a pattern several terms share), then `finish`
     adds each distinct pattern to the automaton once: cheaper than asking the automaton about every pattern.
+    While gathering, a pattern's value is its entry (>= 0) or -1-k for the k-th list of shared entries, so that
+    `finish` can turn all values into an array in one C-level call.
     """
 
     def __init__(self) -> None:
         self.automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        self.lengths = array("H")
+        self.lengths = array("I")
         self.entries = array("q")
         self.shared: dict[int, tuple[int, ...]] = {}
         self.ready = False
-        self._pending: dict[str, int | list[int]] = {}
+        self._pending: dict[str, int] = {}
+        self._lists: list[list[int]] = []
 
     def add(self, key: str, entry: int) -> None:
-        pending = self._pending
-        current = pending.get(key)
-        if current is None:
-            pending[key] = entry
-        elif isinstance(current, int):
-            if current != entry:
-                pending[key] = [current, entry]
-        elif entry not in current[-8:]:
-            current.append(entry)
+        self.add_all((key,), entry)
 
     def add_all(self, keys: Iterable[str], entry: int) -> None:
+        pending = self._pending
+        lists = self._lists
         for key in keys:
-            self.add(key, entry)
+            current = pending.setdefault(key, entry)
+            if current == entry:
+                continue
+            if current >= 0:
+                pending[key] = -1 - len(lists)
+                lists.append([current, entry])
+            else:
+                shared = lists[-1 - current]
+                if entry not in shared[-8:]:
+                    shared.append(entry)
 
     def finish(self) -> None:
-        pending, self._pending = self._pending, {}
+        pending, lists = self._pending, self._lists
+        self._pending, self._lists = {}, []
         if not pending:
             return
         add_word = self.automaton.add_word
         for pattern, key in enumerate(pending):
             add_word(key, pattern)
-        self.lengths = array("H", (min(len(k), 65535) for k in pending))
-        values = list(pending.values())
-        self.entries = array("q", (v if isinstance(v, int) else -1 for v in values))
+        self.lengths = array("I", map(len, pending))
+        self.entries = array("q", pending.values())
         # Tuples of ints are not tracked by the cyclic garbage collector; lists would be walked at every collection.
-        self.shared = {p: tuple(v) for p, v in enumerate(values) if not isinstance(v, int)}
+        self.shared = {p: tuple(lists[-1 - v]) for p, v in enumerate(self.entries) if v < 0}
         self.automaton.make_automaton()
         self.ready = True
 

@@ -125,4 +125,5 @@ def anagram_hash(total: int, square: int, length: int) -> int:
 
 
 def anagram_key(text: str) -> int:
-    return anagram_hash(sum(ord(c) for c in text), sum(ord(c) * ord(c) for c in text), len(text))
+    codes = [ord(c) for c in text]
+    return anagram_hash(sum(codes), sum([c * c for c in codes]), len(codes))

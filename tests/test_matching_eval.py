@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from matching.evaluate import LOW_RECALL_BAR, Report, Tally, evaluate, format_report, main, parse_cases
 
 DEV_SET = Path(__file__).parent / "data" / "matching-dev.jsonl"
+BENCHMARK = Path(__file__).parent.parent / "benchmarks" / "bench_matching.py"
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +51,12 @@ def test_command_exit_codes(tmp_path: Path) -> None:
                    '"confidence": null, "variant": "other-name"}\n', encoding="utf-8")
     assert main([str(bad)]) == 1
     assert main([]) == 2
+
+
+def test_benchmark_script_runs_on_a_tiny_input() -> None:
+    spec = importlib.util.spec_from_file_location("bench_matching", BENCHMARK)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    result = bench.measure(200, 0.02, 8, 1)
+    assert result["terms"] == 200 and result["mb"] >= 0.02 and result["matches"] > 0
