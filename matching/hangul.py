@@ -35,6 +35,12 @@ SPLIT_JONG = {v: k for k, v in COMPOUND_JONG.items()}
 
 # Keys of a Korean keyboard in English mode (lower case: caps lock would otherwise turn r into ㄲ).
 QWERTY = dict(zip("qwertyuiopasdfghjklzxcvbnm", "ㅂㅈㄷㄱㅅㅛㅕㅑㅐㅔㅁㄴㅇㄹㅎㅗㅓㅏㅣㅋㅌㅊㅍㅠㅜㅡ"))
+# Shifted keys that type other letters; any other upper-case key types its lower-case letter.
+QWERTY_SHIFT = dict(zip("QWERTOP", "ㅃㅉㄸㄲㅆㅒㅖ"))
+
+
+def qwerty_jamo(key: str) -> str:
+    return QWERTY_SHIFT.get(key) or QWERTY[key.lower()]
 
 
 def is_syllable(char: str) -> bool:

@@ -139,6 +139,9 @@ class Index:
         i = term.number
         key = term.key
         self.roman.add_all(name_keys(key, term.surname_len), (i << ROLE_BITS) | patterns.ROMANIZATION)
+        if term.surname_len == 2 and len(key) == 3:
+            # 황보영 may be 황보 + 영 or 황 + 보영: romanize both readings.
+            self.roman.add_all(name_keys(key, 1), (i << ROLE_BITS) | patterns.ROMANIZATION)
         surname = key[: term.surname_len]
         if surname not in self._surnames_added:
             self._surnames_added.add(surname)

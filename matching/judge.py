@@ -121,7 +121,7 @@ def judge(view: View, start: int, end: int, *, surname_len: int = 0, school: boo
     needs_context = False
     if uniform:
         reasons.append("spacing: uniform between syllables")
-    elif surname_len and splits == [surname_len]:
+    elif surname_len and splits in ([surname_len], [1]):  # 1 too: 황 보영 and 황보 영 are both read
         reasons.append("spacing: after the surname")
         if text[start:start + surname_len] in WORDLIKE_SURNAMES:
             needs_context = True

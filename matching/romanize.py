@@ -50,17 +50,21 @@ SURNAMES: dict[str, tuple[str, ...]] = {
 _SPECIAL_SPELLINGS = {"시": ("si", "shi"), "우": ("u", "woo"), "이": ("i", "yi", "lee"), "희": ("hui", "hee"),
                       "의": ("ui", "eui")}
 
-_KEY_PAIRS = (("ch", "c"), ("sh", "s"), ("rh", "r"), ("ph", "p"), ("kh", "k"), ("eo", "o"), ("oo", "u"),
-              ("ou", "u"), ("ee", "i"), ("eu", "u"), ("ae", "e"), ("ai", "e"))
+# Rewrites that merge spellings. Each must give the same result on a name written in one piece (Yeeun, Dain) as
+# on its syllables keyed apart (Ye-eun, Da-in), because patterns are built syllable by syllable: so no rule may
+# straddle a syllable edge. That rules out ai -> e (Da|in), kh and ph (Park|hee), and ee -> i before a vowel
+# (Ye|eun); eu -> u runs before ae -> e so that Ha|eun keys like Ha-eun.
+_KEY_PAIRS = (("ch", "c"), ("sh", "s"), ("eo", "o"), ("oo", "u"), ("ou", "u"), ("eu", "u"), ("ae", "e"))
 _KEY_LETTERS = str.maketrans("jgdbrfvq", "cktpl" + "ppk")
-_SILENT_H = regex.compile(r"(?<=[aeiouwy])h(?![aeiouwy])")
+_KEY_RULES = regex.compile(r"(?<=[aeiouwy])h(?![aeiouwy])|(?<![a-z])rh|ee(?![aeiou])")
+_KEY_REPLACEMENTS = {"h": "", "rh": "r", "ee": "i"}
 
 
 def roman_key(text: str) -> str:
     """Spelling-blind key of lower-case Latin text; separators are left alone, so it can run on joined tokens."""
     for old, new in _KEY_PAIRS:
         text = text.replace(old, new)
-    text = _SILENT_H.sub("", text)
+    text = _KEY_RULES.sub(lambda m: _KEY_REPLACEMENTS[m.group()], text)
     return text.translate(_KEY_LETTERS)
 
 
@@ -94,6 +98,8 @@ def surname_spellings(surname: str) -> tuple[str, ...]:
 @lru_cache(maxsize=4096)
 def surname_keys(surname: str) -> tuple[str, ...]:
     keys = dict.fromkeys(roman_key(s.lower()) for s in surname_spellings(surname))
+    # The plain Revised Romanization too (이 -> i): it is what a mixed-script word (i민지, 이minji) spells.
+    keys.setdefault(roman_key(romanize(surname)))
     if surname not in SURNAMES:
         for combo in product(*(syllable_keys(c) for c in surname)):
             keys.setdefault("".join(combo))

@@ -179,7 +179,17 @@ def recomposition_views(view: DenseView) -> list[UnitView]:
 @lru_cache(maxsize=4096)
 def _typed(before: str, keys: str) -> str:
     """Hangul typed by `keys` in English mode, right after syllable `before` (which may take a final)."""
-    return hangul.compose_text(before + "".join(hangul.QWERTY[c] for c in keys))
+    return hangul.compose_text(before + "".join(hangul.qwerty_jamo(c) for c in keys))
+
+
+def _keys_as_typed(view: DenseView, start: int, end: int) -> str:
+    """A run's keys as typed: Shift gives ㄲ ㄸ ㅃ ㅆ ㅉ ㅒ ㅖ when the writer mixed cases (dP = 예), but a run
+    all in capitals is caps lock and reads as lower case (GHDRLFEHD = 홍길동)."""
+    orig_start, orig_end = view.clean.source_span(start, end)
+    original = view.original[orig_start:orig_end]
+    if len(original) != end - start or not original.isascii() or not original.isalpha():
+        return view.clean.text[start:end]
+    return original.lower() if original.isupper() else original
 
 
 def qwerty_views(view: DenseView, worth_a_look: Callable[[str], bool]) -> list[UnitView]:
@@ -190,6 +200,7 @@ def qwerty_views(view: DenseView, worth_a_look: Callable[[str], bool]) -> list[U
     """
     text = view.clean.text
     ranges = []
+    typed_at: dict[int, str] = {}
     for found in _QWERTY_RUN.finditer(text):
         start, end = found.span()
         touches_hangul = (start > 0 and hangul.is_syllable(text[start - 1])) or (
@@ -197,18 +208,20 @@ def qwerty_views(view: DenseView, worth_a_look: Callable[[str], bool]) -> list[U
         if end - start >= 4 or (touches_hangul and end - start >= 2):
             lo, hi = _around(text, start, end, PAD)
             before = text[start - 1] if start > 0 and hangul.is_syllable(text[start - 1]) else ""
-            if worth_a_look(text[lo:start - len(before)] + _typed(before, found.group()) + text[end:hi]):
+            keys = _keys_as_typed(view, start, end)
+            if worth_a_look(text[lo:start - len(before)] + _typed(before, keys) + text[end:hi]):
                 ranges.append((lo, hi, start, end))
+                typed_at.update((start + i, hangul.qwerty_jamo(k)) for i, k in enumerate(keys))
     result: list[UnitView] = []
-    for lo, hi, c_lo, c_hi in _merge(ranges):
+    for lo, hi, _, _ in _merge(ranges):
         units, tail = _base_units(view, lo, hi, keep_masks=False)
         position = lo
         for unit in units:
             # Units map to clean positions in order; only letters inside a QWERTY run are converted.
             while position < hi and not text[position].isalnum():
                 position += 1
-            if c_lo <= position < c_hi and unit.char in hangul.QWERTY:
-                unit.char = hangul.QWERTY[unit.char]
+            if position in typed_at:
+                unit.char = typed_at[position]
                 unit.flags |= QWERTY
             position += 1
         result.append(UnitView(recompose(units), tail))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from matching import Matcher, TermSpec
+from matching import Matcher, TermSpec, hangul
+from matching.romanize import romanize, surname_spellings
 
 
 def scan(text: str, *terms: tuple[str, str] | tuple[str, str, tuple[str, ...]], exclude: tuple[str, ...] = (),
@@ -225,3 +226,54 @@ def test_context_word_of_the_case_is_a_second_signal() -> None:
     assert scan("ㄱㅁㅈ 07년생", ("김민지", NAME)) == []
     matches = scan("ㄱㅁㅈ 07년생", ("김민지", NAME), context=("07년생",))
     assert [(m.variant, m.text) for m in matches] == [("chosung", "ㄱㅁㅈ")]
+
+
+@pytest.mark.parametrize(("text", "term", "variant"), [
+    ("Kim Yeeun", "김예은", "romanization"),
+    ("Ye-eun Kim", "김예은", "romanization"),
+    ("Lee Dain", "이다인", "romanization"),
+    ("i다인", "이다인", "mixed-script"),
+    ("rladPdms", "김예은", "qwerty"),  # Shift-P types ㅖ when the writer mixes cases
+    ("qkrTkddyd", "박쌍용", "qwerty"),
+])
+def test_romanized_and_typed_forms_of_names_with_vowel_clusters_and_shift(text: str, term: str, variant: str) -> None:
+    assert [m.variant for m in scan(text, (term, NAME))] == [variant]
+
+
+# Names built from frequent name syllables, with the surname, vowel and final shapes varied; every disguise below
+# is generated from the name by rule, so none of these strings is special-cased anywhere.
+GENERATED_NAMES = ["윤하은", "정다인", "강예준", "한서윤", "오지호", "송민재", "임채원", "황보영", "제갈민수", "권혁",
+                   "남궁예린", "백승훈", "류하늘", "문가을", "신유빈"]
+_TYPING = {v: k for k, v in hangul.QWERTY.items()} | {v: k for k, v in hangul.QWERTY_SHIFT.items()}
+
+
+def _disguises(name: str) -> dict[str, str]:
+    keys = [k for c in name for k in hangul.keystrokes(c)]
+    forms = {
+        "exact": f"{name} 사진",
+        "particle": f"{name}한테 갠텔",
+        "spacing": " ".join(name),
+        "separators": "♥".join(name),
+        "invisible": "\u200b".join(name),
+        "jamo": "".join(keys),
+        "qwerty": "".join(_TYPING[k] for k in keys),
+        "mixed-script": name[0] + romanize(name[1:]),
+        "romanization": f"{romanize(name[len(name) - 2:]).capitalize()} {surname_spellings(name[:-2])[0]}"
+        if len(name) == 4 and name[:2] in ("제갈", "남궁", "황보") else
+        f"{romanize(name[1:]).capitalize()} {surname_spellings(name[0])[0]}",
+    }
+    if len(name) >= 3:
+        cho, jung, jong = hangul.decompose(name[-1])
+        forms["respelled"] = name[:-1] + (hangul.compose(cho, jung, 0) if jong else hangul.compose(cho, jung, 21))
+        forms["anagram"] = name[::-1] + " 합성"
+        forms["partial-chosung"] = hangul.chosung(name[0]) + name[1:] + " 능욕"
+        forms["chosung"] = hangul.chosung(name) + " 능욕"
+    return forms
+
+
+@pytest.mark.parametrize("name", GENERATED_NAMES)
+def test_generated_disguises_of_many_names(name: str) -> None:
+    matcher = Matcher.build([TermSpec(1, 1, name)])
+    missed = [kind for kind, text in _disguises(name).items() if not matcher.scan(text)]
+    assert missed == []
+    assert matcher.scan(hangul.chosung(name) + " ㅋㅋ") == []
