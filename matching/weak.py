@@ -15,7 +15,7 @@ from matching.candidate import Candidate
 from matching.index import Index, Members, members
 from matching.judge import judge, starts_inside_word
 from matching.kinds import GAP_NONE
-from matching.lexicon import MASK
+from matching.lexicon import MASK, PARTICLE_SET
 from matching.views import View
 
 _LAUGHTER = frozenset("ㅋㅎ")
@@ -77,7 +77,11 @@ def _anagram_hits(view: View, index: Index, allowed: set[int] | None, value: Mem
     span = view.text[start:start + length]
     result = []
     for number in (value,) if isinstance(value, int) else value:
-        key = index.term(number).key
+        term = index.term(number)
+        key = term.key
+        surname = key[:term.surname_len]
+        if surname in PARTICLE_SET and span == key[len(surname):] + surname:
+            continue  # 서연이 is 서연 with a particle, not 이서연 reordered
         if key != span and sorted(key) == sorted(span):
             candidate = _accept(view, index, allowed, number, start, start + length, "anagram",
                                 "anagram: syllables reordered")

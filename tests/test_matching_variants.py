@@ -107,6 +107,7 @@ def test_weak_variant_counts_with_a_keyword_nearby(text: str, term: str, variant
 
 
 @pytest.mark.parametrize(("text", "term"), [
+    ("서연이 합성", "이서연"),  # the given name and a particle, not an anagram
     ("김? 지 합성", "김민지"),
     ("지민김 ㅋㅋ", "김민지"),
     ("김○지 생일", "김민지"),
