@@ -47,11 +47,22 @@ def page_scrapy_settings(settings: Settings) -> dict[str, Any]:
     # One item at a time: a visit's exposures are stored before its target state (PagePipeline is
     # synchronous anyway), and Scrapy starts CONCURRENT_ITEMS asyncio tasks for every response.
     out["CONCURRENT_ITEMS"] = 1
-    # A 429 from a watched site is reported as blocked, not hammered again.
-    out["RETRY_HTTP_CODES"] = [500, 502, 503, 504, 522, 524, 408]
+    # A 429 (blocked) or 503 (overloaded) from a watched site is reported, not retried at once.
+    out["RETRY_HTTP_CODES"] = [500, 502, 504, 522, 524, 408]
+    out["RETRY_GIVE_UP_LOG_LEVEL"] = "DEBUG"  # the target's outcome says it; the log line names the URL
     out[CHROMIUM_PATH_SETTING] = settings.chromium_path
     out[BLOCK_STYLESHEETS_SETTING] = settings.network.block_stylesheets
     return out
+
+
+# Scrapy components whose warnings repeat, with the request URL, what the target's outcome already
+# says (too large, gave up retrying): a watched page's path may hold a victim's name, percent-encoded
+# where the log redactor cannot see it. Errors still show.
+URL_WARNING_LOGGERS = (
+    "scrapy.core.downloader.handlers.http11",
+    "scrapy.downloadermiddlewares.httpcompression",
+    "scrapy.downloadermiddlewares.retry",
+)
 
 
 def quiet_scrapy_loggers() -> None:
@@ -61,6 +72,8 @@ def quiet_scrapy_loggers() -> None:
     level = max(logging.getLogger().getEffectiveLevel(), logging.INFO)
     for name in ("scrapy", "scrapy-playwright", "twisted"):
         logging.getLogger(name).setLevel(max(level, logging.getLogger(name).level))
+    for name in URL_WARNING_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def crawl_pages(settings: Settings, run: PageRun) -> None:

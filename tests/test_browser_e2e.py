@@ -127,3 +127,16 @@ def test_robots_txt_holds_on_the_browser_path(home: JikimiHome, sandbox: object)
     run_stage(home, "pages")
     assert sb.hits("/web/private/") == 0  # type: ignore[attr-defined]
     assert targets(home)[target]["last_outcome"] == "robots-disallowed"
+
+
+def test_a_browser_that_cannot_start_is_reported_not_silent(home: JikimiHome, sandbox: object) -> None:
+    sb = sandbox
+    home.write_config('chromium_path = "/nonexistent/chromium"\n' + page_config(sb))
+    setup_case(home)
+    target = add_target(home, sb.url + "/web/script-only")  # type: ignore[attr-defined]
+    plain = add_target(home, sb.url + "/web/forum/1")  # type: ignore[attr-defined]
+    code, summary = run_stage(home, "pages")
+    assert code == 3
+    assert targets(home)[target]["last_outcome"] in ("render-failed", "error")
+    assert targets(home)[plain]["last_outcome"] == "ok"  # the plain path's work is kept
+    assert [e["url"] for e in exposures(home)] == [sb.url + "/web/forum/1"]  # type: ignore[attr-defined]

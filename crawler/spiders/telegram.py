@@ -93,8 +93,7 @@ class TelegramReader:
         return self.run.telegram.max_pages if self.run.telegram is not None else 1
 
     def _base(self) -> str:
-        assert self.run.telegram is not None
-        return self.run.telegram.base_url
+        return self.run.telegram.base_url if self.run.telegram is not None else "https://t.me"
 
     # -- watched channels ----------------------------------------------------------------------
 
