@@ -14,7 +14,7 @@ from matching.latin import SurnameHit, handle_candidates, mixed_candidates, roma
 from matching.lexicon import GENERIC_KEYWORDS, KEYWORDS
 from matching.normalize import clean
 from matching.romanize import surname_keys
-from matching.variants import REDUCERS, reduced
+from matching.variants import reduced
 from matching.views import SEPARATOR_SPLIT, DenseView, View
 from matching.weak import anagram_candidates, initial_candidates
 from matching.windows import mask_views, merge_ranges, qwerty_views, recomposition_views
@@ -226,4 +226,4 @@ def context_for(candidate: Candidate, case_id: int, signals: list[Signal], start
     return keyword
 
 
-__all__ = ["CONTEXT_WINDOW", "REDUCERS", "ScanState", "Signal", "context_for", "gather"]
+__all__ = ["CONTEXT_WINDOW", "ScanState", "Signal", "context_for", "gather"]

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from matching import hangul
 from matching.hanja import readings
+from matching.hanja_build import parse
 from matching.kinds import HALFWIDTH, INVISIBLE, JAMO, WIDTH
 from matching.normalize import clean
 from matching.romanize import display_names, name_keys, roman_key
@@ -160,3 +161,12 @@ def test_compact_form_of_terms(text: str, key: str) -> None:
 def test_halfwidth_table_is_what_nfkc_says() -> None:
     # Guards the test data above: U+FFBE, U+FFCC, U+FFB7 are halfwidth ㅎ, ㅗ, ㅇ.
     assert [unicodedata.normalize("NFKC", c) for c in "\uffbe\uffcc\uffb7"] == ["\u1112", "\u1169", "\u110b"]
+
+
+@pytest.mark.parametrize(("lines", "entries"), [
+    (["U+6D2A\tkHangul\t홍:0E\n"], ["洪홍"]),
+    (["U+91D1\tkHangul\t금:0E 김:0N\n", "U+91D1\tkMandarin\tjīn\n"], ["金금김"]),
+    (["# comment\n", "U+4E00\tkHangul\tx:0\n"], []),
+])
+def test_hanja_table_generator_parses_unihan_lines(lines: list[str], entries: list[str]) -> None:
+    assert parse(lines) == entries
