@@ -138,7 +138,10 @@ def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
     state = ScanState()
     dense = DenseView(text, clean(text))
     _compact_hits(dense, index, allowed, state)
-    for window in recomposition_views(dense) + qwerty_views(dense, lambda probe: _finds_any(index, probe)):
+    def probe(candidate: str) -> bool:
+        return _finds_any(index, candidate)
+
+    for window in recomposition_views(dense, probe) + qwerty_views(dense, probe):
         _compact_hits(window, index, allowed, state)
     _respellings(dense, index, allowed, state)
     romanized, state.surnames = roman_candidates(dense, index, allowed)

@@ -164,15 +164,23 @@ def _reading_choices(units: list[Unit]) -> list[list[Unit]]:
     return result
 
 
-def recomposition_views(view: DenseView) -> list[UnitView]:
+def recomposition_views(view: DenseView, worth_a_look: Callable[[str], bool]) -> list[UnitView]:
+    """Views where jamo are recomposed, look-alikes folded and Hanja read.
+
+    A window with several Hanja readings yields one view per combination; combinations are first tried as plain
+    strings with `worth_a_look` (an automaton probe), so a Chinese page does not build dozens of views per word.
+    """
     text = view.clean.text
     ranges = [(*_around(text, m.start(), m.end(), PAD), m.start(), m.end()) for m in _REC_TRIGGER.finditer(text)]
     result: list[UnitView] = []
     for lo, hi, _, _ in _merge(ranges):
         units, tail = _base_units(view, lo, hi, keep_masks=False)
         _fold_lookalikes(view, units)
-        for choice in _reading_choices(units):
-            result.append(UnitView(recompose(choice), tail))
+        choices = _reading_choices(units)
+        has_jamo = any(hangul.is_jamo(u.char) for u in units)
+        for choice in choices:
+            if len(choices) == 1 or has_jamo or worth_a_look("".join(u.char for u in choice)):
+                result.append(UnitView(recompose(choice), tail))
     return result
 
 
