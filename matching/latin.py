@@ -7,10 +7,10 @@ Tokens join only across spaces, hyphens, dots, apostrophes or underscores (Gil-d
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from itertools import accumulate
-
-import regex
+from functools import lru_cache
+from itertools import accumulate, chain
 
 from matching import patterns
 from matching.candidate import Candidate
@@ -20,18 +20,21 @@ from matching.romanize import roman_key, romanize
 from matching.terms import Term
 from matching.views import DenseView
 
-_WORD = regex.compile(r"[a-z]+")
-_JOIN = regex.compile(r"[\s\-.'·_]{1,3}")
-_HANDLE_TOKEN = regex.compile(r"@?[a-z0-9](?:[a-z0-9@]|[._\-](?=[a-z0-9]))*")
+_WORD = re.compile(r"([a-z]+)")
+_JOIN = re.compile(r"[\s\-.'·_]{1,3}")
+_HANDLE_TOKEN = re.compile(r"(@?[a-z0-9](?:[a-z0-9@]|[._\-](?=[a-z0-9]))*)")
+_LEADING_AT = re.compile(r"(?:^|(?<=\x00))@")
 _HANDLE_SEPARATORS = str.maketrans("", "", "._-")
 _LEET = str.maketrans("01l|345$7@", "oiiieassta")
 _LEET_CHARS = frozenset("01345$7@|")
-_MIXED = regex.compile(r"[\uac00-\ud7a3a-z]*(?:[\uac00-\ud7a3][a-z]|[a-z][\uac00-\ud7a3])[\uac00-\ud7a3a-z]*")
+_SURNAME_ENTRY = patterns.pack(0, patterns.SURNAME)  # the one entry every bare-surname pattern carries
+_MIXED = re.compile(r"[\uac00-\ud7a3a-z]*(?:[\uac00-\ud7a3][a-z]|[a-z][\uac00-\ud7a3])[\uac00-\ud7a3a-z]*")
 
 
 @dataclass(frozen=True, slots=True)
 class SurnameHit:
-    """A bare romanized surname (Hong, Kim): a weak signal resolved against nearby case terms."""
+    """A bare romanized surname (Hong, Kim) at clean-text positions [start, end): resolved later, and only if
+    another term of a case is near (they are frequent in English text, so nothing is computed for them here)."""
 
     start: int
     end: int
@@ -42,41 +45,45 @@ def _allowed(term: Term, allowed: set[int] | None) -> bool:
     return allowed is None or term.case_id in allowed
 
 
+def _tokens(pattern: re.Pattern[str], text: str) -> tuple[list[str], list[str], list[int]]:
+    """Tokens matched by `pattern` (one capturing group), the gaps between them and each token's start."""
+    pieces = pattern.split(text)
+    bounds = list(accumulate(map(len, pieces), initial=0))
+    return pieces[1::2], pieces[2:-1:2], bounds[1:-1:2]
+
+
 def roman_candidates(view: DenseView, index: Index, allowed: set[int] | None) -> tuple[list[Candidate],
                                                                                        list[SurnameHit]]:
     text = view.clean.text
-    spans = [m.span() for m in _WORD.finditer(text)]
-    if not spans or not len(index.roman):
+    tokens, gaps, token_starts = _tokens(_WORD, text)
+    if not tokens or not len(index.roman):
         return [], []
-    keys = roman_key("\x00".join(text[s:e] for s, e in spans)).split("\x00")
-    pieces: list[str] = []
-    starts: dict[int, int] = {}
-    ends: dict[int, int] = {}
-    position = 0
-    for number, (key, (start, _)) in enumerate(zip(keys, spans)):
-        if number and not _JOIN.fullmatch(text, spans[number - 1][1], start):
-            pieces.append("|")
-            position += 1
-        starts[position] = number
-        pieces.append(key)
-        position += len(key)
-        ends[position] = number
+    keys = roman_key("\x00".join(tokens)).split("\x00")
+    # Tokens join across short spacing (Gil-dong, Hong Gildong); anything else puts a barrier between them.
+    barriers = [_barrier(g) for g in gaps]
+    parts = [keys[0], *chain.from_iterable(zip(barriers, keys[1:]))]
+    bounds = list(accumulate(map(len, parts), initial=0))
+    starts = dict(zip(bounds[0::2], range(len(keys))))
+    ends = dict(zip(bounds[1::2], range(len(keys))))
     candidates: list[Candidate] = []
     surnames: list[SurnameHit] = []
-    joined = "".join(pieces)
+    joined = "".join(parts)
     for hit_start, hit_end, pattern in index.roman.find(joined):
         first, last = starts.get(hit_start), ends.get(hit_end)
         if first is None or last is None:
             continue
-        clean_start, clean_end = spans[first][0], spans[last][1]
+        clean_start, clean_end = token_starts[first], token_starts[last] + len(tokens[last])
+        entries = index.roman.entries_of(pattern)
+        if _SURNAME_ENTRY in entries:
+            if first == last:
+                surnames.append(SurnameHit(clean_start, clean_end, joined[hit_start:hit_end]))
+            entries = tuple(e for e in entries if e != _SURNAME_ENTRY)
+            if not entries:
+                continue
         orig_start, orig_end = view.clean.source_span(clean_start, clean_end)
         flags = view.clean.flags_in(clean_start, clean_end)
-        for entry in index.roman.entries_of(pattern):
+        for entry in entries:
             role = entry & patterns.ROLE_MASK
-            if role == patterns.SURNAME:
-                if first == last:
-                    surnames.append(SurnameHit(orig_start, orig_end, joined[hit_start:hit_end]))
-                continue
             term = index.term(entry >> patterns.ROLE_BITS)
             if not _allowed(term, allowed):
                 continue
@@ -86,13 +93,19 @@ def roman_candidates(view: DenseView, index: Index, allowed: set[int] | None) ->
     return candidates, surnames
 
 
+@lru_cache(maxsize=1024)
+def _barrier(gap: str) -> str:
+    return "" if _JOIN.fullmatch(gap) else "|"
+
+
 def handle_candidates(view: DenseView, index: Index, allowed: set[int] | None) -> list[Candidate]:
     text = view.clean.text
-    spans = [m.span() for m in _HANDLE_TOKEN.finditer(text)]
-    if not spans or not len(index.handles):
+    tokens, _, token_starts = _tokens(_HANDLE_TOKEN, text)
+    if not tokens or not len(index.handles):
         return []
-    raw = "\x00".join(text[s:e] for s, e in spans)
-    keys = regex.sub(r"(?:^|(?<=\x00))@", "", raw).translate(_LEET).translate(_HANDLE_SEPARATORS).split("\x00")
+    spans = [(start, start + len(token)) for start, token in zip(token_starts, tokens)]
+    raw = "\x00".join(tokens)
+    keys = _LEADING_AT.sub("", raw).translate(_LEET).translate(_HANDLE_SEPARATORS).split("\x00")
     offsets = list(accumulate((len(k) + 1 for k in keys), initial=0))
     joined = "\x00".join(keys)
     candidates: list[Candidate] = []

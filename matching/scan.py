@@ -172,7 +172,7 @@ def _weak(dense: DenseView, index: Index, allowed: set[int] | None, state: ScanS
         state.candidates += initial_candidates(dense, compact_lo, compact_hi, index, allowed)
     for window in mask_views(dense, clean_ranges):
         state.candidates += initial_candidates(window, 0, len(window.text), index, allowed)
-    state.candidates += _surname_candidates(state, index, allowed)
+    state.candidates += _surname_candidates(dense, state, index, allowed)
 
 
 def _apply_exclusions(state: ScanState) -> None:
@@ -185,20 +185,35 @@ def _apply_exclusions(state: ScanState) -> None:
     state.candidates = [c for c in state.candidates if kept(c)]
 
 
-def _surname_candidates(state: ScanState, index: Index, allowed: set[int] | None) -> list[Candidate]:
-    """A bare romanized surname counts only next to another term of the same case (Kim is 20% of Korea)."""
+def _surname_candidates(dense: DenseView, state: ScanState, index: Index,
+                        allowed: set[int] | None) -> list[Candidate]:
+    """A bare romanized surname counts only next to another term of the same case (Kim is 20% of Korea).
+
+    Surname hits are in clean-text positions; the few case signals are moved there too, so the many surnames of
+    an English page cost a bisect each.
+    """
+    case_signals = sorted(((dense.clean.output_index(s.start), dense.clean.output_index(s.end), s)
+                           for s in state.signals if s.case_id is not None), key=lambda item: item[0])
+    if not case_signals or not state.surnames:
+        return []
+    starts = [start for start, _, _ in case_signals]
+    longest = max(end - start for start, end, _ in case_signals)
     result: list[Candidate] = []
     for hit in state.surnames:
-        for signal in state.signals:
-            if signal.case_id is None or distance(hit.start, hit.end, signal.start, signal.end) > CONTEXT_WINDOW:
+        low = bisect_left(starts, hit.start - CONTEXT_WINDOW - longest)
+        high = bisect_left(starts, hit.end + CONTEXT_WINDOW + 1)
+        for start, end, signal in case_signals[low:high]:
+            case_id = signal.case_id
+            if case_id is None or distance(hit.start, hit.end, start, end) > CONTEXT_WINDOW:
                 continue
-            if allowed is not None and signal.case_id not in allowed:
+            if allowed is not None and case_id not in allowed:
                 continue
-            for number in members(index.case_terms, signal.case_id):
+            for number in members(index.case_terms, case_id):
                 term = index.term(number)
                 if term.surname_len and number != signal.term and hit.key in surname_keys(
                         term.key[: term.surname_len]):
-                    result.append(Candidate(number, "romanized-surname", hit.start, hit.end, 0, "",
+                    orig_start, orig_end = dense.clean.source_span(hit.start, hit.end)
+                    result.append(Candidate(number, "romanized-surname", orig_start, orig_end, 0, "",
                                             ("romanized-surname: surname alone",), True, True))
     return result
 
