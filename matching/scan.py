@@ -150,10 +150,13 @@ def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
     state.candidates += mixed_candidates(dense, index, allowed)
     _apply_exclusions(state)
     for candidate in state.candidates:
-        # Only clear occurrences vouch for a neighbour; a respelling or a stretched name is itself uncertain.
+        # Only clear occurrences vouch for a neighbour; a respelling or a stretched name is itself uncertain. A
+        # match of a case's only term vouches for nothing (a term is not its own context), so it is skipped:
+        # with a big registry most matches are of that kind, and each signal costs a window of weak-variant work.
         if not candidate.needs_context and candidate.base not in FUZZY_BASES:
-            state.signals.append(Signal(candidate.start, candidate.end, index.term(candidate.term).case_id,
-                                        term=candidate.term))
+            case_id = index.term(candidate.term).case_id
+            if len(members(index.case_terms, case_id)) > 1:
+                state.signals.append(Signal(candidate.start, candidate.end, case_id, term=candidate.term))
     if state.signals:
         _weak(dense, index, allowed, state)
         _apply_exclusions(state)
