@@ -39,7 +39,7 @@ def parse(lines: list[str]) -> list[str]:
         if not line.startswith("U+") or "\tkHangul\t" not in line:
             continue
         code, _, value = line.rstrip("\n").split("\t")
-        char = chr(int(code[2:], 16))
+        char = chr(int(code.removeprefix("U+"), 16))
         readings: list[str] = []
         for item in value.split():
             syllable = item.split(":", 1)[0]
