@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from matching import hangul
 from matching.kinds import GAP_NONE, GAP_SPACE
 from matching.lexicon import (
+    ADDRESS_SUFFIXES,
     INNOCENT_SUFFIXES,
     MAX_PARTICLE,
     PARTICLE_SET,
@@ -137,8 +138,13 @@ def judge(view: View, start: int, end: int, *, surname_len: int = 0, school: boo
         reasons.append("spacing: irregular")
     if tail:
         if particle_run(tail) and not signal:
-            needs_context = True
-            reasons.append("boundary: particle after a spaced form")
+            # 홍.길.동이 and 홍길동씨 are the name; 이 나라의 is "this country's": a case particle after a form
+            # split only once needs context, an address suffix (씨, 님) or an evenly spaced form does not.
+            if not uniform and not any(tail.startswith(s) for s in ADDRESS_SUFFIXES):
+                needs_context = True
+                reasons.append("boundary: particle after a split form")
+            else:
+                reasons.append("boundary: particle follows")
         elif _script(tail[0]) in ("hangul", "latin") or signal:
             return None
     return Verdict(spacing, False, needs_context, tuple(reasons))

@@ -19,6 +19,8 @@ PARTICLES = (
     "선배", "후배", "학생", "언니", "누나", "오빠", "형", "네",
 )
 PARTICLE_SET = frozenset(PARTICLES)
+# The ones that only ever follow a person (Mr/Ms, senior, teacher ...).
+ADDRESS_SUFFIXES = ("씨", "님", "양", "군", "쌤", "선배", "후배", "학생", "언니", "누나", "오빠", "형")
 MAX_PARTICLE = max(len(p) for p in PARTICLES)
 
 # Words that, written right after a whole term, make a compound that is not about the person (홍길동전, a tale).
