@@ -28,7 +28,10 @@ _HANDLE_SEPARATORS = str.maketrans("", "", "._-")
 _LEET = str.maketrans("01l|345$7@", "oiiieassta")
 _LEET_CHARS = frozenset("01345$7@|")
 _SURNAME_ENTRY = patterns.pack(0, patterns.SURNAME)  # the one entry every bare-surname pattern carries
-_MIXED = re.compile(r"[\uac00-\ud7a3a-z]*(?:[\uac00-\ud7a3][a-z]|[a-z][\uac00-\ud7a3])[\uac00-\ud7a3a-z]*")
+# Where the script changes inside a word (홍|gil|동); found with a fixed-width look-ahead, so in linear time.
+_SCRIPT_SWITCH = re.compile(r"[\uac00-\ud7a3](?=[a-z])|[a-z](?=[\uac00-\ud7a3])")
+_MIXED_LETTERS = re.compile(r"[\uac00-\ud7a3a-z]")
+LONGEST_MIXED = 40  # far longer than any romanized name with particles
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,12 +165,28 @@ def _piece_span(token: str, key_start: int, key_end: int) -> tuple[int, int] | N
     return key_positions[key_start], key_positions[key_end - 1] + 1
 
 
+def _mixed_words(text: str) -> list[tuple[int, int]]:
+    """Spans of words that mix Hangul syllables and Latin letters, each at most LONGEST_MIXED characters."""
+    spans: list[tuple[int, int]] = []
+    for switch in _SCRIPT_SWITCH.finditer(text):
+        position = switch.start()
+        if spans and position < spans[-1][1]:
+            continue
+        start = position
+        while start > 0 and position - start < LONGEST_MIXED and _MIXED_LETTERS.match(text, start - 1):
+            start -= 1
+        end = position + 1
+        while end < len(text) and end - start < LONGEST_MIXED and _MIXED_LETTERS.match(text, end):
+            end += 1
+        spans.append((start, end))
+    return spans
+
+
 def mixed_candidates(view: DenseView, index: Index, allowed: set[int] | None) -> list[Candidate]:
     text = view.clean.text
     candidates: list[Candidate] = []
-    for found in _MIXED.finditer(text):
-        start, end = found.span()
-        token = found.group()
+    for start, end in _mixed_words(text):
+        token = text[start:end]
         options = [(token, end)]
         for cut in range(1, 4):
             if cut < len(token) and particle_run(token[-cut:]):

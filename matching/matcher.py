@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
@@ -95,12 +96,21 @@ def _best_per_span(matches: list[Match]) -> list[Match]:
     """Keeps, per (case, term), the most confident of overlapping matches; ties go to the longer, then earlier."""
     matches.sort(key=lambda m: (-m.confidence, -(m.end - m.start), m.start))
     kept: list[Match] = []
-    taken: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    # Per term, the kept spans never overlap, so sorted by start they are sorted by end too: two neighbours
+    # are all a new span can overlap.
+    starts: dict[tuple[int, int], list[int]] = {}
+    ends: dict[tuple[int, int], list[int]] = {}
     for match in matches:
-        spans = taken.setdefault((match.case_id, match.term_id), [])
-        if any(s < match.end and match.start < e for s, e in spans):
+        key = (match.case_id, match.term_id)
+        term_starts = starts.setdefault(key, [])
+        term_ends = ends.setdefault(key, [])
+        position = bisect_left(term_starts, match.start)
+        if position < len(term_starts) and term_starts[position] < match.end:
             continue
-        spans.append((match.start, match.end))
+        if position > 0 and term_ends[position - 1] > match.start:
+            continue
+        term_starts.insert(position, match.start)
+        term_ends.insert(position, match.end)
         kept.append(match)
     kept.sort(key=lambda m: (m.start, m.end, m.case_id, m.term_id))
     return kept

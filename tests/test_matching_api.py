@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -126,3 +128,18 @@ def test_snippet_always_contains_the_match(text: str, start: int, length: int, w
     end = min(len(text), start + length)
     snippet = snippet_around(text, start, end, width)
     assert " ".join(text[start:end].split()) in snippet
+
+
+@pytest.mark.parametrize("text", [
+    "가나다라마바사" * 3000,  # one long word: no regex may backtrack over it
+    "abcdefghij" * 5000,
+    "ghdrlfehd" * 2000 + "x",
+    "가a" * 10000,
+    "김민지 " * 20000,  # thousands of matches of one term: keeping the best per span must stay linear
+    "김민지 능욕 ㄱㅁㅈ 라라고 " * 4000,
+])
+def test_pathological_texts_scan_in_linear_time(text: str) -> None:
+    started = time.process_time()
+    MATCHER.scan(text)
+    # Each of these takes well under a second; a quadratic step would take minutes.
+    assert time.process_time() - started < 20
