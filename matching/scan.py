@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 from operator import ne
 
 from matching import patterns
@@ -179,11 +180,21 @@ def _weak(dense: DenseView, index: Index, allowed: set[int] | None, state: ScanS
 
 
 def _apply_exclusions(state: ScanState) -> None:
+    """Drops candidates of excluded terms and those inside an innocent word of their term (홍길동전)."""
+    covering: dict[int, tuple[list[int], list[int]]] = {}
+    for term, spans in state.innocent.items():
+        spans.sort()
+        # Running maximum of ends: the span starting last at or before a candidate covers it if any does.
+        covering[term] = ([s for s, _ in spans], list(accumulate((e for _, e in spans), max)))
+
     def kept(candidate: Candidate) -> bool:
         if candidate.term in state.excluded:
             return False
-        spans = state.innocent.get(candidate.term, ())
-        return not any(s <= candidate.start and candidate.end <= e for s, e in spans)
+        if candidate.term not in covering:
+            return True
+        starts, reach = covering[candidate.term]
+        position = bisect_right(starts, candidate.start) - 1
+        return position < 0 or reach[position] < candidate.end
 
     state.candidates = [c for c in state.candidates if kept(c)]
 
