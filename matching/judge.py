@@ -1,14 +1,14 @@
 """Boundary rules: is a compact-view hit a real occurrence of the term, and how was it written?
 
 The compact view joins everything, so a hit may straddle words (`주홍 길동무`, `이 나라의 미래`). A hit counts when
-- it is written as one piece (particles or other letters may follow, unless they make an innocent compound such as
-  홍길동전), or
-- its syllables are separated uniformly (홍 길 동, 홍.길.동) or only after the surname (홍 길동), and it ends where
-  the word ends.
-It never counts when it starts inside a word. A spaced hit followed by a particle (이 나라의) or split somewhere
-unusual is kept only as a weak candidate that needs a second signal.
+- it is written as one piece: particles or other letters may follow (홍길동이, 홍길동씨), unless they make an
+  innocent compound (홍길동전) or the term has only two syllables (김구름 is a cloud, not 김구);
+- or its syllables are separated evenly (홍 길 동, 홍.길.동) or once after the surname (홍 길동), and the word ends
+  there or continues with a particle.
+It never counts when it starts inside a word. Kept only as weak candidates, which need a second signal: a form
+split once and followed by a case particle (이 나라의 "this country's"; an address suffix such as 씨 is fine),
+a split after a surname that is also an everyday word (이, 한, 나), and any other split (홍길 동).
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass
