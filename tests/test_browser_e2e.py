@@ -140,3 +140,31 @@ def test_a_browser_that_cannot_start_is_reported_not_silent(home: JikimiHome, sa
     assert targets(home)[target]["last_outcome"] in ("render-failed", "error")
     assert targets(home)[plain]["last_outcome"] == "ok"  # the plain path's work is kept
     assert [e["url"] for e in exposures(home)] == [sb.url + "/web/forum/1"]  # type: ignore[attr-defined]
+
+
+def test_a_rendered_pages_requests_never_reach_a_private_address(home: JikimiHome, sandbox: object) -> None:
+    """Subresources redirected to an internal address: Playwright routes no redirect hop, so the
+    browser guard checks each redirect's Location at the response headers."""
+    from sandbox.server import SandboxServer
+
+    sb = sandbox
+    with SandboxServer() as sink:
+        redirect = f"/web/redirect-to?u={sink.url}"
+        sb.set_page("/web/app", (  # type: ignore[attr-defined]
+            "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+            f"<script src='{redirect}/evil.js'></script>"
+            f"<link rel='stylesheet' href='{redirect}/evil.css'></head><body><div id='app'></div>"
+            f"<script>fetch('{redirect}/api.json').catch(function () {{}});"
+            f"fetch('{sink.url}/direct.json').catch(function () {{}});"
+            f"document.getElementById('app').innerHTML = '<p>{PERSONA} 합성</p>';</script></body></html>"
+        ))
+        home.write_config(page_config(sb, allow_private=True))
+        setup_case(home)
+        target = add_target(home, sb.url + "/web/app", "--render")  # type: ignore[attr-defined]
+        home.write_config(page_config(sb, allow_private=False).replace("block_stylesheets", "x") +
+                          "")
+        run_stage(home, "pages")
+        sink.wait_idle()
+        assert sink.requests == []
+        assert targets(home)[target]["last_outcome"] == "ok"
+        assert sb.hits("/web/redirect-to") >= 2  # type: ignore[attr-defined]  # the browser did try

@@ -13,6 +13,9 @@ no route sees. So on a rendered page:
   media and fonts never, stylesheets per `[network] block_stylesheets`, and nothing the gate refuses;
 * a subresource whose response headers say media (or a size above DOWNLOAD_MAXSIZE) is failed at
   the headers through the DevTools Fetch domain, the browser's stand-in for `headers_received`;
+  so is a redirect whose Location the gate refuses (Playwright routes no redirect hop, and Chromium's
+  own Local Network Access block, which also stops a served page reaching private addresses, is
+  a browser policy we do not rely on alone);
 * downloads are refused by the context (`accept_downloads=False`), and the rendered markup is
   dropped when it exceeds DOWNLOAD_MAXSIZE.
 """
@@ -23,6 +26,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy_playwright.page import PageMethod
@@ -34,7 +38,7 @@ from crawler.fetch_failures import failure_reason
 from crawler.page_items import ExposureFetched, TargetVisited
 from crawler.page_run import PAGES, RenderJob
 from crawler.page_status import is_block_page
-from crawler.safety.browser import CHROMIUM_PATH, playwright_settings
+from crawler.safety.browser import CHROMIUM_PATH, BrowserRequestGate, playwright_settings
 from crawler.safety.media import is_text_content_type
 from crawler.safety.policy import ALLOW_PRIVATE_SETTING, TRUSTED_ORIGINS_SETTING
 from crawler.spiders.pages import HANDLED_STATUSES, PageSpider, read_page
@@ -43,6 +47,7 @@ from storage.models import utcnow
 logger = logging.getLogger(__name__)
 
 CHROMIUM_PATH_SETTING = "JIKIMI_CHROMIUM_PATH"
+GATE_META = "jikimi_browser_gate"
 BLOCK_STYLESHEETS_SETTING = "JIKIMI_BLOCK_STYLESHEETS"
 DEFAULT_MAXSIZE = 4 * 1024 * 1024
 # Single-page apps fetch their content after "load": wait for the network to go quiet, this long at most.
@@ -80,9 +85,12 @@ async def guard_page(page: Any, request: scrapy.Request) -> None:
     """
     try:
         job: RenderJob = request.meta["render_job"]
+        gate = request.meta[GATE_META]
+        if not isinstance(gate, BrowserRequestGate):
+            raise TypeError("no browser gate for this page")
         await _serve_navigation(page, job)
         await _refuse_popups(page)
-        await _guard_responses(page, int(request.meta.get("download_maxsize") or DEFAULT_MAXSIZE))
+        await _guard_responses(page, int(request.meta.get("download_maxsize") or DEFAULT_MAXSIZE), gate)
     except Exception:
         logger.warning("could not install the browser guards on a page; not rendering it")
         await page.close()
@@ -120,12 +128,16 @@ async def _refuse_popups(page: Any) -> None:
     context._jikimi_popups_refused = True  # noqa: SLF001 - a marker on our own context
 
 
-async def _guard_responses(page: Any, max_bytes: int) -> None:
+async def _guard_responses(page: Any, max_bytes: int, gate: BrowserRequestGate) -> None:
     session = await page.context.new_cdp_session(page)
 
     async def paused(event: dict[str, Any]) -> None:
         headers = {str(h.get("name", "")).lower(): str(h.get("value", "")) for h in event.get("responseHeaders") or []}
-        refusal = refuse_response(headers, max_bytes)
+        status = int(event.get("responseStatusCode") or 0)
+        if 300 <= status < 400:
+            refusal = await _refuse_redirect(event, headers, gate)
+        else:
+            refusal = refuse_response(headers, max_bytes)
         try:
             if refusal is None:
                 await session.send("Fetch.continueResponse", {"requestId": event["requestId"]})
@@ -144,6 +156,21 @@ async def settle(page: Any) -> None:
         await page.wait_for_load_state("networkidle", timeout=SETTLE_MS)
     except Exception:  # noqa: BLE001 - a page that keeps polling is read as it is by then
         return
+
+
+async def _refuse_redirect(event: dict[str, Any], headers: dict[str, str], gate: BrowserRequestGate) -> str | None:
+    """Why a redirect must not be followed (the gate refuses where it leads), or None."""
+    location = headers.get("location")
+    if not location:
+        return None
+    request = event.get("request") or {}
+    target = urljoin(str(request.get("url", "")), location)
+    resource_type = str(event.get("resourceType", "other")).lower()
+    try:
+        refused = await asyncio.to_thread(gate.should_abort, target, resource_type)
+    except Exception:  # noqa: BLE001 - whatever goes wrong, the redirect is not followed
+        refused = True
+    return "redirect-refused" if refused else None
 
 
 class RenderSpider(PageSpider):
@@ -165,6 +192,7 @@ class RenderSpider(PageSpider):
             "playwright_context": "default",
             "playwright_page_init_callback": guard_page,
             "playwright_page_methods": [PageMethod(settle)],
+            GATE_META: self.settings.get("PLAYWRIGHT_ABORT_REQUEST"),
             "render_job": job,
             "handle_httpstatus_list": HANDLED_STATUSES,
         }
