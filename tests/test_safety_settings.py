@@ -49,8 +49,10 @@ def test_limits_and_leak_settings() -> None:
     assert settings.getint("REDIRECT_MAX_TIMES") == 5
     assert settings.getbool("DOWNLOAD_VERIFY_CERTIFICATES")
     assert settings.getbool("COMPRESSION_ENABLED")  # so DOWNLOAD_MAXSIZE bounds decompressed bodies
-    for off in ("HTTPCACHE_ENABLED", "COOKIES_ENABLED", "REFERER_ENABLED"):
+    for off in ("HTTPCACHE_ENABLED", "COOKIES_ENABLED"):
         assert not settings.getbool(off), off
+    # The referer middleware stays (redirect handling expects it) but never sends a Referer.
+    assert settings["REFERRER_POLICY"] == "no-referrer"
     assert settings["TWISTED_DNS_RESOLVER"] == "crawler.safety.resolver.SafeHostnameResolver"
 
 

@@ -38,7 +38,8 @@ SAFETY_SETTINGS: dict[str, Any] = {
     "DOWNLOAD_VERIFY_CERTIFICATES": True,
     # T3, leaks: a search URL holds the victim's name, and a Referer would hand it to every result
     # page; a cookie set while searching one name would link it to the next search. No HTTP cache.
-    "REFERER_ENABLED": False,
+    "REFERER_ENABLED": True,
+    "REFERRER_POLICY": "no-referrer",
     "COOKIES_ENABLED": False,
     "HTTPCACHE_ENABLED": False,
     # T8, hostile pages: small bodies (HttpCompressionMiddleware applies DOWNLOAD_MAXSIZE to the
