@@ -112,6 +112,11 @@ def status_reason(status: int) -> str | None:
     return "http-error"
 
 
+def status_detail(reason: str, status: int) -> str | None:
+    """The status, when the reason does not already say it (http-404 does, blocked does not)."""
+    return None if reason == f"http-{status}" else f"HTTP {status}"
+
+
 def _fold(text: str) -> str:
     return _FOLD_SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold())
 

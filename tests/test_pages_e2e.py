@@ -70,7 +70,7 @@ def test_first_visit_matches_pages_and_names_every_outcome(home: JikimiHome, san
         "/web/disguised.html": "media-refused",
         "/web/gallery": "ok",
     }
-    assert targets(home)[ids["/web/gone"]]["last_error"].startswith("the page is gone (404)")
+    assert targets(home)[ids["/web/gone"]]["last_error"] == "the page is gone (404)"
     assert targets(home)[ids["/web/forum/1"]]["last_error"] is None
 
     found = {e["url"]: e for e in exposures(home)}

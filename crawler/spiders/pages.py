@@ -23,7 +23,7 @@ from crawler.extract import decode_html, extract_text, looks_script_only, text_s
 from crawler.fetch_failures import failure_reason
 from crawler.page_items import ExposureFetched, TargetVisited, TextSeen
 from crawler.page_run import PAGES, ExposureJob, PageRun, RenderJob
-from crawler.page_status import is_block_page, removal_notice, status_reason
+from crawler.page_status import is_block_page, removal_notice, status_detail, status_reason
 from crawler.robots import RobotsDisallowedError
 from crawler.safety.errors import MediaStoppedError, RefusedRequestError
 from crawler.spiders.telegram import TelegramReader, is_telegram_url
@@ -119,7 +119,7 @@ class PageSpider(scrapy.Spider):
             return
         reason = status_reason(response.status)
         if reason is not None:
-            yield TargetVisited(PAGES, target.id, reason, response.status, detail=f"HTTP {response.status}")
+            yield TargetVisited(PAGES, target.id, reason, response.status, detail=status_detail(reason, response.status))
             return
         read = read_page(response)
         if read is None:

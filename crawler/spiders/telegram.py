@@ -26,13 +26,14 @@ from crawler.extract import TelegramPage, parse_telegram_page, text_sha256
 from crawler.fetch_failures import failure_reason
 from crawler.page_items import ExposureFetched, TargetVisited, TextSeen
 from crawler.page_run import TELEGRAM, ExposureJob, PageRun
-from crawler.page_status import status_reason
+from crawler.page_status import status_detail, status_reason
 from storage.models import utcnow
 from storage.targets_state import KEEP, TargetState
 from storage.urls import telegram_channel
 
 if TYPE_CHECKING:
     from crawler.spiders.pages import PageSpider
+
 
 # An incremental visit normally needs one page; a channel that posted hundreds since is read this far.
 INCREMENTAL_PAGE_CAP = 50
@@ -121,7 +122,7 @@ class TelegramReader:
         self.context.tally(TELEGRAM).calls += 1
         reason = status_reason(response.status)
         if reason is not None:
-            yield TargetVisited(TELEGRAM, target.id, reason, response.status, detail=f"HTTP {response.status}")
+            yield TargetVisited(TELEGRAM, target.id, reason, response.status, detail=status_detail(reason, response.status))
             return
         if not isinstance(response, TextResponse):
             yield TargetVisited(TELEGRAM, target.id, "not-text", response.status)
