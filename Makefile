@@ -19,9 +19,15 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
 demo: $(VENV)/.installed
 	$(BIN)/python -m jikimi.demo
 
+PACKAGES := jikimi storage crawler scheduler matching sandbox takedown
+
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 	$(BIN)/python -m matching.evaluate tests/data/matching-dev.jsonl
+	# Supply-chain gates: no medium-or-higher bandit finding without a justified `# nosec`, and no known
+	# vulnerability in the locked dependencies.
+	$(BIN)/bandit -q -r $(PACKAGES) --severity-level medium
+	$(BIN)/python -m jikimi.supply_chain
 
 eval: $(VENV)/.installed
 	$(BIN)/python -m matching.evaluate tests/data/matching-dev.jsonl
