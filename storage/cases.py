@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.crypto import Crypto
+from storage.crypto import Cipher, Crypto
 from storage.database import Store
 from storage.keyring import locked_keyring, new_case_key_id, new_fernet_key
 from storage.models import Case, Target, Term, utcnow
@@ -266,17 +266,19 @@ def set_term_active(store: Store, term_id: int, active: bool) -> int:
 def add_target(store: Store, url: str, platform: str, case_id: int | None = None, render: bool = False) -> int:
     """`url` must already have passed the safety gate and URL validation (the caller's job)."""
     with store.session() as session:
+        key_id: str | None = None
         if case_id is not None:
             case = _case_row(session, case_id)
             if case.status != "open":
                 raise ValidationError(f"case {case_id} is closed")
+            key_id = case.key_id
         candidates = store.crypto.index.candidates("target", url)
         clash = session.scalar(select(Target.id).where(Target.url_idx.in_(candidates)))
         if clash is not None:
             raise ValidationError(f"this URL is already watched (target {clash})")
         target = Target(
             case_id=case_id,
-            url_ct=store.crypto.data.encrypt(url),
+            url_ct=target_cipher(store.crypto, key_id).encrypt(url),
             url_idx=store.crypto.index("target", url),
             platform=platform,
             render=render,
@@ -287,11 +289,16 @@ def add_target(store: Store, url: str, platform: str, case_id: int | None = None
         return target.id
 
 
-def target_view(crypto: Crypto, target: Target) -> TargetView:
+def target_cipher(crypto: Crypto, case_key_id: str | None) -> Cipher:
+    """A target watched for one case is that case's data: its key, so purging the case shreds it."""
+    return crypto.for_case(case_key_id) if case_key_id else crypto.data
+
+
+def target_view(crypto: Crypto, target: Target, case_key_id: str | None = None) -> TargetView:
     return TargetView(
         id=target.id,
         case_id=target.case_id,
-        url=crypto.data.decrypt(target.url_ct),
+        url=target_cipher(crypto, case_key_id).decrypt(target.url_ct),
         platform=target.platform,
         render=target.render,
         active=target.active,
@@ -303,10 +310,10 @@ def target_view(crypto: Crypto, target: Target) -> TargetView:
 
 def list_targets(store: Store, *, active_only: bool = False) -> list[TargetView]:
     with store.session() as session:
-        query = select(Target).order_by(Target.id)
+        query = select(Target, Case.key_id).outerjoin(Case, Case.id == Target.case_id).order_by(Target.id)
         if active_only:
             query = query.where(Target.active.is_(True))
-        return [target_view(store.crypto, t) for t in session.scalars(query)]
+        return [target_view(store.crypto, t, key_id) for t, key_id in session.execute(query)]
 
 
 def remove_target(store: Store, target_id: int) -> None:

@@ -17,7 +17,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.cases import ValidationError
+from storage.cases import ValidationError, target_cipher
 from storage.database import Store
 from storage.models import Case, Evidence, Exposure, Sighting, Target, utcnow
 
@@ -81,14 +81,14 @@ class EvidenceView:
 def target_states(store: Store, *, active_only: bool = True) -> list[TargetState]:
     """Every (active) target, URL decrypted, in id order."""
     with store.session() as session:
-        query = select(Target).order_by(Target.id)
+        query = select(Target, Case.key_id).outerjoin(Case, Case.id == Target.case_id).order_by(Target.id)
         if active_only:
             query = query.where(Target.active.is_(True))
         return [
             TargetState(
                 id=t.id,
                 case_id=t.case_id,
-                url=store.crypto.data.decrypt(t.url_ct),
+                url=target_cipher(store.crypto, key_id).decrypt(t.url_ct),
                 platform=t.platform,
                 render=t.render,
                 etag=t.etag,
@@ -98,7 +98,7 @@ def target_states(store: Store, *, active_only: bool = True) -> list[TargetState
                 last_checked_at=t.last_checked_at,
                 last_outcome=t.last_outcome,
             )
-            for t in session.scalars(query)
+            for t, key_id in session.execute(query)
         ]
 
 

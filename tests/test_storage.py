@@ -186,3 +186,21 @@ def test_target_requires_open_case(store) -> None:  # type: ignore[no-untyped-de
     close_case(store, case_id)
     with pytest.raises(ValidationError):
         add_target(store, "https://forum.example/x", "web", case_id)
+
+
+def test_target_of_a_case_is_encrypted_with_the_case_key(store) -> None:  # type: ignore[no-untyped-def]
+    """Purging a case destroys its key: its watched URLs must go with it, even in old backups."""
+    from storage.cases import list_targets
+    from storage.models import Target
+
+    case_id = create_case(store, "c", CONSENT)
+    bound = add_target(store, "https://forum.example/bound", "web", case_id)
+    free = add_target(store, "https://forum.example/free", "web")
+    with store.session() as s:
+        token = {t.id: t.url_ct for t in s.scalars(sa.select(Target))}
+    case_key = store.crypto.keyring.cases[next(iter(store.crypto.keyring.cases))]
+    from storage.crypto import Cipher
+
+    assert Cipher(case_key).decrypt(token[bound]) == "https://forum.example/bound"
+    assert store.crypto.data.decrypt(token[free]) == "https://forum.example/free"
+    assert {t.url for t in list_targets(store)} == {"https://forum.example/bound", "https://forum.example/free"}
