@@ -1,7 +1,8 @@
 """What the page, channel and re-check spiders hand to `PagePipeline`: plain data, no Scrapy types.
 
 Spiders fetch and parse; the pipeline matches terms and writes storage. Items of one target arrive
-in the order they were yielded: every `TextSeen` of a visit before its `TargetVisited`, so a
+in the order they were yielded (CONCURRENT_ITEMS is 1): every `TextSeen` of a visit, earlier pages'
+as items of their own and the last page's inside its `TargetVisited`, before the visit's state, so a
 target's new state is stored only after what it showed is.
 """
 
@@ -43,6 +44,8 @@ class TargetVisited:
     text_sha256: KeepOr = KEEP
     last_message_id: KeepOr = KEEP
     detail: str | None = None  # a short explanation beyond the reason (never a URL or term)
+    # What this visit's last page showed, stored before the state (one item per page is cheaper).
+    seen: tuple[TextSeen, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,8 @@ class PagePipeline:
     # -- how a target's visit ended ----------------------------------------------------------------
 
     def _visited(self, item: TargetVisited) -> None:
+        for text in item.seen:
+            self._text_seen(text)
         ctx = self.run.context
         tally = ctx.tally(item.source)
         outcome = tally_outcome(item.reason)

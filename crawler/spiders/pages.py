@@ -141,12 +141,15 @@ class PageSpider(scrapy.Spider):
         if digest == target.text_sha256 and not self.run.full_read(target):
             yield TargetVisited(PAGES, target.id, "unchanged", status, etag, modified, digest)
             return
+        seen: tuple[TextSeen, ...] = ()
         if read.text:
-            yield TextSeen(
-                PAGES, target.id, target.case_id, target.url, read.title or None, read.text, status,
-                text_sha256=digest,
+            seen = (
+                TextSeen(
+                    PAGES, target.id, target.case_id, target.url, read.title or None, read.text, status,
+                    text_sha256=digest,
+                ),
             )
-        yield TargetVisited(PAGES, target.id, "ok", status, etag, modified, digest)
+        yield TargetVisited(PAGES, target.id, "ok", status, etag, modified, digest, seen=seen)
 
     def target_failed(self, failure: Failure) -> Iterator[Any]:
         target: TargetState = failure.request.meta["target"]  # type: ignore[attr-defined]

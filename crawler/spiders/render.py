@@ -138,13 +138,19 @@ async def _guard_responses(page: Any, max_bytes: int, gate: BrowserRequestGate) 
             refusal = await _refuse_redirect(event, headers, gate)
         else:
             refusal = refuse_response(headers, max_bytes)
+        request_id = {"requestId": event["requestId"]}
         try:
-            if refusal is None:
-                await session.send("Fetch.continueResponse", {"requestId": event["requestId"]})
+            if refusal is not None:
+                await session.send("Fetch.failRequest", {**request_id, "errorReason": "BlockedByClient"})
+            elif "responseErrorReason" in event:
+                await session.send("Fetch.continueRequest", request_id)  # a network error: let it fail
             else:
-                await session.send("Fetch.failRequest", {"requestId": event["requestId"], "errorReason": "BlockedByClient"})
-        except Exception:  # noqa: BLE001 - the page closed meanwhile: nothing left to guard
-            return
+                await session.send("Fetch.continueResponse", request_id)
+        except Exception:  # noqa: BLE001 - fail closed; if the page closed meanwhile, nothing is left to guard
+            try:
+                await session.send("Fetch.failRequest", {**request_id, "errorReason": "BlockedByClient"})
+            except Exception:  # noqa: BLE001
+                return
 
     session.on("Fetch.requestPaused", lambda event: asyncio.ensure_future(paused(event)))
     await session.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Response"}]})
