@@ -9,6 +9,7 @@ from scrapy.crawler import CrawlerProcess
 from crawler.context import CrawlContext, ProgressReporter, term_specs
 from crawler.ledger import SourceTally
 from crawler.planning import PlanTerm, plan_run
+from crawler.page_stage import quiet_scrapy_loggers
 from crawler.settings import scrapy_settings
 from crawler.sources.base import Outcome
 from crawler.sources.registry import SOURCES
@@ -67,6 +68,7 @@ def run_search_stage(settings: Settings, store: Store, run_id: int, progress: Pr
         for cfg in usable:
             ctx.tally(cfg.name).partial_reasons.append("no active terms to search")
     process = CrawlerProcess(scrapy_settings(settings, obey_robots=False))
+    quiet_scrapy_loggers()
     process.crawl(SearchSpider, context=ctx, plans=plans, calls_used_today=used, preset_outcomes=preset)
     process.start()
     for cfg in sources:

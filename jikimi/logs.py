@@ -12,6 +12,7 @@ import logging
 import re
 import sys
 import threading
+from urllib.parse import quote, quote_plus
 from collections.abc import Iterable
 
 _URL_QUERY = re.compile(r"(?P<base>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#'\"<>]*)[?#][^\s'\"<>]*")
@@ -32,7 +33,8 @@ class Redactor:
             for value in values:
                 value = value.strip()
                 if len(value) >= 2:
-                    self._secrets.add(value)
+                    # URLs in Scrapy's messages carry terms percent-encoded (paths, not only queries).
+                    self._secrets.update({value, quote(value, safe=""), quote_plus(value, safe="")})
             if self._secrets:
                 ordered = sorted(self._secrets, key=len, reverse=True)
                 self._pattern = re.compile("|".join(re.escape(s) for s in ordered), re.IGNORECASE)
