@@ -13,7 +13,7 @@ $(BIN)/python:
 # The lock file pins every dependency CI installs; the project itself goes in without deps.
 $(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 demo: $(VENV)/.installed
