@@ -106,6 +106,10 @@ def status_command(
         for s in run.sources:
             table.add_row(s.source, s.outcome, s.reason or "", str(s.calls), str(s.results), str(s.new_exposures))
         console.print(table)
+    if "scheduler" in data:
+        from scheduler.health import summary_line
+
+        console.print(summary_line(data["scheduler"]))
     for line in data.get("notices", []):
         console.print(f"notice: {line}")
 
