@@ -54,6 +54,11 @@ class Tally:
     def recall(self) -> float:
         return self.found / self.positives if self.positives else 1.0
 
+    def precision(self) -> float:
+        """Share of reported cases that were expected: found / (found + false positives)."""
+        reported = self.found + self.false_positives
+        return self.found / reported if reported else 1.0
+
 
 @dataclass
 class Report:
@@ -113,7 +118,10 @@ def _line(name: str, tally: Tally) -> str:
 
 
 def format_report(report: Report) -> str:
-    lines = [_line("overall", report.overall), "", "by confidence class:"]
+    lines = [
+        f"precision {report.overall.precision():.1%}  recall {report.overall.recall():.1%}",
+        _line("overall", report.overall), "", "by confidence class:",
+    ]
     lines += ["  " + _line(name, tally) for name, tally in sorted(report.by_confidence.items())]
     lines += ["", "by variant:"]
     lines += ["  " + _line(name, tally) for name, tally in sorted(report.by_variant.items())]

@@ -60,3 +60,16 @@ def test_benchmark_script_runs_on_a_tiny_input() -> None:
     spec.loader.exec_module(bench)
     result = bench.measure(200, 0.02, 8, 1)
     assert result["terms"] == 200 and result["mb"] >= 0.02 and result["matches"] > 0
+
+
+@pytest.mark.parametrize(("tally", "precision", "recall"), [
+    (Tally(positives=4, found=3, negatives=2, false_positives=1), 0.75, 0.75),
+    (Tally(positives=4, found=4, negatives=2, false_positives=0), 1.0, 1.0),
+])
+def test_precision_and_recall(tally: Tally, precision: float, recall: float) -> None:
+    assert (tally.precision(), tally.recall()) == (precision, recall)
+
+
+def test_report_prints_precision_and_recall(report: Report) -> None:
+    first = format_report(report).splitlines()[0]
+    assert first.startswith("precision ") and "recall " in first
