@@ -1,6 +1,6 @@
 """The sandbox over HTTPS with a freshly generated self-signed certificate.
 
-For the test that jikimi refuses an untrusted certificate (never `verify=False`). A client that
+For the test that jikimi refuses an untrusted certificate (certificate checks always stay on). A client that
 refuses it never gets to send a request, so `hits()` stays 0 and `handshake_failures` counts the
 refusals; `certificate_pem` lets a test trust the certificate explicitly to show the rest works.
 """
