@@ -16,12 +16,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from jikimi.config import Settings
 from jikimi.logs import REDACTOR
 from storage.cases import active_terms
 from storage.database import Store
+from storage.models import Run
 from storage.runs import finish_run, get_run, mark_stale_runs_interrupted, record_source, start_run
 
 logger = logging.getLogger(__name__)
@@ -109,6 +111,20 @@ def run_stage(
     return proc.returncode
 
 
+def _alive(run: Run, settings: Settings) -> bool:
+    """A run whose process still exists here, and younger than every stage's time limit, is live."""
+    limit = timedelta(seconds=settings.crawl_timeout * len(STAGES) + 600)
+    if datetime.now(UTC) - run.started_at > limit or not run.pid:
+        return False
+    try:
+        os.kill(run.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def run_pass(
     settings: Settings,
     store: Store,
@@ -121,7 +137,7 @@ def run_pass(
     """Crawl stages of one run; a killed earlier run is closed as `interrupted` first (R1)."""
     # Tracebacks of this process (APScheduler logs job errors) go through the redactor: teach it the terms.
     REDACTOR.add(t.text for t in active_terms(store))
-    stale = mark_stale_runs_interrupted(store)
+    stale = mark_stale_runs_interrupted(store, still_running=lambda run: _alive(run, settings))
     if stale:
         logger.warning("%d earlier run(s) did not finish; this pass redoes their work", stale)
     run_id = start_run(store, kind, os.getpid())

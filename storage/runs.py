@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -179,11 +180,17 @@ def starved_terms(store: Store, source: str) -> list[int]:
         return [int(v) for v in value] if isinstance(value, list) else []
 
 
-def mark_stale_runs_interrupted(store: Store, older_than: timedelta = timedelta(0)) -> int:
-    """Runs left `running` by a killed process are closed as `interrupted` so status tells the truth."""
+def mark_stale_runs_interrupted(
+    store: Store, older_than: timedelta = timedelta(0), still_running: Callable[[Run], bool] | None = None
+) -> int:
+    """Runs left `running` by a killed process are closed as `interrupted` so status tells the truth.
+
+    `still_running` spares a run whose process is alive (a pass started elsewhere at the same time).
+    """
     cutoff = utcnow() - older_than
     with store.session() as session:
         rows = session.scalars(select(Run).where(Run.status == "running", Run.started_at <= cutoff)).all()
+        rows = [run for run in rows if still_running is None or not still_running(run)]
         for run in rows:
             run.status = "interrupted"
             run.finished_at = utcnow()
