@@ -35,7 +35,7 @@ FILLER = (
 )
 MATCHING_SHARE = 33  # one page in this many names a registered person
 
-BARE_SPIDER = '''
+BARE_SPIDER = """
 import json, sys, time, scrapy
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
@@ -66,11 +66,13 @@ process = CrawlerProcess(json.load(open(sys.argv[2])))
 process.crawl(Bare)
 process.start()
 json.dump({"seconds": CLOCK["closed"] - CLOCK["opened"]}, open(sys.argv[3], "w"))
-'''
+"""
 
 
 def fictional_name(i: int) -> str:
-    return SURNAMES[i % len(SURNAMES)] + GIVEN[(i // 7) % len(GIVEN)] + GIVEN[(i // 131) % len(GIVEN)] + str(i)
+    return (
+        SURNAMES[i % len(SURNAMES)] + GIVEN[(i // 7) % len(GIVEN)] + GIVEN[(i // 131) % len(GIVEN)] + str(i)
+    )
 
 
 def page_html(i: int, terms: int) -> str:
@@ -113,7 +115,9 @@ def populate(sandbox: Any, pages: int, terms: int) -> list[str]:
     per_case = 100
     for n in range(terms):
         if n % per_case == 0:
-            case_id = create_case(store, f"bench case {n // per_case}", Consent("fictional", "bench", "2026-11-23"))
+            case_id = create_case(
+                store, f"bench case {n // per_case}", Consent("fictional", "bench", "2026-11-23")
+            )
         add_term(store, case_id, fictional_name(n), "name")
     urls = []
     for i in range(pages):
@@ -198,7 +202,9 @@ def forget_visits(store: Any) -> None:
     from storage.models import Target
 
     with store.session() as session:
-        session.execute(update(Target).values(etag=None, last_modified=None, text_sha256=None, last_checked_at=None))
+        session.execute(
+            update(Target).values(etag=None, last_modified=None, text_sha256=None, last_checked_at=None)
+        )
 
 
 def run_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
@@ -206,7 +212,7 @@ def run_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = handle.name
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, *args, out], env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    subprocess.run([sys.executable, *args, out], env=env, check=True, stdout=subprocess.DEVNULL)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result: dict[str, Any] = json.loads(Path(out).read_text(encoding="utf-8"))
     result["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -247,8 +253,14 @@ def main() -> int:
         ours = page_scrapy_settings(settings)
         bare_settings = {
             key: ours[key]
-            for key in ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
-                        "TWISTED_REACTOR", "USER_AGENT")
+            for key in (
+                "CONCURRENT_REQUESTS",
+                "CONCURRENT_REQUESTS_PER_DOMAIN",
+                "DOWNLOAD_DELAY",
+                "DOWNLOAD_TIMEOUT",
+                "TWISTED_REACTOR",
+                "USER_AGENT",
+            )
         }
         bare_settings.update({"LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False})
         (data / "urls.json").write_text(json.dumps(urls), encoding="utf-8")
@@ -262,7 +274,9 @@ def main() -> int:
         for _ in range(args.rounds):
             # Interleaved rounds on a shared, busy machine: compare medians, not one lucky run.
             sandbox.reset()
-            bare_run = run_child([str(data / "bare.py"), str(data / "urls.json"), str(data / "bare.json")], env)
+            bare_run = run_child(
+                [str(data / "bare.py"), str(data / "urls.json"), str(data / "bare.json")], env
+            )
             bares.append(bare_run["seconds"])
             bare_cpu.append(bare_run["cpu"])
             sandbox.wait_idle()
@@ -286,7 +300,9 @@ def main() -> int:
     ours_seconds = ", ".join(f"{float(r['seconds']):.2f}" for r in firsts)
     print(f"rounds      : bare {', '.join(f'{b:.2f}' for b in bares)} s; jikimi {ours_seconds} s")
     ours_cpu = ", ".join(f"{float(r['cpu']):.1f}" for r in firsts)
-    print(f"child CPU   : bare {', '.join(f'{c:.1f}' for c in bare_cpu)} s; jikimi {ours_cpu} s (start-up included)")
+    print(
+        f"child CPU   : bare {', '.join(f'{c:.1f}' for c in bare_cpu)} s; jikimi {ours_cpu} s (start-up included)"
+    )
     bare_rate = args.pages / bare["seconds"]
     ours_rate = args.pages / first["seconds"]
     # Each round's two crawls ran back to back; their ratio cancels most of a shared machine's drift.
@@ -294,15 +310,25 @@ def main() -> int:
     ratio = statistics.median(paired)
     share = second_bytes / first_bytes if first_bytes else 0.0
     print(f"bare Scrapy : {bare['seconds']:.2f} s, {bare_rate:.0f} pages/s, {bare_bytes / 1e6:.1f} MB")
-    print(f"jikimi      : {first['seconds']:.2f} s, {ours_rate:.0f} pages/s, {first_bytes / 1e6:.1f} MB, "
-          f"{first_hits} requests, {firsts[0]['new']} new exposures in round 1 "
-          f"(setup {first['setup_seconds']:.1f} s for {first['terms']} terms, not timed)")
-    print(f"second pass : {second['seconds']:.2f} s, {second_hits} requests, {second_bytes} body bytes, "
-          f"{second['new']} new exposures")
-    print(f"per-round ratios: {', '.join(f'{p:.2f}' for p in paired)}; ratio of the medians {ours_rate / bare_rate:.2f}")
-    print(f"throughput ratio jikimi/bare (median of rounds): {ratio:.2f} (target >= 0.85) "
-          f"{'OK' if ratio >= 0.85 else 'BELOW TARGET'}")
-    print(f"second pass bytes / first: {share:.1%} (target <= 10%) {'OK' if share <= 0.10 else 'ABOVE TARGET'}")
+    print(
+        f"jikimi      : {first['seconds']:.2f} s, {ours_rate:.0f} pages/s, {first_bytes / 1e6:.1f} MB, "
+        f"{first_hits} requests, {firsts[0]['new']} new exposures in round 1 "
+        f"(setup {first['setup_seconds']:.1f} s for {first['terms']} terms, not timed)"
+    )
+    print(
+        f"second pass : {second['seconds']:.2f} s, {second_hits} requests, {second_bytes} body bytes, "
+        f"{second['new']} new exposures"
+    )
+    print(
+        f"per-round ratios: {', '.join(f'{p:.2f}' for p in paired)}; ratio of the medians {ours_rate / bare_rate:.2f}"
+    )
+    print(
+        f"throughput ratio jikimi/bare (median of rounds): {ratio:.2f} (target >= 0.85) "
+        f"{'OK' if ratio >= 0.85 else 'BELOW TARGET'}"
+    )
+    print(
+        f"second pass bytes / first: {share:.1%} (target <= 10%) {'OK' if share <= 0.10 else 'ABOVE TARGET'}"
+    )
     if first["failures"] or second["failures"]:
         print(f"failures: {first['failures']} / {second['failures']}")
     return 0

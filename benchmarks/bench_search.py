@@ -25,7 +25,7 @@ SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
 GIVEN = "민서지현우준영수하은도윤채원예린시아주태건동길나라보람솔빛"
 ENGINES = ("brave", "searxng")
 
-BARE_SPIDER = '''
+BARE_SPIDER = """
 import json, sys, scrapy
 from scrapy.crawler import CrawlerProcess
 
@@ -42,18 +42,30 @@ settings = json.load(open(sys.argv[2]))
 process = CrawlerProcess(settings)
 process.crawl(Bare)
 process.start()
-'''
+"""
 
 
 def fictional_name(i: int) -> str:
-    return SURNAMES[i % len(SURNAMES)] + GIVEN[(i // 7) % len(GIVEN)] + GIVEN[(i // 131) % len(GIVEN)] + str(i)
+    return (
+        SURNAMES[i % len(SURNAMES)] + GIVEN[(i // 7) % len(GIVEN)] + GIVEN[(i // 131) % len(GIVEN)] + str(i)
+    )
 
 
 def config_text(sandbox_url: str, data: Path) -> str:
-    lines = ["[network]", "allow_private_addresses = true", "download_delay = 0.0", "concurrency_per_domain = 16", ""]
+    lines = [
+        "[network]",
+        "allow_private_addresses = true",
+        "download_delay = 0.0",
+        "concurrency_per_domain = 16",
+        "",
+    ]
     for name in ENGINES:
-        lines += [f"[sources.{name}]", f'base_url = "{sandbox_url}/ok/{name}"', "max_pages = 1",
-                  "daily_budget = 1000000"]
+        lines += [
+            f"[sources.{name}]",
+            f'base_url = "{sandbox_url}/ok/{name}"',
+            "max_pages = 1",
+            "daily_budget = 1000000",
+        ]
         if name == "brave":
             lines.append('api_key = "bench-key"')
         lines.append("")
@@ -101,8 +113,14 @@ def planned_requests(run_id: int) -> list[dict[str, object]]:
         cfg = settings.sources[plan.source]
         for query in plan.queries:
             req = SOURCES[plan.source].build_request(cfg, query, PageCursor(page=1))
-            out.append({"url": req.url, "method": req.method, "headers": dict(req.headers),
-                        "body": req.body.decode() if req.body else None})
+            out.append(
+                {
+                    "url": req.url,
+                    "method": req.method,
+                    "headers": dict(req.headers),
+                    "body": req.body.decode() if req.body else None,
+                }
+            )
     del ctx
     store.close()
     return out
@@ -112,7 +130,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
     """Wall seconds and the child's peak RSS in MB (ru_maxrss of the waited-for child)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=False, stdout=subprocess.DEVNULL)  # noqa: S603
+    subprocess.run(cmd, env=env, check=False, stdout=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return elapsed, max(after, before) // 1024
@@ -133,7 +151,9 @@ def main() -> int:
         (data / "config.toml").write_text(config_text(sandbox.url, data), encoding="utf-8")
         t0 = time.perf_counter()
         populate(args.cases, args.terms_per_case)
-        print(f"setup: {args.cases} cases, {args.cases * args.terms_per_case} terms in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"setup: {args.cases} cases, {args.cases * args.terms_per_case} terms in {time.perf_counter() - t0:.1f} s"
+        )
         from jikimi.config import load_settings
         from storage.database import open_store
         from storage.keyring import load_keyring
@@ -148,15 +168,30 @@ def main() -> int:
 
         ours = scrapy_settings(settings, obey_robots=False)
         # Bare: Scrapy's defaults, with the same concurrency, delay and timeout as jikimi's crawl.
-        bare_settings = {k: ours[k] for k in ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
-                                              "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT", "TWISTED_REACTOR")}
+        bare_settings = {
+            k: ours[k]
+            for k in (
+                "CONCURRENT_REQUESTS",
+                "CONCURRENT_REQUESTS_PER_DOMAIN",
+                "DOWNLOAD_DELAY",
+                "DOWNLOAD_TIMEOUT",
+                "TWISTED_REACTOR",
+            )
+        }
         bare_settings.update(LOG_LEVEL="WARNING", ROBOTSTXT_OBEY=False, TELNETCONSOLE_ENABLED=False)
         (data / "bare-settings.json").write_text(json.dumps(bare_settings, default=str), encoding="utf-8")
         (data / "bare.py").write_text(BARE_SPIDER, encoding="utf-8")
 
         sandbox.reset()
-        bare_s, bare_mb = timed([sys.executable, str(data / "bare.py"), str(data / "requests.json"),
-                                 str(data / "bare-settings.json")], env)
+        bare_s, bare_mb = timed(
+            [
+                sys.executable,
+                str(data / "bare.py"),
+                str(data / "requests.json"),
+                str(data / "bare-settings.json"),
+            ],
+            env,
+        )
         bare_hits = sum(sandbox.hits(f"/ok/{e}") for e in ENGINES)
         sandbox.reset()
         jikimi_s, jikimi_mb = timed([sys.executable, "-m", "crawler", "search", "--run-id", str(run_id)], env)
@@ -166,10 +201,14 @@ def main() -> int:
     terms = args.cases * args.terms_per_case
     print(f"requests: jikimi {jikimi_hits}, bare scrapy {bare_hits} (planned {len(requests)})")
     for src in run.sources:
-        print(f"  {src.source}: outcome {src.outcome}, calls {src.calls}, {src.calls / terms:.2f} calls per term")
+        print(
+            f"  {src.source}: outcome {src.outcome}, calls {src.calls}, {src.calls / terms:.2f} calls per term"
+        )
     jikimi_rps = jikimi_hits / jikimi_s
     bare_rps = bare_hits / bare_s
-    print(f"wall time: jikimi {jikimi_s:.1f} s (start-up, matcher build and storage included), bare {bare_s:.1f} s")
+    print(
+        f"wall time: jikimi {jikimi_s:.1f} s (start-up, matcher build and storage included), bare {bare_s:.1f} s"
+    )
     print(f"throughput: jikimi {jikimi_rps:.0f} req/s, bare scrapy {bare_rps:.0f} req/s")
     print(f"ratio jikimi/bare: {jikimi_rps / bare_rps:.2f} (target >= 0.8)")
     print(f"peak memory: jikimi crawl {jikimi_mb} MB (target <= 500 MB), bare {bare_mb} MB")

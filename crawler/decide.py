@@ -10,7 +10,6 @@ from crawler.sources.base import Query, SearchResult
 from matching import Match
 from storage.cases import TermView
 
-
 KIND_PRIORITY = {"name": 3, "handle": 2, "alias": 2, "keyword": 1}
 
 
@@ -48,7 +47,9 @@ def decide_search_hit(
             case_matches,
             key=lambda m: (m.confidence, KIND_PRIORITY.get(m.kind, 0), m.term_id == query.term_id),
         )
-        return Decision(confidence="snippet", term_id=best.term_id, variant=best.variant, score=best.confidence)
+        return Decision(
+            confidence="snippet", term_id=best.term_id, variant=best.variant, score=best.confidence
+        )
     if term is not None and _fold(term.text) in _fold(text):
         # The words are there but the matcher ruled them out (홍길동전, a join across words):
         # the engine's say-so does not overrule that.

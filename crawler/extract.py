@@ -33,23 +33,76 @@ MAX_TREE_DEPTH = 250
 
 # Never readable text: code, chrome around the content, forms, and embedded media.
 DROPPED_TAGS = (
-    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "svg",
-    "iframe", "object", "embed", "canvas", "video", "audio", "picture", "map", "button", "select",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "svg",
+    "iframe",
+    "object",
+    "embed",
+    "canvas",
+    "video",
+    "audio",
+    "picture",
+    "map",
+    "button",
+    "select",
     "head",
 )
 _RAW_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "textarea", "title", "xmp"})
 _BLOCK_TAGS = frozenset(
     {
-        "address", "article", "blockquote", "br", "dd", "details", "div", "dl", "dt", "fieldset",
-        "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "main", "ol", "p", "pre",
-        "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "body", "html",
+        "address",
+        "article",
+        "blockquote",
+        "br",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "li",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "body",
+        "html",
     }
 )
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _TAG_NAME = re.compile(r"/?\s*([a-zA-Z][a-zA-Z0-9:-]*)")
-_APP_SHELL_IDS = frozenset({"root", "app", "__next", "__nuxt", "___gatsby", "main-app", "svelte", "react-root"})
+_APP_SHELL_IDS = frozenset(
+    {"root", "app", "__next", "__nuxt", "___gatsby", "main-app", "svelte", "react-root"}
+)
 _SCRIPT_ONLY_TEXT = 200
 
 
@@ -301,8 +354,10 @@ def _has_app_shell(root: etree._Element) -> bool:
         children = [child for child in body if isinstance(child.tag, str) and child.tag not in DROPPED_TAGS]
         if len(children) == 1 and children[0].get("id", "").lower() in _APP_SHELL_IDS:
             return True
-        if any(element.get("id", "").lower() in _APP_SHELL_IDS and not element.text_content().strip()
-               for element in body.iter("div")):
+        if any(
+            element.get("id", "").lower() in _APP_SHELL_IDS and not element.text_content().strip()
+            for element in body.iter("div")
+        ):
             return True
     return False
 
@@ -310,7 +365,11 @@ def _has_app_shell(root: etree._Element) -> bool:
 # --- Telegram channel previews ---------------------------------------------------------------------
 
 _MESSAGE = "tgme_widget_message"
-_OWN_TEXT_BLOCKERS = ("tgme_widget_message_reply", "tgme_widget_message_link_preview", "tgme_widget_message_poll")
+_OWN_TEXT_BLOCKERS = (
+    "tgme_widget_message_reply",
+    "tgme_widget_message_link_preview",
+    "tgme_widget_message_poll",
+)
 _MEDIA_CLASSES = (
     "tgme_widget_message_photo_wrap",
     "tgme_widget_message_video_player",

@@ -15,7 +15,11 @@ from scrapy.logformatter import LogFormatter, LogFormatterResult
 
 class RedactingLogFormatter(LogFormatter):
     def scraped(self, item: Any, response: Any, spider: Any) -> LogFormatterResult:
-        return {"level": logging.DEBUG, "msg": "scraped an item of type %(kind)s", "args": {"kind": type(item).__name__}}
+        return {
+            "level": logging.DEBUG,
+            "msg": "scraped an item of type %(kind)s",
+            "args": {"kind": type(item).__name__},
+        }
 
     def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> LogFormatterResult:
         return {
@@ -24,7 +28,9 @@ class RedactingLogFormatter(LogFormatter):
             "args": {"kind": type(item).__name__, "reason": type(exception).__name__},
         }
 
-    def item_error(self, item: Any, exception: BaseException, response: Any, spider: Any) -> LogFormatterResult:
+    def item_error(
+        self, item: Any, exception: BaseException, response: Any, spider: Any
+    ) -> LogFormatterResult:
         return {
             "level": logging.ERROR,
             "msg": "error processing an item of type %(kind)s",

@@ -107,10 +107,20 @@ def close_unfinished(run: PageRun) -> None:
         for target in targets:
             if target.id in run.visited:
                 continue
-            reason = "source-disabled" if source == TELEGRAM and not (run.telegram and run.telegram.enabled) else "error"
+            reason = (
+                "source-disabled"
+                if source == TELEGRAM and not (run.telegram and run.telegram.enabled)
+                else "error"
+            )
             run.context.tally(source).fail(Outcome.ERROR, f"target {target.id}: {reason}")
             run.context.tally(source).drop(reason)
-            updates.append(TargetUpdate(target.id, reason, describe(reason) if reason != "error" else "the crawl did not finish it"))
+            updates.append(
+                TargetUpdate(
+                    target.id,
+                    reason,
+                    describe(reason) if reason != "error" else "the crawl did not finish it",
+                )
+            )
     update_targets(run.context.store, updates)
     for job in run.exposure_jobs:
         if job.exposure.id not in run.fetched:
@@ -136,7 +146,9 @@ def store_outcomes(run: PageRun, sources: list[str]) -> None:
         ctx.progress.emit("source_done", source=source, outcome=outcome.value, new=tally.new_exposures)
 
 
-def run_page_stage(settings: Settings, store: Store, run_id: int, progress: ProgressReporter) -> dict[str, SourceTally]:
+def run_page_stage(
+    settings: Settings, store: Store, run_id: int, progress: ProgressReporter
+) -> dict[str, SourceTally]:
     ctx = CrawlContext.build(settings, store, run_id, active_terms(store), progress)
     states = target_states(store)
     telegram = settings.sources.get(TELEGRAM)
@@ -152,7 +164,11 @@ def run_page_stage(settings: Settings, store: Store, run_id: int, progress: Prog
         sources.append(TELEGRAM)
     if run.exposure_jobs:
         sources.append(VERIFY)
-    for source, total in ((PAGES, len(run.targets)), (TELEGRAM, len(run.channels)), (VERIFY, len(run.exposure_jobs))):
+    for source, total in (
+        (PAGES, len(run.targets)),
+        (TELEGRAM, len(run.channels)),
+        (VERIFY, len(run.exposure_jobs)),
+    ):
         if source in sources:
             progress.emit("plan", source=source, total=total)
     if not ctx.terms:

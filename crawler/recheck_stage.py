@@ -61,7 +61,11 @@ def judge(exposure: ExposureToFetch, fetched: ExposureFetched, term_on_page: boo
     was_removed = exposure.status == "removed"
     gone = _gone_because(exposure, fetched, term_on_page)
     if gone is not None:
-        return RecheckVerdict(None, f"still-removed:{gone}") if was_removed else RecheckVerdict("removed", f"removed:{gone}")
+        return (
+            RecheckVerdict(None, f"still-removed:{gone}")
+            if was_removed
+            else RecheckVerdict("removed", f"removed:{gone}")
+        )
     if fetched.reason != "ok":
         return RecheckVerdict(None, f"inconclusive:{fetched.reason}")
     if term_on_page:
@@ -110,8 +114,14 @@ def record_recheck(run: PageRun, item: ExposureFetched) -> None:
             verdict = RecheckVerdict(None, outcome)
     with ctx.store.session() as session:
         record_evidence(
-            session, exposure.id, run_id=ctx.run_id, purpose="recheck", http_status=item.http_status,
-            text_sha256=item.text_sha256, outcome=outcome[:32], fetched_at=item.fetched_at,
+            session,
+            exposure.id,
+            run_id=ctx.run_id,
+            purpose="recheck",
+            http_status=item.http_status,
+            text_sha256=item.text_sha256,
+            outcome=outcome[:32],
+            fetched_at=item.fetched_at,
         )
     run.verdicts[outcome.split(":", 1)[0]] += 1
     if verdict.inconclusive:
@@ -138,7 +148,14 @@ def run_recheck_stage(
     outcome, reason = tally.outcome()
     details = {**tally.details(), "verdicts": dict(run.verdicts)}
     record_source(
-        store, run_id, RECHECK, outcome.value, reason, calls=tally.calls, results=tally.results, details=details,
+        store,
+        run_id,
+        RECHECK,
+        outcome.value,
+        reason,
+        calls=tally.calls,
+        results=tally.results,
+        details=details,
     )
     progress.emit("source_done", source=RECHECK, outcome=outcome.value, new=0)
     return ctx.tallies

@@ -71,7 +71,9 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         if rp is None:
             return
-        useragent: Any = self._robotstxt_useragent or request.headers.get(b"User-Agent", self._default_useragent)
+        useragent: Any = self._robotstxt_useragent or request.headers.get(
+            b"User-Agent", self._default_useragent
+        )
         if rp.allowed(request.url, useragent):
             return
         unreadable = isinstance(rp, DisallowAllParser)
@@ -126,9 +128,13 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         # Timeouts, refused connections, DNS failures, a refusal by the safety gate: disallow all.
         self._stats.inc_value("jikimi/robots/fetch_failed")
-        refusal = exc if isinstance(exc, RefusedRequestError) and not isinstance(exc, MediaStoppedError) else None
+        refusal = (
+            exc if isinstance(exc, RefusedRequestError) and not isinstance(exc, MediaStoppedError) else None
+        )
         if refusal is None:
-            logger.warning("robots.txt of a host could not be read (%s): its pages are skipped", type(exc).__name__)
+            logger.warning(
+                "robots.txt of a host could not be read (%s): its pages are skipped", type(exc).__name__
+            )
         self._settle(netloc, DisallowAllParser(refusal))
 
     def _settle(self, netloc: str, parser: Any) -> None:

@@ -8,8 +8,8 @@ from scrapy.crawler import CrawlerProcess
 
 from crawler.context import CrawlContext, ProgressReporter, term_specs
 from crawler.ledger import SourceTally
-from crawler.planning import PlanTerm, plan_run
 from crawler.page_stage import quiet_scrapy_loggers
+from crawler.planning import PlanTerm, plan_run
 from crawler.settings import scrapy_settings
 from crawler.sources.base import Outcome
 from crawler.sources.registry import SOURCES
@@ -29,14 +29,20 @@ def _plan_terms(ctx: CrawlContext) -> list[PlanTerm]:
         variants = tuple(ctx.matcher.search_variants(spec))
         out.append(
             PlanTerm(
-                case_id=term.case_id, term_id=term.id, text=term.text, kind=term.kind, variants=variants,
+                case_id=term.case_id,
+                term_id=term.id,
+                text=term.text,
+                kind=term.kind,
+                variants=variants,
                 added_at=term.created_at,
             )
         )
     return out
 
 
-def run_search_stage(settings: Settings, store: Store, run_id: int, progress: ProgressReporter) -> dict[str, SourceTally]:
+def run_search_stage(
+    settings: Settings, store: Store, run_id: int, progress: ProgressReporter
+) -> dict[str, SourceTally]:
     sources = [cfg for cfg in settings.enabled_sources() if cfg.name in SOURCES]
     terms = active_terms(store)
     ctx = CrawlContext.build(settings, store, run_id, terms, progress)

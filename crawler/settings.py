@@ -57,5 +57,7 @@ def scrapy_settings(settings: Settings, *, obey_robots: bool) -> dict[str, Any]:
         else:
             out[key] = value
     # The operator's timeout wins over the safety default, but never beyond it.
-    out["DOWNLOAD_TIMEOUT"] = min(net.download_timeout, float(out.get("DOWNLOAD_TIMEOUT", net.download_timeout)))
+    out["DOWNLOAD_TIMEOUT"] = min(
+        net.download_timeout, float(out.get("DOWNLOAD_TIMEOUT", net.download_timeout))
+    )
     return out

@@ -60,8 +60,14 @@ def record_verification(run: PageRun, item: ExposureFetched) -> None:
         tally.drop(item.reason)
         with ctx.store.session() as session:
             record_evidence(
-                session, exposure.id, run_id=ctx.run_id, purpose="verify", http_status=item.http_status,
-                text_sha256=None, outcome=item.reason, fetched_at=item.fetched_at,
+                session,
+                exposure.id,
+                run_id=ctx.run_id,
+                purpose="verify",
+                http_status=item.http_status,
+                text_sha256=None,
+                outcome=item.reason,
+                fetched_at=item.fetched_at,
             )
         return
     tally.results += 1
@@ -70,8 +76,13 @@ def record_verification(run: PageRun, item: ExposureFetched) -> None:
     with ctx.store.session() as session:
         if match is None:
             record_evidence(
-                session, exposure.id, run_id=ctx.run_id, purpose="verify", http_status=item.http_status,
-                text_sha256=item.text_sha256, outcome=absent_outcome(item.notice),
+                session,
+                exposure.id,
+                run_id=ctx.run_id,
+                purpose="verify",
+                http_status=item.http_status,
+                text_sha256=item.text_sha256,
+                outcome=absent_outcome(item.notice),
                 fetched_at=item.fetched_at,
             )
             return
@@ -103,6 +114,12 @@ def record_verification(run: PageRun, item: ExposureFetched) -> None:
             # A new search result that repeats a removed post's text is its re-upload.
             link_reupload(session, ctx.store.crypto, exposure_id, fingerprint)
         record_evidence(
-            session, exposure_id, run_id=ctx.run_id, purpose="verify", http_status=item.http_status,
-            text_sha256=item.text_sha256, outcome=CONFIRMED, fetched_at=item.fetched_at,
+            session,
+            exposure_id,
+            run_id=ctx.run_id,
+            purpose="verify",
+            http_status=item.http_status,
+            text_sha256=item.text_sha256,
+            outcome=CONFIRMED,
+            fetched_at=item.fetched_at,
         )

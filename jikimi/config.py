@@ -111,8 +111,19 @@ KNOWN_SOURCES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
 }
 
 _TOP_KEYS = {
-    "database_url", "timezone", "schedule", "export_dir", "retention_days", "crawl_timeout",
-    "chromium_path", "verify_pages", "network", "notify", "sources", "data_dir", "key_file",
+    "database_url",
+    "timezone",
+    "schedule",
+    "export_dir",
+    "retention_days",
+    "crawl_timeout",
+    "chromium_path",
+    "verify_pages",
+    "network",
+    "notify",
+    "sources",
+    "data_dir",
+    "key_file",
 }
 
 
@@ -146,7 +157,7 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name in reserved:
             continue
-        parts = name[len(ENV_PREFIX):].lower().split("__")
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
         if parts[0] not in _TOP_KEYS:
             continue  # other JIKIMI_ variables belong to tools around jikimi, not to the settings
         node = raw
@@ -244,8 +255,16 @@ def _notify(raw: dict[str, Any]) -> NotifySettings:
 
 
 _SOURCE_KEYS = {
-    "enabled", "base_url", "client_id", "client_secret", "api_key", "cx", "daily_budget", "max_pages",
-    "verticals", "verify_pages",
+    "enabled",
+    "base_url",
+    "client_id",
+    "client_secret",
+    "api_key",
+    "cx",
+    "daily_budget",
+    "max_pages",
+    "verticals",
+    "verify_pages",
 }
 
 

@@ -88,11 +88,20 @@ def main() -> int:
         _step("1. initialise a fresh database and key")
         _run("init")
         _step("2. open a fictional case with consent and register its watch terms")
-        case_id = json.loads(_capture("case", "add", "--label", "연습 사례 (fictional)", "--consent",
-                                      "fictional demo person, 2026-11-23, demo consent form", "--json"))["id"]
+        case_id = json.loads(
+            _capture(
+                "case",
+                "add",
+                "--label",
+                "연습 사례 (fictional)",
+                "--consent",
+                "fictional demo person, 2026-11-23, demo consent form",
+                "--json",
+            )
+        )["id"]
         _run("term", "add", str(case_id), "홍길동", "--kind", "name", "--context", "가나다고")
         _run("term", "add", str(case_id), "gildong_hong", "--kind", "handle")
-        _run("target", "add", f"https://t.me/s/hongnews", "--case", str(case_id))
+        _run("target", "add", "https://t.me/s/hongnews", "--case", str(case_id))
         _step("3. first pass: ask every engine, read the watched channel")
         _run("run", expect=(0, 3))
         first = json.loads(_capture("exposures", "list", "--json"))

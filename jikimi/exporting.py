@@ -40,8 +40,18 @@ from storage.models import utcnow
 log = logging.getLogger(__name__)
 
 FIELDS = (
-    "id", "case", "url", "domain", "platform", "title", "snippet", "confidence", "sources",
-    "first_seen", "last_seen", "status",
+    "id",
+    "case",
+    "url",
+    "domain",
+    "platform",
+    "title",
+    "snippet",
+    "confidence",
+    "sources",
+    "first_seen",
+    "last_seen",
+    "status",
 )
 TERM_FIELD = "term"
 # Cells a spreadsheet would read as a formula (OWASP "CSV injection"), plus the full-width signs
@@ -165,8 +175,12 @@ def group_for_report(rows: Sequence[ExportRow]) -> list[PlatformGroup]:
             DomainGroup(
                 name=domain,
                 items=tuple(
-                    ReportItem(row=r, href=safe_href(r.url), first_seen=iso_utc(r.first_seen),
-                               last_seen=iso_utc(r.last_seen))
+                    ReportItem(
+                        row=r,
+                        href=safe_href(r.url),
+                        first_seen=iso_utc(r.first_seen),
+                        last_seen=iso_utc(r.last_seen),
+                    )
                     for r in sorted(by_platform[platform][domain], key=lambda r: (r.first_seen, r.id))
                 ),
             )
@@ -282,14 +296,30 @@ def export_exposures(
             # Recorded before the file is written: a conflicting concurrent delivery fails here,
             # before there is any file to clean up.
             export_id = record_export(
-                session, store.crypto, fmt=fmt, only_new=only_new, case_id=case_id,
-                include_terms=include_terms, path=target, exposure_ids=[r.id for r in rows],
+                session,
+                store.crypto,
+                fmt=fmt,
+                only_new=only_new,
+                case_id=case_id,
+                include_terms=include_terms,
+                path=target,
+                exposure_ids=[r.id for r in rows],
                 created_at=exported_at,
             )
             # Exports are audited actions (a bulk read of decrypted exposures), in the same transaction.
             audit.append(
-                session, store.crypto, actor, "export", case_id=case_id, obj=("export", export_id),
-                details={"format": fmt, "count": len(rows), "only_new": only_new, "include_terms": include_terms},
+                session,
+                store.crypto,
+                actor,
+                "export",
+                case_id=case_id,
+                obj=("export", export_id),
+                details={
+                    "format": fmt,
+                    "count": len(rows),
+                    "only_new": only_new,
+                    "include_terms": include_terms,
+                },
             )
             _write_atomically(target, lambda out: render(rows, out, meta))
             placed = True

@@ -12,8 +12,8 @@ import logging
 import re
 import sys
 import threading
-from urllib.parse import quote, quote_plus
 from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
 
 _URL_QUERY = re.compile(r"(?P<base>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#'\"<>]*)[?#][^\s'\"<>]*")
 _QUERY_KEYS = re.compile(r"(?i)\b(q|query|text|uddg|key|api_key|client_secret|token)=[^\s&'\"]+")
@@ -60,7 +60,7 @@ class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return REDACTOR(super().format(record))
 
-    def formatException(self, ei: object) -> str:  # noqa: N802 (logging's name)
+    def formatException(self, ei: object) -> str:
         return REDACTOR(super().formatException(ei))  # type: ignore[arg-type]
 
 

@@ -40,9 +40,23 @@ def pins(lock: Path) -> dict[str, str]:
 
 def run_pip_audit(lock: Path) -> dict[str, dict[str, object]]:
     proc = subprocess.run(  # nosec B603 - our own interpreter, fixed arguments, no shell
-        [sys.executable, "-m", "pip_audit", "-r", str(lock), "--require-hashes", "--disable-pip",
-         "-f", "json", "--progress-spinner", "off"],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "-r",
+            str(lock),
+            "--require-hashes",
+            "--disable-pip",
+            "-f",
+            "json",
+            "--progress-spinner",
+            "off",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     try:
         data = json.loads(proc.stdout or "{}")
@@ -99,13 +113,17 @@ def main() -> int:
     allowed = exceptions(root / "supply-chain-exceptions.toml")
     blocking = {k: [i for i in ids if i not in allowed] for k, ids in report.vulnerable.items()}
     blocking = {k: ids for k, ids in blocking.items() if ids}
-    print(f"dependency audit: {len(report.audited)} pins audited, {len(report.unaudited)} could not be audited")
+    print(
+        f"dependency audit: {len(report.audited)} pins audited, {len(report.unaudited)} could not be audited"
+    )
     for key, why in sorted(report.unaudited.items()):
         print(f"  not audited: {key} ({why})")
     for key, ids in sorted(report.vulnerable.items()):
         print(f"  known vulnerability: {key}: {', '.join(ids)}")
     if blocking:
-        print("dependency audit FAILED: upgrade the pins above (make lock) or justify them in supply-chain-exceptions.toml")
+        print(
+            "dependency audit FAILED: upgrade the pins above (make lock) or justify them in supply-chain-exceptions.toml"
+        )
         return 1
     return 0
 

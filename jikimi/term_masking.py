@@ -30,7 +30,8 @@ class TermMasker:
 
     def __init__(self, terms: Sequence[TermView]) -> None:
         specs = [
-            TermSpec(case_id=t.case_id, term_id=t.id, text=t.text, kind=t.kind, context=t.context) for t in terms
+            TermSpec(case_id=t.case_id, term_id=t.id, text=t.text, kind=t.kind, context=t.context)
+            for t in terms
         ]
         self._matcher = Matcher.build(specs) if specs else None
         words = sorted({w for t in terms for w in (t.text, *t.context) if w.strip()}, key=len, reverse=True)

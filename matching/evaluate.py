@@ -73,8 +73,11 @@ class Report:
     def passes(self) -> bool:
         high = self.by_confidence.get("high", Tally())
         low = self.by_confidence.get("low", Tally())
-        return (high.found == high.positives and low.recall() >= LOW_RECALL_BAR
-                and self.overall.false_positives == 0)
+        return (
+            high.found == high.positives
+            and low.recall() >= LOW_RECALL_BAR
+            and self.overall.false_positives == 0
+        )
 
 
 def parse_cases(lines: Iterable[str]) -> list[Case]:
@@ -84,12 +87,28 @@ def parse_cases(lines: Iterable[str]) -> list[Case]:
             continue
         row = json.loads(line)
         specs = tuple(
-            TermSpec(case_id=number, term_id=position, text=entry["term"], kind=entry.get("kind", "name"),
-                     aliases=tuple(entry.get("aliases", ())), context=tuple(entry.get("context", ())),
-                     exclude=tuple(entry.get("exclude", ())))
-            for position, entry in enumerate(row["terms"]))
-        cases.append(Case(number, str(row.get("id", number)), row["text"], specs, bool(row["expect"]),
-                          row.get("confidence"), str(row.get("variant", "unlabelled"))))
+            TermSpec(
+                case_id=number,
+                term_id=position,
+                text=entry["term"],
+                kind=entry.get("kind", "name"),
+                aliases=tuple(entry.get("aliases", ())),
+                context=tuple(entry.get("context", ())),
+                exclude=tuple(entry.get("exclude", ())),
+            )
+            for position, entry in enumerate(row["terms"])
+        )
+        cases.append(
+            Case(
+                number,
+                str(row.get("id", number)),
+                row["text"],
+                specs,
+                bool(row["expect"]),
+                row.get("confidence"),
+                str(row.get("variant", "unlabelled")),
+            )
+        )
     return cases
 
 
@@ -120,7 +139,9 @@ def _line(name: str, tally: Tally) -> str:
 def format_report(report: Report) -> str:
     lines = [
         f"precision {report.overall.precision():.1%}  recall {report.overall.recall():.1%}",
-        _line("overall", report.overall), "", "by confidence class:",
+        _line("overall", report.overall),
+        "",
+        "by confidence class:",
     ]
     lines += ["  " + _line(name, tally) for name, tally in sorted(report.by_confidence.items())]
     lines += ["", "by variant:"]
@@ -130,8 +151,11 @@ def format_report(report: Report) -> str:
         lines.append("missed: " + ", ".join(report.missed))
     if report.false_positives:
         lines.append("false positives: " + ", ".join(report.false_positives))
-    lines.append("bar: " + ("PASS" if report.passes() else "FAIL") +
-                 f" (all high found, >= {LOW_RECALL_BAR:.0%} of low found, no false positive)")
+    lines.append(
+        "bar: "
+        + ("PASS" if report.passes() else "FAIL")
+        + f" (all high found, >= {LOW_RECALL_BAR:.0%} of low found, no false positive)"
+    )
     return "\n".join(lines)
 
 

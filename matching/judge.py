@@ -9,6 +9,7 @@ It never counts when it starts inside a word. Kept only as weak candidates, whic
 split once and followed by a case particle (이 나라의 "this country's"; an address suffix such as 씨 is fine),
 a split after a surname that is also an everyday word (이, 한, 나), and any other split (홍길 동).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ def _innocent(view: View, end: int, tail: str) -> bool:
             return True
         # Road names cancel only before a number (홍길동로 12), since 로 and 길 are also a particle and a name.
         word_end = view.word_end(end)
-        after = tail[len(suffix):] or view.text[word_end:word_end + 1]
+        after = tail[len(suffix) :] or view.text[word_end : word_end + 1]
         if after[:1].isdigit():
             return True
     return False
@@ -78,11 +79,22 @@ def starts_inside_word(view: View, start: int) -> bool:
         return False
     text = view.text
     previous, first = _script(text[start - 1]), _script(text[start])
-    return previous == first or (first == "jamo" and previous == "jamo" and hangul.is_consonant(text[start - 1]))
+    return previous == first or (
+        first == "jamo" and previous == "jamo" and hangul.is_consonant(text[start - 1])
+    )
 
 
-def judge(view: View, start: int, end: int, *, surname_len: int = 0, school: bool = False,
-          signal: bool = False, lenient: bool = False, fuzzy: bool = False) -> Verdict | None:
+def judge(
+    view: View,
+    start: int,
+    end: int,
+    *,
+    surname_len: int = 0,
+    school: bool = False,
+    signal: bool = False,
+    lenient: bool = False,
+    fuzzy: bool = False,
+) -> Verdict | None:
     """Verdict for a hit on compact positions [start, end), or None if it is not an occurrence at all.
 
     `signal` relaxes the rules for keywords, which may sit inside compounds (지인능욕방); `lenient` also accepts
@@ -96,7 +108,7 @@ def judge(view: View, start: int, end: int, *, surname_len: int = 0, school: boo
     if left == GAP_NONE and not (signal and contiguous) and starts_inside_word(view, start):
         return None
     right = view.gap(end)
-    tail = text[end:view.word_end(end)] if right == GAP_NONE else ""
+    tail = text[end : view.word_end(end)] if right == GAP_NONE else ""
     if contiguous:
         if not tail:
             return Verdict("", False, False, ("boundary: whole word",))
@@ -124,10 +136,10 @@ def judge(view: View, start: int, end: int, *, surname_len: int = 0, school: boo
         reasons.append("spacing: uniform between syllables")
     elif surname_len and splits in ([surname_len], [1]):  # 1 too: 황 보영 and 황보 영 are both read
         reasons.append("spacing: after the surname")
-        if text[start:start + surname_len] in WORDLIKE_SURNAMES:
+        if text[start : start + surname_len] in WORDLIKE_SURNAMES:
             needs_context = True
             reasons.append("spacing: surname that is also a common word")
-    elif school and len(splits) == 1 and text[start + splits[0]:end] in SCHOOL_WORDS:
+    elif school and len(splits) == 1 and text[start + splits[0] : end] in SCHOOL_WORDS:
         reasons.append("spacing: before the school type")
     elif lenient:
         reasons.append("spacing: any, between word edges")

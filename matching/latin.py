@@ -55,8 +55,9 @@ def _tokens(pattern: re.Pattern[str], text: str) -> tuple[list[str], list[str], 
     return pieces[1::2], pieces[2:-1:2], bounds[1:-1:2]
 
 
-def roman_candidates(view: DenseView, index: Index, allowed: set[int] | None) -> tuple[list[Candidate],
-                                                                                       list[SurnameHit]]:
+def roman_candidates(
+    view: DenseView, index: Index, allowed: set[int] | None
+) -> tuple[list[Candidate], list[SurnameHit]]:
     text = view.clean.text
     tokens, gaps, token_starts = _tokens(_WORD, text)
     if not tokens or not len(index.roman):
@@ -114,8 +115,9 @@ def handle_candidates(view: DenseView, index: Index, allowed: set[int] | None) -
     candidates: list[Candidate] = []
     for hit_start, hit_end, pattern in index.handles.find(joined):
         number = _token_at(offsets, hit_start)
-        piece_range = _piece_span(text[spans[number][0]:spans[number][1]], hit_start - offsets[number],
-                                  hit_end - offsets[number])
+        piece_range = _piece_span(
+            text[spans[number][0] : spans[number][1]], hit_start - offsets[number], hit_end - offsets[number]
+        )
         if piece_range is None:
             continue
         clean_start = spans[number][0] + piece_range[0]
@@ -128,14 +130,26 @@ def handle_candidates(view: DenseView, index: Index, allowed: set[int] | None) -
                 continue
             reasons = ["handle: separators and case ignored"]
             cap = 1.0
-            if any(c in _LEET_CHARS for c in written) and not any(c in _LEET_CHARS for c in term.text.lower()):
+            if any(c in _LEET_CHARS for c in written) and not any(
+                c in _LEET_CHARS for c in term.text.lower()
+            ):
                 reasons.append("handle: look-alike digits folded")
                 cap = 0.9
             if entry & patterns.ROLE_MASK == patterns.HANDLE_SWAPPED:
                 reasons.append("handle: parts in reverse order")
                 cap = 0.8
-            candidates.append(Candidate(term.number, "handle", orig_start, orig_end, view.clean.flags_in(
-                clean_start, clean_end), "", tuple(reasons), cap=cap))
+            candidates.append(
+                Candidate(
+                    term.number,
+                    "handle",
+                    orig_start,
+                    orig_end,
+                    view.clean.flags_in(clean_start, clean_end),
+                    "",
+                    tuple(reasons),
+                    cap=cap,
+                )
+            )
     return candidates
 
 
@@ -199,7 +213,15 @@ def mixed_candidates(view: DenseView, index: Index, allowed: set[int] | None) ->
                 if not _allowed(term, allowed):
                     continue
                 orig_start, orig_end = view.clean.source_span(start, written_end)
-                candidates.append(Candidate(term.number, "mixed-script", orig_start, orig_end,
-                                            view.clean.flags_in(start, written_end), "",
-                                            ("mixed-script: Hangul and Latin in one word",)))
+                candidates.append(
+                    Candidate(
+                        term.number,
+                        "mixed-script",
+                        orig_start,
+                        orig_end,
+                        view.clean.flags_in(start, written_end),
+                        "",
+                        ("mixed-script: Hangul and Latin in one word",),
+                    )
+                )
     return candidates

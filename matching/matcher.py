@@ -68,8 +68,9 @@ class Matcher:
                 matches.append(match)
         return _best_per_span(matches)
 
-    def _decide(self, text: str, candidate: Candidate, signals: list[Signal], starts: list[int],
-                longest: int) -> Match | None:
+    def _decide(
+        self, text: str, candidate: Candidate, signals: list[Signal], starts: list[int], longest: int
+    ) -> Match | None:
         term = self._index.term(candidate.term)
         variant, confidence = candidate.variant_and_weight()
         reasons = list(candidate.reasons)
@@ -79,12 +80,26 @@ class Matcher:
             if context is None:
                 return None
             reasons.append(context)
-            bonus = CASE_CONTEXT_BONUS if "case" in context else (
-                GENERIC_CONTEXT_BONUS if "generic" in context else KEYWORD_CONTEXT_BONUS)
+            bonus = (
+                CASE_CONTEXT_BONUS
+                if "case" in context
+                else (GENERIC_CONTEXT_BONUS if "generic" in context else KEYWORD_CONTEXT_BONUS)
+            )
             confidence = round(min(WEAK_CEILING, confidence + bonus), 2)
         level = "high" if confidence >= HIGH_LEVEL and not weak else "low"
-        return Match(term.case_id, term.term_id, term.text, term.kind, variant, candidate.start, candidate.end,
-                     text[candidate.start:candidate.end], confidence, level, (f"variant: {variant}", *reasons))
+        return Match(
+            term.case_id,
+            term.term_id,
+            term.text,
+            term.kind,
+            variant,
+            candidate.start,
+            candidate.end,
+            text[candidate.start : candidate.end],
+            confidence,
+            level,
+            (f"variant: {variant}", *reasons),
+        )
 
     def search_variants(self, spec: TermSpec) -> list[tuple[str, str]]:
         """(variant kind, query) pairs worth sending to a search engine, best first: the term as registered, its

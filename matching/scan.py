@@ -70,24 +70,42 @@ def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: Sca
                     else:
                         state.excluded.add(term.number)
                 continue
-            verdict = judge(view, start, end, surname_len=term.surname_len, school=term.kind == "keyword",
-                            fuzzy=role == patterns.ELONGATION)
+            verdict = judge(
+                view,
+                start,
+                end,
+                surname_len=term.surname_len,
+                school=term.kind == "keyword",
+                fuzzy=role == patterns.ELONGATION,
+            )
             if verdict is None:
                 continue
             base = {patterns.ALIAS: "alias", patterns.ELONGATION: "elongation"}.get(
-                role, "particle" if verdict.particle else "exact")
+                role, "particle" if verdict.particle else "exact"
+            )
             reasons = verdict.reasons
             if role == patterns.ELONGATION:
                 reasons = ("elongation: one syllable stretched in two", *reasons)
             elif role == patterns.ALIAS:
                 reasons = ("alias: registered spelling", *reasons)
-            state.candidates.append(Candidate(term.number, base, *view.orig_span(start, end), view.flags(start, end),
-                                              verdict.spacing, reasons, verdict.needs_context))
+            state.candidates.append(
+                Candidate(
+                    term.number,
+                    base,
+                    *view.orig_span(start, end),
+                    view.flags(start, end),
+                    verdict.spacing,
+                    reasons,
+                    verdict.needs_context,
+                )
+            )
 
 
 def _is_registered_name(index: Index, written: str) -> bool:
-    return any(entry & patterns.ROLE_MASK == patterns.EXACT and index.term(entry >> patterns.ROLE_BITS).surname_len
-               for entry in index.main.lookup(written))
+    return any(
+        entry & patterns.ROLE_MASK == patterns.EXACT and index.term(entry >> patterns.ROLE_BITS).surname_len
+        for entry in index.main.lookup(written)
+    )
 
 
 def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state: ScanState) -> None:
@@ -126,8 +144,17 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
             flags = view.flags(start, end)
             reasons = (f"respelled: the {which} jamo of one syllable differs", *verdict.reasons)
             for term in chosen:
-                state.candidates.append(Candidate(term.number, "respelled", *span, flags, verdict.spacing, reasons,
-                                                  verdict.needs_context))
+                state.candidates.append(
+                    Candidate(
+                        term.number,
+                        "respelled",
+                        *span,
+                        flags,
+                        verdict.spacing,
+                        reasons,
+                        verdict.needs_context,
+                    )
+                )
 
 
 def _finds_any(index: Index, probe: str) -> bool:
@@ -139,6 +166,7 @@ def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
     state = ScanState()
     dense = DenseView(text, clean(text))
     _compact_hits(dense, index, allowed, state)
+
     def probe(candidate: str) -> bool:
         return _finds_any(index, candidate)
 
@@ -167,8 +195,12 @@ def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
 def _weak(dense: DenseView, index: Index, allowed: set[int] | None, state: ScanState) -> None:
     """Weak variants in the neighbourhood of the signals (in clean-text coordinates, then compact ones)."""
     reach = CONTEXT_WINDOW + 12
-    clean_ranges = merge_ranges([(max(0, dense.clean.output_index(s.start) - reach),
-                                  dense.clean.output_index(s.end) + reach) for s in state.signals])
+    clean_ranges = merge_ranges(
+        [
+            (max(0, dense.clean.output_index(s.start) - reach), dense.clean.output_index(s.end) + reach)
+            for s in state.signals
+        ]
+    )
     for lo, hi in clean_ranges:
         compact_lo = dense.layer.output_index(lo)
         compact_hi = dense.layer.output_index(min(hi, len(dense.clean.text)))
@@ -199,15 +231,22 @@ def _apply_exclusions(state: ScanState) -> None:
     state.candidates = [c for c in state.candidates if kept(c)]
 
 
-def _surname_candidates(dense: DenseView, state: ScanState, index: Index,
-                        allowed: set[int] | None) -> list[Candidate]:
+def _surname_candidates(
+    dense: DenseView, state: ScanState, index: Index, allowed: set[int] | None
+) -> list[Candidate]:
     """A bare romanized surname counts only next to another term of the same case (Kim is 20% of Korea).
 
     Surname hits are in clean-text positions; the few case signals are moved there too, so the many surnames of
     an English page cost a bisect each.
     """
-    case_signals = sorted(((dense.clean.output_index(s.start), dense.clean.output_index(s.end), s)
-                           for s in state.signals if s.case_id is not None), key=lambda item: item[0])
+    case_signals = sorted(
+        (
+            (dense.clean.output_index(s.start), dense.clean.output_index(s.end), s)
+            for s in state.signals
+            if s.case_id is not None
+        ),
+        key=lambda item: item[0],
+    )
     if not case_signals or not state.surnames:
         return []
     starts = [start for start, _, _ in case_signals]
@@ -224,16 +263,31 @@ def _surname_candidates(dense: DenseView, state: ScanState, index: Index,
                 continue
             for number in members(index.case_terms, case_id):
                 term = index.term(number)
-                if term.surname_len and number != signal.term and hit.key in surname_keys(
-                        term.key[: term.surname_len]):
+                if (
+                    term.surname_len
+                    and number != signal.term
+                    and hit.key in surname_keys(term.key[: term.surname_len])
+                ):
                     orig_start, orig_end = dense.clean.source_span(hit.start, hit.end)
-                    result.append(Candidate(number, "romanized-surname", orig_start, orig_end, 0, "",
-                                            ("romanized-surname: surname alone",), True, True))
+                    result.append(
+                        Candidate(
+                            number,
+                            "romanized-surname",
+                            orig_start,
+                            orig_end,
+                            0,
+                            "",
+                            ("romanized-surname: surname alone",),
+                            True,
+                            True,
+                        )
+                    )
     return result
 
 
-def context_for(candidate: Candidate, case_id: int, signals: list[Signal], starts: list[int],
-                longest: int) -> str | None:
+def context_for(
+    candidate: Candidate, case_id: int, signals: list[Signal], starts: list[int], longest: int
+) -> str | None:
     """The reason a weak candidate may count, or None if no second signal is near enough.
 
     `signals` are sorted by start and none is longer than `longest`, so the search can begin that far back.

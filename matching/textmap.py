@@ -22,8 +22,16 @@ class Layer:
 
     __slots__ = ("flags", "out_ends", "out_starts", "source", "src_ends", "src_starts", "text")
 
-    def __init__(self, text: str, source: str, out_starts: list[int], out_ends: list[int], src_starts: list[int],
-                 src_ends: list[int], flags: list[int]) -> None:
+    def __init__(
+        self,
+        text: str,
+        source: str,
+        out_starts: list[int],
+        out_ends: list[int],
+        src_starts: list[int],
+        src_ends: list[int],
+        flags: list[int],
+    ) -> None:
         self.text = text
         self.source = source
         self.out_starts = out_starts
@@ -75,8 +83,11 @@ class Layer:
         k = max(k, 0)
         edits = len(self.out_starts)
         for index in range(start, end):
-            while k < edits and self.out_ends[k] <= index and not (
-                    self.out_starts[k] == self.out_ends[k] == index):
+            while (
+                k < edits
+                and self.out_ends[k] <= index
+                and not (self.out_starts[k] == self.out_ends[k] == index)
+            ):
                 k += 1
             # Deletions right before `index` do not cover it: skip them too.
             while k < edits and self.out_starts[k] == self.out_ends[k] == index:

@@ -52,8 +52,11 @@ def reduced_keys(key: str) -> tuple[str, str, str]:
     """`reduced` of a short all-syllable key for the three components at once (initial, vowel, final)."""
     codes = [ord(c) for c in key]
     initial, vowel, final = _REDUCER_LIST
-    return ("".join([initial[c] for c in codes]), "".join([vowel[c] for c in codes]),
-            "".join([final[c] for c in codes]))
+    return (
+        "".join([initial[c] for c in codes]),
+        "".join([vowel[c] for c in codes]),
+        "".join([final[c] for c in codes]),
+    )
 
 
 def elongations(name: str) -> list[str]:
@@ -63,7 +66,7 @@ def elongations(name: str) -> list[str]:
     for i, syllable in enumerate(name):
         # 민지이 is the name plus a particle and is found as such: an open last syllable is not stretched.
         for stretched in _stretched(syllable, i == last):
-            result.append(name[:i] + stretched + name[i + 1:])
+            result.append(name[:i] + stretched + name[i + 1 :])
     return result
 
 
@@ -73,8 +76,11 @@ def _stretched(syllable: str, last: bool) -> tuple[str, ...]:
     cho, jung, jong = offset // 588, (offset % 588) // 28, offset % 28
     if last and not jong:
         return ()
-    return tuple(chr(hangul.SYLLABLE_FIRST + cho * 588 + first * 28) + chr(
-        hangul.SYLLABLE_FIRST + _IEUNG * 588 + second * 28 + jong) for first, second in _STRETCH[jung])
+    return tuple(
+        chr(hangul.SYLLABLE_FIRST + cho * 588 + first * 28)
+        + chr(hangul.SYLLABLE_FIRST + _IEUNG * 588 + second * 28 + jong)
+        for first, second in _STRETCH[jung]
+    )
 
 
 # The vowel a stretched syllable repeats: itself (호옹), its plain sound after a y-glide (유우, 여어), or the two

@@ -37,7 +37,9 @@ def _without_separators(text: str) -> tuple[Layer, list[str]]:
     src_ends = bounds[2::2]
     words = pieces[0::2]
     out_starts = list(accumulate(map(len, words[:-1])))
-    layer = Layer("".join(words), text, out_starts, list(out_starts), src_starts, src_ends, [0] * len(out_starts))
+    layer = Layer(
+        "".join(words), text, out_starts, list(out_starts), src_starts, src_ends, [0] * len(out_starts)
+    )
     return layer, words
 
 
@@ -79,7 +81,7 @@ class DenseView:
         k = self.layer.deletion_at(position)
         if k < 0:
             return GAP_EDGE if position <= 0 or position >= len(self.text) else GAP_NONE
-        return gap_kind(self.clean.text[self.layer.src_starts[k]:self.layer.src_ends[k]])
+        return gap_kind(self.clean.text[self.layer.src_starts[k] : self.layer.src_ends[k]])
 
     def gaps(self, start: int, end: int) -> list[int]:
         """Gap kinds at positions start+1 .. end-1 (one bisect, then only the separators inside)."""
@@ -88,7 +90,8 @@ class DenseView:
         k = bisect_right(out_starts, start)
         while k < len(out_starts) and out_starts[k] < end:
             result[out_starts[k] - start - 1] = gap_kind(
-                self.clean.text[self.layer.src_starts[k]:self.layer.src_ends[k]])
+                self.clean.text[self.layer.src_starts[k] : self.layer.src_ends[k]]
+            )
             k += 1
         return result
 
@@ -133,7 +136,7 @@ class UnitView:
         return result
 
     def gaps(self, start: int, end: int) -> list[int]:
-        return [u.gap for u in self.units[start + 1:end]]
+        return [u.gap for u in self.units[start + 1 : end]]
 
     def word_end(self, position: int) -> int:
         end = position + 1

@@ -34,8 +34,16 @@ def _kind(char: str) -> int:
     return OTHER
 
 
-def _accept(view: View, index: Index, allowed: set[int] | None, term_index: int, start: int, end: int,
-            base: str, reason: str) -> Candidate | None:
+def _accept(
+    view: View,
+    index: Index,
+    allowed: set[int] | None,
+    term_index: int,
+    start: int,
+    end: int,
+    base: str,
+    reason: str,
+) -> Candidate | None:
     term = index.term(term_index)
     if allowed is not None and term.case_id not in allowed:
         return None
@@ -43,11 +51,21 @@ def _accept(view: View, index: Index, allowed: set[int] | None, term_index: int,
     if verdict is None:
         return None
     orig_start, orig_end = view.orig_span(start, end)
-    return Candidate(term_index, base, orig_start, orig_end, view.flags(start, end), verdict.spacing,
-                     (reason, *verdict.reasons), needs_context=True)
+    return Candidate(
+        term_index,
+        base,
+        orig_start,
+        orig_end,
+        view.flags(start, end),
+        verdict.spacing,
+        (reason, *verdict.reasons),
+        needs_context=True,
+    )
 
 
-def anagram_candidates(view: View, lo: int, hi: int, index: Index, allowed: set[int] | None) -> list[Candidate]:
+def anagram_candidates(
+    view: View, lo: int, hi: int, index: Index, allowed: set[int] | None
+) -> list[Candidate]:
     """Reordered syllables (동길홍) in compact range [lo, hi), via a rolling multiset hash of each span."""
     found: list[Candidate] = []
     text = view.text
@@ -72,19 +90,21 @@ def anagram_candidates(view: View, lo: int, hi: int, index: Index, allowed: set[
     return found
 
 
-def _anagram_hits(view: View, index: Index, allowed: set[int] | None, value: Members, start: int,
-                  length: int) -> list[Candidate]:
-    span = view.text[start:start + length]
+def _anagram_hits(
+    view: View, index: Index, allowed: set[int] | None, value: Members, start: int, length: int
+) -> list[Candidate]:
+    span = view.text[start : start + length]
     result = []
     for number in (value,) if isinstance(value, int) else value:
         term = index.term(number)
         key = term.key
-        surname = key[:term.surname_len]
-        if surname in PARTICLE_SET and span == key[len(surname):] + surname:
+        surname = key[: term.surname_len]
+        if surname in PARTICLE_SET and span == key[len(surname) :] + surname:
             continue  # 서연이 is 서연 with a particle, not 이서연 reordered
         if key != span and sorted(key) == sorted(span):
-            candidate = _accept(view, index, allowed, number, start, start + length, "anagram",
-                                "anagram: syllables reordered")
+            candidate = _accept(
+                view, index, allowed, number, start, start + length, "anagram", "anagram: syllables reordered"
+            )
             if candidate:
                 result.append(candidate)
     return result
@@ -95,11 +115,17 @@ def _chosung_edges_ok(view: View, start: int, end: int) -> bool:
     text = view.text
     if start > 0 and view.gap(start) == GAP_NONE and _kind(text[start - 1]) == CONSONANT:
         return False
-    return not (end < len(text) and view.gap(end) == GAP_NONE and _kind(text[end]) == CONSONANT
-                and text[end] not in _LAUGHTER)
+    return not (
+        end < len(text)
+        and view.gap(end) == GAP_NONE
+        and _kind(text[end]) == CONSONANT
+        and text[end] not in _LAUGHTER
+    )
 
 
-def initial_candidates(view: View, lo: int, hi: int, index: Index, allowed: set[int] | None) -> list[Candidate]:
+def initial_candidates(
+    view: View, lo: int, hi: int, index: Index, allowed: set[int] | None
+) -> list[Candidate]:
     """초성, partial 초성 and masks: spans in [lo, hi) holding at least one consonant jamo or one mask."""
     text = view.text
     if not _CONSONANT_OR_MASK.search(text, lo, hi):
@@ -128,7 +154,7 @@ def initial_candidates(view: View, lo: int, hi: int, index: Index, allowed: set[
                 break
             if not _evenly_written(view, start, start + length):
                 continue
-            span = text[start:start + length]
+            span = text[start : start + length]
             if counts[MASKED] == 0 and counts[CONSONANT]:
                 found += _initials(view, index, allowed, start, span, counts[SYLLABLE])
             elif counts[MASKED] == 1 and counts[CONSONANT] == 0 and length >= 3:
@@ -143,8 +169,9 @@ def _evenly_written(view: View, start: int, end: int) -> bool:
     return sum(1 for g in gaps if g) <= 1 or all(gaps)
 
 
-def _initials(view: View, index: Index, allowed: set[int] | None, start: int, span: str,
-              syllables: int) -> list[Candidate]:
+def _initials(
+    view: View, index: Index, allowed: set[int] | None, start: int, span: str, syllables: int
+) -> list[Candidate]:
     end = start + len(span)
     if syllables == 0 and (len(span) < 3 or not _chosung_edges_ok(view, start, end)):
         return []
@@ -156,7 +183,9 @@ def _initials(view: View, index: Index, allowed: set[int] | None, start: int, sp
     for number in members(index.chosung, hangul.chosung(span)):
         key = keys[number]
         if all(key[i] == c for i, c in written):
-            candidate = _accept(view, index, allowed, number, start, end, base, f"{base}: initials stand for syllables")
+            candidate = _accept(
+                view, index, allowed, number, start, end, base, f"{base}: initials stand for syllables"
+            )
             if candidate:
                 result.append(candidate)
     return result
@@ -164,7 +193,7 @@ def _initials(view: View, index: Index, allowed: set[int] | None, start: int, sp
 
 def _masks(view: View, index: Index, allowed: set[int] | None, start: int, span: str) -> list[Candidate]:
     hole = span.index(MASK)
-    before, after = span[:hole], span[hole + 1:]
+    before, after = span[:hole], span[hole + 1 :]
     keys = index.keys
     result = []
     for consonant in hangul.CHO:
@@ -172,8 +201,16 @@ def _masks(view: View, index: Index, allowed: set[int] | None, start: int, span:
             key = keys[number]
             # Names in the initials dictionary are Hangul names of this length; the shown syllables must agree.
             if len(key) >= 3 and key.startswith(before) and key.endswith(after):
-                candidate = _accept(view, index, allowed, number, start, start + len(span), "mask",
-                                    "mask: one syllable hidden")
+                candidate = _accept(
+                    view,
+                    index,
+                    allowed,
+                    number,
+                    start,
+                    start + len(span),
+                    "mask",
+                    "mask: one syllable hidden",
+                )
                 if candidate:
                     result.append(candidate)
     return result

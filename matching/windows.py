@@ -34,8 +34,9 @@ _REC_TRIGGER = regex.compile(
 _C = "[rsefaqtdwczxvg]"
 _V = "(?:h[kol]?|n[jpl]?|ml?|[yuiopjklb])"
 _F = "(?:rt|sw|sg|fr|fa|fq|ft|fx|fv|fg|qt|[rsefaqtdwczxvg])(?![yuiophjklbnm])"
-_MASK_RUN = regex.compile("[" + regex.escape("".join(sorted(MASK_CHARS))) + "]"
-                          "|(?<=[\uac00-\ud7a3])[xoㅇ?？](?=[\uac00-\ud7a3])")
+_MASK_RUN = regex.compile(
+    "[" + regex.escape("".join(sorted(MASK_CHARS))) + "]|(?<=[\uac00-\ud7a3])[xoㅇ?？](?=[\uac00-\ud7a3])"
+)
 # Letters that hide a syllable only when written alone between two syllables (김x지, 김ㅇ지, 김?지).
 _INLINE_MASKS = frozenset("xoㅇ?？")
 _QWERTY_RUN = regex.compile(rf"(?<![a-z])(?:{_C}{_V}(?:{_F})?)+(?![a-z])")
@@ -69,8 +70,12 @@ def _around(text: str, start: int, end: int, pad: int) -> tuple[int, int]:
 
 def _inline_question(text: str, i: int) -> bool:
     """A question mark between two syllables (김?지) hides one; anywhere else it is punctuation."""
-    return (text[i] in "?？" and 0 < i < len(text) - 1 and hangul.is_syllable(text[i - 1])
-            and hangul.is_syllable(text[i + 1]))
+    return (
+        text[i] in "?？"
+        and 0 < i < len(text) - 1
+        and hangul.is_syllable(text[i - 1])
+        and hangul.is_syllable(text[i + 1])
+    )
 
 
 def _base_units(view: DenseView, lo: int, hi: int, keep_masks: bool) -> tuple[list[Unit], int]:
@@ -108,7 +113,7 @@ def _fold_lookalikes(view: DenseView, units: list[Unit]) -> None:
         if not any(hangul.is_syllable(u.char) or hangul.is_jamo(u.char) for u in token):
             continue
         for unit in token:
-            original = view.original[unit.start:unit.end]
+            original = view.original[unit.start : unit.end]
             jamo = UPPER_LOOKALIKES.get(original) or LOOKALIKES.get(unit.char)
             if jamo:
                 unit.char = jamo
@@ -136,11 +141,13 @@ def recompose(units: list[Unit]) -> list[Unit]:
             strokes = hangul.keystrokes(unit.char) if hangul.is_syllable(unit.char) else [unit.char]
             keys.extend((k, index) for k in strokes)
         for char, first, last in hangul.compose_keys(keys):
-            chosen = group[first:last + 1]
+            chosen = group[first : last + 1]
             flags = 0
             for unit in chosen:
                 flags |= unit.flags
-            out.append(Unit(char, min(u.start for u in chosen), max(u.end for u in chosen), flags, chosen[0].gap))
+            out.append(
+                Unit(char, min(u.start for u in chosen), max(u.end for u in chosen), flags, chosen[0].gap)
+            )
         i = j
     return out
 
@@ -150,8 +157,9 @@ def _reading_choices(units: list[Unit]) -> list[list[Unit]]:
     positions = [i for i, u in enumerate(units) if readings(u.char)]
     if not positions:
         return [units]
-    options = [readings(units[i].char)[:3] if len(positions) <= 4 else readings(units[i].char)[:1]
-               for i in positions]
+    options = [
+        readings(units[i].char)[:3] if len(positions) <= 4 else readings(units[i].char)[:1] for i in positions
+    ]
     result: list[list[Unit]] = []
     for combo in product(*options):
         copy = [Unit(u.char, u.start, u.end, u.flags, u.gap) for u in units]
@@ -171,7 +179,9 @@ def recomposition_views(view: DenseView, worth_a_look: Callable[[str], bool]) ->
     strings with `worth_a_look` (an automaton probe), so a Chinese page does not build dozens of views per word.
     """
     text = view.clean.text
-    ranges = [(*_around(text, m.start(), m.end(), PAD), m.start(), m.end()) for m in _REC_TRIGGER.finditer(text)]
+    ranges = [
+        (*_around(text, m.start(), m.end(), PAD), m.start(), m.end()) for m in _REC_TRIGGER.finditer(text)
+    ]
     result: list[UnitView] = []
     for lo, hi, _, _ in _merge(ranges):
         units, tail = _base_units(view, lo, hi, keep_masks=False)
@@ -212,12 +222,13 @@ def qwerty_views(view: DenseView, worth_a_look: Callable[[str], bool]) -> list[U
     for found in _QWERTY_RUN.finditer(text):
         start, end = found.span()
         touches_hangul = (start > 0 and hangul.is_syllable(text[start - 1])) or (
-            end < len(text) and hangul.is_syllable(text[end]))
+            end < len(text) and hangul.is_syllable(text[end])
+        )
         if end - start >= 4 or (touches_hangul and end - start >= 2):
             lo, hi = _around(text, start, end, PAD)
             before = text[start - 1] if start > 0 and hangul.is_syllable(text[start - 1]) else ""
             keys = _keys_as_typed(view, start, end)
-            if worth_a_look(text[lo:start - len(before)] + _typed(before, keys) + text[end:hi]):
+            if worth_a_look(text[lo : start - len(before)] + _typed(before, keys) + text[end:hi]):
                 ranges.append((lo, hi, start, end))
                 typed_at.update((start + i, hangul.qwerty_jamo(k)) for i, k in enumerate(keys))
     result: list[UnitView] = []
@@ -251,8 +262,13 @@ def mask_views(view: DenseView, clean_ranges: list[tuple[int, int]]) -> list[Uni
     for lo, hi, _, _ in _merge(ranges):
         units, tail = _base_units(view, lo, hi, keep_masks=True)
         for before, unit, after in zip(units, units[1:], units[2:]):
-            if (unit.char in _INLINE_MASKS and unit.gap == GAP_NONE and after.gap == GAP_NONE
-                    and hangul.is_syllable(before.char) and hangul.is_syllable(after.char)):
+            if (
+                unit.char in _INLINE_MASKS
+                and unit.gap == GAP_NONE
+                and after.gap == GAP_NONE
+                and hangul.is_syllable(before.char)
+                and hangul.is_syllable(after.char)
+            ):
                 unit.char = MASK
         result.append(UnitView(units, tail))
     return result

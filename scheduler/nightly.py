@@ -82,7 +82,7 @@ def run_stage(
     cmd = [sys.executable, "-m", "crawler", stage, "--run-id", str(run_id)]
     if verbose:
         cmd.append("--verbose")
-    proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module, no shell)
+    proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -145,10 +145,14 @@ def run_pass(
     for stage in stages:
         code = run_stage(settings, stage, run_id, on_event=on_event, verbose=verbose)
         if code == -9:
-            record_source(store, run_id, f"{stage}-crawl", "error", f"stopped after {settings.crawl_timeout:.0f} s")
+            record_source(
+                store, run_id, f"{stage}-crawl", "error", f"stopped after {settings.crawl_timeout:.0f} s"
+            )
             result.problems.append(f"the {stage} crawl ran out of time")
         elif code == 2:
-            record_source(store, run_id, f"{stage}-crawl", "error", "the crawl could not start (configuration)")
+            record_source(
+                store, run_id, f"{stage}-crawl", "error", "the crawl could not start (configuration)"
+            )
             result.problems.append(f"the {stage} crawl could not start")
         elif code not in (EXIT_OK, EXIT_DEGRADED):
             record_source(store, run_id, f"{stage}-crawl", "error", f"the crawl process failed (exit {code})")
@@ -176,7 +180,9 @@ def _new_by_case(store: Store, run_id: int) -> dict[int, int]:
 
     with store.session() as session:
         rows = session.execute(
-            select(Exposure.case_id, func.count()).where(Exposure.first_run_id == run_id).group_by(Exposure.case_id)
+            select(Exposure.case_id, func.count())
+            .where(Exposure.first_run_id == run_id)
+            .group_by(Exposure.case_id)
         )
         return {int(case_id): int(n) for case_id, n in rows}
 

@@ -224,7 +224,10 @@ def list_terms(store: Store, case_id: int) -> list[TermView]:
 def terms_in_session(session: Session, crypto: Crypto, case_ids: Sequence[int]) -> list[TermView]:
     """Every term (active or not) of these cases, inside the caller's transaction."""
     query = (
-        select(Term, Case.key_id).join(Case, Case.id == Term.case_id).where(Case.id.in_(list(case_ids))).order_by(Term.id)
+        select(Term, Case.key_id)
+        .join(Case, Case.id == Term.case_id)
+        .where(Case.id.in_(list(case_ids)))
+        .order_by(Term.id)
     )
     return [term_view(crypto, t, key_id) for t, key_id in session.execute(query)]
 
@@ -263,7 +266,9 @@ def set_term_active(store: Store, term_id: int, active: bool) -> int:
         return term.case_id
 
 
-def add_target(store: Store, url: str, platform: str, case_id: int | None = None, render: bool = False) -> int:
+def add_target(
+    store: Store, url: str, platform: str, case_id: int | None = None, render: bool = False
+) -> int:
     """`url` must already have passed the safety gate and URL validation (the caller's job)."""
     with store.session() as session:
         key_id: str | None = None

@@ -149,7 +149,10 @@ def open_store(url: str, keyring: Keyring, *, initialise: bool = False) -> Store
 
 
 def _check_or_store_key(session: Session, crypto: Crypto, *, allow_store: bool) -> None:
-    rows = {m.key: m.value for m in session.scalars(select(Meta).where(Meta.key.in_(["key_check", "index_check"])))}
+    rows = {
+        m.key: m.value
+        for m in session.scalars(select(Meta).where(Meta.key.in_(["key_check", "index_check"])))
+    }
     if "key_check" not in rows:
         if not allow_store:
             raise KeyringError("the database has no key check: run `jikimi init`")

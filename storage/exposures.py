@@ -132,13 +132,14 @@ def record_observation(session: Session, crypto: Crypto, obs: Observation) -> tu
 def _find(session: Session, crypto: Crypto, case_id: int, canonical_url: str) -> Exposure | None:
     candidates = crypto.index.candidates("url", canonical_url)
     return session.scalar(
-        select(Exposure).where(Exposure.case_id == case_id, Exposure.url_idx.in_(candidates)).with_for_update()
+        select(Exposure)
+        .where(Exposure.case_id == case_id, Exposure.url_idx.in_(candidates))
+        .with_for_update()
     )
 
 
 def _merge(row: Exposure, obs: Observation, encrypt: object) -> None:
-    if obs.seen_at > row.last_seen:
-        row.last_seen = obs.seen_at
+    row.last_seen = max(row.last_seen, obs.seen_at)
     if CONFIDENCE_RANK[obs.confidence] > CONFIDENCE_RANK.get(row.confidence, -1):
         row.confidence = obs.confidence
         assert callable(encrypt)
@@ -220,7 +221,9 @@ def count_by_case(store: Store) -> dict[int, dict[str, int]]:
     """{case id: {status: count}} without decrypting anything."""
     with store.session() as session:
         rows = session.execute(
-            select(Exposure.case_id, Exposure.status, func.count()).group_by(Exposure.case_id, Exposure.status)
+            select(Exposure.case_id, Exposure.status, func.count()).group_by(
+                Exposure.case_id, Exposure.status
+            )
         )
         out: dict[int, dict[str, int]] = {}
         for case_id, status, count in rows:

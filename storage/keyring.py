@@ -42,7 +42,9 @@ class Keyring:
 
     @classmethod
     def generate(cls, path: Path | None = None) -> Keyring:
-        return cls(data=[Fernet.generate_key()], index=[_random_key()], cases={}, path=path, audit=[_random_key()])
+        return cls(
+            data=[Fernet.generate_key()], index=[_random_key()], cases={}, path=path, audit=[_random_key()]
+        )
 
     def case_keys(self, key_id: str) -> list[bytes]:
         keys = self.cases.get(key_id)

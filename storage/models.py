@@ -126,7 +126,9 @@ class Run(Base):
     __tablename__ = "runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # search | pages | recheck | nightly
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running|ok|partial|failed|interrupted
+    status: Mapped[str] = mapped_column(
+        String(16), default="running"
+    )  # running|ok|partial|failed|interrupted
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pid: Mapped[int | None] = mapped_column(Integer)
@@ -287,4 +289,6 @@ class AuditRecord(Base):
     details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
 # --- end audit trail ---

@@ -116,7 +116,9 @@ class TargetUpdate:
     last_message_id: object = KEEP
 
 
-def update_target(store: Store, target_id: int, *, outcome: str, error: str | None = None, **state: object) -> None:
+def update_target(
+    store: Store, target_id: int, *, outcome: str, error: str | None = None, **state: object
+) -> None:
     """Store how one visit ended (see `TargetUpdate` and `update_targets`)."""
     update_targets(store, [TargetUpdate(target_id, outcome, error, **state)])  # type: ignore[arg-type]
 
@@ -136,7 +138,9 @@ def update_targets(store: Store, updates: Sequence[TargetUpdate]) -> None:
     with store.session() as session:
         rows = {
             t.id: t
-            for t in session.scalars(select(Target).where(Target.id.in_(sorted({u.target_id for u in updates}))))
+            for t in session.scalars(
+                select(Target).where(Target.id.in_(sorted({u.target_id for u in updates})))
+            )
         }
         for update in updates:
             target = rows.get(update.target_id)
@@ -238,7 +242,9 @@ def exposures_to_verify(store: Store, run_id: int, sources: Collection[str]) -> 
     if not sources:
         return []
     with store.session() as session:
-        found_by = select(Sighting.exposure_id).where(Sighting.run_id == run_id, Sighting.source.in_(list(sources)))
+        found_by = select(Sighting.exposure_id).where(
+            Sighting.run_id == run_id, Sighting.source.in_(list(sources))
+        )
         rows = session.execute(
             select(Exposure, Case)
             .join(Case, Case.id == Exposure.case_id)
@@ -254,7 +260,9 @@ def exposures_to_verify(store: Store, run_id: int, sources: Collection[str]) -> 
         return _to_fetch(store, [(r[0], r[1]) for r in rows])
 
 
-def exposures_to_recheck(store: Store, statuses: Collection[str] = ("reported", "removed")) -> list[ExposureToFetch]:
+def exposures_to_recheck(
+    store: Store, statuses: Collection[str] = ("reported", "removed")
+) -> list[ExposureToFetch]:
     """Exposures of open cases whose removal is awaited (`reported`) or must stay removed (`removed`)."""
     with store.session() as session:
         rows = session.execute(

@@ -70,8 +70,22 @@ _TELEGRAM_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 # Paths on t.me that look like usernames but are Telegram's own pages.
 _TELEGRAM_RESERVED = frozenset(
     {
-        "joinchat", "addstickers", "addemoji", "addtheme", "addlist", "share", "proxy", "socks",
-        "setlanguage", "confirmphone", "login", "iv", "contact", "boost", "giftcode", "invoice",
+        "joinchat",
+        "addstickers",
+        "addemoji",
+        "addtheme",
+        "addlist",
+        "share",
+        "proxy",
+        "socks",
+        "setlanguage",
+        "confirmphone",
+        "login",
+        "iv",
+        "contact",
+        "boost",
+        "giftcode",
+        "invoice",
     }
 )
 

@@ -97,7 +97,11 @@ def run_sources(home: JikimiHome, run_id: int) -> dict[str, dict[str, object]]:
     )
     return {
         str(r[0]): {
-            "outcome": r[1], "reason": r[2], "calls": r[3], "results": r[4], "new": r[5],
+            "outcome": r[1],
+            "reason": r[2],
+            "calls": r[3],
+            "results": r[4],
+            "new": r[5],
             "details": _json.loads(str(r[6])) if r[6] else {},
         }
         for r in rows

@@ -10,7 +10,17 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 FORBIDDEN = {
-    "storage": ("scrapy", "twisted", "apscheduler", "typer", "rich", "jikimi.cli", "crawler", "scheduler", "playwright"),
+    "storage": (
+        "scrapy",
+        "twisted",
+        "apscheduler",
+        "typer",
+        "rich",
+        "jikimi.cli",
+        "crawler",
+        "scheduler",
+        "playwright",
+    ),
     "matching": ("scrapy", "twisted", "storage", "crawler", "scheduler", "jikimi", "sqlalchemy"),
     "scheduler": ("crawler", "scrapy", "twisted", "playwright"),
     "sandbox": ("storage", "crawler", "scheduler", "jikimi", "matching"),
@@ -41,7 +51,11 @@ def test_dependency_direction(package: str) -> None:
 
 
 def test_no_grab_bag_modules() -> None:
-    bad = [p for p in ROOT.rglob("*.py") if p.name in {"utils.py", "util.py", "helpers.py"} and ".venv" not in p.parts]
+    bad = [
+        p
+        for p in ROOT.rglob("*.py")
+        if p.name in {"utils.py", "util.py", "helpers.py"} and ".venv" not in p.parts
+    ]
     assert not bad
 
 

@@ -55,7 +55,7 @@ def test_a_script_only_page_is_found_only_through_the_browser(home: JikimiHome, 
     from crawler.extract import extract_text, looks_script_only
 
     sb = sandbox
-    raw = urllib.request.urlopen(sb.url + "/web/script-only").read()  # type: ignore[attr-defined]  # noqa: S310
+    raw = urllib.request.urlopen(sb.url + "/web/script-only").read()  # type: ignore[attr-defined]
     assert PERSONA not in extract_text(raw).text and looks_script_only(raw)
     sb.reset()  # type: ignore[attr-defined]
 
@@ -150,19 +150,21 @@ def test_a_rendered_pages_requests_never_reach_a_private_address(home: JikimiHom
     sb = sandbox
     with SandboxServer() as sink:
         redirect = f"/web/redirect-to?u={sink.url}"
-        sb.set_page("/web/app", (  # type: ignore[attr-defined]
-            "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-            f"<script src='{redirect}/evil.js'></script>"
-            f"<link rel='stylesheet' href='{redirect}/evil.css'></head><body><div id='app'></div>"
-            f"<script>fetch('{redirect}/api.json').catch(function () {{}});"
-            f"fetch('{sink.url}/direct.json').catch(function () {{}});"
-            f"document.getElementById('app').innerHTML = '<p>{PERSONA} 합성</p>';</script></body></html>"
-        ))
+        sb.set_page(
+            "/web/app",
+            (  # type: ignore[attr-defined]
+                "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+                f"<script src='{redirect}/evil.js'></script>"
+                f"<link rel='stylesheet' href='{redirect}/evil.css'></head><body><div id='app'></div>"
+                f"<script>fetch('{redirect}/api.json').catch(function () {{}});"
+                f"fetch('{sink.url}/direct.json').catch(function () {{}});"
+                f"document.getElementById('app').innerHTML = '<p>{PERSONA} 합성</p>';</script></body></html>"
+            ),
+        )
         home.write_config(page_config(sb, allow_private=True))
         setup_case(home)
         target = add_target(home, sb.url + "/web/app", "--render")  # type: ignore[attr-defined]
-        home.write_config(page_config(sb, allow_private=False).replace("block_stylesheets", "x") +
-                          "")
+        home.write_config(page_config(sb, allow_private=False).replace("block_stylesheets", "x") + "")
         run_stage(home, "pages")
         sink.wait_idle()
         assert sink.requests == []

@@ -48,7 +48,9 @@ async def render(site: Any, sink: Any, guarded: bool) -> str:
     gate = abort_request_factory(allow_private=False, trusted_origins=[site.url])
     url = site.url + "/web/app"
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", NO_LNA])
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", NO_LNA]
+        )
         try:
             context = await browser.new_context(**CONTEXT_OPTIONS)
             page = await context.new_page()
@@ -61,8 +63,12 @@ async def render(site: Any, sink: Any, guarded: bool) -> str:
 
             await page.route("**", gated)
             if guarded:
-                job = RenderJob(url=url, body=app_page(sink.url).encode(), content_type="text/html; charset=utf-8",
-                                http_status=200)
+                job = RenderJob(
+                    url=url,
+                    body=app_page(sink.url).encode(),
+                    content_type="text/html; charset=utf-8",
+                    http_status=200,
+                )
                 await guard_page(page, scrapy.Request(url, meta={"render_job": job, GATE_META: gate}))
             else:
                 site.set_page("/web/app", app_page(sink.url))

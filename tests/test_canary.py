@@ -42,10 +42,17 @@ def test_canary_never_leaks(tmp_path: Path, sandbox: object) -> None:
     env.update(JIKIMI_DATA_DIR=str(data), JIKIMI_CONFIG=str(config), PYTHONPATH=str(ROOT))
     transcript: list[str] = []
 
-    def jikimi(*args: str, stdin: str | None = None, ok: tuple[int, ...] = (0,), explicit_read: bool = False) -> str:
+    def jikimi(
+        *args: str, stdin: str | None = None, ok: tuple[int, ...] = (0,), explicit_read: bool = False
+    ) -> str:
         proc = subprocess.run(
             [sys.executable, "-m", "jikimi", "--verbose", *args],
-            input=stdin, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=300,
         )
         # What an advocate explicitly asked to read may show the term on their screen; its logs may not.
         transcript.append(proc.stderr if explicit_read else proc.stdout + proc.stderr)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-
 from typing import Any
 
 import pytest
@@ -30,9 +29,24 @@ ALL_COMMANDS = _commands(typer.main.get_command(app))
 
 def test_command_set_is_complete() -> None:
     names = {" ".join(p) for p, _ in ALL_COMMANDS}
-    for expected in ("init", "status", "run", "match", "case add", "case list", "case show", "case close",
-                     "term add", "term list", "term remove", "target add", "target list", "target remove",
-                     "exposures list", "sandbox"):
+    for expected in (
+        "init",
+        "status",
+        "run",
+        "match",
+        "case add",
+        "case list",
+        "case show",
+        "case close",
+        "term add",
+        "term list",
+        "term remove",
+        "target add",
+        "target list",
+        "target remove",
+        "exposures list",
+        "sandbox",
+    ):
         assert expected in names
 
 
@@ -65,7 +79,9 @@ def _db_digest(home: JikimiHome) -> str:
 
 def test_case_term_target_round_trip(home: JikimiHome) -> None:
     _init(home)
-    case_id = int(home.ok("case", "add", "--label", "사례 1", "--consent", "victim, 2026-11-20, form").strip())
+    case_id = int(
+        home.ok("case", "add", "--label", "사례 1", "--consent", "victim, 2026-11-20, form").strip()
+    )
     term_id = int(home.ok("term", "add", str(case_id), "홍길동", "--context", "가나다고").strip())
     handle = json.loads(home.ok("term", "add", str(case_id), "gildong_hong", "--kind", "handle", "--json"))
     assert handle["id"] != term_id
@@ -77,7 +93,9 @@ def test_case_term_target_round_trip(home: JikimiHome) -> None:
     target = int(home.ok("target", "add", "https://forum.example/board/1", "--case", str(case_id)).strip())
     assert json.loads(home.ok("target", "list", "--json"))[0]["id"] == target
     home.ok("term", "remove", str(term_id))
-    assert [t["term"] for t in json.loads(home.ok("term", "list", str(case_id), "--json"))] == ["gildong_hong"]
+    assert [t["term"] for t in json.loads(home.ok("term", "list", str(case_id), "--json"))] == [
+        "gildong_hong"
+    ]
     home.ok("case", "close", str(case_id))
     assert json.loads(home.ok("case", "list", "--status", "closed", "--json"))[0]["status"] == "closed"
     status = json.loads(home.ok("status", "--json"))
@@ -113,8 +131,12 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("args", "needle"), BAD_INPUTS, ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(home: JikimiHome, args: tuple[str, ...], needle: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "needle"), BAD_INPUTS, ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    home: JikimiHome, args: tuple[str, ...], needle: str
+) -> None:
     _init(home)
     home.ok("case", "add", "--label", "c", "--consent", "x")
     before = _db_digest(home)

@@ -57,7 +57,10 @@ def test_killed_passes_converge_without_duplicates(home: JikimiHome, sandbox: ob
     for _ in range(KILLS):
         proc = subprocess.Popen(  # the whole pass, as the scheduler runs it: crawl, export, notify
             [sys.executable, "-m", "jikimi", "run", "--stage", "search", "--json"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         time.sleep(rng.uniform(0.3, 6.0))
         if proc.poll() is None:
@@ -77,7 +80,9 @@ def test_killed_passes_converge_without_duplicates(home: JikimiHome, sandbox: ob
     # The same pass, never disturbed, in a fresh data directory against the same sandbox.
     fresh = tmp_path / "fresh"
     fresh.mkdir(mode=0o700)
-    (fresh / "config.toml").write_text(home.config.read_text("utf-8").replace(str(exports), str(fresh / "x")), "utf-8")
+    (fresh / "config.toml").write_text(
+        home.config.read_text("utf-8").replace(str(exports), str(fresh / "x")), "utf-8"
+    )
     home.monkeypatch.setenv("JIKIMI_DATA_DIR", str(fresh))
     home.monkeypatch.setenv("JIKIMI_CONFIG", str(fresh / "config.toml"))
     reference_home = JikimiHome(fresh, fresh / "config.toml", home.monkeypatch, home.capsys)

@@ -14,7 +14,9 @@ from storage.cases import TermView
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 NAME = TermView(1, 7, "name", "홍길동", ("가나다고",), ("기상캐스터",), True, NOW)
 SCHOOL = TermView(2, 7, "keyword", "가나다고등학교", (), (), True, NOW)
-MATCHER = Matcher.build([TermSpec(7, t.id, t.text, t.kind, context=t.context, exclude=t.exclude) for t in (NAME, SCHOOL)])
+MATCHER = Matcher.build(
+    [TermSpec(7, t.id, t.text, t.kind, context=t.context, exclude=t.exclude) for t in (NAME, SCHOOL)]
+)
 
 
 def _decide(title: str, snippet: str, exact: bool = True, term: TermView = NAME):  # type: ignore[no-untyped-def]

@@ -46,9 +46,17 @@ def add_exposure(
     store: Store, case_id: int, url: str, *, term_id: int | None = None, seen: datetime = T0, **kw: Any
 ) -> int:
     values: dict[str, Any] = {
-        "case_id": case_id, "url": url, "canonical_url": url, "domain": url.split("/")[2], "platform": "web",
-        "title": "홍길동 영상 유출", "snippet": "지인능욕 게시물", "confidence": "snippet", "source": "naver",
-        "seen_at": seen, "term_id": term_id,
+        "case_id": case_id,
+        "url": url,
+        "canonical_url": url,
+        "domain": url.split("/")[2],
+        "platform": "web",
+        "title": "홍길동 영상 유출",
+        "snippet": "지인능욕 게시물",
+        "confidence": "snippet",
+        "source": "naver",
+        "seen_at": seen,
+        "term_id": term_id,
     }
     values.update(kw)
     with store.session() as s:
@@ -288,7 +296,11 @@ def test_database_refuses_a_second_new_delivery(store: Store) -> None:
     case_id, _ = seed_case(store)
     exposure_id = add_exposure(store, case_id, "https://forum.example/1")
     kw: dict[str, Any] = {
-        "fmt": "csv", "case_id": None, "include_terms": False, "path": "/x", "exposure_ids": [exposure_id],
+        "fmt": "csv",
+        "case_id": None,
+        "include_terms": False,
+        "path": "/x",
+        "exposure_ids": [exposure_id],
     }
     with store.session() as s:
         record_export(s, store.crypto, only_new=True, **kw)
@@ -312,7 +324,10 @@ def _concurrent_exporter(url: str, key_path: str, out_dir: str, worker: int, rou
         start.wait()
         for i in range(rounds):
             export_exposures(
-                st, fmt="jsonl", output=Path(out_dir) / f"w{worker}-{i}.jsonl", only_new=True,
+                st,
+                fmt="jsonl",
+                output=Path(out_dir) / f"w{worker}-{i}.jsonl",
+                only_new=True,
                 actor=f"w{worker}",
             )
     finally:
@@ -392,8 +407,18 @@ def test_every_format_carries_the_fields(store: Store, out: Path, fmt: str) -> N
     path = export(store, out / f"out.{fmt}", fmt).path
     text = path.read_text(encoding="utf-8-sig")
     if fmt == "html":
-        for value in ("사건 A", "https://forum.example/t/1", "forum.example", "forum", "홍길동 영상 유출",
-                      "지인능욕 게시물", "snippet", "kakao, naver", "2026-11-20T03:00:00Z", "2026-11-20T08:00:00Z"):
+        for value in (
+            "사건 A",
+            "https://forum.example/t/1",
+            "forum.example",
+            "forum",
+            "홍길동 영상 유출",
+            "지인능욕 게시물",
+            "snippet",
+            "kakao, naver",
+            "2026-11-20T03:00:00Z",
+            "2026-11-20T08:00:00Z",
+        ):
             assert value in text
         return
     record: dict[str, Any] = (
@@ -402,9 +427,17 @@ def test_every_format_carries_the_fields(store: Store, out: Path, fmt: str) -> N
     sources: Any = "kakao;naver" if fmt == "csv" else ["kakao", "naver"]
     assert record == {
         "id": str(exposure_id) if fmt == "csv" else exposure_id,
-        "case": "사건 A", "url": "https://forum.example/t/1", "domain": "forum.example", "platform": "forum",
-        "title": "홍길동 영상 유출", "snippet": "지인능욕 게시물", "confidence": "snippet", "sources": sources,
-        "first_seen": "2026-11-20T03:00:00Z", "last_seen": "2026-11-20T08:00:00Z", "status": "new",
+        "case": "사건 A",
+        "url": "https://forum.example/t/1",
+        "domain": "forum.example",
+        "platform": "forum",
+        "title": "홍길동 영상 유출",
+        "snippet": "지인능욕 게시물",
+        "confidence": "snippet",
+        "sources": sources,
+        "first_seen": "2026-11-20T03:00:00Z",
+        "last_seen": "2026-11-20T08:00:00Z",
+        "status": "new",
     }
 
 
@@ -412,8 +445,13 @@ def test_every_format_carries_the_fields(store: Store, out: Path, fmt: str) -> N
 def test_hostile_page_text_is_inert(store: Store, out: Path, fmt: str) -> None:
     case_id, _ = seed_case(store)
     add_exposure(
-        store, case_id, "javascript:alert(document.cookie)//forum.example/x", domain="forum.example",
-        title=HOSTILE_TITLE, snippet="=1+2", platform="+cmd",
+        store,
+        case_id,
+        "javascript:alert(document.cookie)//forum.example/x",
+        domain="forum.example",
+        title=HOSTILE_TITLE,
+        snippet="=1+2",
+        platform="+cmd",
     )
     add_exposure(store, case_id, "https://forum.example/ok", title="-2+3")
     # a fixed export time: "49" must not appear by accident in a clock reading
@@ -446,12 +484,26 @@ def test_names_in_titles_and_snippets_are_masked_without_include_terms(store, tm
     case_id = create_case(store, "c", Consent("x", "a", "2026-11-01"))
     add_term(store, case_id, "홍길동", "name")
     with store.session() as s:
-        record_observation(s, store.crypto, Observation(
-            case_id=case_id, url="https://forum.example/p/1", canonical_url="https://forum.example/p/1",
-            domain="forum.example", platform="web", title="홍 길 동 합성 요청", snippet="홍길동이 사진 있음",
-            confidence="snippet", source="naver", seen_at=datetime.now(UTC)))
+        record_observation(
+            s,
+            store.crypto,
+            Observation(
+                case_id=case_id,
+                url="https://forum.example/p/1",
+                canonical_url="https://forum.example/p/1",
+                domain="forum.example",
+                platform="web",
+                title="홍 길 동 합성 요청",
+                snippet="홍길동이 사진 있음",
+                confidence="snippet",
+                source="naver",
+                seen_at=datetime.now(UTC),
+            ),
+        )
     for fmt in ("csv", "jsonl", "html"):
-        masked = export_exposures(store, fmt=fmt, output=tmp_path / f"m.{fmt}", actor="t").path.read_text("utf-8-sig")
+        masked = export_exposures(store, fmt=fmt, output=tmp_path / f"m.{fmt}", actor="t").path.read_text(
+            "utf-8-sig"
+        )
         assert "홍길동" not in masked and "홍 길 동" not in masked and "●" in masked
         assert "https://forum.example/p/1" in masked
     shown = export_exposures(store, fmt="jsonl", output=tmp_path / "t.jsonl", include_terms=True, actor="t")

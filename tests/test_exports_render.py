@@ -22,10 +22,20 @@ META = ExportMeta(exported_at=datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
 
 def row(i: int = 1, **kw: object) -> ExportRow:
     values: dict[str, object] = {
-        "id": i, "case_id": 1, "case": "사건 A", "url": f"https://forum.example/t/{i}",
-        "domain": "forum.example", "platform": "web", "title": "홍길동 영상", "snippet": "지인능욕",
-        "confidence": "snippet", "sources": ("kakao", "naver"), "first_seen": T0,
-        "last_seen": T0 + timedelta(days=1), "status": "new", "term": None,
+        "id": i,
+        "case_id": 1,
+        "case": "사건 A",
+        "url": f"https://forum.example/t/{i}",
+        "domain": "forum.example",
+        "platform": "web",
+        "title": "홍길동 영상",
+        "snippet": "지인능욕",
+        "confidence": "snippet",
+        "sources": ("kakao", "naver"),
+        "first_seen": T0,
+        "last_seen": T0 + timedelta(days=1),
+        "status": "new",
+        "term": None,
     }
     values.update(kw)
     return ExportRow(**values)  # type: ignore[arg-type]
@@ -73,8 +83,14 @@ def test_csv_has_bom_header_and_joined_sources() -> None:
 
 def test_csv_neutralises_every_column() -> None:
     hostile = row(
-        case="=cmd|' /C calc'!A0", url="=HYPERLINK(\"x\")", domain="@evil", platform="+p",
-        title="-title", snippet="\tsnip", sources=("=src",), term="=term",
+        case="=cmd|' /C calc'!A0",
+        url='=HYPERLINK("x")',
+        domain="@evil",
+        platform="+p",
+        title="-title",
+        snippet="\tsnip",
+        sources=("=src",),
+        term="=term",
     )
     text = render("csv", [hostile], ExportMeta(exported_at=T0, include_terms=True))
     [record] = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
@@ -84,9 +100,9 @@ def test_csv_neutralises_every_column() -> None:
 
 
 def test_csv_keeps_multiline_snippets_in_one_record() -> None:
-    text = render("csv", [row(snippet="line one\r\nline two, \"quoted\"")])
+    text = render("csv", [row(snippet='line one\r\nline two, "quoted"')])
     [record] = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    assert record["snippet"] == "line one\r\nline two, \"quoted\""
+    assert record["snippet"] == 'line one\r\nline two, "quoted"'
 
 
 def test_term_column_only_when_asked() -> None:
@@ -184,8 +200,32 @@ class _Tags(HTMLParser):
 
 
 ALLOWED_TAGS = {
-    "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "span", "section",
-    "table", "colgroup", "col", "thead", "tbody", "tr", "th", "td", "div", "code", "strong", "a", "br",
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "span",
+    "section",
+    "table",
+    "colgroup",
+    "col",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "div",
+    "code",
+    "strong",
+    "a",
+    "br",
 }
 
 
@@ -225,8 +265,10 @@ def test_html_groups_by_platform_then_domain_with_counts() -> None:
     assert "Exported 2026-11-24T18:00:00Z" in html and "4 exposures" in html
 
 
-@pytest.mark.parametrize(("only_new", "message"), [(True, "Nothing new since the last export."),
-                                                   (False, "No exposures match this export.")])
+@pytest.mark.parametrize(
+    ("only_new", "message"),
+    [(True, "Nothing new since the last export."), (False, "No exposures match this export.")],
+)
 def test_html_empty_page(only_new: bool, message: str) -> None:
     html = render("html", [], ExportMeta(exported_at=T0, only_new=only_new))
     assert message in html and "<table" not in html and html.rstrip().endswith("</html>")

@@ -79,7 +79,9 @@ NAME = "홍길동"
         ("\ufeff<p>홍길동".encode("utf-16"), None, "utf-16-le"),
     ],
 )
-def test_decoding_believes_a_charset_only_when_it_decodes(body: bytes, declared: str | None, expected_encoding: str) -> None:
+def test_decoding_believes_a_charset_only_when_it_decodes(
+    body: bytes, declared: str | None, expected_encoding: str
+) -> None:
     page = extract_text(body, declared)
     assert page.text == NAME
     assert page.encoding == expected_encoding
@@ -95,7 +97,20 @@ def test_undecodable_bytes_are_replaced_not_raised() -> None:
     assert extract_text(b"<p>x</p>", "utf-7").text == "x"
 
 
-@pytest.mark.parametrize("raw", ["", "   ", b"", "<", "<<<>>>", "<!--", "<html", "</p>", "<?xml version='1.0' encoding='utf-8'?><p>x</p>"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        b"",
+        "<",
+        "<<<>>>",
+        "<!--",
+        "<html",
+        "</p>",
+        "<?xml version='1.0' encoding='utf-8'?><p>x</p>",
+    ],
+)
 def test_degenerate_documents(raw: str | bytes) -> None:
     page = extract_text(raw)
     assert isinstance(page, ExtractedPage)
@@ -133,7 +148,10 @@ def test_text_is_capped() -> None:
 
 
 @settings(max_examples=300, suppress_health_check=list(HealthCheck), deadline=None)
-@given(st.one_of(st.binary(max_size=2000), st.text(max_size=2000)), st.sampled_from([None, "utf-8", "euc-kr", "latin-1", "bogus"]))
+@given(
+    st.one_of(st.binary(max_size=2000), st.text(max_size=2000)),
+    st.sampled_from([None, "utf-8", "euc-kr", "latin-1", "bogus"]),
+)
 def test_extract_text_never_raises(raw: str | bytes, declared: str | None) -> None:
     page = extract_text(raw, declared)
     assert isinstance(page.text, str) and isinstance(page.title, str)
@@ -152,10 +170,21 @@ def test_text_sha256() -> None:
     [
         ('<html><body><div id="root"></div><script src="/main.js"></script></body></html>', True),
         ('<html><body><div id="__next"></div><script>' + "x=1;" * 1000 + "</script></body></html>", True),
-        ("<html><body><app-root></app-root><script src=a.js></script><script src=b.js></script></body></html>", True),
-        ("<html><body><noscript>You need to enable JavaScript to run this app.</noscript></body></html>", True),
+        (
+            "<html><body><app-root></app-root><script src=a.js></script><script src=b.js></script></body></html>",
+            True,
+        ),
+        (
+            "<html><body><noscript>You need to enable JavaScript to run this app.</noscript></body></html>",
+            True,
+        ),
         (ARTICLE_PAGE, False),
-        ("<html><body><p>" + "real text " * 50 + '</p><div id="root"></div><script src=a.js></script></body></html>', False),
+        (
+            "<html><body><p>"
+            + "real text " * 50
+            + '</p><div id="root"></div><script src=a.js></script></body></html>',
+            False,
+        ),
         ("<html><body><p>short page</p></body></html>", False),
         ('<html><body><div id="app"><p>' + "server rendered " * 30 + "</p></div></body></html>", False),
         ('<script type="application/ld+json">' + "{}" * 2000 + "</script><p>tiny</p>", False),
@@ -263,9 +292,13 @@ def test_telegram_page_without_a_public_preview() -> None:
 def test_telegram_end_of_history_and_paging_fallback() -> None:
     last = parse_telegram_page('<div class="tgme_channel_info"></div><section></section>')
     assert last.messages == () and last.prev_before is None and last.has_channel_info
-    more_only = parse_telegram_page('<div class="tgme_channel_info"></div><a class="tme_messages_more" data-before="55"></a>')
+    more_only = parse_telegram_page(
+        '<div class="tgme_channel_info"></div><a class="tme_messages_more" data-before="55"></a>'
+    )
     assert more_only.prev_before == 55
-    junk = parse_telegram_page('<link rel="prev" href="/s/x?before=abc"><a class="tme_messages_more" data-before="-1"></a>')
+    junk = parse_telegram_page(
+        '<link rel="prev" href="/s/x?before=abc"><a class="tme_messages_more" data-before="-1"></a>'
+    )
     assert junk.prev_before is None
 
 

@@ -45,7 +45,9 @@ def test_self_signed_certificate_is_refused(home: JikimiHome) -> None:
         assert tls.handshake_failures >= 1
 
 
-def test_injected_titles_are_inert_in_every_export_and_report(home: JikimiHome, sandbox: object, tmp_path: Path) -> None:
+def test_injected_titles_are_inert_in_every_export_and_report(
+    home: JikimiHome, sandbox: object, tmp_path: Path
+) -> None:
     home.write_config(engine_config(sandbox, {"brave": "injection", "naver": "injection"}))
     case_id = setup_case(home, ("홍길동", "name"))
     run_json(home)

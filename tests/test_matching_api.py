@@ -23,10 +23,15 @@ MATCHER = Matcher.build(SPECS)
 def test_one_matcher_serves_every_case_and_reports_each_case() -> None:
     matches = MATCHER.scan("김민지 이서연 합성")
     assert sorted((m.case_id, m.term_id, m.term) for m in matches) == [
-        (10, 1, "김민지"), (20, 3, "이서연"), (30, 5, "김민지")]
+        (10, 1, "김민지"),
+        (20, 3, "이서연"),
+        (30, 5, "김민지"),
+    ]
 
 
-@pytest.mark.parametrize(("case_ids", "expected"), [({10}, [10]), ({20, 30}, [20, 30]), (set(), []), (None, [10, 20, 30])])
+@pytest.mark.parametrize(
+    ("case_ids", "expected"), [({10}, [10]), ({20, 30}, [20, 30]), (set(), []), (None, [10, 20, 30])]
+)
 def test_scan_can_be_limited_to_cases(case_ids: set[int] | None, expected: list[int]) -> None:
     matches = MATCHER.scan("김민지 이서연 합성", case_ids=case_ids)
     assert sorted({m.case_id for m in matches}) == expected
@@ -40,9 +45,20 @@ def test_exclude_applies_to_its_own_term_only() -> None:
 def test_match_fields() -> None:
     text = "오늘 김.민.지 능욕"
     [match] = MATCHER.scan(text, case_ids={10})
-    assert match == Match(case_id=10, term_id=1, term="김민지", kind="name", variant="separators", start=3, end=8,
-                          text="김.민.지", confidence=0.9, level="high", reasons=match.reasons)
-    assert match.text == text[match.start:match.end]
+    assert match == Match(
+        case_id=10,
+        term_id=1,
+        term="김민지",
+        kind="name",
+        variant="separators",
+        start=3,
+        end=8,
+        text="김.민.지",
+        confidence=0.9,
+        level="high",
+        reasons=match.reasons,
+    )
+    assert match.text == text[match.start : match.end]
     assert match.reasons[0] == "variant: separators"
 
 
@@ -72,10 +88,13 @@ def test_reasons_never_repeat_terms_or_keywords(text: str, kind: str) -> None:
                 assert not any(keyword in reason for keyword in ("능욕", "합성", "딥페이크", "유포"))
 
 
-@pytest.mark.parametrize(("spec", "problem"), [
-    (TermSpec(1, 7, "김민지", "nickname"), "unknown kind"),
-    (TermSpec(1, 8, "  ..  ", "name"), "empty"),
-])
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        (TermSpec(1, 7, "김민지", "nickname"), "unknown kind"),
+        (TermSpec(1, 8, "  ..  ", "name"), "empty"),
+    ],
+)
 def test_bad_specs_raise_without_the_term(spec: TermSpec, problem: str) -> None:
     with pytest.raises(TermSpecError) as error:
         Matcher.build([spec])
@@ -84,16 +103,37 @@ def test_bad_specs_raise_without_the_term(spec: TermSpec, problem: str) -> None:
     assert "김민지" not in str(error.value)
 
 
-@pytest.mark.parametrize(("spec", "expected"), [
-    (TermSpec(1, 1, "김민지", "name"), [("exact", "김민지"), ("romanization", "Kim Minji"),
-                                       ("romanization", "Minji Kim"), ("romanization", "Gim Minji"),
-                                       ("romanization", "Minji Gim")]),
-    (TermSpec(1, 2, "이서연", "name", aliases=("서연이",)), [
-        ("exact", "이서연"), ("alias", "서연이"), ("romanization", "Lee Seoyeon"), ("romanization", "Seoyeon Lee"),
-        ("romanization", "Yi Seoyeon"), ("romanization", "Seoyeon Yi")]),
-    (TermSpec(1, 3, "minji_kim", "handle"), [("handle", "minji_kim"), ("handle", "@minji_kim")]),
-    (TermSpec(1, 4, "라라고등학교", "keyword"), [("exact", "라라고등학교"), ("alias", "라라고"), ("alias", "라라고교")]),
-])
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (
+            TermSpec(1, 1, "김민지", "name"),
+            [
+                ("exact", "김민지"),
+                ("romanization", "Kim Minji"),
+                ("romanization", "Minji Kim"),
+                ("romanization", "Gim Minji"),
+                ("romanization", "Minji Gim"),
+            ],
+        ),
+        (
+            TermSpec(1, 2, "이서연", "name", aliases=("서연이",)),
+            [
+                ("exact", "이서연"),
+                ("alias", "서연이"),
+                ("romanization", "Lee Seoyeon"),
+                ("romanization", "Seoyeon Lee"),
+                ("romanization", "Yi Seoyeon"),
+                ("romanization", "Seoyeon Yi"),
+            ],
+        ),
+        (TermSpec(1, 3, "minji_kim", "handle"), [("handle", "minji_kim"), ("handle", "@minji_kim")]),
+        (
+            TermSpec(1, 4, "라라고등학교", "keyword"),
+            [("exact", "라라고등학교"), ("alias", "라라고"), ("alias", "라라고교")],
+        ),
+    ],
+)
 def test_search_variants_best_first(spec: TermSpec, expected: list[tuple[str, str]]) -> None:
     assert MATCHER.search_variants(spec) == expected
 
@@ -104,20 +144,33 @@ def test_empty_text_and_no_terms() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("김민지이서연 .ㄱㅁㅈㅎ○*합성능욕abcKIMm1n\u200b\n洪金")), max_size=40))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("김민지이서연 .ㄱㅁㅈㅎ○*합성능욕abcKIMm1n\u200b\n洪金")), max_size=40
+    )
+)
 def test_any_text_scans_and_spans_are_consistent(text: str) -> None:
     for match in MATCHER.scan(text):
         assert 0 <= match.start < match.end <= len(text)
-        assert match.text == text[match.start:match.end]
+        assert match.text == text[match.start : match.end]
         assert match.level in ("high", "low")
 
 
-@pytest.mark.parametrize(("text", "start", "end", "width", "expected"), [
-    ("짧은 글 김민지 합성", 5, 8, 120, "짧은 글 김민지 합성"),
-    ("가나다 " * 30 + "김민지" + " 라마바" * 30, 120, 123, 20, "…가나다 가나다 김민지 라마바 라마바 라마바…"),
-    ("줄\n\n바꿈   김민지\t끝", 7, 10, 120, "줄 바꿈 김민지 끝"),
-    ("김민지" * 10, 0, 30, 10, "김민지" * 10),
-])
+@pytest.mark.parametrize(
+    ("text", "start", "end", "width", "expected"),
+    [
+        ("짧은 글 김민지 합성", 5, 8, 120, "짧은 글 김민지 합성"),
+        (
+            "가나다 " * 30 + "김민지" + " 라마바" * 30,
+            120,
+            123,
+            20,
+            "…가나다 가나다 김민지 라마바 라마바 라마바…",
+        ),
+        ("줄\n\n바꿈   김민지\t끝", 7, 10, 120, "줄 바꿈 김민지 끝"),
+        ("김민지" * 10, 0, 30, 10, "김민지" * 10),
+    ],
+)
 def test_snippet_around(text: str, start: int, end: int, width: int, expected: str) -> None:
     assert snippet_around(text, start, end, width) == expected
 
@@ -130,14 +183,17 @@ def test_snippet_always_contains_the_match(text: str, start: int, length: int, w
     assert " ".join(text[start:end].split()) in snippet
 
 
-@pytest.mark.parametrize("text", [
-    "가나다라마바사" * 3000,  # one long word: no regex may backtrack over it
-    "abcdefghij" * 5000,
-    "ghdrlfehd" * 2000 + "x",
-    "가a" * 10000,
-    "김민지 " * 20000,  # thousands of matches of one term: keeping the best per span must stay linear
-    "김민지 능욕 ㄱㅁㅈ 라라고 " * 4000,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "가나다라마바사" * 3000,  # one long word: no regex may backtrack over it
+        "abcdefghij" * 5000,
+        "ghdrlfehd" * 2000 + "x",
+        "가a" * 10000,
+        "김민지 " * 20000,  # thousands of matches of one term: keeping the best per span must stay linear
+        "김민지 능욕 ㄱㅁㅈ 라라고 " * 4000,
+    ],
+)
 def test_pathological_texts_scan_in_linear_time(text: str) -> None:
     started = time.process_time()
     MATCHER.scan(text)

@@ -32,11 +32,14 @@ def test_report_names_cases_not_texts(report: Report) -> None:
     assert "홍길동" not in output
 
 
-@pytest.mark.parametrize(("tallies", "passes"), [
-    ({"high": Tally(2, 2), "low": Tally(10, 9)}, True),
-    ({"high": Tally(2, 1), "low": Tally(10, 10)}, False),
-    ({"high": Tally(2, 2), "low": Tally(10, 8)}, False),
-])
+@pytest.mark.parametrize(
+    ("tallies", "passes"),
+    [
+        ({"high": Tally(2, 2), "low": Tally(10, 9)}, True),
+        ({"high": Tally(2, 1), "low": Tally(10, 10)}, False),
+        ({"high": Tally(2, 2), "low": Tally(10, 8)}, False),
+    ],
+)
 def test_bar(tallies: dict[str, Tally], passes: bool) -> None:
     assert Report(by_confidence=tallies).passes() is passes
     failing = Report(by_confidence=tallies)
@@ -47,8 +50,11 @@ def test_bar(tallies: dict[str, Tally], passes: bool) -> None:
 def test_command_exit_codes(tmp_path: Path) -> None:
     assert main([str(DEV_SET)]) == 0
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "X", "text": "김민수", "terms": [{"term": "김민수", "kind": "name"}], "expect": false, '
-                   '"confidence": null, "variant": "other-name"}\n', encoding="utf-8")
+    bad.write_text(
+        '{"id": "X", "text": "김민수", "terms": [{"term": "김민수", "kind": "name"}], "expect": false, '
+        '"confidence": null, "variant": "other-name"}\n',
+        encoding="utf-8",
+    )
     assert main([str(bad)]) == 1
     assert main([]) == 2
 
@@ -62,10 +68,13 @@ def test_benchmark_script_runs_on_a_tiny_input() -> None:
     assert result["terms"] == 200 and result["mb"] >= 0.02 and result["matches"] > 0
 
 
-@pytest.mark.parametrize(("tally", "precision", "recall"), [
-    (Tally(positives=4, found=3, negatives=2, false_positives=1), 0.75, 0.75),
-    (Tally(positives=4, found=4, negatives=2, false_positives=0), 1.0, 1.0),
-])
+@pytest.mark.parametrize(
+    ("tally", "precision", "recall"),
+    [
+        (Tally(positives=4, found=3, negatives=2, false_positives=1), 0.75, 0.75),
+        (Tally(positives=4, found=4, negatives=2, false_positives=0), 1.0, 1.0),
+    ],
+)
 def test_precision_and_recall(tally: Tally, precision: float, recall: float) -> None:
     assert (tally.precision(), tally.recall()) == (precision, recall)
 

@@ -8,9 +8,15 @@ from matching import Matcher, TermSpec, hangul
 from matching.romanize import romanize, surname_spellings
 
 
-def scan(text: str, *terms: tuple[str, str] | tuple[str, str, tuple[str, ...]], exclude: tuple[str, ...] = (),
-         context: tuple[str, ...] = ()) -> list:
-    specs = [TermSpec(1, i, t[0], t[1], t[2] if len(t) > 2 else (), context, exclude) for i, t in enumerate(terms)]
+def scan(
+    text: str,
+    *terms: tuple[str, str] | tuple[str, str, tuple[str, ...]],
+    exclude: tuple[str, ...] = (),
+    context: tuple[str, ...] = (),
+) -> list:
+    specs = [
+        TermSpec(1, i, t[0], t[1], t[2] if len(t) > 2 else (), context, exclude) for i, t in enumerate(terms)
+    ]
     return Matcher.build(specs).scan(text)
 
 
@@ -38,8 +44,12 @@ FOUND = [
     ("ㄱㅣㅁㅁㅣㄴㅈㅣ", "김민지", "jamo", "ㄱㅣㅁㅁㅣㄴㅈㅣ"),
     ("ㅊ ㅗ ㅣ ㅇ ㅠ ㄴ ㅏ", "최유나", "jamo", "ㅊ ㅗ ㅣ ㅇ ㅠ ㄴ ㅏ"),
     ("\uffa1\uffdc\uffb1민지", "김민지", "halfwidth-jamo", "\uffa1\uffdc\uffb1민지"),
-    ("\u1100\u1175\u11b7\u1106\u1175\u11ab\u110c\u1175", "김민지", "exact",
-     "\u1100\u1175\u11b7\u1106\u1175\u11ab\u110c\u1175"),
+    (
+        "\u1100\u1175\u11b7\u1106\u1175\u11ab\u110c\u1175",
+        "김민지",
+        "exact",
+        "\u1100\u1175\u11b7\u1106\u1175\u11ab\u110c\u1175",
+    ),
     ("Ｋｉｍ Ｍｉｎｊｉ", "김민지", "romanization", "Ｋｉｍ Ｍｉｎｊｉ"),
     ("rlaalswl 사진", "김민지", "qwerty", "rlaalswl"),
     ("QKRWLGNS", "박지훈", "qwerty", "QKRWLGNS"),
@@ -80,10 +90,12 @@ FOUND = [
 
 
 @pytest.mark.parametrize(("text", "term", "variant", "written"), FOUND)
-def test_disguised_name_is_found_with_its_variant_and_span(text: str, term: str, variant: str, written: str) -> None:
+def test_disguised_name_is_found_with_its_variant_and_span(
+    text: str, term: str, variant: str, written: str
+) -> None:
     matches = scan(text, (term, NAME))
     assert [(m.variant, m.text) for m in matches] == [(variant, written)]
-    assert text[matches[0].start:matches[0].end] == written
+    assert text[matches[0].start : matches[0].end] == written
 
 
 WEAK_WITH_CONTEXT = [
@@ -108,15 +120,18 @@ def test_weak_variant_counts_with_a_keyword_nearby(text: str, term: str, variant
     assert any(r.startswith("context:") for r in matches[0].reasons)
 
 
-@pytest.mark.parametrize(("text", "term"), [
-    ("서연이 합성", "이서연"),  # the given name and a particle, not an anagram
-    ("김? 지 합성", "김민지"),
-    ("지민김 ㅋㅋ", "김민지"),
-    ("김○지 생일", "김민지"),
-    ("ㄱ민지 어디", "김민지"),
-    ("ㅊㅇㄴ ㅋㅋㅋ", "최유나"),
-    ("이ㅅㅇ 뭐해", "이서연"),
-])
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("서연이 합성", "이서연"),  # the given name and a particle, not an anagram
+        ("김? 지 합성", "김민지"),
+        ("지민김 ㅋㅋ", "김민지"),
+        ("김○지 생일", "김민지"),
+        ("ㄱ민지 어디", "김민지"),
+        ("ㅊㅇㄴ ㅋㅋㅋ", "최유나"),
+        ("이ㅅㅇ 뭐해", "이서연"),
+    ],
+)
 def test_weak_variant_alone_is_not_reported(text: str, term: str) -> None:
     assert scan(text, (term, NAME)) == []
 
@@ -129,7 +144,8 @@ def test_chosung_counts_next_to_another_term_of_the_case() -> None:
 
 def test_chosung_inside_a_longer_initials_run_is_not_a_name() -> None:
     assert scan("라라고 ㅂㅈㅎㄷㄱ", ("박지훈", NAME), SCHOOL) == [
-        m for m in scan("라라고 ㅂㅈㅎㄷㄱ", ("박지훈", NAME), SCHOOL) if m.term != "박지훈"]
+        m for m in scan("라라고 ㅂㅈㅎㄷㄱ", ("박지훈", NAME), SCHOOL) if m.term != "박지훈"
+    ]
 
 
 def test_bare_romanized_surname_needs_another_term_of_the_case() -> None:
@@ -169,58 +185,73 @@ def test_other_words_and_names_are_not_matches(text: str, term: str) -> None:
     assert scan(text, (term, NAME)) == []
 
 
-@pytest.mark.parametrize(("text", "handle", "written"), [
-    ("@minji_kim 계정 사진", "minji_kim", "minji_kim"),
-    ("m1nj1.k1m", "minji_kim", "m1nj1.k1m"),
-    ("instagram.com/minji_kim 합성", "minji_kim", "minji_kim"),
-    ("MINJI-KIM", "minji_kim", "MINJI-KIM"),
-    ("kim_minji 계정", "minji_kim", "kim_minji"),
-    ("t.me/yuna.c 채널", "yuna.c", "yuna.c"),
-])
+@pytest.mark.parametrize(
+    ("text", "handle", "written"),
+    [
+        ("@minji_kim 계정 사진", "minji_kim", "minji_kim"),
+        ("m1nj1.k1m", "minji_kim", "m1nj1.k1m"),
+        ("instagram.com/minji_kim 합성", "minji_kim", "minji_kim"),
+        ("MINJI-KIM", "minji_kim", "MINJI-KIM"),
+        ("kim_minji 계정", "minji_kim", "kim_minji"),
+        ("t.me/yuna.c 채널", "yuna.c", "yuna.c"),
+    ],
+)
 def test_handle_variants(text: str, handle: str, written: str) -> None:
     matches = scan(text, (handle, "handle"))
     assert [(m.variant, m.text, m.kind) for m in matches] == [("handle", written, "handle")]
 
 
-@pytest.mark.parametrize(("text", "handle"), [
-    ("minji_kim2", "minji_kim"),
-    ("xminji_kim", "minji_kim"),
-    ("minji_kimberly", "minji_kim"),
-])
+@pytest.mark.parametrize(
+    ("text", "handle"),
+    [
+        ("minji_kim2", "minji_kim"),
+        ("xminji_kim", "minji_kim"),
+        ("minji_kimberly", "minji_kim"),
+    ],
+)
 def test_longer_handles_are_other_accounts(text: str, handle: str) -> None:
     assert scan(text, (handle, "handle")) == []
 
 
-@pytest.mark.parametrize(("text", "term", "variant", "written"), [
-    ("민지야 사진 있음", ("민지", "alias"), "particle", "민지"),
-    ("서연이 능욕짤", ("서연이", "alias"), "exact", "서연이"),
-    ("라라고 겹지인", SCHOOL, "alias", "라라고"),
-    ("라.라.고 겹지인", SCHOOL, "separators", "라.라.고"),
-    ("라라고교 다니는", SCHOOL, "alias", "라라고교"),
-    ("라라 고등학교 3학년", SCHOOL, "spacing", "라라 고등학교"),
-    ("Yuna Choi 사진", ("최유나", "name", ("Yuna Choi",)), "alias", "Yuna Choi"),
-    ("유나쨩 사진", ("최유나", "name", ("유나쨩",)), "alias", "유나쨩"),
-])
+@pytest.mark.parametrize(
+    ("text", "term", "variant", "written"),
+    [
+        ("민지야 사진 있음", ("민지", "alias"), "particle", "민지"),
+        ("서연이 능욕짤", ("서연이", "alias"), "exact", "서연이"),
+        ("라라고 겹지인", SCHOOL, "alias", "라라고"),
+        ("라.라.고 겹지인", SCHOOL, "separators", "라.라.고"),
+        ("라라고교 다니는", SCHOOL, "alias", "라라고교"),
+        ("라라 고등학교 3학년", SCHOOL, "spacing", "라라 고등학교"),
+        ("Yuna Choi 사진", ("최유나", "name", ("Yuna Choi",)), "alias", "Yuna Choi"),
+        ("유나쨩 사진", ("최유나", "name", ("유나쨩",)), "alias", "유나쨩"),
+    ],
+)
 def test_aliases_and_keyword_terms(text: str, term: tuple, variant: str, written: str) -> None:
     matches = scan(text, term)
     assert [(m.variant, m.text) for m in matches] == [(variant, written)]
 
 
-@pytest.mark.parametrize(("text", "term"), [
-    ("우리라라고", SCHOOL),
-    ("민지원 입학", ("민지", "alias")),
-])
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("우리라라고", SCHOOL),
+        ("민지원 입학", ("민지", "alias")),
+    ],
+)
 def test_aliases_do_not_match_inside_other_words(text: str, term: tuple) -> None:
     assert scan(text, term) == []
 
 
-@pytest.mark.parametrize(("text", "exclude", "found"), [
-    ("김민지 기상캐스터 오늘 날씨", ("기상캐스터",), False),
-    ("김민지 기상 캐스터", ("기상캐스터",), False),
-    ("김민지 합성", ("기상캐스터",), True),
-    ("김민지체 폰트 다운로드", ("김민지체",), False),
-    ("김민지체 폰트, 김민지 능욕", ("김민지체",), True),
-])
+@pytest.mark.parametrize(
+    ("text", "exclude", "found"),
+    [
+        ("김민지 기상캐스터 오늘 날씨", ("기상캐스터",), False),
+        ("김민지 기상 캐스터", ("기상캐스터",), False),
+        ("김민지 합성", ("기상캐스터",), True),
+        ("김민지체 폰트 다운로드", ("김민지체",), False),
+        ("김민지체 폰트, 김민지 능욕", ("김민지체",), True),
+    ],
+)
 def test_exclude_terms(text: str, exclude: tuple[str, ...], found: bool) -> None:
     assert bool(scan(text, ("김민지", NAME), exclude=exclude)) is found
 
@@ -231,22 +262,42 @@ def test_context_word_of_the_case_is_a_second_signal() -> None:
     assert [(m.variant, m.text) for m in matches] == [("chosung", "ㄱㅁㅈ")]
 
 
-@pytest.mark.parametrize(("text", "term", "variant"), [
-    ("Kim Yeeun", "김예은", "romanization"),
-    ("Ye-eun Kim", "김예은", "romanization"),
-    ("Lee Dain", "이다인", "romanization"),
-    ("i다인", "이다인", "mixed-script"),
-    ("rladPdms", "김예은", "qwerty"),  # Shift-P types ㅖ when the writer mixes cases
-    ("qkrTkddyd", "박쌍용", "qwerty"),
-])
-def test_romanized_and_typed_forms_of_names_with_vowel_clusters_and_shift(text: str, term: str, variant: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "term", "variant"),
+    [
+        ("Kim Yeeun", "김예은", "romanization"),
+        ("Ye-eun Kim", "김예은", "romanization"),
+        ("Lee Dain", "이다인", "romanization"),
+        ("i다인", "이다인", "mixed-script"),
+        ("rladPdms", "김예은", "qwerty"),  # Shift-P types ㅖ when the writer mixes cases
+        ("qkrTkddyd", "박쌍용", "qwerty"),
+    ],
+)
+def test_romanized_and_typed_forms_of_names_with_vowel_clusters_and_shift(
+    text: str, term: str, variant: str
+) -> None:
     assert [m.variant for m in scan(text, (term, NAME))] == [variant]
 
 
 # Names built from frequent name syllables, with the surname, vowel and final shapes varied; every disguise below
 # is generated from the name by rule, so none of these strings is special-cased anywhere.
-GENERATED_NAMES = ["윤하은", "정다인", "강예준", "한서윤", "오지호", "송민재", "임채원", "황보영", "제갈민수", "권혁",
-                   "남궁예린", "백승훈", "류하늘", "문가을", "신유빈"]
+GENERATED_NAMES = [
+    "윤하은",
+    "정다인",
+    "강예준",
+    "한서윤",
+    "오지호",
+    "송민재",
+    "임채원",
+    "황보영",
+    "제갈민수",
+    "권혁",
+    "남궁예린",
+    "백승훈",
+    "류하늘",
+    "문가을",
+    "신유빈",
+]
 _TYPING = {v: k for k, v in hangul.QWERTY.items()} | {v: k for k, v in hangul.QWERTY_SHIFT.items()}
 
 
@@ -261,13 +312,15 @@ def _disguises(name: str) -> dict[str, str]:
         "jamo": "".join(keys),
         "qwerty": "".join(_TYPING[k] for k in keys),
         "mixed-script": name[0] + romanize(name[1:]),
-        "romanization": f"{romanize(name[len(name) - 2:]).capitalize()} {surname_spellings(name[:-2])[0]}"
-        if len(name) == 4 and name[:2] in ("제갈", "남궁", "황보") else
-        f"{romanize(name[1:]).capitalize()} {surname_spellings(name[0])[0]}",
+        "romanization": f"{romanize(name[len(name) - 2 :]).capitalize()} {surname_spellings(name[:-2])[0]}"
+        if len(name) == 4 and name[:2] in ("제갈", "남궁", "황보")
+        else f"{romanize(name[1:]).capitalize()} {surname_spellings(name[0])[0]}",
     }
     if len(name) >= 3:
         cho, jung, jong = hangul.decompose(name[-1])
-        forms["respelled"] = name[:-1] + (hangul.compose(cho, jung, 0) if jong else hangul.compose(cho, jung, 21))
+        forms["respelled"] = name[:-1] + (
+            hangul.compose(cho, jung, 0) if jong else hangul.compose(cho, jung, 21)
+        )
         forms["anagram"] = name[::-1] + " 합성"
         forms["partial-chosung"] = hangul.chosung(name[0]) + name[1:] + " 능욕"
         forms["chosung"] = hangul.chosung(name) + " 능욕"

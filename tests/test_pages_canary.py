@@ -37,11 +37,17 @@ def test_the_canary_never_reaches_process_output(tmp_path: Path, sandbox: object
     sb = sandbox
     encoded = quote(CANARY, safe="")
     filler = "가나다 " * (BIG // 8)
-    sb.set_page(f"/web/{encoded}", f"<html><body><article><p>{CANARY} 합성 요청</p><p>{filler}</p></article></body></html>")  # type: ignore[attr-defined]
-    sb.set_page("/web/app", (  # type: ignore[attr-defined]
-        "<html><body><div id='app'></div><script>document.getElementById('app').innerHTML = "
-        f"'<p>' + decodeURIComponent('{encoded}') + ' 사진</p>';</script></body></html>"
-    ))
+    sb.set_page(
+        f"/web/{encoded}",
+        f"<html><body><article><p>{CANARY} 합성 요청</p><p>{filler}</p></article></body></html>",
+    )  # type: ignore[attr-defined]
+    sb.set_page(
+        "/web/app",
+        (  # type: ignore[attr-defined]
+            "<html><body><div id='app'></div><script>document.getElementById('app').innerHTML = "
+            f"'<p>' + decodeURIComponent('{encoded}') + ' 사진</p>';</script></body></html>"
+        ),
+    )
     sb.post_message("hongnews", f"{CANARY} 영상 요청")  # type: ignore[attr-defined]
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
@@ -52,9 +58,14 @@ def test_the_canary_never_reaches_process_output(tmp_path: Path, sandbox: object
     transcript: list[str] = []
 
     def jikimi(*args: str, stdin: str | None = None, ok: tuple[int, ...] = (0,), read: bool = False) -> str:
-        proc = subprocess.run(  # noqa: S603 - our own interpreter and module
+        proc = subprocess.run(
             [sys.executable, "-m", "jikimi", "--verbose", *args],
-            input=stdin, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=600,
         )
         # An explicit read may show the name on the advocate's screen (stdout); logs never.
         transcript.append(proc.stderr if read else proc.stdout + proc.stderr)

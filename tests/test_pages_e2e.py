@@ -51,15 +51,25 @@ def test_first_visit_matches_pages_and_names_every_outcome(home: JikimiHome, san
     sb = sandbox
     home.write_config(page_config(sb))
     case_id = setup_case(home)
-    paths = ("/web/forum/1", "/web/forum/4", "/web/private/secret", "/web/gone", "/web/blocked",
-             "/web/disguised.html", "/web/gallery")
+    paths = (
+        "/web/forum/1",
+        "/web/forum/4",
+        "/web/private/secret",
+        "/web/gone",
+        "/web/blocked",
+        "/web/disguised.html",
+        "/web/gallery",
+    )
     ids = {path: add_target(home, sb.url + path) for path in paths}  # type: ignore[attr-defined]
     code, summary = run_stage(home, "pages")
     sb.wait_idle()  # type: ignore[attr-defined]
 
     # A failing target is never "nothing new": the worst outcome is the source's, and the exit code says so.
     assert code == 3
-    assert sources(summary)["pages"] == {"outcome": "blocked", "reason": f"target {ids['/web/blocked']}: blocked"}
+    assert sources(summary)["pages"] == {
+        "outcome": "blocked",
+        "reason": f"target {ids['/web/blocked']}: blocked",
+    }
     outcomes = {path: targets(home)[ids[path]]["last_outcome"] for path in paths}
     assert outcomes == {
         "/web/forum/1": "ok",
@@ -94,7 +104,10 @@ def test_first_visit_matches_pages_and_names_every_outcome(home: JikimiHome, san
     run = run_sources(home, summary["run_ids"][0])  # type: ignore[index]
     assert run["pages"]["results"] == 3 and run["pages"]["new"] == 2
     assert run["pages"]["details"]["dropped"] == {
-        "robots-disallowed": 1, "http-404": 1, "blocked": 1, "media-refused": 1,
+        "robots-disallowed": 1,
+        "http-404": 1,
+        "blocked": 1,
+        "media-refused": 1,
     }
 
 
@@ -239,7 +252,9 @@ def test_no_targets_is_empty_and_no_request_is_made(home: JikimiHome, sandbox: o
     assert sb.requests == []  # type: ignore[attr-defined]
 
 
-def test_hostile_pages_are_dropped_with_named_reasons_or_read_safely(home: JikimiHome, sandbox: object) -> None:
+def test_hostile_pages_are_dropped_with_named_reasons_or_read_safely(
+    home: JikimiHome, sandbox: object
+) -> None:
     """Threat T8: bombs, a 50 MB page, a slow drip and a 429 storm end with a reason; odd encodings still read."""
     sb = sandbox
     home.write_config(page_config(sb).replace("download_timeout = 5.0", "download_timeout = 2.0"))

@@ -63,7 +63,9 @@ def test_target_add_refuses_private_and_odd_addresses(home: JikimiHome, url: str
     assert targets(home) == {}
 
 
-def test_a_redirect_to_a_private_address_never_reaches_it(home: JikimiHome, sandbox: object, sink: object) -> None:
+def test_a_redirect_to_a_private_address_never_reaches_it(
+    home: JikimiHome, sandbox: object, sink: object
+) -> None:
     sb = sandbox
     # Registered while private addresses are allowed (the sandbox itself lives on loopback) ...
     home.write_config(page_config(sb, allow_private=True))

@@ -28,11 +28,27 @@ T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 SHA = "a" * 64
 
 
-def _exposure(store: Store, case_id: int, url: str, *, run_id: int | None, source: str = "searxng",
-              confidence: str = "snippet") -> int:
+def _exposure(
+    store: Store,
+    case_id: int,
+    url: str,
+    *,
+    run_id: int | None,
+    source: str = "searxng",
+    confidence: str = "snippet",
+) -> int:
     obs = Observation(
-        case_id=case_id, url=url, canonical_url=url, domain="example.org", platform="web", title="t",
-        snippet="s", confidence=confidence, source=source, seen_at=T0, run_id=run_id,
+        case_id=case_id,
+        url=url,
+        canonical_url=url,
+        domain="example.org",
+        platform="web",
+        title="t",
+        snippet="s",
+        confidence=confidence,
+        source=source,
+        seen_at=T0,
+        run_id=run_id,
     )
     with store.session() as session:
         exposure_id, _ = record_observation(session, store.crypto, obs)
@@ -42,15 +58,31 @@ def _exposure(store: Store, case_id: int, url: str, *, run_id: int | None, sourc
 def test_visit_state_keeps_what_is_not_given(store: Store) -> None:
     target = add_target(store, "https://example.org/board/1", "web")
     [state] = target_states(store)
-    assert (state.id, state.url, state.etag, state.last_outcome) == (target, "https://example.org/board/1", None, None)
+    assert (state.id, state.url, state.etag, state.last_outcome) == (
+        target,
+        "https://example.org/board/1",
+        None,
+        None,
+    )
 
-    update_target(store, target, outcome="ok", etag='"v1"', last_modified="Fri, 20 Nov 2026 03:00:00 GMT",
-                  text_sha256=SHA, checked_at=T0)
+    update_target(
+        store,
+        target,
+        outcome="ok",
+        etag='"v1"',
+        last_modified="Fri, 20 Nov 2026 03:00:00 GMT",
+        text_sha256=SHA,
+        checked_at=T0,
+    )
     update_target(store, target, outcome="unreachable", error="the server did not answer")
     [state] = target_states(store)
     assert state.etag == '"v1"' and state.text_sha256 == SHA  # a failed visit keeps the validators
     assert state.last_modified == "Fri, 20 Nov 2026 03:00:00 GMT"
-    assert state.last_outcome == "unreachable" and state.last_checked_at is not None and state.last_checked_at > T0
+    assert (
+        state.last_outcome == "unreachable"
+        and state.last_checked_at is not None
+        and state.last_checked_at > T0
+    )
 
     update_target(store, target, outcome="ok", etag=None)
     assert target_states(store)[0].etag is None  # None clears, KEEP keeps
@@ -68,7 +100,9 @@ def test_the_newest_message_id_never_moves_backwards(store: Store) -> None:
 def test_updates_are_batched_and_skip_deleted_targets(store: Store) -> None:
     first = add_target(store, "https://example.org/a", "web")
     second = add_target(store, "https://example.org/b", "web")
-    update_targets(store, [TargetUpdate(first, "ok"), TargetUpdate(9999, "ok"), TargetUpdate(second, "blocked")])
+    update_targets(
+        store, [TargetUpdate(first, "ok"), TargetUpdate(9999, "ok"), TargetUpdate(second, "blocked")]
+    )
     assert [s.last_outcome for s in target_states(store)] == ["ok", "blocked"]
     with pytest.raises(ValidationError):
         update_targets(store, [TargetUpdate(first, "x" * 33)])
@@ -80,19 +114,41 @@ def test_evidence_rows(store: Store) -> None:
     run_id = start_run(store, "pages")
     exposure = _exposure(store, case_id, "https://example.org/p/1", run_id=run_id)
     with store.session() as session:
-        record_evidence(session, exposure, run_id=run_id, purpose="verify", http_status=200, text_sha256=SHA,
-                        outcome="confirmed", fetched_at=T0)
-        record_evidence(session, exposure, run_id=run_id, purpose="recheck", http_status=404, text_sha256=None,
-                        outcome="removed:http-404")
+        record_evidence(
+            session,
+            exposure,
+            run_id=run_id,
+            purpose="verify",
+            http_status=200,
+            text_sha256=SHA,
+            outcome="confirmed",
+            fetched_at=T0,
+        )
+        record_evidence(
+            session,
+            exposure,
+            run_id=run_id,
+            purpose="recheck",
+            http_status=404,
+            text_sha256=None,
+            outcome="removed:http-404",
+        )
     rows = list_evidence(store, exposure)
     assert [(e.purpose, e.http_status, e.outcome) for e in rows] == [
-        ("verify", 200, "confirmed"), ("recheck", 404, "removed:http-404"),
+        ("verify", 200, "confirmed"),
+        ("recheck", 404, "removed:http-404"),
     ]
     assert rows[0].fetched_at == T0 and rows[0].text_sha256 == SHA
     assert [e.purpose for e in list_evidence(store, exposure, "recheck")] == ["recheck"]
     for bad in ({"purpose": "screenshot"}, {"outcome": ""}, {"text_sha256": "abc"}):
-        arguments = {"run_id": run_id, "purpose": "verify", "http_status": 200, "text_sha256": SHA,
-                     "outcome": "confirmed", **bad}
+        arguments = {
+            "run_id": run_id,
+            "purpose": "verify",
+            "http_status": 200,
+            "text_sha256": SHA,
+            "outcome": "confirmed",
+            **bad,
+        }
         with pytest.raises(ValidationError), store.session() as session:
             record_evidence(session, exposure, **arguments)  # type: ignore[arg-type]
 
@@ -123,6 +179,9 @@ def test_reported_and_removed_exposures_of_open_cases_are_rechecked(store: Store
     mark(store, reported, "reported", actor="advocate")
     mark(store, removed, "reported", actor="advocate")
     mark(store, removed, "removed", actor="advocate")
-    assert [(e.id, e.status) for e in exposures_to_recheck(store)] == [(reported, "reported"), (removed, "removed")]
+    assert [(e.id, e.status) for e in exposures_to_recheck(store)] == [
+        (reported, "reported"),
+        (removed, "removed"),
+    ]
     close_case(store, case_id)
     assert exposures_to_recheck(store) == []

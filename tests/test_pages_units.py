@@ -35,11 +35,21 @@ NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("status", "reason"),
     [
-        (200, None), (204, None), (304, None),
-        (404, "http-404"), (410, "http-410"),
-        (401, "blocked"), (403, "blocked"), (429, "blocked"), (451, "blocked"),
-        (400, "http-error"), (405, "http-error"),
-        (408, "unreachable"), (500, "unreachable"), (503, "unreachable"), (599, "unreachable"),
+        (200, None),
+        (204, None),
+        (304, None),
+        (404, "http-404"),
+        (410, "http-410"),
+        (401, "blocked"),
+        (403, "blocked"),
+        (429, "blocked"),
+        (451, "blocked"),
+        (400, "http-error"),
+        (405, "http-error"),
+        (408, "unreachable"),
+        (500, "unreachable"),
+        (503, "unreachable"),
+        (599, "unreachable"),
     ],
 )
 def test_status_reasons(status: int, reason: str | None) -> None:
@@ -141,7 +151,11 @@ def test_failure_reasons(exc: BaseException, reason: str) -> None:
     ],
 )
 def test_telegram_paging(
-    ids: list[int], prev_before: int | None, stop_at: int | None, pages_read: int, expected: tuple[int | None, bool]
+    ids: list[int],
+    prev_before: int | None,
+    stop_at: int | None,
+    pages_read: int,
+    expected: tuple[int | None, bool],
 ) -> None:
     assert next_before(ids, prev_before, stop_at, pages_read, max_pages=5) == expected
 
@@ -151,7 +165,9 @@ def _message(message_id: int, text: str, channel: str = "hongnews") -> TelegramM
 
 
 def test_telegram_lookups() -> None:
-    page = TelegramPage((_message(20, "가"), _message(21, "홍길동 합성")), prev_before=20, has_channel_info=True)
+    page = TelegramPage(
+        (_message(20, "가"), _message(21, "홍길동 합성")), prev_before=20, has_channel_info=True
+    )
     assert lookup_text(page, "hongnews", 21) == ("홍길동 합성", None)
     assert lookup_text(page, "hongnews", 22) == ("", "message-missing")
     assert lookup_text(page, "hongnews", None) == ("가\n홍길동 합성", None)
@@ -159,7 +175,10 @@ def test_telegram_lookups() -> None:
     assert message_ref("https://t.me/hongnews/21") == ("hongnews", 21)
     assert message_ref("https://t.me/s/hongnews") == ("hongnews", None)
     assert message_ref("https://example.org/hongnews/21") is None
-    assert preview_url("http://127.0.0.1:9/telegram/", "hongnews", 22) == "http://127.0.0.1:9/telegram/s/hongnews?before=22"
+    assert (
+        preview_url("http://127.0.0.1:9/telegram/", "hongnews", 22)
+        == "http://127.0.0.1:9/telegram/s/hongnews?before=22"
+    )
     assert preview_url("https://t.me", "hongnews") == "https://t.me/s/hongnews"
 
 
@@ -181,10 +200,31 @@ def _fetched(reason: str = "ok", notice: str | None = None, text: str = "…") -
         ("reported", "page", _fetched(), False, "removed", "removed:term-gone"),
         ("reported", "snippet", _fetched(), False, "removed", "removed:term-gone"),
         ("reported", "engine", _fetched(), False, None, "inconclusive:term-never-seen"),
-        ("reported", "page", _fetched(notice="삭제된 게시물"), True, None, "live"),  # a notice beside the term
+        (
+            "reported",
+            "page",
+            _fetched(notice="삭제된 게시물"),
+            True,
+            None,
+            "live",
+        ),  # a notice beside the term
         ("reported", "page", _fetched(), True, None, "live"),
-        ("reported", "page", _fetched(notice="message-missing", text=""), False, "removed", "removed:message-missing"),
-        ("reported", "page", _fetched(notice="no-public-preview", text=""), False, "removed", "removed:no-public-preview"),
+        (
+            "reported",
+            "page",
+            _fetched(notice="message-missing", text=""),
+            False,
+            "removed",
+            "removed:message-missing",
+        ),
+        (
+            "reported",
+            "page",
+            _fetched(notice="no-public-preview", text=""),
+            False,
+            "removed",
+            "removed:no-public-preview",
+        ),
         ("reported", "page", _fetched("blocked"), False, None, "inconclusive:blocked"),
         ("reported", "page", _fetched("unreachable"), False, None, "inconclusive:unreachable"),
         ("reported", "page", _fetched("robots-disallowed"), False, None, "inconclusive:robots-disallowed"),
@@ -228,7 +268,9 @@ def test_a_page_is_read_whole_when_a_term_is_newer_than_its_last_visit() -> None
         return TermView(1, case_id, "name", "x", (), (), True, added)
 
     def target(case_id: int | None, checked: datetime | None) -> TargetState:
-        return TargetState(1, case_id, "https://example.org/", "web", False, None, None, None, None, checked, None)
+        return TargetState(
+            1, case_id, "https://example.org/", "web", False, None, None, None, None, checked, None
+        )
 
     run = PageRun(context=None)  # type: ignore[arg-type]
     run.newest_term = newest_terms([term(1, NOW - timedelta(days=3)), term(2, NOW)])
@@ -246,6 +288,12 @@ def test_the_most_convincing_match_per_case_wins() -> None:
     def match(case_id: int, level: str, confidence: float, start: int) -> Match:
         return Match(case_id, 1, "x", "name", "exact", start, start + 3, "홍길동", confidence, level, ())
 
-    best = best_per_case([match(1, "low", 0.5, 0), match(1, "high", 0.9, 40), match(1, "high", 0.9, 10),
-                          match(2, "low", 0.55, 5)])
+    best = best_per_case(
+        [
+            match(1, "low", 0.5, 0),
+            match(1, "high", 0.9, 40),
+            match(1, "high", 0.9, 10),
+            match(2, "low", 0.55, 5),
+        ]
+    )
     assert best[1].start == 10 and best[2].start == 5

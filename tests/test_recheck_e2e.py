@@ -12,7 +12,16 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import JikimiHome
-from tests.pages_support import PERSONA, add_target, db_rows, exposures, home_store, page_config, run_stage, setup_case
+from tests.pages_support import (
+    PERSONA,
+    add_target,
+    db_rows,
+    exposures,
+    home_store,
+    page_config,
+    run_stage,
+    setup_case,
+)
 
 
 @pytest.fixture
@@ -30,7 +39,9 @@ def page(body: str) -> str:
     )
 
 
-def stored_exposure(home: JikimiHome, case_id: int, url: str, confidence: str = "page", status: str = "reported") -> int:
+def stored_exposure(
+    home: JikimiHome, case_id: int, url: str, confidence: str = "page", status: str = "reported"
+) -> int:
     from storage.exposures import Observation, record_observation
     from storage.lifecycle import mark
     from storage.models import utcnow
@@ -44,9 +55,16 @@ def stored_exposure(home: JikimiHome, case_id: int, url: str, confidence: str = 
                 session,
                 store.crypto,  # type: ignore[attr-defined]
                 Observation(
-                    case_id=case_id, url=url, canonical_url=canonical, domain=domain_of(canonical),
-                    platform=platform_of(canonical), title="게시글", snippet=f"{PERSONA} ...", confidence=confidence,
-                    source="searxng", seen_at=utcnow(),
+                    case_id=case_id,
+                    url=url,
+                    canonical_url=canonical,
+                    domain=domain_of(canonical),
+                    platform=platform_of(canonical),
+                    title="게시글",
+                    snippet=f"{PERSONA} ...",
+                    confidence=confidence,
+                    source="searxng",
+                    seen_at=utcnow(),
                 ),
             )
         if status != "new":
@@ -68,7 +86,8 @@ def statuses(home: JikimiHome) -> dict[int, str]:
 
 def evidence(home: JikimiHome, exposure_id: int) -> list[tuple[object, ...]]:
     return db_rows(
-        home, f"SELECT http_status, outcome FROM evidence WHERE purpose = 'recheck' AND exposure_id = {exposure_id} ORDER BY id"
+        home,
+        f"SELECT http_status, outcome FROM evidence WHERE purpose = 'recheck' AND exposure_id = {exposure_id} ORDER BY id",
     )
 
 
@@ -130,9 +149,18 @@ def test_recheck_marks_what_is_gone_and_nothing_else(home: JikimiHome, sandbox: 
     # A failure to look is reported as what it was, and the pass is not "ok".
     assert code == 3
     assert summary["outcome"] == "blocked"
-    assert summary["verdicts"] == {"removed": 5, "reappeared": 0, "live": 2, "still-removed": 0, "inconclusive": 5}
+    assert summary["verdicts"] == {
+        "removed": 5,
+        "reappeared": 0,
+        "live": 2,
+        "still-removed": 0,
+        "inconclusive": 5,
+    }
     # Removals carry an event by the re-check, like an advocate's.
-    events = db_rows(home, f"SELECT actor, channel, to_status FROM exposure_events WHERE exposure_id = {ids['gone']} ORDER BY id")
+    events = db_rows(
+        home,
+        f"SELECT actor, channel, to_status FROM exposure_events WHERE exposure_id = {ids['gone']} ORDER BY id",
+    )
     assert events[-1] == ("recheck", "recheck", "removed")
     assert sb.hits("/web/private/") == 0 and sb.hits("/media/") == 0  # type: ignore[attr-defined]
 
@@ -156,7 +184,12 @@ def test_a_removed_exposure_that_comes_back_reappears(home: JikimiHome, sandbox:
     code, summary = recheck(home)
     assert code == 0 and statuses(home)[exposure] == "reappeared"
     assert summary["verdicts"]["reappeared"] == 1  # type: ignore[index]
-    assert [row[1] for row in evidence(home, exposure)] == ["live", "removed:notice", "still-removed:notice", "reappeared"]
+    assert [row[1] for row in evidence(home, exposure)] == [
+        "live",
+        "removed:notice",
+        "still-removed:notice",
+        "reappeared",
+    ]
 
 
 def test_a_reupload_at_a_new_url_is_linked_to_the_removed_exposure(home: JikimiHome, sandbox: object) -> None:

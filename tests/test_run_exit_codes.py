@@ -20,7 +20,9 @@ def sandbox() -> Iterator[object]:
 
 
 def test_a_crawl_over_its_time_limit_is_killed_and_the_run_fails(home: JikimiHome, sandbox: object) -> None:
-    config = engine_config(sandbox, {"brave": "slow"}).replace("download_timeout = 3.0", "download_timeout = 30.0")
+    config = engine_config(sandbox, {"brave": "slow"}).replace(
+        "download_timeout = 3.0", "download_timeout = 30.0"
+    )
     home.write_config("crawl_timeout = 1.0\n" + config)
     setup_case(home, ("홍길동", "name"))
     result = home.cli("run", "--stage", "search", "--json")

@@ -41,7 +41,9 @@ def fake_resolve(host: str, port: int) -> list[str]:
         raise OSError("name does not resolve") from None
 
 
-def gate(url: str, *, allow_private: bool = False, trusted: frozenset[tuple[str, str, int]] = frozenset()) -> None:
+def gate(
+    url: str, *, allow_private: bool = False, trusted: frozenset[tuple[str, str, int]] = frozenset()
+) -> None:
     check_url(url, allow_private=allow_private, trusted_origins=trusted, resolve=fake_resolve)
 
 
@@ -199,7 +201,12 @@ def test_allowed(url: str) -> None:
 
 
 def test_allow_private_lifts_only_the_address_rule() -> None:
-    for url in ["http://127.0.0.1:8080/", "http://[::1]/", "http://private.example/", "http://nowhere.example/"]:
+    for url in [
+        "http://127.0.0.1:8080/",
+        "http://[::1]/",
+        "http://private.example/",
+        "http://nowhere.example/",
+    ]:
         gate(url, allow_private=True)
     assert refused_rule("file:///etc/passwd", allow_private=True) == "scheme_not_allowed"
     assert refused_rule("http://user@127.0.0.1/", allow_private=True) == "userinfo"

@@ -85,7 +85,9 @@ def test_the_predicate_scrapy_playwright_awaits() -> None:
     async def decide(request: Any) -> bool:
         return await gate()(request)
 
-    assert asyncio.run(decide(SimpleNamespace(url="https://public.example/", resource_type="document"))) is False
+    assert (
+        asyncio.run(decide(SimpleNamespace(url="https://public.example/", resource_type="document"))) is False
+    )
     assert asyncio.run(decide(SimpleNamespace(url="http://127.0.0.1/", resource_type="document"))) is True
 
     class Broken:
@@ -99,7 +101,9 @@ def test_the_predicate_scrapy_playwright_awaits() -> None:
 def test_strict_default_and_factory() -> None:
     assert abort_request == BrowserRequestGate()
     assert abort_request.policy == SafetyPolicy()
-    built = abort_request_factory(allow_private=False, trusted_origins=["http://127.0.0.1:8888/searx"], block_stylesheets=True)
+    built = abort_request_factory(
+        allow_private=False, trusted_origins=["http://127.0.0.1:8888/searx"], block_stylesheets=True
+    )
     assert built.policy.trusted_origins == frozenset({("http", "127.0.0.1", 8888)})
     assert built.block_stylesheets
 
@@ -120,7 +124,12 @@ def test_playwright_settings() -> None:
         "headless": True,
         "args": list(CHROMIUM_ARGS),
     }
-    assert set(CHROMIUM_ARGS) >= {"--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking"}
+    assert set(CHROMIUM_ARGS) >= {
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-background-networking",
+    }
     assert values["PLAYWRIGHT_CONTEXTS"] == {
         "default": {"accept_downloads": False, "service_workers": "block", "ignore_https_errors": False}
     }
@@ -162,8 +171,14 @@ def test_verify_accepts_a_consistent_browser_crawl() -> None:
         ({"JIKIMI_TRUSTED_ORIGINS": []}, "PLAYWRIGHT_ABORT_REQUEST was built with other values"),
         ({"JIKIMI_ALLOW_PRIVATE_ADDRESSES": True}, "PLAYWRIGHT_ABORT_REQUEST was built with other values"),
         ({"PLAYWRIGHT_ABORT_REQUEST": None}, "must be a crawler.safety.browser.BrowserRequestGate"),
-        ({"PLAYWRIGHT_ABORT_REQUEST": "some.module.predicate"}, "must be a crawler.safety.browser.BrowserRequestGate"),
-        ({"PLAYWRIGHT_CONTEXTS": {"default": {"accept_downloads": False}, "other": {}}}, "accept_downloads=False"),
+        (
+            {"PLAYWRIGHT_ABORT_REQUEST": "some.module.predicate"},
+            "must be a crawler.safety.browser.BrowserRequestGate",
+        ),
+        (
+            {"PLAYWRIGHT_CONTEXTS": {"default": {"accept_downloads": False}, "other": {}}},
+            "accept_downloads=False",
+        ),
         ({"PLAYWRIGHT_CDP_URL": "http://127.0.0.1:9222"}, "only a locally launched browser"),
     ],
 )

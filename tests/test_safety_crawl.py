@@ -83,7 +83,9 @@ def _handler(web: FakeWeb) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, path: str) -> None:
             if path == "/page.html":
-                self._send(200, "text/html; charset=utf-8", b"<html><title>ok</title><p>hello</p></html>", path)
+                self._send(
+                    200, "text/html; charset=utf-8", b"<html><title>ok</title><p>hello</p></html>", path
+                )
             elif path == "/redirect":
                 self.send_response(302)
                 self.send_header("Location", web.redirect_to)
@@ -135,7 +137,9 @@ def _handler(web: FakeWeb) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self._write(body, path)
 
-        def _stream(self, content_type: str, chunk: bytes, total: int, path: str, *, length: bool = True) -> None:
+        def _stream(
+            self, content_type: str, chunk: bytes, total: int, path: str, *, length: bool = True
+        ) -> None:
             self.send_response(200)
             self.send_header("Content-Type", content_type)
             if length:
@@ -215,7 +219,12 @@ def run_crawl(
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     completed = subprocess.run(
-        [sys.executable, __file__, str(config)], env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, __file__, str(config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
     result: dict[str, Any] = json.loads(output.read_text(encoding="utf-8"))
@@ -371,7 +380,9 @@ def test_browser_path_aborts_media_and_internal_subresources(
     "streams into Chromium (megabytes on loopback) before the response is refused; needs an egress "
     "proxy, or rendering only pages the plain path already saw as text/html",
 )
-def test_browser_navigation_to_media_behind_a_page_url(fake_web: tuple[FakeWeb, FakeWeb], tmp_path: Path) -> None:
+def test_browser_navigation_to_media_behind_a_page_url(
+    fake_web: tuple[FakeWeb, FakeWeb], tmp_path: Path
+) -> None:
     site, _ = fake_web
     urls = {"media_type": f"{site.base}/video.html", "download": f"{site.base}/download"}
     run_crawl(tmp_path, urls, allow_private=False, trusted=[site.base], browser=True)
@@ -389,7 +400,13 @@ def test_browser_navigation_to_media_behind_a_page_url(fake_web: tuple[FakeWeb, 
 )
 def test_browser_redirect_to_an_internal_address(fake_web: tuple[FakeWeb, FakeWeb], tmp_path: Path) -> None:
     site, sink = fake_web
-    run_crawl(tmp_path, {"redirect": f"{site.base}/redirect"}, allow_private=False, trusted=[site.base], browser=True)
+    run_crawl(
+        tmp_path,
+        {"redirect": f"{site.base}/redirect"},
+        allow_private=False,
+        trusted=[site.base],
+        browser=True,
+    )
     sink.settle()
     assert sum(sink.hits.values()) == 0, sink.hits
 
@@ -438,7 +455,12 @@ def _drive(config_path: str) -> None:
             meta = {"playwright": True} if config["browser"] else {}
             for key, url in config["urls"].items():
                 yield Request(
-                    url, callback=self.ok, errback=self.failed, cb_kwargs={"key": key}, dont_filter=True, meta=meta
+                    url,
+                    callback=self.ok,
+                    errback=self.failed,
+                    cb_kwargs={"key": key},
+                    dont_filter=True,
+                    meta=meta,
                 )
 
         def ok(self, response: Any, key: str) -> None:
@@ -468,16 +490,22 @@ def _drive(config_path: str) -> None:
     settings["DOWNLOADER_MIDDLEWARES"]["crawler.safety.middleware.SafetyGateMiddleware"] = None
     settings["DOWNLOADER_MIDDLEWARES"][PublicDnsGate] = 950
     if config["browser"]:
-        browser = playwright_settings(allow_private=config["allow_private"], trusted_origins=config["trusted"])
+        browser = playwright_settings(
+            allow_private=config["allow_private"], trusted_origins=config["trusted"]
+        )
         for key, value in browser.items():
-            settings[key] = {**settings[key], **value} if isinstance(value, dict) and key in settings else value
+            settings[key] = (
+                {**settings[key], **value} if isinstance(value, dict) and key in settings else value
+            )
 
     process = CrawlerProcess(settings, install_root_handler=True)
     crawler = process.create_crawler(ProbeSpider)
     process.crawl(crawler)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    Path(config["output"]).write_text(json.dumps({"outcomes": outcomes, "stats": stats}, default=str), encoding="utf-8")
+    Path(config["output"]).write_text(
+        json.dumps({"outcomes": outcomes, "stats": stats}, default=str), encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

@@ -184,7 +184,9 @@ def test_middleware_refuses_a_rendered_page_that_was_media() -> None:
     stats = Stats()
     middleware = MediaGuardMiddleware(stats)  # type: ignore[arg-type]
     request = Request("https://example.com/v.html")
-    video = HtmlResponse(request.url, headers={"Content-Type": "video/mp4"}, body=b"<video>", flags=["playwright"])
+    video = HtmlResponse(
+        request.url, headers={"Content-Type": "video/mp4"}, body=b"<video>", flags=["playwright"]
+    )
     with pytest.raises(RefusedRequestError) as excinfo:
         middleware.process_response(request, video)
     assert excinfo.value.rule == "media_browser_content_type"

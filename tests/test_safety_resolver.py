@@ -37,7 +37,12 @@ class SystemResolver:
         self.calls: list[str] = []
 
     def resolveHostName(
-        self, receiver: Any, hostName: str, portNumber: int = 0, addressTypes: Any = None, transportSemantics: str = "TCP"
+        self,
+        receiver: Any,
+        hostName: str,
+        portNumber: int = 0,
+        addressTypes: Any = None,
+        transportSemantics: str = "TCP",
     ) -> Any:
         self.calls.append(hostName)
         receiver.resolutionBegan(HostResolution(hostName))
@@ -147,7 +152,9 @@ def test_international_names_are_remembered_in_their_ascii_form() -> None:
 
 
 def test_allow_private_and_trusted_endpoints() -> None:
-    assert resolve(strict(FakeReactor(), SafetyPolicy(allow_private=True)), "private.example").addresses == ["10.0.0.1"]
+    assert resolve(strict(FakeReactor(), SafetyPolicy(allow_private=True)), "private.example").addresses == [
+        "10.0.0.1"
+    ]
     trusted = SafetyPolicy(trusted_origins=frozenset({origin_of("http://127.0.0.1:8888/searx")}))
     resolver = strict(FakeReactor(), trusted)
     assert resolve(resolver, "127.0.0.1", 8888).addresses == ["127.0.0.1"]
@@ -242,7 +249,12 @@ def test_verdict_uses_the_injected_resolver() -> None:
         ("::1", "http://example.com/", SafetyPolicy(), True),
         ("93.184.216.34", "http://example.com/", SafetyPolicy(), False),
         ("10.0.0.5", "http://example.com/", SafetyPolicy(allow_private=True), False),
-        ("127.0.0.1", "http://127.0.0.1:8888/x", SafetyPolicy(trusted_origins=frozenset({("http", "127.0.0.1", 8888)})), False),
+        (
+            "127.0.0.1",
+            "http://127.0.0.1:8888/x",
+            SafetyPolicy(trusted_origins=frozenset({("http", "127.0.0.1", 8888)})),
+            False,
+        ),
         (None, "http://example.com/", SafetyPolicy(), False),
     ],
 )
@@ -267,13 +279,18 @@ def test_a_browser_redirect_is_judged_by_where_it_ended() -> None:
     trusted = SafetyPolicy(trusted_origins=frozenset({("http", "127.0.0.1", 8888)}))
     gate, _ = gate_with(FakeReactor(), trusted)
     request = Request("http://127.0.0.1:8888/redirect")
-    ended = Response("http://127.0.0.1:9999/internal", ip_address=ipaddress.ip_address("127.0.0.1"), flags=["playwright"])
+    ended = Response(
+        "http://127.0.0.1:9999/internal", ip_address=ipaddress.ip_address("127.0.0.1"), flags=["playwright"]
+    )
     with pytest.raises(RefusedRequestError):
         gate.process_response(request, ended)
 
 
 def test_browser_requests_never_accept_downloads() -> None:
-    request = Request("http://example.com/", meta={"playwright": True, "playwright_context_kwargs": {"accept_downloads": True}})
+    request = Request(
+        "http://example.com/",
+        meta={"playwright": True, "playwright_context_kwargs": {"accept_downloads": True}},
+    )
     forbid_browser_downloads(request)
     assert request.meta["playwright_context_kwargs"] == {"accept_downloads": False}
     plain = Request("http://example.com/")

@@ -64,7 +64,10 @@ def test_the_gate_sits_between_retry_and_the_downloader() -> None:
     # failure before RetryMiddleware would retry it.
     assert gate > position["scrapy.downloadermiddlewares.retry.RetryMiddleware"]
     assert gate > position["scrapy.downloadermiddlewares.redirect.RedirectMiddleware"]
-    assert position["crawler.safety.media.MediaGuardMiddleware"] > position["scrapy.downloadermiddlewares.retry.RetryMiddleware"]
+    assert (
+        position["crawler.safety.media.MediaGuardMiddleware"]
+        > position["scrapy.downloadermiddlewares.retry.RetryMiddleware"]
+    )
 
 
 def test_the_jikimi_settings_are_left_to_the_configuration() -> None:
@@ -72,7 +75,9 @@ def test_the_jikimi_settings_are_left_to_the_configuration() -> None:
 
 
 def test_from_crawler_accepts_the_safety_settings() -> None:
-    gate = SafetyGateMiddleware.from_crawler(Crawler(scrapy_settings(JIKIMI_TRUSTED_ORIGINS="http://127.0.0.1:8888")))  # type: ignore[arg-type]
+    gate = SafetyGateMiddleware.from_crawler(
+        Crawler(scrapy_settings(JIKIMI_TRUSTED_ORIGINS="http://127.0.0.1:8888"))
+    )  # type: ignore[arg-type]
     assert gate.policy.trusted_origins == frozenset({("http", "127.0.0.1", 8888)})
     assert gate.cache_size == 10000
 
@@ -80,13 +85,25 @@ def test_from_crawler_accepts_the_safety_settings() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"DOWNLOAD_HANDLERS": {"https": "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler"}}, "DOWNLOAD_HANDLERS"),
-        ({"DOWNLOAD_HANDLERS": {"http": "scrapy.core.downloader.handlers._httpx.HttpxDownloadHandler"}}, "DOWNLOAD_HANDLERS"),
+        (
+            {
+                "DOWNLOAD_HANDLERS": {
+                    "https": "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler"
+                }
+            },
+            "DOWNLOAD_HANDLERS",
+        ),
+        (
+            {"DOWNLOAD_HANDLERS": {"http": "scrapy.core.downloader.handlers._httpx.HttpxDownloadHandler"}},
+            "DOWNLOAD_HANDLERS",
+        ),
         ({"TWISTED_REACTOR_ENABLED": False}, "TWISTED_REACTOR_ENABLED"),
         ({"JIKIMI_TRUSTED_ORIGINS": ["ftp://searx.internal"]}, "JIKIMI_TRUSTED_ORIGINS"),
     ],
 )
-def test_from_crawler_refuses_settings_that_bypass_the_resolver(overrides: dict[str, Any], message: str) -> None:
+def test_from_crawler_refuses_settings_that_bypass_the_resolver(
+    overrides: dict[str, Any], message: str
+) -> None:
     with pytest.raises((ValueError, TypeError), match=message):
         SafetyGateMiddleware.from_crawler(Crawler(scrapy_settings(**overrides)))  # type: ignore[arg-type]
 

@@ -22,8 +22,14 @@ def sandbox() -> Iterator[object]:
 
 def engine_config(sb: object, scenarios: Mapping[str, str], extra: str = "") -> str:
     """A config pointing each engine at a sandbox scenario; only the engines named are enabled."""
-    lines = ["[network]", "allow_private_addresses = true", "download_delay = 0.0", "download_timeout = 3.0",
-             "max_retry_after = 5.0", ""]
+    lines = [
+        "[network]",
+        "allow_private_addresses = true",
+        "download_delay = 0.0",
+        "download_timeout = 3.0",
+        "max_retry_after = 5.0",
+        "",
+    ]
     creds = {
         "naver": 'client_id = "test-id"\nclient_secret = "test-secret"\nverticals = ["webkr", "blog"]',
         "kakao": 'api_key = "test-key"\nverticals = ["web"]',
@@ -88,14 +94,26 @@ def test_every_engine_ok_then_dedupe_on_second_run(home: JikimiHome, sandbox: ob
 
 def test_failures_are_named_never_empty(home: JikimiHome, sandbox: object) -> None:
     home.write_config(
-        engine_config(sandbox, {"naver": "auth", "kakao": "quota", "brave": "error", "searxng": "malformed",
-                                "duckduckgo": "captcha"})
+        engine_config(
+            sandbox,
+            {
+                "naver": "auth",
+                "kakao": "quota",
+                "brave": "error",
+                "searxng": "malformed",
+                "duckduckgo": "captcha",
+            },
+        )
     )
     setup_case(home, ("홍길동", "name"))
     code, summary = run_json(home)
     assert code == 3
     assert outcomes(summary) == {
-        "naver": "auth", "kakao": "quota", "brave": "unreachable", "searxng": "error", "duckduckgo": "blocked",
+        "naver": "auth",
+        "kakao": "quota",
+        "brave": "unreachable",
+        "searxng": "error",
+        "duckduckgo": "blocked",
     }
     status = json.loads(home.ok("status", "--json"))
     assert status["runs"][0]["sources"]["duckduckgo"]["outcome"] == "blocked"
@@ -110,7 +128,9 @@ def test_slow_source_is_unreachable_and_empty_is_empty(home: JikimiHome, sandbox
 
 
 def test_retry_after_is_honoured_and_recovers(home: JikimiHome, sandbox: object) -> None:
-    home.write_config(engine_config(sandbox, {"naver": "ratelimit", "kakao": "ratelimit-date", "brave": "flaky"}))
+    home.write_config(
+        engine_config(sandbox, {"naver": "ratelimit", "kakao": "ratelimit-date", "brave": "flaky"})
+    )
     setup_case(home, ("홍길동", "name"))
     code, summary = run_json(home)
     assert outcomes(summary) == {"naver": "ok", "kakao": "ok", "brave": "ok"}
@@ -128,8 +148,16 @@ def test_quota_stops_the_source_for_the_rest_of_the_day(home: JikimiHome, sandbo
 
 
 def test_daily_budget_limits_calls_and_reports_unreached_terms(home: JikimiHome, sandbox: object) -> None:
-    home.write_config(engine_config(sandbox, {"brave": "ok"}).replace("max_pages = 2", "max_pages = 1\ndaily_budget = 2"))
-    setup_case(home, ("홍길동", "name"), ("gildong_hong", "handle"), ("가나다고등학교", "keyword"), ("이서연", "name"))
+    home.write_config(
+        engine_config(sandbox, {"brave": "ok"}).replace("max_pages = 2", "max_pages = 1\ndaily_budget = 2")
+    )
+    setup_case(
+        home,
+        ("홍길동", "name"),
+        ("gildong_hong", "handle"),
+        ("가나다고등학교", "keyword"),
+        ("이서연", "name"),
+    )
     sandbox.reset()  # type: ignore[attr-defined]
     run_json(home)
     assert sandbox.hits("/ok/brave") <= 2  # type: ignore[attr-defined]

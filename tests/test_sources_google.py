@@ -101,7 +101,7 @@ def test_daily_limit_403_is_quota() -> None:
 def test_per_minute_resource_exhausted_is_only_a_rate_limit() -> None:
     payload = (
         b'{"error": {"code": 429, "message": "Quota exceeded for quota metric \'Queries\' and limit'
-        b' \'Queries per minute per user\' of service \'customsearch.googleapis.com\'.",'
+        b" 'Queries per minute per user' of service 'customsearch.googleapis.com'.\","
         b' "errors": [{"reason": "rateLimitExceeded"}], "status": "RESOURCE_EXHAUSTED"}}'
     )
     limited = error(429, payload, {"Retry-After": "20"})

@@ -115,7 +115,11 @@ def test_empty_is_an_empty_page_not_an_error(sb: SandboxServer, source: str) -> 
 FAILURE_CASES = [
     (source, scenario, outcome)
     for source in ENGINES
-    for scenario, outcome in (("quota", Outcome.QUOTA), ("error", Outcome.UNREACHABLE), ("captcha", Outcome.BLOCKED))
+    for scenario, outcome in (
+        ("quota", Outcome.QUOTA),
+        ("error", Outcome.UNREACHABLE),
+        ("captcha", Outcome.BLOCKED),
+    )
     if not (source in ("duckduckgo", "searxng") and scenario == "quota")
 ]
 

@@ -9,21 +9,41 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from storage.cases import Consent, NotFoundError, ValidationError, active_terms, add_target, add_term, close_case
-from storage.cases import create_case, get_case, list_terms
+from storage.cases import (
+    Consent,
+    NotFoundError,
+    ValidationError,
+    active_terms,
+    add_target,
+    add_term,
+    close_case,
+    create_case,
+    get_case,
+    list_terms,
+)
 from storage.database import DatabaseError, current_revision, head_revision, make_engine, open_store
 from storage.exposures import Observation, list_exposures, record_observation
 from storage.keyring import Keyring, KeyringError, create_keyring_file, load_keyring
 from storage.runs import calls_today, finish_run, last_success, record_source, start_run
 
-CONSENT = Consent(statement="victim, in person, signed form", recorded_by="advocate", recorded_at="2026-11-20")
+CONSENT = Consent(
+    statement="victim, in person, signed form", recorded_by="advocate", recorded_at="2026-11-20"
+)
 CANARY = "캐너리홍길동QX7"
 
 
 def _obs(case_id: int, url: str, seen: datetime, **kw: object) -> Observation:
     base: dict[str, object] = dict(
-        case_id=case_id, url=url, canonical_url=url, domain="forum.example", platform="web",
-        title="title", snippet="snippet", confidence="snippet", source="naver", seen_at=seen,
+        case_id=case_id,
+        url=url,
+        canonical_url=url,
+        domain="forum.example",
+        platform="web",
+        title="title",
+        snippet="snippet",
+        confidence="snippet",
+        source="naver",
+        seen_at=seen,
     )
     base.update(kw)
     return Observation(**base)  # type: ignore[arg-type]
@@ -41,7 +61,12 @@ def test_case_and_terms_round_trip_encrypted(store) -> None:  # type: ignore[no-
     case = get_case(store, case_id)
     assert case.label == "사건 A" and case.notes == "메모" and case.consent.statement == CONSENT.statement
     [term] = list_terms(store, case_id)
-    assert (term.id, term.text, term.context, term.exclude) == (term_id, CANARY, ("가나다고",), ("기상캐스터",))
+    assert (term.id, term.text, term.context, term.exclude) == (
+        term_id,
+        CANARY,
+        ("가나다고",),
+        ("기상캐스터",),
+    )
     with store.engine.connect() as conn:
         raw = " ".join(str(v) for row in conn.execute(sa.text("select * from terms")) for v in row)
         raw += " ".join(str(v) for row in conn.execute(sa.text("select * from cases")) for v in row)
@@ -168,7 +193,10 @@ def test_concurrent_upserts_from_several_processes(database_url: str, tmp_path: 
     st = open_store(database_url, keyring, initialise=True)
     case_id = create_case(st, "race", CONSENT)
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_concurrent_writer, args=(database_url, str(keyring.path), case_id, 15)) for _ in range(4)]
+    procs = [
+        ctx.Process(target=_concurrent_writer, args=(database_url, str(keyring.path), case_id, 15))
+        for _ in range(4)
+    ]
     for p in procs:
         p.start()
     for p in procs:
@@ -203,4 +231,7 @@ def test_target_of_a_case_is_encrypted_with_the_case_key(store) -> None:  # type
 
     assert Cipher(case_key).decrypt(token[bound]) == "https://forum.example/bound"
     assert store.crypto.data.decrypt(token[free]) == "https://forum.example/free"
-    assert {t.url for t in list_targets(store)} == {"https://forum.example/bound", "https://forum.example/free"}
+    assert {t.url for t in list_targets(store)} == {
+        "https://forum.example/bound",
+        "https://forum.example/free",
+    }

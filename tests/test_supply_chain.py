@@ -17,8 +17,15 @@ def _version(text: str) -> tuple[int, ...]:
 
 @pytest.mark.parametrize(
     ("package", "minimum"),
-    [("scrapy", "2.19.0"), ("brotli", "1.2.0"), ("cryptography", "44.0.1"), ("jinja2", "3.1.6"),
-     ("apscheduler", "3.11.3"), ("twisted", "24.7.0"), ("urllib3", "2.5.0")],
+    [
+        ("scrapy", "2.19.0"),
+        ("brotli", "1.2.0"),
+        ("cryptography", "44.0.1"),
+        ("jinja2", "3.1.6"),
+        ("apscheduler", "3.11.3"),
+        ("twisted", "24.7.0"),
+        ("urllib3", "2.5.0"),
+    ],
 )
 def test_locked_versions_are_above_known_advisories(package: str, minimum: str) -> None:
     locked = pins(ROOT / "requirements.lock")
@@ -34,5 +41,7 @@ def test_every_lock_line_is_hashed() -> None:
 
 def test_exceptions_need_a_justification(tmp_path: Path) -> None:
     path = tmp_path / "ex.toml"
-    path.write_text('[advisory."GHSA-1"]\nwhy = "not reachable"\n[advisory."GHSA-2"]\nwhy = ""\n', encoding="utf-8")
+    path.write_text(
+        '[advisory."GHSA-1"]\nwhy = "not reachable"\n[advisory."GHSA-2"]\nwhy = ""\n', encoding="utf-8"
+    )
     assert exceptions(path) == {"GHSA-1": "not reachable"}

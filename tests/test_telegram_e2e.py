@@ -118,14 +118,19 @@ def test_next_visit_stops_at_the_last_message_seen(home: JikimiHome, sandbox: ob
     assert db_rows(home, f"SELECT last_message_id FROM targets WHERE id = {target}") == [(new_id + 30,)]
 
 
-def test_a_channel_without_public_preview_is_an_error_not_nothing_new(home: JikimiHome, sandbox: object) -> None:
+def test_a_channel_without_public_preview_is_an_error_not_nothing_new(
+    home: JikimiHome, sandbox: object
+) -> None:
     sb = sandbox
     home.write_config(page_config(sb))
     setup_case(home)
     target = add_target(home, "https://t.me/s/nopreview")
     code, summary = run_stage(home, "pages")
     assert code == 3
-    assert sources(summary)["telegram"] == {"outcome": "error", "reason": f"target {target}: no-public-preview"}
+    assert sources(summary)["telegram"] == {
+        "outcome": "error",
+        "reason": f"target {target}: no-public-preview",
+    }
     assert targets(home)[target]["last_outcome"] == "no-public-preview"
     assert targets(home)[target]["last_error"] == "the channel has no public preview"
 

@@ -125,7 +125,10 @@ def test_domain_and_platform(url: str, domain: str, platform: str) -> None:
 @pytest.mark.parametrize(
     ("url", "redacted"),
     [
-        ("https://openapi.naver.com/v1/search/blog.json?query=%ED%99%8D", "https://openapi.naver.com/v1/search/blog.json?…"),
+        (
+            "https://openapi.naver.com/v1/search/blog.json?query=%ED%99%8D",
+            "https://openapi.naver.com/v1/search/blog.json?…",
+        ),
         ("https://example.com/page#anchor", "https://example.com/page?…"),
         ("https://example.com/page", "https://example.com/page"),
         ("https://user:secret@example.com:8443/p?q=1", "https://example.com:8443/p?…"),
@@ -229,8 +232,12 @@ def test_parse_target_url_refuses(raw: str, reason: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["https://t.me/s/hongnews/21", "https://t.me/hongnews/21?single", "https://telegram.me/hongnews/21/",
-     "https://T.ME/s/hongnews/21#frag"],
+    [
+        "https://t.me/s/hongnews/21",
+        "https://t.me/hongnews/21?single",
+        "https://telegram.me/hongnews/21/",
+        "https://T.ME/s/hongnews/21#frag",
+    ],
 )
 def test_telegram_message_has_one_canonical_form(url: str) -> None:
     assert canonical_url(url) == "https://t.me/hongnews/21"

@@ -52,8 +52,10 @@ def run_pass(home: JikimiHome, *stages: str) -> tuple[int, dict[str, object]]:
 
 
 def evidence_by_path(home: JikimiHome, sb: object) -> dict[str, tuple[object, ...]]:
-    urls = {int(e["id"]): str(e["url"])[len(sb.url):] for e in exposures(home)}  # type: ignore[attr-defined]
-    rows = db_rows(home, "SELECT exposure_id, http_status, outcome, text_sha256 FROM evidence WHERE purpose = 'verify'")
+    urls = {int(e["id"]): str(e["url"])[len(sb.url) :] for e in exposures(home)}  # type: ignore[attr-defined]
+    rows = db_rows(
+        home, "SELECT exposure_id, http_status, outcome, text_sha256 FROM evidence WHERE purpose = 'verify'"
+    )
     return {urls[int(r[0])]: r[1:] for r in rows}  # type: ignore[call-overload]
 
 
@@ -63,7 +65,7 @@ def test_new_search_hits_are_confirmed_on_their_pages(home: JikimiHome, sandbox:
     setup_case(home)
     code, summary = run_pass(home, "search", "pages")
     sb.wait_idle()  # type: ignore[attr-defined]
-    found = {str(e["url"])[len(sb.url):]: e for e in exposures(home)}  # type: ignore[attr-defined]
+    found = {str(e["url"])[len(sb.url) :]: e for e in exposures(home)}  # type: ignore[attr-defined]
     assert {"/web/forum/1", "/web/forum/2", "/web/gone", "/web/blocked"} <= set(found)
 
     evidence = evidence_by_path(home, sb)

@@ -154,4 +154,6 @@ def verify_browser_settings(settings: BaseSettings, policy: SafetyPolicy) -> Non
     if any(dict(options or {}).get("accept_downloads") is not False for options in contexts.values()):
         raise ValueError("PLAYWRIGHT_CONTEXTS: every context needs accept_downloads=False")
     if settings.get("PLAYWRIGHT_CDP_URL") or settings.get("PLAYWRIGHT_CONNECT_URL"):
-        raise ValueError("PLAYWRIGHT_CDP_URL / PLAYWRIGHT_CONNECT_URL: only a locally launched browser is vetted")
+        raise ValueError(
+            "PLAYWRIGHT_CDP_URL / PLAYWRIGHT_CONNECT_URL: only a locally launched browser is vetted"
+        )

@@ -92,7 +92,11 @@ class SafetyGateMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         # Defence in depth: the peer Scrapy actually talked to, or the server the browser ended on
         # (its redirect hops are not routed through the gate: judge the final URL, not the request's).
-        if response.ip_address is None or self.policy.allow_private or self.policy.trusts_origin(response.url):
+        if (
+            response.ip_address is None
+            or self.policy.allow_private
+            or self.policy.trusts_origin(response.url)
+        ):
             return response
         reason = non_public_reason(str(response.ip_address))
         if reason is not None:

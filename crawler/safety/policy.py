@@ -38,7 +38,9 @@ class SafetyPolicy:
 
     def check(self, url: str, resolve: Resolve = default_resolve) -> None:
         """Raise UnsafeURLError unless this crawl may fetch `url`."""
-        check_url(url, allow_private=self.allow_private, trusted_origins=self.trusted_origins, resolve=resolve)
+        check_url(
+            url, allow_private=self.allow_private, trusted_origins=self.trusted_origins, resolve=resolve
+        )
 
     def trusts_origin(self, url: str) -> bool:
         try:

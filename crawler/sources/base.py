@@ -10,7 +10,16 @@ from datetime import datetime
 # Declared with the rest of the settings (the scheduler reads it too and must not import the crawler).
 from jikimi.config import SourceConfig
 
-__all__ = ["HttpRequest", "Outcome", "PageCursor", "ParsedPage", "Query", "SearchResult", "SourceConfig", "SourceError"]
+__all__ = [
+    "HttpRequest",
+    "Outcome",
+    "PageCursor",
+    "ParsedPage",
+    "Query",
+    "SearchResult",
+    "SourceConfig",
+    "SourceError",
+]
 
 
 class Outcome(enum.StrEnum):

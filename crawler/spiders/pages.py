@@ -119,14 +119,18 @@ class PageSpider(scrapy.Spider):
             return
         reason = status_reason(response.status)
         if reason is not None:
-            yield TargetVisited(PAGES, target.id, reason, response.status, detail=status_detail(reason, response.status))
+            yield TargetVisited(
+                PAGES, target.id, reason, response.status, detail=status_detail(reason, response.status)
+            )
             return
         read = read_page(response)
         if read is None:
             yield TargetVisited(PAGES, target.id, "not-text", response.status)
             return
         if is_block_page(read.html, read.text):
-            yield TargetVisited(PAGES, target.id, "blocked", response.status, detail="challenge or block page")
+            yield TargetVisited(
+                PAGES, target.id, "blocked", response.status, detail="challenge or block page"
+            )
             return
         etag, modified = header(response, b"ETag"), header(response, b"Last-Modified")
         if not self.rendered and (target.render or needs_browser(read)):
@@ -145,7 +149,13 @@ class PageSpider(scrapy.Spider):
         if read.text:
             seen = (
                 TextSeen(
-                    PAGES, target.id, target.case_id, target.url, read.title or None, read.text, status,
+                    PAGES,
+                    target.id,
+                    target.case_id,
+                    target.url,
+                    read.title or None,
+                    read.text,
+                    status,
                     text_sha256=digest,
                 ),
             )
@@ -156,7 +166,9 @@ class PageSpider(scrapy.Spider):
         if not before_sending(failure):
             self.context.tally(PAGES).calls += 1
         reason = failure_reason(failure)
-        yield TargetVisited(PAGES, target.id, reason, detail=failure.type.__name__ if reason == "error" else None)
+        yield TargetVisited(
+            PAGES, target.id, reason, detail=failure.type.__name__ if reason == "error" else None
+        )
 
     # -- exposure pages: verification and removal re-checks ----------------------------------------
 

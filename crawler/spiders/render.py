@@ -29,9 +29,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
-from scrapy_playwright.page import PageMethod
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from crawler.fetch_failures import failure_reason
@@ -125,14 +125,17 @@ async def _refuse_popups(page: Any) -> None:
         await route.abort("blockedbyclient")
 
     await context.route("**", abort)
-    context._jikimi_popups_refused = True  # noqa: SLF001 - a marker on our own context
+    context._jikimi_popups_refused = True
 
 
 async def _guard_responses(page: Any, max_bytes: int, gate: BrowserRequestGate) -> None:
     session = await page.context.new_cdp_session(page)
 
     async def paused(event: dict[str, Any]) -> None:
-        headers = {str(h.get("name", "")).lower(): str(h.get("value", "")) for h in event.get("responseHeaders") or []}
+        headers = {
+            str(h.get("name", "")).lower(): str(h.get("value", ""))
+            for h in event.get("responseHeaders") or []
+        }
         status = int(event.get("responseStatusCode") or 0)
         if 300 <= status < 400:
             refusal = await _refuse_redirect(event, headers, gate)
@@ -164,7 +167,9 @@ async def settle(page: Any) -> None:
         return
 
 
-async def _refuse_redirect(event: dict[str, Any], headers: dict[str, str], gate: BrowserRequestGate) -> str | None:
+async def _refuse_redirect(
+    event: dict[str, Any], headers: dict[str, str], gate: BrowserRequestGate
+) -> str | None:
     """Why a redirect must not be followed (the gate refuses where it leads), or None."""
     location = headers.get("location")
     if not location:
@@ -237,7 +242,9 @@ class RenderSpider(PageSpider):
         if job.target is not None:
             yield TargetVisited(PAGES, job.target.id, reason, job.http_status)
         elif job.exposure_job is not None:
-            yield ExposureFetched(job.exposure_job.purpose, job.exposure_job.exposure, reason, utcnow(), job.http_status)
+            yield ExposureFetched(
+                job.exposure_job.purpose, job.exposure_job.exposure, reason, utcnow(), job.http_status
+            )
 
     @staticmethod
     def _source(job: RenderJob) -> str:

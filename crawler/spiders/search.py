@@ -135,9 +135,13 @@ class SearchSpider(scrapy.Spider):
         tally = self.context.tally(source)
         tally.calls += 1
         module = SOURCES[source]
-        headers = {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
+        headers = {
+            k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v
+        }
         try:
-            parsed = module.parse_response(self.configs[source], query, cursor, response.status, headers, response.body)
+            parsed = module.parse_response(
+                self.configs[source], query, cursor, response.status, headers, response.body
+            )
         except SourceError as exc:
             if exc.reason == RATE_LIMITED and attempt < MAX_RATE_LIMIT_RETRIES:
                 delay = self._backoff(exc.retry_after, attempt)

@@ -122,7 +122,9 @@ class TelegramReader:
         self.context.tally(TELEGRAM).calls += 1
         reason = status_reason(response.status)
         if reason is not None:
-            yield TargetVisited(TELEGRAM, target.id, reason, response.status, detail=status_detail(reason, response.status))
+            yield TargetVisited(
+                TELEGRAM, target.id, reason, response.status, detail=status_detail(reason, response.status)
+            )
             return
         if not isinstance(response, TextResponse):
             yield TargetVisited(TELEGRAM, target.id, "not-text", response.status)

@@ -32,7 +32,7 @@ def _register_commands() -> None:
 
 _register_commands()
 
-__all__ = ["app", "main", "CliError"]
+__all__ = ["CliError", "app", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,7 +41,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="jikimi", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
-    except (CliError, ConfigError, NotFoundError, ValidationError, KeyringError, DatabaseError, DecryptionError) as exc:
+    except (
+        CliError,
+        ConfigError,
+        NotFoundError,
+        ValidationError,
+        KeyringError,
+        DatabaseError,
+        DecryptionError,
+    ) as exc:
         _error(str(exc))
         return 2
     except typer.Exit as exc:

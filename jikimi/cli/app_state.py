@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from jikimi.config import ConfigError, Settings, load_settings
+from jikimi.config import Settings, load_settings
 from jikimi.logs import REDACTOR, setup_logging
 from storage.database import DatabaseError, Store, open_store
 from storage.keyring import KeyringError, load_keyring
@@ -88,9 +88,12 @@ def actor() -> str:
 @app.callback()
 def _root(
     config: Annotated[
-        Path | None, typer.Option("--config", help="Config file (default: JIKIMI_CONFIG, else the data directory).")
+        Path | None,
+        typer.Option("--config", help="Config file (default: JIKIMI_CONFIG, else the data directory)."),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr (redacted).")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log progress to stderr (redacted).")
+    ] = False,
 ) -> None:
     """jikimi (지킴이): find where a victim's name is exposed online, for the advocates who get it taken down."""
     state.config_path = config

@@ -74,7 +74,10 @@ def term_dict(term: TermView) -> dict[str, object]:
 def case_add(
     label: Annotated[str, typer.Option("--label", help="A label the team recognises (stored encrypted).")],
     consent: Annotated[
-        str, typer.Option("--consent", help="Who consented, when and how (e.g. 'victim, 2026-11-20, signed form').")
+        str,
+        typer.Option(
+            "--consent", help="Who consented, when and how (e.g. 'victim, 2026-11-20, signed form')."
+        ),
     ],
     notes: Annotated[str | None, typer.Option("--notes", help="Free notes (stored encrypted).")] = None,
     json_output: JsonOpt = False,
@@ -121,7 +124,9 @@ def case_show(
         return
     console = state.console
     console.print(f"case {case.id}: {case.label} ({case.status})")
-    console.print(f"consent: {case.consent.statement} (recorded by {case.consent.recorded_by}, {case.consent.recorded_at})")
+    console.print(
+        f"consent: {case.consent.statement} (recorded by {case.consent.recorded_by}, {case.consent.recorded_at})"
+    )
     if case.notes:
         console.print(f"notes: {case.notes}")
     _print_terms(terms)
@@ -138,20 +143,26 @@ def case_close(case_id: Annotated[int, typer.Argument(help="Case id.")]) -> None
 def _print_terms(terms: list[TermView]) -> None:
     table = Table("id", "kind", "term", "context", "exclude", "active")
     for t in terms:
-        table.add_row(str(t.id), t.kind, t.text, ", ".join(t.context), ", ".join(t.exclude), "yes" if t.active else "no")
+        table.add_row(
+            str(t.id), t.kind, t.text, ", ".join(t.context), ", ".join(t.exclude), "yes" if t.active else "no"
+        )
     state.console.print(table)
 
 
 @term_app.command("add")
 def term_add(
     case_id: Annotated[int, typer.Argument(help="Case id.")],
-    term: Annotated[str, typer.Argument(help="The term; '-' reads it from stdin (keeps it out of shell history).")],
+    term: Annotated[
+        str, typer.Argument(help="The term; '-' reads it from stdin (keeps it out of shell history).")
+    ],
     kind: Annotated[TermKind, typer.Option("--kind", help="What the term is.")] = TermKind.name,
     context: Annotated[
-        list[str] | None, typer.Option("--context", help="A word that, nearby, makes a weak match count. Repeats.")
+        list[str] | None,
+        typer.Option("--context", help="A word that, nearby, makes a weak match count. Repeats."),
     ] = None,
     exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="A word that cancels a match (a namesake's job). Repeats.")
+        list[str] | None,
+        typer.Option("--exclude", help="A word that cancels a match (a namesake's job). Repeats."),
     ] = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -161,7 +172,14 @@ def term_add(
     if not term.strip():
         raise CliError("term must not be empty")
     term_id = add_term(state.store(), case_id, term, kind.value, context or [], exclude or [])
-    audit(state.store(), actor(), "term.add", case_id=case_id, obj=("term", term_id), details={"kind": kind.value})
+    audit(
+        state.store(),
+        actor(),
+        "term.add",
+        case_id=case_id,
+        obj=("term", term_id),
+        details={"kind": kind.value},
+    )
     if json_output:
         emit_json({"id": term_id})
     else:

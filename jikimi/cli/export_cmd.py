@@ -48,16 +48,29 @@ def export_command(
         raise CliError(f"--{exc}") from None
     try:
         result = export_exposures(
-            state.store(), fmt=fmt, output=output, only_new=new, case_id=case_id,
-            include_terms=include_terms, actor=actor(),
+            state.store(),
+            fmt=fmt,
+            output=output,
+            only_new=new,
+            case_id=case_id,
+            include_terms=include_terms,
+            actor=actor(),
         )
     except ExportConflictError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"--output: cannot write {output}: {exc.strerror or exc.__class__.__name__}") from None
     if json_output:
-        emit_json({"export_id": result.export_id, "count": result.count, "path": str(result.path),
-                   "format": fmt, "only_new": new, "include_terms": include_terms})
+        emit_json(
+            {
+                "export_id": result.export_id,
+                "count": result.count,
+                "path": str(result.path),
+                "format": fmt,
+                "only_new": new,
+                "include_terms": include_terms,
+            }
+        )
     else:
         noun = "exposure" if result.count == 1 else "exposures"
         message = f"wrote {result.count} {noun} to {result.path} (export {result.export_id})"

@@ -48,15 +48,26 @@ def exposures_list(
 ) -> None:
     """List exposures (URL, title, snippet, dates, status); the matched term is never shown here."""
     found = list_exposures(state.store(), case_id, status.value if status else None)
-    audit(state.store(), actor(), "exposures.list", case_id=case_id,
-          details={"count": len(found), "status": status.value if status else None})
+    audit(
+        state.store(),
+        actor(),
+        "exposures.list",
+        case_id=case_id,
+        details={"count": len(found), "status": status.value if status else None},
+    )
     if json_output:
         emit_json([exposure_dict(e) for e in found])
         return
     table = Table("id", "case", "platform", "url", "title", "confidence", "first seen", "status")
     for e in found:
         table.add_row(
-            str(e.id), e.case_label, e.platform, e.url, (e.title or "")[:60], e.confidence,
-            f"{e.first_seen:%Y-%m-%d %H:%M}", e.status,
+            str(e.id),
+            e.case_label,
+            e.platform,
+            e.url,
+            (e.title or "")[:60],
+            e.confidence,
+            f"{e.first_seen:%Y-%m-%d %H:%M}",
+            e.status,
         )
     state.console.print(table)

@@ -32,19 +32,30 @@ def parse_terms(values: list[str], context: list[str], exclude: list[str]) -> li
         head, colon, rest = value.partition(":")
         if colon and head.isascii() and head.isalpha():
             if head.lower() not in KINDS:
-                raise TermOptionError(f"--term #{position}: unknown kind '{head}' (expected one of "
-                                      f"{', '.join(KINDS)})")
+                raise TermOptionError(
+                    f"--term #{position}: unknown kind '{head}' (expected one of {', '.join(KINDS)})"
+                )
             kind, text = head.lower(), rest
         if not text.strip():
             raise TermOptionError(f"--term #{position} is empty")
-        specs.append(TermSpec(CASE_ID, position, text.strip(), kind, context=tuple(context), exclude=tuple(exclude)))
+        specs.append(
+            TermSpec(CASE_ID, position, text.strip(), kind, context=tuple(context), exclude=tuple(exclude))
+        )
     return specs
 
 
 def match_to_json(match: Match) -> dict[str, object]:
-    return {"term": match.term, "kind": match.kind, "variant": match.variant, "start": match.start,
-            "end": match.end, "confidence": match.confidence, "level": match.level, "text": match.text,
-            "reasons": list(match.reasons)}
+    return {
+        "term": match.term,
+        "kind": match.kind,
+        "variant": match.variant,
+        "start": match.start,
+        "end": match.end,
+        "confidence": match.confidence,
+        "level": match.level,
+        "text": match.text,
+        "reasons": list(match.reasons),
+    }
 
 
 def _fail(message: str) -> typer.Exit:
@@ -53,14 +64,27 @@ def _fail(message: str) -> typer.Exit:
 
 
 def match_command(
-    term: Annotated[list[str] | None, typer.Option(
-        "--term", help="Watch term; repeat for several. Prefix with name:, alias:, handle: or keyword: "
-                       "(default name).")] = None,
-    context: Annotated[list[str] | None, typer.Option(
-        "--context", help="Context word that counts as a second signal for weak variants; repeatable.")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(
-        "--exclude", help="Word that cancels the terms' matches when present; repeatable.")] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")] = False,
+    term: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--term",
+            help="Watch term; repeat for several. Prefix with name:, alias:, handle: or keyword: "
+            "(default name).",
+        ),
+    ] = None,
+    context: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--context", help="Context word that counts as a second signal for weak variants; repeatable."
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Word that cancels the terms' matches when present; repeatable."),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array instead of a table.")
+    ] = False,
 ) -> None:
     """Find the watch terms, even disguised, in text read from standard input."""
     if not term:
@@ -81,6 +105,13 @@ def match_command(
         return
     table = Table("term", "kind", "variant", "span", "confidence", "level", "text")
     for match in matches:
-        table.add_row(match.term, match.kind, match.variant, f"{match.start}-{match.end}",
-                      f"{match.confidence:.2f}", match.level, " ".join(match.text.split()))
+        table.add_row(
+            match.term,
+            match.kind,
+            match.variant,
+            f"{match.start}-{match.end}",
+            f"{match.confidence:.2f}",
+            match.level,
+            " ".join(match.text.split()),
+        )
     Console(width=160).print(table)

@@ -35,7 +35,12 @@ def recheck_command(
         raw = source.details.get("verdicts")
         if isinstance(raw, dict):
             verdicts = {str(k): int(v) for k, v in raw.items()}
-    audit(store, actor(), "recheck.run", details={"run_id": run_id, **{k.replace("-", "_"): verdicts.get(k, 0) for k in VERDICTS}})
+    audit(
+        store,
+        actor(),
+        "recheck.run",
+        details={"run_id": run_id, **{k.replace("-", "_"): verdicts.get(k, 0) for k in VERDICTS}},
+    )
     summary = {
         "run_id": run_id,
         "exit_code": result.exit_code,

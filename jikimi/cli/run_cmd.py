@@ -57,13 +57,24 @@ def run_command(
     store = state.store()
     stages = [s.value for s in stage] if stage else list(STAGES)
     if json_output:
-        result = run_nightly(settings, store, actor=actor(), kind="manual", stages=stages, verbose=state.verbose)
+        result = run_nightly(
+            settings, store, actor=actor(), kind="manual", stages=stages, verbose=state.verbose
+        )
     else:
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=state.console, transient=False
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=state.console,
+            transient=False,
         ) as progress:
             result = run_nightly(
-                settings, store, actor=actor(), kind="manual", stages=stages, on_event=_Bars(progress),
+                settings,
+                store,
+                actor=actor(),
+                kind="manual",
+                stages=stages,
+                on_event=_Bars(progress),
                 verbose=state.verbose,
             )
     labels = {c.id: c.label for c in list_cases(store)}
@@ -79,7 +90,9 @@ def _summary(result: NightlyResult, labels: dict[int, str]) -> dict[str, object]
         "run_ids": result.run_ids,
         "exit_code": result.exit_code,
         "sources": {s: {"outcome": o, "reason": result.reasons.get(s)} for s, o in result.outcomes.items()},
-        "new_by_case": {str(cid): {"label": labels.get(cid, ""), "new": n} for cid, n in result.new_by_case.items()},
+        "new_by_case": {
+            str(cid): {"label": labels.get(cid, ""), "new": n} for cid, n in result.new_by_case.items()
+        },
         "problems": result.problems,
         "export": {"path": result.export_path, "count": result.exported} if result.export_path else None,
     }

@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
-from storage.audit import ensure_audit_key, record as audit  # audit trail
+from storage.audit import ensure_audit_key  # audit trail
+from storage.audit import record as audit
 from storage.cases import list_cases, list_targets
 from storage.database import open_store
 from storage.exposures import count_by_case
@@ -41,7 +42,9 @@ def init_command() -> None:
     console = state.console
     console.print(f"database ready: {_describe_db(settings.database_url)}")
     if created_key:
-        console.print(f"key file created: {settings.key_file} (keep a copy somewhere safe: without it the data is lost)")
+        console.print(
+            f"key file created: {settings.key_file} (keep a copy somewhere safe: without it the data is lost)"
+        )
     else:
         console.print("key file: existing key used")
 
@@ -67,7 +70,10 @@ def status_command(
     targets = list_targets(store)
     data = {
         "database": _describe_db(settings.database_url),
-        "cases": {"open": sum(c.status == "open" for c in cases), "closed": sum(c.status == "closed" for c in cases)},
+        "cases": {
+            "open": sum(c.status == "open" for c in cases),
+            "closed": sum(c.status == "closed" for c in cases),
+        },
         "exposures": _totals(counts),
         "targets": len(targets),
         "sources": {s.name: ("enabled" if s.enabled else "disabled") for s in settings.sources.values()},
@@ -78,8 +84,16 @@ def status_command(
                 "status": r.status,
                 "started_at": r.started_at.isoformat(),
                 "finished_at": r.finished_at.isoformat() if r.finished_at else None,
-                "sources": {s.source: {"outcome": s.outcome, "reason": s.reason, "calls": s.calls,
-                                       "results": s.results, "new": s.new_exposures} for s in r.sources},
+                "sources": {
+                    s.source: {
+                        "outcome": s.outcome,
+                        "reason": s.reason,
+                        "calls": s.calls,
+                        "results": s.results,
+                        "new": s.new_exposures,
+                    }
+                    for s in r.sources
+                },
                 "problems": r.report.get("problems", []),
             }
             for r in runs
@@ -94,17 +108,23 @@ def status_command(
         return
     console = state.console
     console.print(f"database: {data['database']}")
-    console.print(f"cases: {data['cases']['open']} open, {data['cases']['closed']} closed; targets: {len(targets)}")
+    console.print(
+        f"cases: {data['cases']['open']} open, {data['cases']['closed']} closed; targets: {len(targets)}"
+    )
     console.print("exposures: " + (", ".join(f"{k} {v}" for k, v in data["exposures"].items()) or "none yet"))
     console.print("sources: " + ", ".join(f"{k} ({v})" for k, v in data["sources"].items()))
     if not runs:
         console.print("no run yet: `jikimi run` runs a pass now")
     for run in runs:
-        table = Table(title=f"run {run.id} ({run.kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M} UTC")
+        table = Table(
+            title=f"run {run.id} ({run.kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M} UTC"
+        )
         for col in ("source", "outcome", "reason", "calls", "results", "new"):
             table.add_column(col)
         for s in run.sources:
-            table.add_row(s.source, s.outcome, s.reason or "", str(s.calls), str(s.results), str(s.new_exposures))
+            table.add_row(
+                s.source, s.outcome, s.reason or "", str(s.calls), str(s.results), str(s.new_exposures)
+            )
         console.print(table)
     if "scheduler" in data:
         from scheduler.health import summary_line

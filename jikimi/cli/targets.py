@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
-from storage.audit import record as audit  # audit trail: every read of decrypted data and every change
 from jikimi.targets import TargetRefusedError, vet_target_url
+from storage.audit import record as audit  # audit trail: every read of decrypted data and every change
 from storage.cases import add_target, list_targets, remove_target
 from storage.urls import platform_of
 
@@ -19,9 +19,13 @@ app.add_typer(target_app, name="target")
 
 @target_app.command("add")
 def target_add(
-    url: Annotated[str, typer.Argument(help="A public page, or a Telegram channel as https://t.me/s/<channel>.")],
+    url: Annotated[
+        str, typer.Argument(help="A public page, or a Telegram channel as https://t.me/s/<channel>.")
+    ],
     case_id: Annotated[int | None, typer.Option("--case", help="Only match this case's terms on it.")] = None,
-    render: Annotated[bool, typer.Option("--render", help="Render with the browser (JavaScript pages).")] = False,
+    render: Annotated[
+        bool, typer.Option("--render", help="Render with the browser (JavaScript pages).")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Watch a page or channel every night; prints its id."""
