@@ -20,7 +20,7 @@ from crawler.extract import text_sha256
 from crawler.page_items import ExposureFetched, TargetVisited, TextSeen
 from crawler.page_run import PageRun
 from crawler.page_status import describe, tally_outcome
-from jikimi.fingerprint import try_fingerprint
+from matching.fingerprint import try_fingerprint
 from matching import Match, snippet_around
 from storage.exposures import Observation, record_observation
 from storage.lifecycle import fingerprint_key, link_reupload

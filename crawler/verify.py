@@ -16,7 +16,7 @@ from crawler.page_status import tally_outcome
 from crawler.sources.registry import SOURCES
 from crawler.spiders.telegram import MESSAGE_MISSING, NO_PREVIEW
 from jikimi.config import Settings
-from jikimi.fingerprint import try_fingerprint
+from matching.fingerprint import try_fingerprint
 from matching import snippet_around
 from storage.database import Store
 from storage.exposures import Observation, record_observation

@@ -25,7 +25,7 @@ def export_new(settings: Settings, store: Store, result: NightlyResult, actor: s
         return
     from datetime import UTC, datetime
 
-    from jikimi.exporting import export_exposures, nightly_export_path
+    from takedown.exporting import export_exposures, nightly_export_path
 
     settings.export_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = nightly_export_path(settings.export_dir, datetime.now(UTC), "csv")

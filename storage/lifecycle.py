@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jikimi.fingerprint import DEFAULT_THRESHOLD, FingerprintError, check, distance
+from matching.fingerprint import DEFAULT_THRESHOLD, FingerprintError, check, distance
 from storage.audit import MAX_LIST
 from storage.audit import append as audit_append
 from storage.cases import NotFoundError, ValidationError
@@ -365,7 +365,7 @@ def _event_view(crypto: Crypto, event: ExposureEvent, key_id: str) -> EventView:
 
 
 def fingerprint_key(crypto: Crypto) -> bytes:
-    """The key for `jikimi.fingerprint.fingerprint`, derived from the blind-index key.
+    """The key for `matching.fingerprint.fingerprint`, derived from the blind-index key.
 
     Derived, not shared: the fingerprint hash never sees the index key itself. Rotating the index
     key changes every new fingerprint, so re-upload links only form between fingerprints made

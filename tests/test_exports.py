@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from jikimi import exporting
-from jikimi.exporting import ExportResult, export_exposures
+from takedown import exporting
+from takedown.exporting import ExportResult, export_exposures
 from storage.cases import Consent, NotFoundError, ValidationError, add_term, create_case
 from storage.database import Store, open_store
 from storage.exports import ExportConflictError, exported_exposure_ids, list_exports, record_export
@@ -267,7 +267,7 @@ def test_failure_at_rename_leaves_no_file_and_records_nothing(
     def refuse(src: Any, dst: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("jikimi.exporting.os.replace", refuse)
+    monkeypatch.setattr("takedown.exporting.os.replace", refuse)
     with pytest.raises(PermissionError):
         export(store, out / "out.jsonl", only_new=True)
     monkeypatch.undo()
@@ -477,7 +477,7 @@ def test_names_in_titles_and_snippets_are_masked_without_include_terms(store, tm
     """A title names the victim as the page wrote it: the export shows the URL, not the name."""
     from datetime import UTC, datetime
 
-    from jikimi.exporting import export_exposures
+    from takedown.exporting import export_exposures
     from storage.cases import Consent, add_term, create_case
     from storage.exposures import Observation, record_observation
 

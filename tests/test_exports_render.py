@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from jikimi import exporting
-from jikimi.exporting import ExportMeta, group_for_report, neutralise_cell, nightly_export_path, safe_href
+from takedown import exporting
+from takedown.exporting import ExportMeta, group_for_report, neutralise_cell, nightly_export_path, safe_href
 from storage.exports import EXPORT_FORMATS, ExportRow
 
 T0 = datetime(2026, 11, 20, 3, 0, 5, 123456, tzinfo=UTC)
@@ -289,8 +289,8 @@ def test_nightly_export_path() -> None:
 
 
 def test_template_is_shipped_in_the_package() -> None:
-    import jikimi
+    import takedown
 
-    template = Path(jikimi.__file__).parent / "templates" / "report.html.j2"
+    template = Path(takedown.__file__).parent / "templates" / "export.html.j2"
     assert template.is_file()
     assert exporting._ENV.autoescape is True

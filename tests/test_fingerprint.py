@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jikimi.fingerprint import (
+from matching.fingerprint import (
     FingerprintError,
     check,
     distance,

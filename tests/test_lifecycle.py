@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from jikimi.fingerprint import fingerprint
+from matching.fingerprint import fingerprint
 from storage.cases import Consent, NotFoundError, ValidationError, create_case
 from storage.database import Store
 from storage.exposures import EXPOSURE_STATUSES, Observation, get_exposure, record_observation

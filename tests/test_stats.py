@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jikimi.fingerprint import fingerprint
+from matching.fingerprint import fingerprint
 from storage.cases import Consent, NotFoundError, create_case
 from storage.database import Store
 from storage.exposures import Observation, record_observation

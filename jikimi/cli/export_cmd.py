@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
-from jikimi.exporting import check_output, export_exposures
+from takedown.exporting import check_output, export_exposures
 from storage.cases import ValidationError
 from storage.exports import EXPORT_FORMATS, ExportConflictError
 

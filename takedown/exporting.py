@@ -193,7 +193,7 @@ def group_for_report(rows: Sequence[ExportRow]) -> list[PlatformGroup]:
 def _environment() -> jinja2.Environment:
     # Autoescape is on for every template whatever its name: a page's title is text, never markup.
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("jikimi", "templates"),
+        loader=jinja2.PackageLoader("takedown", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -207,7 +207,7 @@ _ENV = _environment()
 
 def write_html(rows: Sequence[ExportRow], out: TextIO, meta: ExportMeta) -> None:
     """A self-contained report: inline CSS, no scripts, no external resources."""
-    template = _ENV.get_template("report.html.j2")
+    template = _ENV.get_template("export.html.j2")
     chunks = template.generate(
         groups=group_for_report(rows),
         total=len(rows),
@@ -339,7 +339,7 @@ def _masked(session: Session, store: Store, rows: Sequence[ExportRow]) -> list[E
     """Titles and snippets without the watch terms (names as the page wrote them, disguises too)."""
     from dataclasses import replace
 
-    from jikimi.term_masking import TermMasker
+    from takedown.term_masking import TermMasker
     from storage.cases import terms_in_session
 
     if not rows:

@@ -1,1 +1,0 @@
-"""Jinja2 templates shipped with jikimi (loaded with PackageLoader, always autoescaped)."""
