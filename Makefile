@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCK := requirements.lock
 
-.PHONY: demo test bench eval lock clean
+.PHONY: demo test lint audit browser bench eval lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,15 +19,34 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
 demo: $(VENV)/.installed
 	$(BIN)/python -m jikimi.demo
 
-PACKAGES := jikimi storage crawler scheduler matching sandbox takedown
+# The web console joins the gates once it exists.
+PACKAGES := jikimi storage crawler scheduler matching sandbox takedown $(wildcard web)
 
-test: $(VENV)/.installed
+# Offline once installed: the audit that asks the package index is `make audit`.
+test: browser $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 	$(BIN)/python -m matching.evaluate tests/data/matching-dev.jsonl
-	# Supply-chain gates: no medium-or-higher bandit finding without a justified `# nosec`, and no known
-	# vulnerability in the locked dependencies.
+	# Supply-chain gate: no medium-or-higher bandit finding without a justified `# nosec`.
 	$(BIN)/bandit -q -r $(PACKAGES) --severity-level medium
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(PACKAGES) tests
+
+# No known vulnerability in the locked dependencies (needs the package index).
+audit: $(VENV)/.installed
 	$(BIN)/python -m jikimi.supply_chain
+
+# The browser tests drive Debian's chromium: install it where we can (root with apt-get), else stop at once.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test needs the Debian package chromium (apt-get install chromium as root)" >&2; exit 1; \
+	  fi; }
 
 eval: $(VENV)/.installed
 	$(BIN)/python -m matching.evaluate tests/data/matching-dev.jsonl

@@ -1,4 +1,4 @@
-"""Supply-chain gate run by `make test`: no known vulnerability in the locked dependencies.
+"""Supply-chain gate run by `make audit`: no known vulnerability in the locked dependencies.
 
 `pip-audit` asks PyPI per pinned version. Where that data is unreachable (a mirror that serves
 only project pages), the gate falls back to the project page, whose `vulnerabilities` list
