@@ -13,6 +13,10 @@ from datetime import datetime
 
 from storage.targets_state import KEEP, ExposureToFetch
 
+# Notices of an exposure fetch on Telegram: the channel has no public preview, the message is gone.
+NO_PREVIEW = "no-public-preview"
+MESSAGE_MISSING = "message-missing"
+
 KeepOr = object  # KEEP or a value: storage.targets_state.update_target's convention
 
 

@@ -6,7 +6,7 @@ page wrote it, `confidence="page"`, a SimHash fingerprint of the text, a link to
 exposure it re-uploads, and an evidence row. `TargetVisited` is stored after that (batched, one
 transaction per batch), so a crash repeats a visit rather than losing what it found.
 `ExposureFetched` goes to verification (`crawler.verify`) or the removal re-check
-(`crawler.recheck_stage`).
+(`crawler.recheck`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from scrapy.crawler import Crawler
 
 from crawler.extract import text_sha256
 from crawler.page_items import ExposureFetched, TargetVisited, TextSeen
+from crawler.page_matches import SNIPPET_WIDTH, best_per_case
 from crawler.page_run import PageRun
 from crawler.page_status import describe, tally_outcome
+from crawler.recheck import record_recheck
+from crawler.verify import record_verification
+from matching import snippet_around
 from matching.fingerprint import try_fingerprint
-from matching import Match, snippet_around
 from storage.exposures import Observation, record_observation
 from storage.lifecycle import fingerprint_key, link_reupload
 from storage.models import utcnow
@@ -30,22 +33,7 @@ from storage.urls import canonical_url, domain_of, platform_of
 
 logger = logging.getLogger(__name__)
 
-SNIPPET_WIDTH = 160
 STATE_BATCH = 200
-
-
-def best_per_case(matches: list[Match]) -> dict[int, Match]:
-    """The most convincing match of each case: high level first, then confidence, then the earliest."""
-    best: dict[int, Match] = {}
-    for match in matches:
-        current = best.get(match.case_id)
-        if current is None or _rank(match) > _rank(current):
-            best[match.case_id] = match
-    return best
-
-
-def _rank(match: Match) -> tuple[bool, float, int]:
-    return (match.level == "high", match.confidence, -match.start)
 
 
 class PagePipeline:
@@ -174,10 +162,6 @@ class PagePipeline:
         self.run.fetched.add(item.exposure.id)
         self.run.finished("verify" if item.purpose == "verify" else "recheck")
         if item.purpose == "verify":
-            from crawler.verify import record_verification
-
             record_verification(self.run, item)
         else:
-            from crawler.recheck_stage import record_recheck
-
             record_recheck(self.run, item)

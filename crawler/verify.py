@@ -9,15 +9,14 @@ SHA-256 of the extracted text, or the named reason it could not be read. Never a
 
 from __future__ import annotations
 
-from crawler.page_items import ExposureFetched
-from crawler.page_pipeline import SNIPPET_WIDTH, best_per_case
+from crawler.page_items import MESSAGE_MISSING, NO_PREVIEW, ExposureFetched
+from crawler.page_matches import SNIPPET_WIDTH, best_per_case
 from crawler.page_run import VERIFY, ExposureJob, PageRun
 from crawler.page_status import tally_outcome
 from crawler.sources.registry import SOURCES
-from crawler.spiders.telegram import MESSAGE_MISSING, NO_PREVIEW
 from jikimi.config import Settings
-from matching.fingerprint import try_fingerprint
 from matching import snippet_around
+from matching.fingerprint import try_fingerprint
 from storage.database import Store
 from storage.exposures import Observation, record_observation
 from storage.lifecycle import fingerprint_key, link_reupload

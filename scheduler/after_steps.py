@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from jikimi.config import Settings
+from scheduler.result import NightlyResult
 from storage.database import Store
-
-if TYPE_CHECKING:
-    from scheduler.nightly import NightlyResult
 
 logger = logging.getLogger(__name__)
 

@@ -15,12 +15,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from jikimi.config import Settings
 from jikimi.logs import REDACTOR
+from scheduler.after_steps import STEPS
+from scheduler.result import EXIT_DEGRADED, EXIT_FAILED, EXIT_OK, GOOD, NightlyResult
 from storage.cases import active_terms
 from storage.database import Store
 from storage.models import Run
@@ -29,22 +30,8 @@ from storage.runs import finish_run, get_run, mark_stale_runs_interrupted, recor
 logger = logging.getLogger(__name__)
 
 STAGES = ("search", "pages", "recheck")
-GOOD = ("ok", "empty")
-EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3
 
 ProgressCallback = Callable[[dict[str, object]], None]
-
-
-@dataclass
-class NightlyResult:
-    run_ids: list[int]
-    outcomes: dict[str, str] = field(default_factory=dict)
-    reasons: dict[str, str] = field(default_factory=dict)
-    new_by_case: dict[int, int] = field(default_factory=dict)
-    exit_code: int = EXIT_OK
-    problems: list[str] = field(default_factory=list)
-    export_path: str | None = None
-    exported: int = 0
 
 
 def _child_env(settings: Settings) -> dict[str, str]:
@@ -199,7 +186,7 @@ def run_nightly(
 ) -> NightlyResult:
     """The whole nightly sequence: search, pages and channels, removal re-checks, export, retention, notify."""
     result = run_pass(settings, store, kind=kind, stages=stages, on_event=on_event, verbose=verbose)
-    for step in _after_crawl_steps():
+    for step in STEPS:
         try:
             step(settings, store, result, actor)
         except Exception as exc:  # one failing step must not hide the others' results
@@ -207,12 +194,3 @@ def run_nightly(
             result.problems.append(f"{getattr(step, '__name__', 'step')} failed ({exc.__class__.__name__})")
             result.exit_code = EXIT_FAILED
     return result
-
-
-AfterStep = Callable[[Settings, Store, NightlyResult, str], None]
-
-
-def _after_crawl_steps() -> list[AfterStep]:
-    from scheduler import after_steps
-
-    return after_steps.STEPS

@@ -20,7 +20,7 @@ from crawler.extract import TelegramMessage, TelegramPage
 from crawler.fetch_failures import failure_reason
 from crawler.page_items import ExposureFetched
 from crawler.page_status import REASONS, is_block_page, removal_notice, status_reason, tally_outcome
-from crawler.recheck_stage import judge
+from crawler.recheck import judge
 from crawler.robots import RobotsDisallowedError
 from crawler.safety.errors import MediaStoppedError, RefusedRequestError
 from crawler.sources.base import Outcome
@@ -282,7 +282,7 @@ def test_a_page_is_read_whole_when_a_term_is_newer_than_its_last_visit() -> None
 
 
 def test_the_most_convincing_match_per_case_wins() -> None:
-    from crawler.page_pipeline import best_per_case
+    from crawler.page_matches import best_per_case
     from matching import Match
 
     def match(case_id: int, level: str, confidence: float, start: int) -> Match:

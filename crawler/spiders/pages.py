@@ -82,7 +82,7 @@ class PageSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.run = run
         self.context = run.context  # what crawler.pipelines.ExposurePipeline looks for
-        self.telegram = TelegramReader(run, self)
+        self.telegram = TelegramReader(run, self.exposure_failed)
 
     async def start(self) -> AsyncIterator[Any]:
         for target in self.run.targets:

@@ -13,33 +13,28 @@ counted as an error: it is not "nothing new", it is a channel we cannot see.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from crawler.context import CrawlContext
 from crawler.extract import TelegramPage, parse_telegram_page, text_sha256
 from crawler.fetch_failures import failure_reason
-from crawler.page_items import ExposureFetched, TargetVisited, TextSeen
+from crawler.page_items import MESSAGE_MISSING, NO_PREVIEW, ExposureFetched, TargetVisited, TextSeen
 from crawler.page_run import TELEGRAM, ExposureJob, PageRun
 from crawler.page_status import status_detail, status_reason
 from storage.models import utcnow
 from storage.targets_state import KEEP, TargetState
 from storage.urls import telegram_channel
 
-if TYPE_CHECKING:
-    from crawler.spiders.pages import PageSpider
-
-
 # An incremental visit normally needs one page; a channel that posted hundreds since is read this far.
 INCREMENTAL_PAGE_CAP = 50
 HANDLED_STATUSES = [*range(400, 600)]
-NO_PREVIEW = "no-public-preview"
-MESSAGE_MISSING = "message-missing"
 
 
 def is_telegram_url(url: str) -> bool:
@@ -79,14 +74,18 @@ class ChannelVisit:
 
 
 class TelegramReader:
-    """Builds and parses the channel preview requests of a `PageSpider`."""
+    """Builds and parses channel preview requests for a page crawl.
 
-    def __init__(self, run: PageRun, spider: PageSpider) -> None:
+    It needs the crawl's channels and Telegram settings (`run`) and the errback that records a
+    failed exposure fetch the way every other one is recorded (`lookup_failed`).
+    """
+
+    def __init__(self, run: PageRun, lookup_failed: Callable[[Failure], Iterator[Any]]) -> None:
         self.run = run
-        self.spider = spider
+        self.lookup_failed = lookup_failed
 
     @property
-    def context(self) -> Any:
+    def context(self) -> CrawlContext:
         return self.run.context
 
     @property
@@ -190,7 +189,7 @@ class TelegramReader:
         return scrapy.Request(
             url,
             callback=self.parse_lookup,
-            errback=self.spider.exposure_failed,
+            errback=self.lookup_failed,
             dont_filter=True,
             meta={"exposure_job": job, "message_ref": ref, "handle_httpstatus_list": HANDLED_STATUSES},
         )

@@ -10,7 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from jikimi.cli.app_state import actor, app, emit_json, state
-from scheduler.nightly import STAGES, NightlyResult, run_nightly
+from scheduler.nightly import STAGES, run_nightly
+from scheduler.result import NightlyResult
 from storage.cases import list_cases
 
 
