@@ -292,3 +292,42 @@ class AuditRecord(Base):
 
 
 # --- end audit trail ---
+
+
+# --- console accounts (migration 0004; storage.users) ---
+class User(Base):
+    """A person who signs in to the web console. Staff names, not victims' names: plaintext username.
+
+    The password is an Argon2id hash; the TOTP secret is encrypted with the data key (a database copy
+    alone cannot mint codes). `session_epoch` moves on every reset or disable, which ends every session
+    signed in before it.
+    """
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin | advocate | viewer
+    password_hash: Mapped[str] = mapped_column(String(255))
+    totp_secret_ct: Mapped[str] = mapped_column(Text)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a code is accepted once (no replay)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseGrant(Base):
+    """Who may read and work a case in the console (admins too: no silent super-user)."""
+
+    __tablename__ = "case_grants"
+    __table_args__ = (UniqueConstraint("case_id", "user_id", name="uq_case_grants_case_user"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- end console accounts ---

@@ -24,6 +24,7 @@ from storage.cases import (
     list_terms,
     remove_term,
 )
+from storage.users import find_user, grant, revoke
 
 case_app = typer.Typer(help="Open, list, show and close cases.", no_args_is_help=True)
 term_app = typer.Typer(help="Register the watch terms of a case.", no_args_is_help=True)
@@ -203,3 +204,39 @@ def term_remove(term_id: Annotated[int, typer.Argument(help="Term id.")]) -> Non
     case_id = remove_term(state.store(), term_id)
     audit(state.store(), actor(), "term.remove", case_id=case_id, obj=("term", term_id))
     print(f"term {term_id} removed")
+
+
+@case_app.command("grant")
+def case_grant(
+    case_id: Annotated[int, typer.Argument(help="Case id.")],
+    username: Annotated[str, typer.Argument(help="Console user who may work the case.")],
+) -> None:
+    """Let a console user read and work a case (admins too need a grant to read it)."""
+    store = state.store()
+    user = find_user(store, username)
+    added = grant(store, case_id, username, by=actor())
+    if added:
+        audit(store, actor(), "case.grant", case_id=case_id, obj=("user", user.id))
+    print(
+        f"case {case_id} granted to {user.username}"
+        if added
+        else f"{user.username} already has case {case_id}"
+    )
+
+
+@case_app.command("revoke")
+def case_revoke(
+    case_id: Annotated[int, typer.Argument(help="Case id.")],
+    username: Annotated[str, typer.Argument(help="Console user.")],
+) -> None:
+    """Take a case away from a console user."""
+    store = state.store()
+    user = find_user(store, username)
+    removed = revoke(store, case_id, username)
+    if removed:
+        audit(store, actor(), "case.revoke", case_id=case_id, obj=("user", user.id))
+    print(
+        f"case {case_id} revoked from {user.username}"
+        if removed
+        else f"{user.username} had no grant on case {case_id}"
+    )
