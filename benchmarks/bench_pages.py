@@ -88,20 +88,16 @@ def page_html(i: int, terms: int) -> str:
 
 
 def config_text() -> str:
-    return "\n".join(
-        [
-            "[network]",
-            "allow_private_addresses = true",
-            "download_delay = 0.0",
-            "concurrency_per_domain = 16",
-            "download_timeout = 20.0",
-            "",
-            "[sources.duckduckgo]",
-            "enabled = false",
-            "[sources.telegram]",
-            "enabled = false",
-        ]
-    )
+    return """[network]
+allow_private_addresses = true
+download_delay = 0.0
+concurrency_per_domain = 16
+download_timeout = 20.0
+
+[sources.duckduckgo]
+enabled = false
+[sources.telegram]
+enabled = false"""
 
 
 def populate(sandbox: Any, pages: int, terms: int) -> list[str]:

@@ -76,9 +76,9 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         )
         if rp.allowed(request.url, useragent):
             return
-        unreadable = isinstance(rp, DisallowAllParser)
-        if unreadable and rp.refusal is not None:
+        if isinstance(rp, DisallowAllParser) and rp.refusal is not None:
             raise RefusedRequestError(rp.refusal.rule, rp.refusal.reason)
+        unreadable = isinstance(rp, DisallowAllParser)
         self._stats.inc_value("jikimi/robots/unreachable" if unreadable else "robotstxt/forbidden")
         raise RobotsDisallowedError(UNREACHABLE if unreadable else DISALLOWED)
 
@@ -109,7 +109,7 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         if isinstance(parser, Deferred):
             waiter: Deferred[Any] = Deferred()
             self._waiters.setdefault(netloc, []).append(waiter)
-            return await maybe_deferred_to_future(waiter)  # type: ignore[no-any-return]
+            return await maybe_deferred_to_future(waiter)
         return parser
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:

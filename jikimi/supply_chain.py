@@ -84,8 +84,10 @@ def audit(lock: Path) -> AuditReport:
     for name, version in sorted(pins(lock).items()):
         entry = results.get(name)
         key = f"{name}=={version}"
-        if entry is not None and "skip_reason" not in entry:
-            ids = [str(v.get("id")) for v in entry.get("vulns", [])]  # type: ignore[union-attr]
+        vulns = entry.get("vulns", []) if entry is not None else None
+        # A malformed entry is not evidence of "clean": it falls through to the project-page check.
+        if entry is not None and "skip_reason" not in entry and isinstance(vulns, list):
+            ids = [str(v.get("id")) for v in vulns if isinstance(v, dict)]
             report.audited.append(key)
             if ids:
                 report.vulnerable[key] = ids

@@ -82,26 +82,26 @@ def record_observation(session: Session, crypto: Crypto, obs: Observation) -> tu
     existing = _find(session, crypto, obs.case_id, obs.canonical_url)
     created = False
     if existing is None:
-        values = dict(
-            case_id=obs.case_id,
-            url_idx=url_idx,
-            canonical_url_ct=cipher.encrypt(obs.canonical_url),
-            url_ct=cipher.encrypt(obs.url),
-            domain_ct=cipher.encrypt(obs.domain),
-            platform=obs.platform,
-            title_ct=cipher.encrypt_opt(obs.title),
-            snippet_ct=cipher.encrypt_opt(obs.snippet),
-            confidence=obs.confidence,
-            variant=obs.variant,
-            score=obs.score,
-            term_id=obs.term_id,
-            published_at=obs.published_at,
-            first_seen=obs.seen_at,
-            last_seen=obs.seen_at,
-            status="new",
-            first_run_id=obs.run_id,
-            fingerprint=obs.fingerprint,
-        )
+        values = {
+            "case_id": obs.case_id,
+            "url_idx": url_idx,
+            "canonical_url_ct": cipher.encrypt(obs.canonical_url),
+            "url_ct": cipher.encrypt(obs.url),
+            "domain_ct": cipher.encrypt(obs.domain),
+            "platform": obs.platform,
+            "title_ct": cipher.encrypt_opt(obs.title),
+            "snippet_ct": cipher.encrypt_opt(obs.snippet),
+            "confidence": obs.confidence,
+            "variant": obs.variant,
+            "score": obs.score,
+            "term_id": obs.term_id,
+            "published_at": obs.published_at,
+            "first_seen": obs.seen_at,
+            "last_seen": obs.seen_at,
+            "status": "new",
+            "first_run_id": obs.run_id,
+            "fingerprint": obs.fingerprint,
+        }
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(Exposure).values(**values).on_conflict_do_nothing(index_elements=["case_id", "url_idx"])

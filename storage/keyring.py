@@ -91,7 +91,7 @@ def parse_keyring(text: str, path: Path | None) -> Keyring:
 
 def _fernet_key(value: object) -> bytes:
     if not isinstance(value, str):
-        raise ValueError("not a key")
+        raise TypeError("not a key")
     key = value.encode()
     Fernet(key)  # validates length and encoding
     return key

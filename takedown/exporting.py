@@ -339,8 +339,8 @@ def _masked(session: Session, store: Store, rows: Sequence[ExportRow]) -> list[E
     """Titles and snippets without the watch terms (names as the page wrote them, disguises too)."""
     from dataclasses import replace
 
-    from takedown.term_masking import TermMasker
     from storage.cases import terms_in_session
+    from takedown.term_masking import TermMasker
 
     if not rows:
         return []

@@ -135,7 +135,7 @@ def test_a_browser_that_cannot_start_is_reported_not_silent(home: JikimiHome, sa
     setup_case(home)
     target = add_target(home, sb.url + "/web/script-only")  # type: ignore[attr-defined]
     plain = add_target(home, sb.url + "/web/forum/1")  # type: ignore[attr-defined]
-    code, summary = run_stage(home, "pages")
+    code, _summary = run_stage(home, "pages")
     assert code == 3
     assert targets(home)[target]["last_outcome"] in ("render-failed", "error")
     assert targets(home)[plain]["last_outcome"] == "ok"  # the plain path's work is kept

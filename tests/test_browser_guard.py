@@ -8,6 +8,7 @@ Playwright page then reaches the "internal" sink through redirects, and that a g
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,6 +44,7 @@ def app_page(sink_url: str) -> str:
 
 
 async def render(site: Any, sink: Any, guarded: bool) -> str:
+    from playwright.async_api import TimeoutError as PlaywrightTimeoutError
     from playwright.async_api import async_playwright
 
     gate = abort_request_factory(allow_private=False, trusted_origins=[site.url])
@@ -73,10 +75,8 @@ async def render(site: Any, sink: Any, guarded: bool) -> str:
             else:
                 site.set_page("/web/app", app_page(sink.url))
             await page.goto(url)
-            try:
+            with contextlib.suppress(PlaywrightTimeoutError):  # read the page as it is
                 await page.wait_for_load_state("networkidle", timeout=5000)
-            except Exception:  # noqa: BLE001 - read the page as it is
-                pass
             return str(await page.inner_text("#r"))
         finally:
             await browser.close()

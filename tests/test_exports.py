@@ -16,14 +16,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from takedown import exporting
-from takedown.exporting import ExportResult, export_exposures
 from storage.cases import Consent, NotFoundError, ValidationError, add_term, create_case
 from storage.database import Store, open_store
 from storage.exports import ExportConflictError, exported_exposure_ids, list_exports, record_export
 from storage.exposures import Observation, record_observation
 from storage.keyring import load_keyring
 from storage.models import Exposure
+from takedown import exporting
+from takedown.exporting import ExportResult, export_exposures
 
 CONSENT = Consent(
     statement="victim, in person, signed form", recorded_by="advocate", recorded_at="2026-11-20"
@@ -477,9 +477,9 @@ def test_names_in_titles_and_snippets_are_masked_without_include_terms(store, tm
     """A title names the victim as the page wrote it: the export shows the URL, not the name."""
     from datetime import UTC, datetime
 
-    from takedown.exporting import export_exposures
     from storage.cases import Consent, add_term, create_case
     from storage.exposures import Observation, record_observation
+    from takedown.exporting import export_exposures
 
     case_id = create_case(store, "c", Consent("x", "a", "2026-11-01"))
     add_term(store, case_id, "홍길동", "name")

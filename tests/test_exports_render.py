@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from storage.exports import EXPORT_FORMATS, ExportRow
 from takedown import exporting
 from takedown.exporting import ExportMeta, group_for_report, neutralise_cell, nightly_export_path, safe_href
-from storage.exports import EXPORT_FORMATS, ExportRow
 
 T0 = datetime(2026, 11, 20, 3, 0, 5, 123456, tzinfo=UTC)
 META = ExportMeta(exported_at=datetime(2026, 11, 24, 18, 0, tzinfo=UTC))

@@ -98,7 +98,9 @@ def test_bombs_and_huge_pages_keep_the_crawl_small(home: JikimiHome, sandbox: ob
         "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, env=env, timeout=300
+    )
     code, peak_kib = (int(v) for v in done.stdout.split())
     assert code in (0, 3), done.stderr[-2000:]
     assert peak_kib < 400 * 1024, f"crawl peaked at {peak_kib // 1024} MB on ~1 GiB bombs"

@@ -33,18 +33,18 @@ CANARY = "캐너리홍길동QX7"
 
 
 def _obs(case_id: int, url: str, seen: datetime, **kw: object) -> Observation:
-    base: dict[str, object] = dict(
-        case_id=case_id,
-        url=url,
-        canonical_url=url,
-        domain="forum.example",
-        platform="web",
-        title="title",
-        snippet="snippet",
-        confidence="snippet",
-        source="naver",
-        seen_at=seen,
-    )
+    base: dict[str, object] = {
+        "case_id": case_id,
+        "url": url,
+        "canonical_url": url,
+        "domain": "forum.example",
+        "platform": "web",
+        "title": "title",
+        "snippet": "snippet",
+        "confidence": "snippet",
+        "source": "naver",
+        "seen_at": seen,
+    }
     base.update(kw)
     return Observation(**base)  # type: ignore[arg-type]
 

@@ -108,7 +108,7 @@ def test_without_verify_pages_no_page_is_fetched(home: JikimiHome, sandbox: obje
     sb = sandbox
     home.write_config(search_config(sb, ""))
     setup_case(home)
-    code, summary = run_pass(home, "search", "pages")
+    _code, summary = run_pass(home, "search", "pages")
     assert exposures(home)
     assert all(e["confidence"] != "page" for e in exposures(home))
     assert [r for r in sb.requests if r[1].startswith("/web/")] == []  # type: ignore[attr-defined]

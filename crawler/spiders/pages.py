@@ -69,8 +69,9 @@ def header(response: Response, name: bytes) -> str | None:
 
 def before_sending(failure: Failure) -> bool:
     """Whether a failed request never reached the site (refused by robots.txt or the safety gate)."""
-    return bool(failure.check(RobotsDisallowedError)) or (
-        bool(failure.check(RefusedRequestError)) and not failure.check(MediaStoppedError)
+    error = failure.value
+    return isinstance(error, RobotsDisallowedError) or (
+        isinstance(error, RefusedRequestError) and not isinstance(error, MediaStoppedError)
     )
 
 
@@ -167,7 +168,7 @@ class PageSpider(scrapy.Spider):
             self.context.tally(PAGES).calls += 1
         reason = failure_reason(failure)
         yield TargetVisited(
-            PAGES, target.id, reason, detail=failure.type.__name__ if reason == "error" else None
+            PAGES, target.id, reason, detail=type(failure.value).__name__ if reason == "error" else None
         )
 
     # -- exposure pages: verification and removal re-checks ----------------------------------------

@@ -235,7 +235,7 @@ class RenderSpider(PageSpider):
         job: RenderJob = failure.request.meta["render_job"]  # type: ignore[attr-defined]
         self.context.tally(self._source(job)).calls += 1
         reason = failure_reason(failure)
-        logger.warning("rendering a page failed (%s)", failure.type.__name__)
+        logger.warning("rendering a page failed (%s)", type(failure.value).__name__)
         yield from self._failed(job, "render-failed" if reason == "error" else reason)
 
     def _failed(self, job: RenderJob, reason: str) -> Iterator[Any]:

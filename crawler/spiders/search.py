@@ -47,7 +47,9 @@ class SearchHit:
 
 class SearchSpider(scrapy.Spider):
     name = "search"
-    custom_settings = {"ROBOTSTXT_OBEY": False}  # API endpoints, not pages; the page spider obeys robots.txt
+    # API endpoints, not pages; the page spider obeys robots.txt. Scrapy's documented per-spider hook: it
+    # reads this class attribute once and never mutates it.
+    custom_settings: dict[str, Any] | None = {"ROBOTSTXT_OBEY": False}  # noqa: RUF012
 
     def __init__(
         self,
@@ -155,7 +157,7 @@ class SearchSpider(scrapy.Spider):
             tally.fail(exc.outcome, reason)
             self._query_done(source)
             return
-        except Exception as exc:  # a hostile or changed response must not take the run down
+        except Exception as exc:  # noqa: BLE001 - a hostile or changed response must not take the run down
             logger.warning("source %s: unreadable response (%s)", source, exc.__class__.__name__)
             tally.fail(Outcome.ERROR, f"unreadable response ({exc.__class__.__name__})")
             self._query_done(source)
@@ -181,20 +183,20 @@ class SearchSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         source: str = request.meta["source"]
         tally = self.context.tally(source)
-        if failure.check(IgnoreRequest):
+        if isinstance(failure.value, IgnoreRequest):
             rule = getattr(failure.value, "rule", "refused")
             tally.fail(Outcome.ERROR, f"request refused by the safety gate ({rule})")
         else:
             tally.calls += 1
             # Scrapy 2.19 wraps Twisted's errors in its own classes; older ones raise Twisted's.
-            if failure.check(DownloadTimeoutError, TxTimeoutError, TCPTimedOutError):
+            if isinstance(failure.value, (DownloadTimeoutError, TxTimeoutError, TCPTimedOutError)):
                 tally.fail(Outcome.UNREACHABLE, "timed out")
-            elif failure.check(CannotResolveHostError, DNSLookupError):
+            elif isinstance(failure.value, (CannotResolveHostError, DNSLookupError)):
                 tally.fail(Outcome.UNREACHABLE, "host not found")
-            elif failure.check(DownloadConnectionRefusedError, TxConnectionRefused):
+            elif isinstance(failure.value, (DownloadConnectionRefusedError, TxConnectionRefused)):
                 tally.fail(Outcome.UNREACHABLE, "connection refused")
             else:
-                tally.fail(Outcome.UNREACHABLE, f"network error ({failure.type.__name__})")
+                tally.fail(Outcome.UNREACHABLE, f"network error ({type(failure.value).__name__})")
         self._query_done(source)
 
 

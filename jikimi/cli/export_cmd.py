@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
-from takedown.exporting import check_output, export_exposures
 from storage.cases import ValidationError
 from storage.exports import EXPORT_FORMATS, ExportConflictError
+from takedown.exporting import check_output, export_exposures
 
 
 @app.command("export")

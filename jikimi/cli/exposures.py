@@ -43,7 +43,7 @@ def exposure_dict(e: ExposureView, include_terms: bool = False) -> dict[str, obj
 @exposures_app.command("list")
 def exposures_list(
     case_id: Annotated[int | None, typer.Option("--case", help="Only this case.")] = None,
-    status: Annotated[ExposureStatus | None, typer.Option("--status", help="Only this status.")] = None,  # type: ignore[valid-type]
+    status: Annotated[ExposureStatus | None, typer.Option("--status", help="Only this status.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List exposures (URL, title, snippet, dates, status); the matched term is never shown here."""

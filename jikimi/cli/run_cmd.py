@@ -38,8 +38,8 @@ class _Bars:
             self.progress.update(self.tasks[source], completed=int(str(event.get("done", 0))))
         elif kind == "source_done" and source in self.tasks:
             task = self.tasks[source]
-            total = self.progress.tasks[task].total or 1
-            self.progress.update(task, completed=total, description=f"{source} ({event.get('outcome')})")
+            task_total = self.progress.tasks[task].total or 1
+            self.progress.update(task, completed=task_total, description=f"{source} ({event.get('outcome')})")
 
 
 @app.command("run")

@@ -68,15 +68,16 @@ def status_command(
     counts = count_by_case(store)
     runs = recent_runs(store, limit=5)
     targets = list_targets(store)
-    data = {
+    # Typed parts first: the text form prints from these, the JSON form from `data`.
+    case_counts = {status: sum(c.status == status for c in cases) for status in ("open", "closed")}
+    exposure_totals = _totals(counts)
+    sources = {s.name: ("enabled" if s.enabled else "disabled") for s in settings.sources.values()}
+    data: dict[str, object] = {
         "database": _describe_db(settings.database_url),
-        "cases": {
-            "open": sum(c.status == "open" for c in cases),
-            "closed": sum(c.status == "closed" for c in cases),
-        },
-        "exposures": _totals(counts),
+        "cases": case_counts,
+        "exposures": exposure_totals,
         "targets": len(targets),
-        "sources": {s.name: ("enabled" if s.enabled else "disabled") for s in settings.sources.values()},
+        "sources": sources,
         "runs": [
             {
                 "id": r.id,
@@ -101,7 +102,8 @@ def status_command(
     }
     from jikimi.status_extras import extra_status  # late: optional sections added by later features
 
-    data.update(extra_status(store, settings))
+    extras = extra_status(store, settings)
+    data.update(extras)
     audit(store, actor(), "status")
     if json_output:
         emit_json(data)
@@ -109,10 +111,10 @@ def status_command(
     console = state.console
     console.print(f"database: {data['database']}")
     console.print(
-        f"cases: {data['cases']['open']} open, {data['cases']['closed']} closed; targets: {len(targets)}"
+        f"cases: {case_counts['open']} open, {case_counts['closed']} closed; targets: {len(targets)}"
     )
-    console.print("exposures: " + (", ".join(f"{k} {v}" for k, v in data["exposures"].items()) or "none yet"))
-    console.print("sources: " + ", ".join(f"{k} ({v})" for k, v in data["sources"].items()))
+    console.print("exposures: " + (", ".join(f"{k} {v}" for k, v in exposure_totals.items()) or "none yet"))
+    console.print("sources: " + ", ".join(f"{k} ({v})" for k, v in sources.items()))
     if not runs:
         console.print("no run yet: `jikimi run` runs a pass now")
     for run in runs:
@@ -126,11 +128,11 @@ def status_command(
                 s.source, s.outcome, s.reason or "", str(s.calls), str(s.results), str(s.new_exposures)
             )
         console.print(table)
-    if "scheduler" in data:
+    if "scheduler" in extras:
         from scheduler.health import summary_line
 
-        console.print(summary_line(data["scheduler"]))
-    for line in data.get("notices", []):
+        console.print(summary_line(extras["scheduler"]))
+    for line in extras.get("notices", []):
         console.print(f"notice: {line}")
 
 
