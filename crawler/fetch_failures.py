@@ -35,10 +35,10 @@ def failure_reason(failure: Failure) -> str:
     exc = failure.value
     if isinstance(exc, RobotsDisallowedError):
         return exc.reason
-    if isinstance(exc, MediaStoppedError):
-        return "media-refused"
     if isinstance(exc, RefusedRequestError):
-        if exc.rule == "media_url":
+        if exc.rule == "media_binary":
+            return "not-text"  # no media signature, but mostly control bytes (noise, a bomb of zeros)
+        if isinstance(exc, MediaStoppedError) or exc.rule.startswith("media_"):
             return "media-refused"
         if exc.rule == "unresolvable_host":
             return "unreachable"

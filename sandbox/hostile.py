@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 
 from sandbox.bombs import bomb
@@ -105,6 +106,51 @@ def _injection(request: Request) -> Response:
     return html_response(200, INJECTION_HTML)
 
 
+DISGUISED_SIZE = 3 * 1024 * 1024
+# A video's metadata may carry the name it is titled with: a crawler that reads it would "find" it.
+_MP4_HEAD = (
+    b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    + b"\x00\x00\x00\x30udta\x00\x00\x00\x28\xa9nam"
+    + "홍길동 가나다고 영상".encode()
+)
+_PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x04\x00" + "tEXt 홍길동 가나다고".encode()
+# (Content-Type, prefix, container head, Content-Encoding): media mislabelled as text, behind a prefix.
+_DISGUISES: dict[str, tuple[str, bytes, bytes, str]] = {
+    "disguised-mp4-whitespace": ("text/html; charset=utf-8", b"\r\n\r\n   \t\n", _MP4_HEAD, ""),
+    "disguised-mp4-bom": ("text/plain; charset=utf-8", b"\xef\xbb\xbf", _MP4_HEAD, ""),
+    "disguised-png-junk": ("text/html", b"<!-- -->\n", _PNG_HEAD, ""),
+    "disguised-mp4-gzip": ("text/html; charset=utf-8", b"\n\n", _MP4_HEAD, "gzip"),
+}
+
+
+def _disguised(name: str) -> Callable[[Request], Response]:
+    """3 MB of "video" (or an image): under DOWNLOAD_MAXSIZE, so only sniffing the first bytes stops it."""
+    content_type, prefix, head, coding = _DISGUISES[name]
+
+    def route(request: Request) -> Response:
+        # Not zeros only: compressed video looks like noise, with few control bytes and no signature.
+        noise = bytes((i * 151 + 7) % 256 for i in range(_CHUNK))
+
+        def plain() -> Iterator[bytes]:
+            yield prefix + head
+            for _ in range(DISGUISED_SIZE // _CHUNK):
+                yield noise
+
+        headers = [("Content-Type", content_type)]
+        if not coding:
+            return Response(200, headers, plain())
+
+        def encoded() -> Iterator[bytes]:
+            compressor = zlib.compressobj(wbits=31)  # gzip
+            for chunk in plain():
+                yield compressor.compress(chunk) + compressor.flush(zlib.Z_SYNC_FLUSH)
+            yield compressor.flush()
+
+        return Response(200, [*headers, ("Content-Encoding", coding)], encoded())
+
+    return route
+
+
 def _storm(request: Request) -> Response:
     return text_response(429, "Too Many Requests\n", [("Retry-After", "1")])
 
@@ -123,6 +169,7 @@ ROUTES: dict[str, Callable[[Request], Response]] = {
     "lying-charset-utf8-as-latin1": _lying("iso-8859-1", "utf-8"),
     "injection": _injection,
     "storm": _storm,
+    **{name: _disguised(name) for name in _DISGUISES},
 }
 
 

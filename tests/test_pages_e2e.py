@@ -260,9 +260,10 @@ def test_hostile_pages_are_dropped_with_named_reasons_or_read_safely(
     home.write_config(page_config(sb).replace("download_timeout = 5.0", "download_timeout = 2.0"))
     setup_case(home)
     expected = {
-        "gzip-bomb": "too-large",
-        "brotli-bomb": "too-large",
-        "deflate-bomb": "too-large",
+        # The bombs expand to zeros: not text, stopped at their first decoded bytes.
+        "gzip-bomb": "not-text",
+        "brotli-bomb": "not-text",
+        "deflate-bomb": "not-text",
         "huge": "too-large",
         "slow": "unreachable",
         "storm": "blocked",
@@ -280,7 +281,37 @@ def test_hostile_pages_are_dropped_with_named_reasons_or_read_safely(
     assert code == 3 and sources(summary)["pages"]["outcome"] == "blocked"
     assert sb.bytes_served("/hostile/huge") < 16 * 1024 * KIB  # type: ignore[attr-defined]
     run = run_sources(home, summary["run_ids"][0])  # type: ignore[index]
-    assert run["pages"]["details"]["dropped"] == {"too-large": 4, "unreachable": 1, "blocked": 1}
+    assert run["pages"]["details"]["dropped"] == {
+        "not-text": 3,
+        "too-large": 1,
+        "unreachable": 1,
+        "blocked": 1,
+    }
     # Text behind broken or lying encodings is still read: the name is found on each of those pages.
     found = {str(e["url"]).rsplit("/", 1)[1] for e in exposures(home)}
     assert {"nested", "bad-utf8", "lying-charset", "lying-charset-utf8-as-latin1", "injection"} <= found
+
+
+def test_media_disguised_as_text_behind_a_prefix_is_stopped_at_its_first_bytes(
+    home: JikimiHome, sandbox: object
+) -> None:
+    """T7: 3 MB of video (or an image) served as text/html or text/plain behind whitespace, a BOM,
+    junk or a gzip coding, its metadata naming the victim: stopped early, named, nothing stored."""
+    sb = sandbox
+    home.write_config(page_config(sb))
+    setup_case(home)
+    names = ("disguised-mp4-whitespace", "disguised-mp4-bom", "disguised-png-junk", "disguised-mp4-gzip")
+    ids = {name: add_target(home, f"{sb.url}/hostile/{name}") for name in names}  # type: ignore[attr-defined]
+    code, summary = run_stage(home, "pages")
+    sb.wait_idle(10)  # type: ignore[attr-defined]
+    assert {name: targets(home)[ids[name]]["last_outcome"] for name in names} == dict.fromkeys(
+        names, "media-refused"
+    )
+    for name in names:
+        # The server streams 64 KiB chunks: stopped after the first, plus what loopback buffers took.
+        assert sb.bytes_served(f"/hostile/{name}") <= STOPPED_AT_HEADERS, name  # type: ignore[attr-defined]
+    assert exposures(home) == []
+    assert db_rows(home, "SELECT count(*) FROM evidence") == [(0,)]
+    run = run_sources(home, summary["run_ids"][0])  # type: ignore[index]
+    assert run["pages"]["details"]["dropped"] == {"media-refused": len(names)}
+    assert code != 0

@@ -118,6 +118,8 @@ def _failure(exc: BaseException) -> Failure:
         (RobotsDisallowedError("robots-unreachable"), "robots-unreachable"),
         (MediaStoppedError("media_content_type", "stopped"), "media-refused"),
         (RefusedRequestError("media_url", "media"), "media-refused"),
+        (MediaStoppedError("media_binary", "stopped"), "not-text"),
+        (RefusedRequestError("media_magic_bytes", "decoded"), "media-refused"),
         (RefusedRequestError("private_address", "private address: loopback"), "unsafe-address"),
         (RefusedRequestError("scheme_not_allowed", "scheme"), "unsafe-address"),
         (RefusedRequestError("unresolvable_host", "unresolvable host"), "unreachable"),

@@ -16,6 +16,7 @@ from crawler.safety.media import (
     looks_like_media,
     verify_no_media_pipelines,
 )
+from crawler.safety.sniff import SNIFF_WINDOW
 
 
 class Stats:
@@ -127,7 +128,8 @@ def test_text_content_types(content_type: str | bytes | None, text: bool) -> Non
         (b"PK\x03\x04\x14\x00", True),
         (b"<!doctype html><html>", False),
         (b'{"items": []}', False),
-        (b"\x1f\x8b\x08\x00", False),  # gzip: a Content-Encoding, decoded (and bounded) later
+        # gzip bytes with no Content-Encoding are an archive (a coding is decoded before sniffing).
+        (b"\x1f\x8b\x08\x00", True),
         (b"\xef\xbb\xbf<html>", False),
         (b"", False),
     ],
@@ -175,7 +177,7 @@ def test_extension_stops_on_a_signature_spread_over_chunks() -> None:
     assert excinfo.value.rule == "media_magic_bytes"
     # Text is left alone, and only the first bytes of a response are looked at.
     text_request = Request("https://example.com/page.html")
-    extension.bytes_received(b"<html>" + b"a" * 100, text_request, spider=None)
+    extension.bytes_received(b"<html>" + b"a" * SNIFF_WINDOW, text_request, spider=None)
     extension.bytes_received(b"\xff\xd8\xff\xe0", text_request, spider=None)
     assert stats.values == {"jikimi/media/stopped": 1, "jikimi/media/stopped/magic_bytes": 1}
 

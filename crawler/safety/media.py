@@ -1,9 +1,10 @@
 """The media guard (threat T7): no image, video, audio or file is ever downloaded.
 
-Three layers on the plain Scrapy path: `MediaGuardMiddleware` never sends a request whose URL path
+Four layers on the plain Scrapy path: `MediaGuardMiddleware` never sends a request whose URL path
 names a media file; `MediaGuardExtension` stops a download once its headers arrive when the
-`Content-Type` is not text, and stops it at the first bytes when they are a known media signature
-(a server that labels a JPEG `text/html`). A stop raises `MediaStoppedError`, a
+`Content-Type` is not text, and stops it at the first bytes when `sniff.media_kind` says media (a
+server that labels a JPEG `text/html`, behind whitespace, a BOM or junk); `MediaSniffMiddleware`
+sniffs the decoded body once more before any spider sees it. A stop raises `MediaStoppedError`, a
 `StopDownload(fail=True)`: Scrapy closes the connection and calls the request's errback with the
 truncated response in `failure.value.response` (body empty when stopped at the headers).
 The browser path has its own guard in `browser.py` (it fires no `headers_received`).
@@ -23,6 +24,7 @@ from scrapy.pipelines.media import MediaPipeline
 from scrapy.utils.misc import load_object
 
 from crawler.safety.errors import MediaStoppedError, RefusedRequestError
+from crawler.safety.sniff import SNIFF_WINDOW, HeadSniffer, media_kind
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -169,37 +171,6 @@ MEDIA_EXTENSIONS = frozenset(
     }
 )
 
-# Bodies that are not text whatever their Content-Type says: (offset, signature).
-_MAGIC: tuple[tuple[int, bytes], ...] = (
-    (0, b"\xff\xd8\xff"),  # JPEG
-    (0, b"\x89PNG\r\n\x1a\n"),
-    (0, b"GIF87a"),
-    (0, b"GIF89a"),
-    (8, b"WEBP"),  # RIFF....WEBP
-    (8, b"AVI "),
-    (8, b"WAVE"),
-    (4, b"ftyp"),  # MP4, MOV, HEIC, AVIF, 3GP, M4A
-    (0, b"\x1aE\xdf\xa3"),  # Matroska, WebM
-    (0, b"ID3"),  # MP3
-    (0, b"OggS"),
-    (0, b"fLaC"),
-    (0, b"FLV\x01"),
-    (0, b"\x00\x00\x01\xba"),  # MPEG program stream
-    (0, b"\x00\x00\x01\xb3"),  # MPEG video
-    (0, b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"),  # ASF, WMV
-    (0, b"%PDF-"),
-    (0, b"PK\x03\x04"),  # zip, office documents, APK
-    (0, b"Rar!\x1a\x07"),
-    (0, b"7z\xbc\xaf\x27\x1c"),
-    (0, b"II*\x00"),  # TIFF
-    (0, b"MM\x00*"),
-    (0, b"\x00\x00\x01\x00"),  # ICO
-    (0, b"wOFF"),
-    (0, b"wOF2"),
-)
-
-_SNIFF_BYTES = max(offset + len(magic) for offset, magic in _MAGIC)
-
 _TEXT_APPLICATION_TYPES = frozenset(
     {
         "application/xhtml+xml",
@@ -251,8 +222,8 @@ def is_text_content_type(content_type: str | bytes | None) -> bool:
 
 
 def looks_like_media(first_bytes: bytes) -> bool:
-    """Whether a body starts with the signature of an image, video, audio, archive or document."""
-    return any(first_bytes[offset : offset + len(magic)] == magic for offset, magic in _MAGIC)
+    """Whether a body's first bytes are an image, video, audio, archive or document (`sniff.media_kind`)."""
+    return media_kind(first_bytes) is not None
 
 
 def verify_no_media_pipelines(settings: BaseSettings) -> None:
@@ -292,12 +263,12 @@ class MediaGuardMiddleware:
 
 
 class MediaGuardExtension:
-    """Stops a download at its headers (non-text Content-Type) or first bytes (media signature)."""
+    """Stops a download at its headers (non-text Content-Type) or first bytes (sniffed as media)."""
 
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
-        # The first body bytes of each request in flight (a retry is a new Request object).
-        self._heads: weakref.WeakKeyDictionary[Request, bytes] = weakref.WeakKeyDictionary()
+        # The sniffer of each request in flight (a retry is a new Request object).
+        self._sniffers: weakref.WeakKeyDictionary[Request, HeadSniffer] = weakref.WeakKeyDictionary()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MediaGuardExtension:
@@ -308,21 +279,49 @@ class MediaGuardExtension:
 
     def headers_received(self, headers: Headers, body_length: int, request: Request, **kwargs: Any) -> None:
         content_types: Iterable[bytes] = headers.getlist(b"Content-Type")
-        if all(is_text_content_type(value) for value in content_types):
-            return
-        self._stop("content_type", "media content-type stopped")
+        if not all(is_text_content_type(value) for value in content_types):
+            self._stop("content_type", "media content-type stopped")
+        # The first bytes are sniffed as the page would see them: decoded from gzip, brotli, ...
+        coding = b",".join(headers.getlist(b"Content-Encoding")).decode("latin-1")
+        self._sniffers[request] = HeadSniffer(coding)
 
     def bytes_received(self, data: bytes, request: Request, **kwargs: Any) -> None:
-        head = self._heads.get(request, b"")
-        if len(head) >= _SNIFF_BYTES:
-            return
-        # Collect a few bytes across chunks: a slow server may send them one at a time.
-        head = (head + data[:_SNIFF_BYTES])[:_SNIFF_BYTES]
-        self._heads[request] = head
-        if looks_like_media(head):
+        sniffer = self._sniffers.get(request)
+        if sniffer is None:
+            sniffer = self._sniffers[request] = HeadSniffer()
+        # A slow server may send the first bytes one at a time: the sniffer collects them.
+        kind = sniffer.feed(data)
+        if kind == "binary":
+            self._stop("binary", "non-text content stopped at its first bytes")
+        if kind is not None:
             self._stop("magic_bytes", "media content stopped at its first bytes")
 
     def _stop(self, how: str, reason: str) -> None:
         self.stats.inc_value("jikimi/media/stopped")
         self.stats.inc_value(f"jikimi/media/stopped/{how}")
         raise MediaStoppedError(f"media_{how}", reason)
+
+
+class MediaSniffMiddleware:
+    """Downloader middleware: the whole (decoded) body is sniffed before any spider reads it.
+
+    It sits below HttpCompressionMiddleware, so it sees what a coding the extension could not
+    decode early hid, a body shorter than the sniff window, and every rendered page.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> MediaSniffMiddleware:
+        return cls(crawler.stats)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        body = response.body
+        kind = media_kind(body[:SNIFF_WINDOW], complete=len(body) <= SNIFF_WINDOW) if body else None
+        if kind is None:
+            return response
+        how = "binary" if kind == "binary" else "magic_bytes"
+        self.stats.inc_value("jikimi/media/stopped")
+        self.stats.inc_value(f"jikimi/media/stopped/{how}")
+        raise RefusedRequestError(f"media_{how}", "media content refused after decoding")

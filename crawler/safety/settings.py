@@ -20,6 +20,8 @@ SAFETY_SETTINGS: dict[str, Any] = {
         # Close to the downloader: process_exception must see the resolver's DNSLookupError before
         # RetryMiddleware (550) retries it, and nothing after the gate rewrites the URL.
         "crawler.safety.media.MediaGuardMiddleware": 940,
+        # Below HttpCompressionMiddleware (590): sees the decoded body, browser-rendered ones included.
+        "crawler.safety.media.MediaSniffMiddleware": 580,
         "crawler.safety.middleware.SafetyGateMiddleware": 950,
     },
     "TWISTED_REACTOR_ENABLED": True,
