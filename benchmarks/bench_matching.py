@@ -4,11 +4,12 @@
     python benchmarks/bench_matching.py --mb 1     # quicker run
     python benchmarks/bench_matching.py --repeat 3 # keep the fastest of three scans (busy machines)
 
-Each size runs in a fresh subprocess so its peak memory (ru_maxrss) is its own. The text is generated Korean:
-words of everyday syllables mixed with name syllables (so prefixes of names, i.e. partial automaton matches, are
-frequent), plus registered names with particles, spaced, dotted, reversed or respelled, jamo, Latin words and a
-few keywords. Pages of 64 KB are scanned one by one, as the crawler would. Targets: per-MB scan time at 100,000
-terms at most twice that at 1,000; peak memory at 100,000 terms at most 400 MB. All names are generated.
+Each size runs in a fresh subprocess so its peak memory (ru_maxrss) is its own. The text is generated
+Korean: words of everyday syllables mixed with name syllables (so prefixes of names, i.e. partial automaton
+matches, are frequent), plus registered names with particles, spaced, dotted, reversed or respelled, jamo,
+Latin words and a few keywords. Pages of 64 KB are scanned one by one, as the crawler would. Targets: per-MB
+scan time at 100,000 terms at most twice that at 1,000; peak memory at 100,000 terms at most 400 MB. All
+names are generated.
 
 Times are reported as wall and CPU (process) time; the 10M-step loop shows how busy the machine was. The
 registered names come from 50 surnames x 2,000 given names, so at 100,000 terms most full names that can occur
@@ -31,7 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from matching import Matcher, TermSpec
 
-SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍전고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추"
+SURNAMES = (
+    "김이박최정강조윤장임한오서신권황안송류홍전고문양손배백허유남심"
+    "노하곽성차주우구민진나지엄채원천방공현함변염여추"
+)
 GIVEN = (
     "민서지현준우연수영진아은하윤재성호동혜정희경승유나다라주원예채소태선상훈빈혁철규석"
     "건도범솔율찬한결인용미란숙순자옥경명보아름별빛솜봄새결겸균근기길남녕단담덕두래령록룡린마"
@@ -135,8 +139,8 @@ def given_names(seed: int = 3) -> list[str]:
 def make_specs(count: int, seed: int = 7) -> list[TermSpec]:
     """`count` terms over cases of up to three terms: a full name, sometimes a nickname, sometimes a handle.
 
-    Full names combine a surname with a given name from the stock (so at 100,000 terms most possible full names
-    are registered, some by several cases, as popular names are in reality).
+    Full names combine a surname with a given name from the stock (so at 100,000 terms most possible full
+    names are registered, some by several cases, as popular names are in reality).
     """
     rng = random.Random(seed)
     stock = given_names()
@@ -162,7 +166,8 @@ def make_text(megabytes: float, specs: list[TermSpec], seed: int = 11) -> str:
     while size < target:
         roll = rng.random()
         if roll < 0.45:
-            # Name-like noise: everyday syllables mixed with name syllables, so prefixes of names are frequent.
+            # Name-like noise: everyday syllables mixed with name syllables, so prefixes of names are
+            # frequent.
             word = "".join(
                 rng.choice(GIVEN + SURNAMES) if rng.random() < 0.35 else rng.choice(COMMON)
                 for _ in range(rng.randint(2, 4))

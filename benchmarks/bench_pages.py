@@ -296,9 +296,8 @@ def main() -> int:
     ours_seconds = ", ".join(f"{float(r['seconds']):.2f}" for r in firsts)
     print(f"rounds      : bare {', '.join(f'{b:.2f}' for b in bares)} s; jikimi {ours_seconds} s")
     ours_cpu = ", ".join(f"{float(r['cpu']):.1f}" for r in firsts)
-    print(
-        f"child CPU   : bare {', '.join(f'{c:.1f}' for c in bare_cpu)} s; jikimi {ours_cpu} s (start-up included)"
-    )
+    bare_cpu_text = ", ".join(f"{c:.1f}" for c in bare_cpu)
+    print(f"child CPU   : bare {bare_cpu_text} s; jikimi {ours_cpu} s (start-up included)")
     bare_rate = args.pages / bare["seconds"]
     ours_rate = args.pages / first["seconds"]
     # Each round's two crawls ran back to back; their ratio cancels most of a shared machine's drift.
@@ -315,9 +314,8 @@ def main() -> int:
         f"second pass : {second['seconds']:.2f} s, {second_hits} requests, {second_bytes} body bytes, "
         f"{second['new']} new exposures"
     )
-    print(
-        f"per-round ratios: {', '.join(f'{p:.2f}' for p in paired)}; ratio of the medians {ours_rate / bare_rate:.2f}"
-    )
+    paired_text = ", ".join(f"{p:.2f}" for p in paired)
+    print(f"per-round ratios: {paired_text}; ratio of the medians {ours_rate / bare_rate:.2f}")
     print(
         f"throughput ratio jikimi/bare (median of rounds): {ratio:.2f} (target >= 0.85) "
         f"{'OK' if ratio >= 0.85 else 'BELOW TARGET'}"

@@ -151,9 +151,8 @@ def main() -> int:
         (data / "config.toml").write_text(config_text(sandbox.url, data), encoding="utf-8")
         t0 = time.perf_counter()
         populate(args.cases, args.terms_per_case)
-        print(
-            f"setup: {args.cases} cases, {args.cases * args.terms_per_case} terms in {time.perf_counter() - t0:.1f} s"
-        )
+        terms_total = args.cases * args.terms_per_case
+        print(f"setup: {args.cases} cases, {terms_total} terms in {time.perf_counter() - t0:.1f} s")
         from jikimi.config import load_settings
         from storage.database import open_store
         from storage.keyring import load_keyring
@@ -202,12 +201,14 @@ def main() -> int:
     print(f"requests: jikimi {jikimi_hits}, bare scrapy {bare_hits} (planned {len(requests)})")
     for src in run.sources:
         print(
-            f"  {src.source}: outcome {src.outcome}, calls {src.calls}, {src.calls / terms:.2f} calls per term"
+            f"  {src.source}: outcome {src.outcome}, calls {src.calls}, "
+            f"{src.calls / terms:.2f} calls per term"
         )
     jikimi_rps = jikimi_hits / jikimi_s
     bare_rps = bare_hits / bare_s
     print(
-        f"wall time: jikimi {jikimi_s:.1f} s (start-up, matcher build and storage included), bare {bare_s:.1f} s"
+        f"wall time: jikimi {jikimi_s:.1f} s (start-up, matcher build and storage included), "
+        f"bare {bare_s:.1f} s"
     )
     print(f"throughput: jikimi {jikimi_rps:.0f} req/s, bare scrapy {bare_rps:.0f} req/s")
     print(f"ratio jikimi/bare: {jikimi_rps / bare_rps:.2f} (target >= 0.8)")

@@ -36,7 +36,8 @@ PIPELINE = "crawler.page_pipeline.PagePipeline"
 
 
 def page_scrapy_settings(settings: Settings) -> dict[str, Any]:
-    """`crawler.settings.scrapy_settings` for page crawls: robots.txt obeyed, RFC 9309 style, and our pipeline."""
+    """`crawler.settings.scrapy_settings` for page crawls: robots.txt obeyed, RFC 9309 style, and our
+    pipeline."""
     out = scrapy_settings(settings, obey_robots=True)
     out["DOWNLOADER_MIDDLEWARES"] = {
         **out.get("DOWNLOADER_MIDDLEWARES", {}),

@@ -124,7 +124,8 @@ def main() -> int:
         print(f"  known vulnerability: {key}: {', '.join(ids)}")
     if blocking:
         print(
-            "dependency audit FAILED: upgrade the pins above (make lock) or justify them in supply-chain-exceptions.toml"
+            "dependency audit FAILED: upgrade the pins above (make lock) "
+            "or justify them in supply-chain-exceptions.toml"
         )
         return 1
     return 0

@@ -47,7 +47,8 @@ _HONG_EXPOSURES = (
     Seed(
         "https://blog.example.org/anon-writer/220?utm_medium=social",
         "홍길동 인스타 @gildong_hong 정리",
-        "홍길동(gildong_hong) 계정 사진으로 만든 합성 편집본이 돌고 있다는 제보입니다. 가나다고 학생이라고 합니다.",
+        "홍길동(gildong_hong) 계정 사진으로 만든 합성 편집본이 돌고 있다는 제보입니다. "
+        "가나다고 학생이라고 합니다.",
         3,
         kind="blog",
         site="익명의 기록",
@@ -144,7 +145,8 @@ _HONG_NAMESAKES = (
     Seed(
         "https://blog.example.org/teacher-kim/88",
         "국어 수업 자료: 홍길동전과 사회 비판",
-        "홍길동전 수업 자료를 공유합니다. 적서 차별, 탐관오리, 이상 사회를 중심으로 토론 질문을 정리했습니다.",
+        "홍길동전 수업 자료를 공유합니다. 적서 차별, 탐관오리, 이상 사회를 중심으로 "
+        "토론 질문을 정리했습니다.",
         50,
         kind="blog",
         site="국어 선생님의 수업 노트",

@@ -13,7 +13,10 @@ NESTING_DEPTH = 100_000
 SLOW_BYTES = 600  # at one byte a second: ten minutes, far past any sane timeout
 _CHUNK = 64 * 1024
 
-_KOREAN = "<html><head><title>가나다고 소식</title></head><body><p>홍길동 가나다고 학생 소식입니다. 학교 축제 안내.</p></body></html>"
+_KOREAN = (
+    "<html><head><title>가나다고 소식</title></head>"
+    "<body><p>홍길동 가나다고 학생 소식입니다. 학교 축제 안내.</p></body></html>"
+)
 
 INJECTION_HTML = """<!DOCTYPE html>
 <html lang="ko"><head><meta charset="utf-8">
@@ -39,7 +42,8 @@ def _bomb(kind: str, encoding: str) -> Callable[[Request], Response]:
 
 
 def _huge(request: Request) -> Response:
-    """50 MB of HTML, streamed; without Content-Length unless `?length=1`, so the size shows only while reading."""
+    """50 MB of HTML, streamed; without Content-Length unless `?length=1`, so the size shows only while
+    reading."""
     paragraph = "<p>가상 커뮤니티 자유게시판 글입니다. 아무 내용 없는 긴 글. filler text.</p>\n".encode()
     chunk = (paragraph * (_CHUNK // len(paragraph) + 1))[:_CHUNK]
     head = b"<!DOCTYPE html><html><head><meta charset='utf-8'><title>huge</title></head><body>\n"

@@ -58,7 +58,8 @@ def forum_html(number: int, post: ForumPost, date_text: str) -> str:
   <script>window.__board = {{"id":{number}{trending}}};</script>
 </head>
 <body>
-  <nav class="site-nav"><a href="/web/">홈</a> <a href="/web/forum/1">자유게시판</a> <a href="#login">로그인</a></nav>
+  <nav class="site-nav"><a href="/web/">홈</a> <a href="/web/forum/1">자유게시판</a>
+    <a href="#login">로그인</a></nav>
   <main>
     <article class="post" id="post-{number}">
       <h1>{escape(post.title)}</h1>
@@ -105,7 +106,8 @@ SCRIPT_ONLY_HTML = """<!DOCTYPE html>
     var name = "\\uD64D\\uAE38\\uB3D9";
     var school = "\\uAC00\\uB098\\uB2E4\\uACE0";
     document.getElementById("app").innerHTML =
-      "<article><h1>" + school + " " + name + "</h1><p>" + name + " \\uD569\\uC131 \\uC694\\uCCAD</p></article>";
+      "<article><h1>" + school + " " + name + "</h1>" +
+      "<p>" + name + " \\uD569\\uC131 \\uC694\\uCCAD</p></article>";
   </script>
 </body></html>
 """
@@ -127,7 +129,8 @@ GALLERY_HTML = """<!DOCTYPE html>
     <p>가나다고 홍길동 사진 모음 게시물입니다.</p>
     <img src="/media/photos/1.jpg" alt="1">
     <img src="/media/photos/2.png" srcset="/media/photos/2@2x.png 2x" alt="2">
-    <picture><source srcset="/media/photos/3.webp" type="image/webp"><img src="/media/photos/3.jpg" alt="3"></picture>
+    <picture><source srcset="/media/photos/3.webp" type="image/webp"><img src="/media/photos/3.jpg"
+      alt="3"></picture>
     <video src="/media/clips/1.mp4" poster="/media/clips/1-poster.jpg" controls>
       <source src="/media/clips/1.webm" type="video/webm">
       <track src="/media/clips/1.vtt" kind="subtitles">

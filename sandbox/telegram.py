@@ -154,7 +154,8 @@ def _preview_page(channel: Channel, root: str, request: Request, around: int | N
         <div class="tgme_channel_info_header_username"><a href="https://t.me/{channel.name}">@{channel.name}</a></div>
       </div>
       <div class="tgme_channel_info_description">{escape(channel.description)}</div>
-      <div class="tgme_channel_info_counters"><div class="tgme_channel_info_counter"><span class="counter_value">1.2K</span> <span class="counter_type">subscribers</span></div></div>
+      <div class="tgme_channel_info_counters"><div class="tgme_channel_info_counter"><span
+        class="counter_value">1.2K</span> <span class="counter_type">subscribers</span></div></div>
     </div>
     <main class="tgme_main">
       <section class="tgme_channel_history js-message_history">
@@ -210,33 +211,40 @@ def _media_html(channel: Channel, root: str, message: Message) -> str:
     if kind == "video":
         return (
             f'<a class="tgme_widget_message_video_player blured js-message_video_player" href="{link}">'
-            f'<i class="tgme_widget_message_video_thumb" style="background-image:url(\'{media}-thumb.jpg\')"></i>'
+            '<i class="tgme_widget_message_video_thumb" '
+            f"style=\"background-image:url('{media}-thumb.jpg')\"></i>"
             '<div class="tgme_widget_message_video_wrap" style="width:720px;padding-top:56.25%">'
             f'<video src="{media}.mp4" class="tgme_widget_message_video js-message_video" width="100%" '
-            'height="100%"></video></div><time class="message_video_duration js-message_video_duration">0:29</time></a>'
+            'height="100%"></video></div>'
+            '<time class="message_video_duration js-message_video_duration">0:29</time></a>'
         )
     if kind == "roundvideo":
         return (
             '<div class="tgme_widget_message_roundvideo_player js-message_roundvideo_player">'
-            f'<video class="tgme_widget_message_roundvideo js-message_roundvideo" src="{media}.mp4"></video></div>'
+            '<video class="tgme_widget_message_roundvideo js-message_roundvideo" '
+            f'src="{media}.mp4"></video></div>'
         )
     if kind == "sticker":
         return (
             f'<div class="tgme_widget_message_sticker_wrap media_supported_cont"><a href="{link}">'
-            f'<i class="tgme_widget_message_sticker js-sticker_image" style="background-image:url(\'{media}.webp\')" '
+            '<i class="tgme_widget_message_sticker js-sticker_image" '
+            f"style=\"background-image:url('{media}.webp')\" "
             f'data-webp="{media}.webp"></i></a></div>'
         )
     if kind == "document":
         return (
-            f'<div class="tgme_widget_message_document_wrap"><a class="tgme_widget_message_document" href="{link}">'
+            '<div class="tgme_widget_message_document_wrap">'
+            f'<a class="tgme_widget_message_document" href="{link}">'
             '<div class="tgme_widget_message_document_icon accent_bgcolor"></div>'
-            f'<div class="tgme_widget_message_document_title accent_color" dir="auto">{escape(message.seed.document_name)}</div>'
+            '<div class="tgme_widget_message_document_title accent_color" dir="auto">'
+            f"{escape(message.seed.document_name)}</div>"
             '<div class="tgme_widget_message_document_extra" dir="auto">1.2 MB</div></a></div>'
         )
     if kind == "voice":
         return (
             f'<a class="tgme_widget_message_voice_player js-message_voice_player" href="{link}">'
-            f'<audio class="tgme_widget_message_voice js-message_voice" src="{media}.ogg" preload="none"></audio>'
+            '<audio class="tgme_widget_message_voice js-message_voice" '
+            f'src="{media}.ogg" preload="none"></audio>'
             '<time class="tgme_widget_message_voice_duration">0:12</time></a>'
         )
     return ""
@@ -273,9 +281,11 @@ def _message_html(channel: Channel, root: str, message: Message) -> str:
         # The quote shares the text class; only js-message_text marks the message's own words.
         parts.append(
             f'<a class="tgme_widget_message_reply" href="https://t.me/{channel.name}/{reply_id}">'
-            f'<div class="tgme_widget_message_author accent_color"><span class="tgme_widget_message_author_name" '
+            '<div class="tgme_widget_message_author accent_color">'
+            '<span class="tgme_widget_message_author_name" '
             f'dir="auto">{escape(channel.title)}</span></div>'
-            f'<div class="tgme_widget_message_text js-message_reply_text" dir="auto">{_text_html(quoted)}</div></a>'
+            '<div class="tgme_widget_message_text js-message_reply_text" dir="auto">'
+            f"{_text_html(quoted)}</div></a>"
         )
     parts.append(_media_html(channel, root, message))
     if seed.text:
@@ -296,9 +306,11 @@ def _message_html(channel: Channel, root: str, message: Message) -> str:
     parts.append(
         '<div class="tgme_widget_message_footer compact js-message_footer">'
         '<div class="tgme_widget_message_info short js-message_info">'
-        f'<span class="tgme_widget_message_views">{_views(message.views)}</span><span class="copyonly"> views</span>'
+        f'<span class="tgme_widget_message_views">{_views(message.views)}</span>'
+        '<span class="copyonly"> views</span>'
         f'<span class="tgme_widget_message_meta"><a class="tgme_widget_message_date" href="{link}">'
-        f'<time datetime="{message.date.isoformat()}" class="time">{message.date:%H:%M}</time></a></span></div></div>'
+        f'<time datetime="{message.date.isoformat()}" class="time">{message.date:%H:%M}</time>'
+        "</a></span></div></div>"
     )
     parts.append("</div></div></div>")
     return "\n".join(p for p in parts if p)
@@ -320,7 +332,8 @@ def _contact_page(name: str) -> str:
       <div class="tgme_page_extra">@{name}</div>
       <div class="tgme_page_description">If you have <strong>Telegram</strong>, you can contact
         <a class="tgme_username_link" href="tg://resolve?domain={name}">@{name}</a> right away.</div>
-      <div class="tgme_page_action"><a class="tgme_action_button_new shine" href="tg://resolve?domain={name}">Send Message</a></div>
+      <div class="tgme_page_action"><a class="tgme_action_button_new shine"
+        href="tg://resolve?domain={name}">Send Message</a></div>
     </div></div></div>
   </body>
 </html>

@@ -184,7 +184,8 @@ def run_nightly(
     on_event: ProgressCallback | None = None,
     verbose: bool = False,
 ) -> NightlyResult:
-    """The whole nightly sequence: search, pages and channels, removal re-checks, export, retention, notify."""
+    """The whole nightly sequence: search, pages and channels, removal re-checks, export, retention,
+    notify."""
     result = run_pass(settings, store, kind=kind, stages=stages, on_event=on_event, verbose=verbose)
     for step in STEPS:
         try:

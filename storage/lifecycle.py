@@ -3,8 +3,9 @@
 Every change appends an `exposure_events` row (who, when, from, to, through which channel, to whom,
 a note) and moves `exposures.status`; nothing is ever edited in place, so the history is the record
 a takedown team can show. An advocate's change is also written to the audit trail in the same
-transaction (ids, statuses and the channel only). A dismissed exposure stays dismissed: `record_observation` keeps its
-status and every export, notification and draft skips `SUPPRESSED_STATUSES`.
+transaction (ids, statuses and the channel only). A dismissed exposure stays dismissed:
+`record_observation` keeps its status and every export, notification and draft skips
+`SUPPRESSED_STATUSES`.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def check_transition(from_status: str, to_status: str) -> None:
     if to_status not in TRANSITIONS.get(from_status, frozenset()):
         reachable = ", ".join(sorted(TRANSITIONS.get(from_status, frozenset()))) or "nothing (final)"
         raise ValidationError(
-            f"cannot change an exposure from {from_status!r} to {to_status!r} (from {from_status!r}: {reachable})"
+            f"cannot change an exposure from {from_status!r} to {to_status!r} "
+            f"(from {from_status!r}: {reachable})"
         )
 
 
@@ -231,7 +233,8 @@ def mark(
         event = _apply(session, store.crypto, row, case, change)
         session.flush()
         view = _event_view(store.crypto, event, case.key_id)
-        # Last statement of the transaction, as the audit trail asks: the change and its record commit together.
+        # Last statement of the transaction, as the audit trail asks: the change and its record commit
+        # together.
         audit_append(
             session,
             store.crypto,

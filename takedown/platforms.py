@@ -185,7 +185,8 @@ def parse_directory(raw: Mapping[str, Any], *, where: str = "shipped") -> Platfo
         for host in platform.hosts:
             if host in owners:
                 raise PlatformDirectoryError(
-                    f"{where}: host {host!r} is claimed by platforms.{owners[host]} and platforms.{platform.id}"
+                    f"{where}: host {host!r} is claimed by platforms.{owners[host]} "
+                    f"and platforms.{platform.id}"
                 )
             owners[host] = platform.id
     return PlatformDirectory(platforms, legal)

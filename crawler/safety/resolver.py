@@ -11,8 +11,9 @@ remembers why, and `SafetyGateMiddleware.process_exception` turns that failure i
 
 Install it with `TWISTED_DNS_RESOLVER` (Scrapy 2.19 deprecates `DNS_RESOLVER`); `CrawlerProcess`
 installs it in `start()`, just before the reactor runs (after the middlewares are built), and the
-middleware installs one itself where Scrapy does not (`CrawlerRunner`). It resolves IPv4 and IPv6 (it extends `CachingHostnameResolver`, not the IPv4-only
-`CachingThreadedResolver`); Scrapy's DNS cache holds raw answers and the check runs on every use.
+middleware installs one itself where Scrapy does not (`CrawlerRunner`). It resolves IPv4 and IPv6 (it
+extends `CachingHostnameResolver`, not the IPv4-only `CachingThreadedResolver`); Scrapy's DNS cache holds
+raw answers and the check runs on every use.
 Not covered: connections through an HTTP proxy (Twisted resolves the proxy host with the reactor's
 simple resolver) and the browser, which resolves names itself (see `browser.py`).
 """

@@ -1,4 +1,5 @@
-"""The page spider: watched pages (conditionally), Telegram channels, and exposure pages to verify or re-check.
+"""The page spider: watched pages (conditionally), Telegram channels, and exposure pages to verify or
+re-check.
 
 One spider, one downloader: per-domain delay and concurrency hold across everything a crawl fetches,
 and robots.txt is read once per host. Watched pages are asked "changed since?" with the stored

@@ -26,7 +26,8 @@ class CliError(Exception):
 
 app = typer.Typer(
     name="jikimi",
-    help="jikimi (지킴이): find where a victim's name is exposed online, for the advocates who get it taken down.",
+    help="jikimi (지킴이): find where a victim's name is exposed online, "
+    "for the advocates who get it taken down.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -95,7 +96,8 @@ def _root(
         bool, typer.Option("--verbose", "-v", help="Log progress to stderr (redacted).")
     ] = False,
 ) -> None:
-    """jikimi (지킴이): find where a victim's name is exposed online, for the advocates who get it taken down."""
+    """jikimi (지킴이): find where a victim's name is exposed online, for the advocates who get it taken
+    down."""
     state.config_path = config
     state.verbose = verbose
     setup_logging(logging.INFO if verbose else logging.WARNING)

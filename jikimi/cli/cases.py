@@ -125,9 +125,8 @@ def case_show(
         return
     console = state.console
     console.print(f"case {case.id}: {case.label} ({case.status})")
-    console.print(
-        f"consent: {case.consent.statement} (recorded by {case.consent.recorded_by}, {case.consent.recorded_at})"
-    )
+    consent = case.consent
+    console.print(f"consent: {consent.statement} (recorded by {consent.recorded_by}, {consent.recorded_at})")
     if case.notes:
         console.print(f"notes: {case.notes}")
     _print_terms(terms)

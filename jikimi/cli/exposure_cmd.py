@@ -18,7 +18,8 @@ from storage.exposures import EXPOSURE_STATUSES, get_exposure
 from storage.lifecycle import EventView, history, mark, mark_case, reuploads_of
 
 exposure_app = typer.Typer(
-    help="Move one exposure (or all of a case) through confirmed, reported, removed, reappeared or dismissed.",
+    help="Move one exposure (or all of a case) through confirmed, reported, removed, reappeared "
+    "or dismissed.",
     no_args_is_help=True,
 )
 app.add_typer(exposure_app, name="exposure")
@@ -30,7 +31,8 @@ ChannelOpt = Annotated[
     str | None,
     typer.Option(
         "--channel",
-        help="How it was reported: naver-report-form, kcsc, email, ... ('email:ADDRESS' also sets the recipient).",
+        help="How it was reported: naver-report-form, kcsc, email, ... "
+        "('email:ADDRESS' also sets the recipient).",
     ),
 ]
 NoteOpt = Annotated[

@@ -19,7 +19,8 @@ VERDICTS = ("removed", "reappeared", "live", "still-removed", "inconclusive")
 def recheck_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Fetch every reported (and removed) exposure's page: mark what is gone as removed, and what came back as reappeared.
+    """Fetch every reported (and removed) exposure's page: mark what is gone as removed, and what came back
+    as reappeared.
 
     A block page, a server error or a timeout is never taken for a removal: it is counted as
     inconclusive. Exit code 0 when every page could be read, 3 when some could not, 1 on failure.

@@ -96,7 +96,8 @@ def takedown_draft(
         )
     console.print(table)
     console.print(
-        f"{len(written)} draft(s) for {len(items)} exposure(s) in {output}. Nothing was sent: review each file, "
+        f"{len(written)} draft(s) for {len(items)} exposure(s) in {output}. "
+        "Nothing was sent: review each file, "
         "send it yourself, then run its 'after_sending' command from manifest.json.",
         markup=False,
     )

@@ -49,9 +49,11 @@ def challenge_html(query: str) -> str:
 <html><head><meta charset="utf-8"><title>DuckDuckGo</title></head>
 <body>
 <div class="anomaly-modal__mask"><div class="anomaly-modal__modal" data-testid="anomaly-modal">
-<form id="challenge-form" action="//duckduckgo.com/anomaly.js?sv=html&amp;cc=sre&amp;q={quote(query)}" method="POST">
+<form id="challenge-form" method="POST"
+  action="//duckduckgo.com/anomaly.js?sv=html&amp;cc=sre&amp;q={quote(query)}">
   <div class="anomaly-modal__title">Unfortunately, bots use DuckDuckGo too.</div>
-  <div class="anomaly-modal__description">Please complete the following challenge to confirm this search was made by a human.</div>
+  <div class="anomaly-modal__description">Please complete the following challenge to confirm this search
+    was made by a human.</div>
   <div class="anomaly-modal__instructions">Select all squares containing a duck:</div>
   <div class="anomaly-modal__images">{squares}</div>
   <button class="anomaly-modal__submit" type="submit">Submit</button>
@@ -161,12 +163,16 @@ def _nav_form(mount: str, label: str, query: str, offset: int, region: str, df: 
 
 def _ad(query: str) -> str:
     target = "https://shop.example/ad-landing?utm_source=ddg"
-    link = f"https://duckduckgo.com/y.js?ad_domain=shop.example&amp;ad_provider=bingv7aa&amp;u3={quote(target, safe='')}"
+    link = (
+        "https://duckduckgo.com/y.js?ad_domain=shop.example&amp;ad_provider=bingv7aa"
+        f"&amp;u3={quote(target, safe='')}"
+    )
+    q = escape(query)
     return f"""<div class="result results_links results_links_deep web-result result--ad result--ad--small">
   <div class="links_main links_deep result__body">
-    <h2 class="result__title"><a rel="nofollow" class="result__a" href="{link}">{escape(query)} 최저가 - 가상쇼핑</a>
+    <h2 class="result__title"><a rel="nofollow" class="result__a" href="{link}">{q} 최저가 - 가상쇼핑</a>
     <a class="badge--ad" href="{link}">Ad</a></h2>
-    <a class="result__snippet" href="{link}">{escape(query)} 관련 상품을 지금 만나보세요. 무료 배송.</a>
+    <a class="result__snippet" href="{link}">{q} 관련 상품을 지금 만나보세요. 무료 배송.</a>
     <div class="clear"></div>
   </div>
 </div>
@@ -189,7 +195,8 @@ def _result(hit: Hit, terms: tuple[str, ...]) -> str:
   <div class="links_main links_deep result__body">
     <h2 class="result__title"><a rel="nofollow" class="result__a" href="{link}">{title}</a></h2>
     <div class="result__extras"><div class="result__extras__url">
-      <span class="result__icon"><a rel="nofollow" href="{link}"><img class="result__icon__img" width="16" height="16" alt="" src="/media/ddg/icons/{escape(host)}.ico" name="i15" /></a></span>
+      <span class="result__icon"><a rel="nofollow" href="{link}"><img class="result__icon__img"
+        width="16" height="16" alt="" src="/media/ddg/icons/{escape(host)}.ico" name="i15" /></a></span>
       <a class="result__url" href="{link}">{escape(shown)}</a>
       {date}
     </div></div>

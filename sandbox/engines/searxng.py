@@ -148,6 +148,8 @@ def _results_html(query: str, results: list[dict[str, object]]) -> str:
         for r in results
     )
     return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><title>{escape(query)} - SearXNG</title></head>'
-        f'<body class="results_endpoint"><main id="main_results"><div id="urls" role="main">{articles}</div></main></body></html>'
+        '<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">'
+        f"<title>{escape(query)} - SearXNG</title></head>"
+        '<body class="results_endpoint"><main id="main_results">'
+        f'<div id="urls" role="main">{articles}</div></main></body></html>'
     )
