@@ -8,14 +8,14 @@
 How it works (one module per step):
 - `normalize`: clean view of the text (invisible characters out, compatibility folding except on jamo, jamo
   unified, Latin lower-cased) as a `textmap.Layer` that maps every character back to the original.
-- `views`: the compact view (separators removed, gaps remembered), `windows`: short views rebuilt per character
-  where needed (jamo recomposition, look-alikes, Hanja readings, QWERTY typing, masks).
-- `index`: every variant of every term of every case compiled once into a few Aho-Corasick automata (`patterns`)
-  plus small dictionaries; scanning never loops over terms.
+- `views`: the compact view (separators removed, gaps remembered), `windows`: short views rebuilt per
+  character where needed (jamo recomposition, look-alikes, Hanja readings, QWERTY typing, masks).
+- `index`: every variant of every term of every case compiled once into a few Aho-Corasick automata
+  (`patterns`) plus small dictionaries; scanning never loops over terms.
 - `scan`: runs the automata over the views; `judge` applies the boundary rules; `latin` handles romanizations,
   handles and mixed-script words; `weak` finds 초성, masks and anagrams only near a second signal.
-- `matcher`: weighs context and exclusions, scores each match (`candidate`, weights in `kinds`), keeps the best per
-  (case, term, span).
+- `matcher`: weighs context and exclusions, scores each match (`candidate`, weights in `kinds`), keeps the
+  best per (case, term, span).
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from matching.kinds import WEIGHTS, flag_variants
 
 @dataclass(slots=True)
 class Candidate:
-    """`base` is how the term was found (exact, alias, respelled, chosung ...); `flags` the clean-ups undone."""
+    """`base` is how the term was found (exact, alias, respelled, chosung ...); `flags` the clean-ups
+    undone."""
 
     term: int
     base: str

@@ -2,10 +2,11 @@
 
 Bar: every `high` case found, at least 90% of `low` cases found, no false positive.
 
-Mapping of a case line to term specs: all `terms` of a line share one case_id (the line number); each entry becomes
-`TermSpec(kind=entry["kind"], aliases=entry["aliases"], exclude=entry["exclude"], context=entry["context"])`, the
-last three optional. One matcher is built for all lines, as the crawler builds one for all cases, and each text
-is scanned for its own case only. Output names case ids and variant labels, never the texts or terms.
+Mapping of a case line to term specs: all `terms` of a line share one case_id (the line number); each entry
+becomes `TermSpec(kind=entry["kind"], aliases=entry["aliases"], exclude=entry["exclude"],
+context=entry["context"])`, the last three optional. One matcher is built for all lines, as the crawler builds
+one for all cases, and each text is scanned for its own case only. Output names case ids and variant labels,
+never the texts or terms.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Hangul arithmetic: syllable (de)composition, initial consonants, and a 2-beolsik composer.
 
-Everything works on compatibility jamo (U+3131-U+318E), the letters people actually type and paste; conjoining jamo
-are mapped to them first (see `normalize`).
+Everything works on compatibility jamo (U+3131-U+318E), the letters people actually type and paste; conjoining
+jamo are mapped to them first (see `normalize`).
 """
 
 from __future__ import annotations
@@ -205,8 +205,8 @@ def _join(parts: list[tuple[str, int]], table: dict[tuple[str, str], str]) -> st
 def compose_keys(keys: Sequence[tuple[str, int]]) -> list[tuple[str, int, int]]:
     """Runs basic jamo keystrokes through the 2-beolsik automaton.
 
-    Each key carries the index of the unit it came from; each output letter (a syllable, or a jamo that could not
-    join one) reports the first and last unit index it consumed.
+    Each key carries the index of the unit it came from; each output letter (a syllable, or a jamo that could
+    not join one) reports the first and last unit index it consumed.
     """
     state = _Composer()
     for key, index in keys:

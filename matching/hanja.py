@@ -1,4 +1,5 @@
-"""Korean readings of Hanja, with the initial-sound rule (두음법칙) variants names use (李 리 -> 이, 林 림 -> 임)."""
+"""Korean readings of Hanja, with the initial-sound rule (두음법칙) variants names use
+(李 리 -> 이, 林 림 -> 임)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ _IEUNG = hangul.CHO_INDEX["ㅇ"]
 
 
 def initial_sound_variant(syllable: str) -> str | None:
-    """The word-initial form of a syllable starting with ㄹ or ㄴ (리 -> 이, 로 -> 노, 녀 -> 여), if it differs."""
+    """The word-initial form of a syllable starting with ㄹ or ㄴ (리 -> 이, 로 -> 노, 녀 -> 여), if it
+    differs."""
     cho, jung, jong = hangul.decompose(syllable)
     y_vowel = hangul.JUNG[jung] in _Y_VOWELS
     if cho == _RIEUL:

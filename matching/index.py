@@ -1,13 +1,13 @@
 """Everything built from the registered terms: the automata and the small dictionaries for weak variants.
 
 Building walks each term once; scanning never walks the terms. Pattern sets:
-- `main`: compact forms in any script (terms, aliases, school short forms, elongations, context and exclude words,
-  built-in keywords and their 초성 such as ㄴㅇ);
+- `main`: compact forms in any script (terms, aliases, school short forms, elongations, context and exclude
+  words, built-in keywords and their 초성 such as ㄴㅇ);
 - `respell[...]`: full names with one jamo component blanked in every syllable (see `variants.REDUCERS`);
 - `roman`: spelling-blind keys of romanized names, bare surnames and Latin-script terms;
 - `handles`: handle keys.
-`chosung` and `anagrams` map a name's initials or sorted syllables to the terms that have them; they are consulted
-only near a second signal.
+`chosung` and `anagrams` map a name's initials or sorted syllables to the terms that have them; they are
+consulted only near a second signal.
 """
 
 from __future__ import annotations
@@ -167,8 +167,8 @@ class Index:
 
 def build_index(specs: Iterable[TermSpec]) -> Index:
     index = Index()
-    # Building allocates millions of small objects that all survive; the cyclic collector would walk them again
-    # and again (it dominated the build time at 100,000 terms), and they hold no cycles.
+    # Building allocates millions of small objects that all survive; the cyclic collector would walk them
+    # again and again (it dominated the build time at 100,000 terms), and they hold no cycles.
     collecting = gc.isenabled()
     gc.disable()
     try:

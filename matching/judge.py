@@ -1,10 +1,11 @@
 """Boundary rules: is a compact-view hit a real occurrence of the term, and how was it written?
 
-The compact view joins everything, so a hit may straddle words (`주홍 길동무`, `이 나라의 미래`). A hit counts when
+The compact view joins everything, so a hit may straddle words (`주홍 길동무`, `이 나라의 미래`).
+A hit counts when
 - it is written as one piece: particles or other letters may follow (홍길동이, 홍길동씨), unless they make an
   innocent compound (홍길동전) or the term has only two syllables (김구름 is a cloud, not 김구);
-- or its syllables are separated evenly (홍 길 동, 홍.길.동) or once after the surname (홍 길동), and the word ends
-  there or continues with a particle.
+- or its syllables are separated evenly (홍 길 동, 홍.길.동) or once after the surname (홍 길동), and the word
+  ends there or continues with a particle.
 It never counts when it starts inside a word. Kept only as weak candidates, which need a second signal: a form
 split once and followed by a case particle (이 나라의 "this country's"; an address suffix such as 씨 is fine),
 a split after a surname that is also an everyday word (이, 한, 나), and any other split (홍길 동).
@@ -30,7 +31,8 @@ from matching.views import View
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """How a hit was written: `spacing` is "spacing"/"separators" or ""; `needs_context` makes it a weak one."""
+    """How a hit was written: `spacing` is "spacing"/"separators" or ""; `needs_context` makes it a weak
+    one."""
 
     spacing: str
     particle: bool
@@ -65,7 +67,8 @@ def _innocent(view: View, end: int, tail: str) -> bool:
             continue
         if suffix not in ROAD_SUFFIXES:
             return True
-        # Road names cancel only before a number (홍길동로 12), since 로 and 길 are also a particle and a name.
+        # Road names cancel only before a number (홍길동로 12), since 로 and 길 are also a particle and a
+        # name.
         word_end = view.word_end(end)
         after = tail[len(suffix) :] or view.text[word_end : word_end + 1]
         if after[:1].isdigit():
@@ -97,9 +100,9 @@ def judge(
 ) -> Verdict | None:
     """Verdict for a hit on compact positions [start, end), or None if it is not an occurrence at all.
 
-    `signal` relaxes the rules for keywords, which may sit inside compounds (지인능욕방); `lenient` also accepts
-    any spacing between word edges, for exclude words, where a false hit only costs a cancelled match; `fuzzy`
-    (respellings, elongations) requires the word to end after the hit or after a particle.
+    `signal` relaxes the rules for keywords, which may sit inside compounds (지인능욕방); `lenient` also
+    accepts any spacing between word edges, for exclude words, where a false hit only costs a cancelled match;
+    `fuzzy` (respellings, elongations) requires the word to end after the hit or after a particle.
     """
     text = view.text
     gaps = view.gaps(start, end)
@@ -150,8 +153,9 @@ def judge(
         reasons.append("spacing: irregular")
     if tail:
         if particle_run(tail) and not signal:
-            # 홍.길.동이 and 홍길동씨 are the name; 이 나라의 is "this country's": a case particle after a form
-            # split only once needs context, an address suffix (씨, 님) or an evenly spaced form does not.
+            # 홍.길.동이 and 홍길동씨 are the name; 이 나라의 is "this country's": a case particle after a
+            # form split only once needs context, an address suffix (씨, 님) or an evenly spaced form does
+            # not.
             if not uniform and not any(tail.startswith(s) for s in ADDRESS_SUFFIXES):
                 needs_context = True
                 reasons.append("boundary: particle after a split form")

@@ -37,7 +37,8 @@ LONGEST_MIXED = 40  # far longer than any romanized name with particles
 @dataclass(frozen=True, slots=True)
 class SurnameHit:
     """A bare romanized surname (Hong, Kim) at clean-text positions [start, end): resolved later, and only if
-    another term of a case is near (they are frequent in English text, so nothing is computed for them here)."""
+    another term of a case is near (they are frequent in English text, so nothing is computed for them
+    here)."""
 
     start: int
     end: int

@@ -1,9 +1,10 @@
-"""Small built-in word lists: exploitation keywords, particles, innocent compounds, surnames, masks, look-alikes."""
+"""Small built-in word lists: exploitation keywords, particles, innocent compounds, surnames, masks,
+look-alikes."""
 
 from __future__ import annotations
 
-# Exploitation-context keywords reported in news and school guidance (reference: korean-matching.md). Each is a
-# second signal for weak variants; `GENERIC_KEYWORDS` are common words that count, but for less.
+# Exploitation-context keywords reported in news and school guidance (reference: korean-matching.md). Each is
+# a second signal for weak variants; `GENERIC_KEYWORDS` are common words that count, but for less.
 KEYWORDS = (
     "지인능욕",
     "능욕",
@@ -98,7 +99,8 @@ PARTICLE_SET = frozenset(PARTICLES)
 ADDRESS_SUFFIXES = ("씨", "님", "양", "군", "쌤", "선배", "후배", "학생", "언니", "누나", "오빠", "형")
 MAX_PARTICLE = max(len(p) for p in PARTICLES)
 
-# Words that, written right after a whole term, make a compound that is not about the person (홍길동전, a tale).
+# Words that, written right after a whole term, make a compound that is not about the person (홍길동전, a
+# tale).
 INNOCENT_SUFFIXES = (
     "전",
     "역",
@@ -121,7 +123,8 @@ INNOCENT_SUFFIXES = (
     "길",
     "체",
 )
-# "로" and "길" also occur as a particle or a given name; they cancel only when a road number follows (홍길동로 12).
+# "로" and "길" also occur as a particle or a given name; they cancel only when a road number follows
+# (홍길동로 12).
 ROAD_SUFFIXES = frozenset({"로", "대로", "길"})
 
 COMPOUND_SURNAMES = frozenset(
@@ -165,6 +168,6 @@ LOOKALIKES = {
 }
 UPPER_LOOKALIKES = {"L": "ㄴ", "E": "ㅌ", "T": "ㅜ", "I": "ㅣ", "O": "ㅇ"}
 
-# Surnames that are also everyday words when written alone (이 "this", 한 "one", 나 "I"): a name split after one
-# of them (이 나라) needs context before it counts.
+# Surnames that are also everyday words when written alone (이 "this", 한 "one", 나 "I"): a name split after
+# one of them (이 나라) needs context before it counts.
 WORDLIKE_SURNAMES = frozenset({"이", "한", "나"})

@@ -22,7 +22,8 @@ GENERIC_CONTEXT_BONUS = 0.1
 
 @dataclass(frozen=True)
 class Match:
-    """One exposure of a term: where (span in the original text, end exclusive), how it was written, how sure."""
+    """One exposure of a term: where (span in the original text, end exclusive), how it was written, how
+    sure."""
 
     case_id: int
     term_id: int
@@ -102,13 +103,14 @@ class Matcher:
         )
 
     def search_variants(self, spec: TermSpec) -> list[tuple[str, str]]:
-        """(variant kind, query) pairs worth sending to a search engine, best first: the term as registered, its
-        aliases (and a school's short forms), then full romanizations in both name orders."""
+        """(variant kind, query) pairs worth sending to a search engine, best first: the term as registered,
+        its aliases (and a school's short forms), then full romanizations in both name orders."""
         return search_queries(spec)
 
 
 def _best_per_span(matches: list[Match]) -> list[Match]:
-    """Keeps, per (case, term), the most confident of overlapping matches; ties go to the longer, then earlier."""
+    """Keeps, per (case, term), the most confident of overlapping matches; ties go to the longer, then
+    earlier."""
     matches.sort(key=lambda m: (-m.confidence, -(m.end - m.start), m.start))
     kept: list[Match] = []
     # Per term, the kept spans never overlap, so sorted by start they are sorted by end too: two neighbours

@@ -1,9 +1,9 @@
 """First clean-up of a text, keeping an offset map back to the original.
 
 Removes invisible characters (Default_Ignorable_Code_Point and combining marks), applies compatibility folding
-(NFKD, then marks dropped) to everything except compatibility jamo, because NFKC would turn ㅎㅗㅇ into conjoining
-jamo that compose wrongly, maps conjoining and halfwidth jamo to compatibility jamo, composes standard conjoining
-sequences (NFD Hangul, as macOS writes it) back into syllables, and lower-cases Latin.
+(NFKD, then marks dropped) to everything except compatibility jamo, because NFKC would turn ㅎㅗㅇ into
+conjoining jamo that compose wrongly, maps conjoining and halfwidth jamo to compatibility jamo, composes
+standard conjoining sequences (NFD Hangul, as macOS writes it) back into syllables, and lower-cases Latin.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from matching import hangul
 from matching.kinds import HALFWIDTH, INVISIBLE, JAMO, WIDTH
 from matching.textmap import Layer, apply_edits
 
-# Standard conjoining sequence (leading consonant, vowel, optional trailing consonant), or any character outside
-# ASCII and precomposed Hangul: the only ones that can need work, so plain Korean and ASCII text costs nothing.
+# Standard conjoining sequence (leading consonant, vowel, optional trailing consonant), or any character
+# outside ASCII and precomposed Hangul: the only ones that can need work, so plain Korean and ASCII text costs
+# nothing.
 _SPECIAL = regex.compile(r"([\u1100-\u1112][\u1161-\u1175][\u11a8-\u11c2]?)|[^\x00-\x7f\uac00-\ud7a3]")
 _IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
 _LOWER_ASCII = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

@@ -1,8 +1,9 @@
 """Aho-Corasick pattern sets shared by all cases, with compact payloads.
 
-Each automaton stores a C integer per pattern (no Python object per pattern, so 100,000 terms stay small); that
-integer indexes `lengths` and `entries`. An entry packs a term (or keyword) index with the role the pattern plays
-for it; a pattern shared by several terms (two victims with the same name) keeps its entries in `shared`.
+Each automaton stores a C integer per pattern (no Python object per pattern, so 100,000 terms stay small);
+that integer indexes `lengths` and `entries`. An entry packs a term (or keyword) index with the role the
+pattern plays for it; a pattern shared by several terms (two victims with the same name) keeps its entries in
+`shared`.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ def pack(index: int, role: int) -> int:
 class PatternSet:
     """One automaton and the payload tables behind it.
 
-    Patterns are first gathered in a dict (merging the entries of a pattern several terms share), then `finish`
-    adds each distinct pattern to the automaton once: cheaper than asking the automaton about every pattern.
-    While gathering, a pattern's value is its entry (>= 0) or -1-k for the k-th list of shared entries, so that
-    `finish` can turn all values into an array in one C-level call.
+    Patterns are first gathered in a dict (merging the entries of a pattern several terms share), then
+    `finish` adds each distinct pattern to the automaton once: cheaper than asking the automaton about every
+    pattern. While gathering, a pattern's value is its entry (>= 0) or -1-k for the k-th list of shared
+    entries, so that `finish` can turn all values into an array in one C-level call.
     """
 
     def __init__(self) -> None:
@@ -81,7 +82,8 @@ class PatternSet:
             add_word(key, pattern)
         self.lengths = array("I", map(len, pending))
         self.entries = array("q", pending.values())
-        # Tuples of ints are not tracked by the cyclic garbage collector; lists would be walked at every collection.
+        # Tuples of ints are not tracked by the cyclic garbage collector; lists would be walked at every
+        # collection.
         self.shared = {p: tuple(lists[-1 - v]) for p, v in enumerate(self.entries) if v < 0}
         self.automaton.make_automaton()
         self.ready = True

@@ -10,8 +10,8 @@ from matching.variants import school_abbreviations
 def search_queries(spec: TermSpec) -> list[tuple[str, str]]:
     """(variant kind, query) pairs, best first, without duplicates (case-insensitive).
 
-    Disguised forms (초성, respellings) are not queries: engines normalise or ignore them, and sending them would
-    only spend quota.
+    Disguised forms (초성, respellings) are not queries: engines normalise or ignore them, and sending them
+    would only spend quota.
     """
     text = " ".join(spec.text.split())
     result: list[tuple[str, str]] = [("handle" if spec.kind == "handle" else "exact", text)]

@@ -2,8 +2,8 @@
 
 Names are romanized many ways (Revised Romanization, McCune-Reischauer, passport habits: Kim/Gim, Lee/Yi/Rhee,
 Young/Yeong, Kil-tong/Gil-dong). Instead of listing every spelling, both the text and the name go through
-`roman_key`, which merges the letters those systems disagree on (g/k, d/t, b/p, j/ch, r/l, oo/u, ee/i ...). Only
-the spellings the key cannot merge (eo written as u or o, Yi vs Lee) become separate patterns.
+`roman_key`, which merges the letters those systems disagree on (g/k, d/t, b/p, j/ch, r/l, oo/u, ee/i ...).
+Only the spellings the key cannot merge (eo written as u or o, Yi vs Lee) become separate patterns.
 """
 
 from __future__ import annotations
@@ -176,10 +176,10 @@ _SPECIAL_SPELLINGS = {
     "의": ("ui", "eui"),
 }
 
-# Rewrites that merge spellings. Each must give the same result on a name written in one piece (Yeeun, Dain) as
-# on its syllables keyed apart (Ye-eun, Da-in), because patterns are built syllable by syllable: so no rule may
-# straddle a syllable edge. That rules out ai -> e (Da|in), kh and ph (Park|hee), and ee -> i before a vowel
-# (Ye|eun); eu -> u runs before ae -> e so that Ha|eun keys like Ha-eun.
+# Rewrites that merge spellings. Each must give the same result on a name written in one piece (Yeeun, Dain)
+# as on its syllables keyed apart (Ye-eun, Da-in), because patterns are built syllable by syllable: so no rule
+# may straddle a syllable edge. That rules out ai -> e (Da|in), kh and ph (Park|hee), and ee -> i before a
+# vowel (Ye|eun); eu -> u runs before ae -> e so that Ha|eun keys like Ha-eun.
 _KEY_PAIRS = (("ch", "c"), ("sh", "s"), ("eo", "o"), ("oo", "u"), ("ou", "u"), ("eu", "u"), ("ae", "e"))
 _KEY_LETTERS = str.maketrans("jgdbrfvq", "cktpl" + "ppk")
 _KEY_RULES = regex.compile(r"(?<=[aeiouwy])h(?![aeiouwy])|(?<![a-z])rh|ee(?![aeiou])")
@@ -187,7 +187,8 @@ _KEY_REPLACEMENTS = {"h": "", "rh": "r", "ee": "i"}
 
 
 def roman_key(text: str) -> str:
-    """Spelling-blind key of lower-case Latin text; separators are left alone, so it can run on joined tokens."""
+    """Spelling-blind key of lower-case Latin text; separators are left alone, so it can run on joined
+    tokens."""
     for old, new in _KEY_PAIRS:
         text = text.replace(old, new)
     text = _KEY_RULES.sub(lambda m: _KEY_REPLACEMENTS[m.group()], text)
@@ -234,7 +235,8 @@ def surname_keys(surname: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=65536)
 def given_keys(given: str, limit: int = 6) -> tuple[str, ...]:
-    """Keys of a given name's spellings (cached: given names repeat across victims far more than full names)."""
+    """Keys of a given name's spellings (cached: given names repeat across victims far more than full
+    names)."""
     keys: list[str] = []
     for combo in product(*(syllable_keys(c) for c in given)):
         keys.append("".join(combo))
@@ -256,7 +258,8 @@ def name_keys(name: str, surname_len: int, limit: int = 24) -> list[str]:
 
 
 def display_names(name: str, surname_len: int) -> list[str]:
-    """Readable romanizations for search queries: RR given name with the usual surname spellings, both orders."""
+    """Readable romanizations for search queries: RR given name with the usual surname spellings, both
+    orders."""
     surname, given = name[:surname_len], name[surname_len:]
     given_text = romanize(given).capitalize()
     result: list[str] = []

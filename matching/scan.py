@@ -1,4 +1,5 @@
-"""One pass over a text: build the views, run the automata, weigh candidates against context and exclusions."""
+"""One pass over a text: build the views, run the automata, weigh candidates against context and
+exclusions."""
 
 from __future__ import annotations
 
@@ -179,9 +180,10 @@ def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
     state.candidates += mixed_candidates(dense, index, allowed)
     _apply_exclusions(state)
     for candidate in state.candidates:
-        # Only clear occurrences vouch for a neighbour; a respelling or a stretched name is itself uncertain. A
-        # match of a case's only term vouches for nothing (a term is not its own context), so it is skipped:
-        # with a big registry most matches are of that kind, and each signal costs a window of weak-variant work.
+        # Only clear occurrences vouch for a neighbour; a respelling or a stretched name is itself uncertain.
+        # A match of a case's only term vouches for nothing (a term is not its own context), so it is skipped:
+        # with a big registry most matches are of that kind, and each signal costs a window of weak-variant
+        # work.
         if not candidate.needs_context and candidate.base not in FUZZY_BASES:
             case_id = index.term(candidate.term).case_id
             if len(members(index.case_terms, case_id)) > 1:
@@ -236,8 +238,8 @@ def _surname_candidates(
 ) -> list[Candidate]:
     """A bare romanized surname counts only next to another term of the same case (Kim is 20% of Korea).
 
-    Surname hits are in clean-text positions; the few case signals are moved there too, so the many surnames of
-    an English page cost a bisect each.
+    Surname hits are in clean-text positions; the few case signals are moved there too, so the many surnames
+    of an English page cost a bisect each.
     """
     case_signals = sorted(
         (

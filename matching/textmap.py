@@ -1,8 +1,9 @@
 """A derived text that remembers where each of its characters came from.
 
-Normalising a page changes its length (invisible characters dropped, fullwidth letters folded, separators removed),
-yet a match must point at what the page really says. A `Layer` stores only the edits, sorted, so building it costs
-time proportional to the number of edits, and mapping a position back costs one binary search.
+Normalising a page changes its length (invisible characters dropped, fullwidth letters folded, separators
+removed), yet a match must point at what the page really says. A `Layer` stores only the edits, sorted, so
+building it costs time proportional to the number of edits, and mapping a position back costs one binary
+search.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from collections.abc import Iterable
 class Layer:
     """`text` derived from `source` by a sorted list of non-overlapping edits.
 
-    Edit k replaced source[src_starts[k]:src_ends[k]] by text[out_starts[k]:out_ends[k]] and carries `flags[k]`
-    (what kind of clean-up it was). Outside edits the two texts agree character for character. An edit whose
-    replacement has the source's length maps character to character; any other maps each output character to the
-    whole source range (a deletion maps to nothing and shows up only between its neighbours).
+    Edit k replaced source[src_starts[k]:src_ends[k]] by text[out_starts[k]:out_ends[k]] and carries
+    `flags[k]` (what kind of clean-up it was). Outside edits the two texts agree character for character. An
+    edit whose replacement has the source's length maps character to character; any other maps each output
+    character to the whole source range (a deletion maps to nothing and shows up only between its neighbours).
     """
 
     __slots__ = ("flags", "out_ends", "out_starts", "source", "src_ends", "src_starts", "text")
@@ -43,8 +44,8 @@ class Layer:
     def source_span_of(self, index: int) -> tuple[int, int]:
         """The source range that output character `index` came from."""
         k = bisect_right(self.out_starts, index) - 1
-        # Deletions share their out position with the next edit or character; skip back over none: a deletion at
-        # `index` sorts before a replacement at `index`, and bisect_right lands on the last of them.
+        # Deletions share their out position with the next edit or character; skip back over none: a deletion
+        # at `index` sorts before a replacement at `index`, and bisect_right lands on the last of them.
         if k < 0:
             return index, index + 1
         out_start, out_end = self.out_starts[k], self.out_ends[k]
@@ -64,7 +65,8 @@ class Layer:
         return first[0], max(first[1], last[1])
 
     def flags_in(self, start: int, end: int) -> int:
-        """OR of the flags of edits inside output range [start, end), deletions strictly between its characters."""
+        """OR of the flags of edits inside output range [start, end), deletions strictly between its
+        characters."""
         result = 0
         k = bisect_left(self.out_ends, start + 1)
         while k < len(self.out_starts) and self.out_starts[k] < end:
@@ -131,7 +133,8 @@ def identity(text: str) -> Layer:
 
 
 def apply_edits(source: str, edits: Iterable[tuple[int, int, str, int]]) -> Layer:
-    """Builds a layer from (src_start, src_end, replacement, flag) edits sorted by position, not overlapping."""
+    """Builds a layer from (src_start, src_end, replacement, flag) edits sorted by position, not
+    overlapping."""
     pieces: list[str] = []
     out_starts: list[int] = []
     out_ends: list[int] = []

@@ -11,9 +11,10 @@ _IEUNG = hangul.CHO_INDEX["ㅇ"]
 _EU = hangul.JUNG_INDEX["ㅡ"]
 
 
-# Initial consonants a respelling swaps, as equivalence classes: the same series (plain, tense, aspirated: 동 -> 똥,
-# 김 -> 킴) joined with shapes one stroke away (ㄴ/ㄷ/ㄹ, ㅁ/ㅂ, ㅅ/ㅈ, ㅇ/ㅎ). Other swaps (김 -> 심) make another
-# common name more often than a disguise, and at 100,000 registered names they would flood every page.
+# Initial consonants a respelling swaps, as equivalence classes: the same series (plain, tense, aspirated:
+# 동 -> 똥, 김 -> 킴) joined with shapes one stroke away (ㄴ/ㄷ/ㄹ, ㅁ/ㅂ, ㅅ/ㅈ, ㅇ/ㅎ). Other swaps
+# (김 -> 심) make another common name more often than a disguise, and at 100,000 registered names they would
+# flood every page.
 INITIAL_CLASSES = ("ㄱㄲㅋ", "ㄴㄷㄸㅌㄹ", "ㅁㅂㅃㅍ", "ㅅㅆㅈㅉㅊ", "ㅇㅎ")
 _INITIAL_CLASS = {hangul.CHO_INDEX[c]: hangul.CHO_INDEX[group[0]] for group in INITIAL_CLASSES for c in group}
 
@@ -33,11 +34,11 @@ def _reducer(which: str) -> list[str]:
     return table
 
 
-# A respelling changes one jamo of one syllable: the initial (홍길똥), the vowel (훙길동) or the final (홍긿동,
-# 호길동). Blanking that component in every syllable of both text and name (for initials: replacing it by its
-# class) makes such a respelling an exact match, so three automata over three translated copies of the text find
-# every candidate in linear time. The tables are lists indexed by code point: str.translate looks lists up
-# several times faster than dicts.
+# A respelling changes one jamo of one syllable: the initial (홍길똥), the vowel (훙길동) or the final
+# (홍긿동, 호길동). Blanking that component in every syllable of both text and name (for initials: replacing
+# it by its class) makes such a respelling an exact match, so three automata over three translated copies of
+# the text find every candidate in linear time. The tables are lists indexed by code point: str.translate
+# looks lists up several times faster than dicts.
 REDUCERS = {which: _reducer(which) for which in ("initial", "vowel", "final")}
 
 
@@ -83,8 +84,8 @@ def _stretched(syllable: str, last: bool) -> tuple[str, ...]:
     )
 
 
-# The vowel a stretched syllable repeats: itself (호옹), its plain sound after a y-glide (유우, 여어), or the two
-# halves of a compound vowel (구언 for 권).
+# The vowel a stretched syllable repeats: itself (호옹), its plain sound after a y-glide (유우, 여어), or the
+# two halves of a compound vowel (구언 for 권).
 _PLAIN = {"ㅑ": "ㅏ", "ㅕ": "ㅓ", "ㅛ": "ㅗ", "ㅠ": "ㅜ", "ㅒ": "ㅐ", "ㅖ": "ㅔ"}
 
 

@@ -1,9 +1,9 @@
 """Compact views: the text with separators taken out, remembering what separated each pair of characters.
 
-`DenseView` covers the whole text cheaply (two edit layers: clean, then separators removed). `UnitView` is built
-character by character for short windows that need heavier work (jamo recomposition, look-alikes, Hanja readings,
-QWERTY conversion, masks). Both answer the same questions: where a range came from in the original, which clean-up
-flags it carries, and what kind of gap sits before a position.
+`DenseView` covers the whole text cheaply (two edit layers: clean, then separators removed). `UnitView` is
+built character by character for short windows that need heavier work (jamo recomposition, look-alikes, Hanja
+readings, QWERTY conversion, masks). Both answer the same questions: where a range came from in the original,
+which clean-up flags it carries, and what kind of gap sits before a position.
 """
 
 from __future__ import annotations

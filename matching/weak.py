@@ -1,9 +1,9 @@
 """Weak variants (초성, partial 초성, masks, anagrams), looked for only in windows around a second signal.
 
-Thousands of names share the same initials, so these forms are meaningless alone and would flood a scan of a whole
-page. Near a keyword or another term of the case they become worth reporting, at low confidence. Candidates come
-from dictionaries keyed by initials or by a multiset hash of the syllables, so the work per window does not depend
-on how many terms are registered (beyond the few that share a key).
+Thousands of names share the same initials, so these forms are meaningless alone and would flood a scan of a
+whole page. Near a keyword or another term of the case they become worth reporting, at low confidence.
+Candidates come from dictionaries keyed by initials or by a multiset hash of the syllables, so the work per
+window does not depend on how many terms are registered (beyond the few that share a key).
 """
 
 from __future__ import annotations
@@ -163,8 +163,8 @@ def initial_candidates(
 
 
 def _evenly_written(view: View, start: int, end: int) -> bool:
-    """Written as one word, split once (ㄱ 민지), or with a gap between every pair of characters (ㅎ ㄱ ㄷ): cheap
-    to check before the dictionary look-ups, and anything else joins pieces of unrelated words."""
+    """Written as one word, split once (ㄱ 민지), or with a gap between every pair of characters (ㅎ ㄱ ㄷ):
+    cheap to check before the dictionary look-ups, and anything else joins pieces of unrelated words."""
     gaps = view.gaps(start, end)
     return sum(1 for g in gaps if g) <= 1 or all(gaps)
 
@@ -199,7 +199,8 @@ def _masks(view: View, index: Index, allowed: set[int] | None, start: int, span:
     for consonant in hangul.CHO:
         for number in members(index.chosung, hangul.chosung(before + consonant + after)):
             key = keys[number]
-            # Names in the initials dictionary are Hangul names of this length; the shown syllables must agree.
+            # Names in the initials dictionary are Hangul names of this length; the shown syllables must
+            # agree.
             if len(key) >= 3 and key.startswith(before) and key.endswith(after):
                 candidate = _accept(
                     view,

@@ -1,8 +1,9 @@
 """Short windows of text that need per-character work before matching.
 
-The dense view handles the common disguises in C-speed passes. What remains is rare in real pages and costly per
-character, so it is done only where a cheap regex says it may matter:
-- recomposition: spelled-out or halfwidth jamo (ㅎㅗㅇ), look-alikes inside Hangul words (호o길동, 홍7ㅣㄹ동), Hanja;
+The dense view handles the common disguises in C-speed passes. What remains is rare in real pages and costly
+per character, so it is done only where a cheap regex says it may matter:
+- recomposition: spelled-out or halfwidth jamo (ㅎㅗㅇ), look-alikes inside Hangul words
+  (호o길동, 홍7ㅣㄹ동), Hanja;
 - QWERTY: Latin runs that are valid 2-beolsik keystrokes (ghdrlfehd);
 - weak: the neighbourhood of a second signal, keeping masks (홍○동) and jamo as written, for weak variants.
 """
@@ -175,8 +176,9 @@ def _reading_choices(units: list[Unit]) -> list[list[Unit]]:
 def recomposition_views(view: DenseView, worth_a_look: Callable[[str], bool]) -> list[UnitView]:
     """Views where jamo are recomposed, look-alikes folded and Hanja read.
 
-    A window with several Hanja readings yields one view per combination; combinations are first tried as plain
-    strings with `worth_a_look` (an automaton probe), so a Chinese page does not build dozens of views per word.
+    A window with several Hanja readings yields one view per combination; combinations are first tried as
+    plain strings with `worth_a_look` (an automaton probe), so a Chinese page does not build dozens of views
+    per word.
     """
     text = view.clean.text
     ranges = [
@@ -201,8 +203,8 @@ def _typed(before: str, keys: str) -> str:
 
 
 def _keys_as_typed(view: DenseView, start: int, end: int) -> str:
-    """A run's keys as typed: Shift gives ㄲ ㄸ ㅃ ㅆ ㅉ ㅒ ㅖ when the writer mixed cases (dP = 예), but a run
-    all in capitals is caps lock and reads as lower case (GHDRLFEHD = 홍길동)."""
+    """A run's keys as typed: Shift gives ㄲ ㄸ ㅃ ㅆ ㅉ ㅒ ㅖ when the writer mixed cases (dP = 예), but a
+    run all in capitals is caps lock and reads as lower case (GHDRLFEHD = 홍길동)."""
     orig_start, orig_end = view.clean.source_span(start, end)
     original = view.original[orig_start:orig_end]
     if len(original) != end - start or not original.isascii() or not original.isalpha():
