@@ -69,6 +69,28 @@ class NotifySettings:
 
 
 @dataclass(frozen=True)
+class ScrapydNode:
+    """One Scrapyd node of `[cluster] scrapyd`: its URL and optional basic-auth credentials."""
+
+    url: str
+    username: str = ""
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """`[cluster]`: crawl stages run as Scrapyd jobs on these nodes, split into `shards` by case."""
+
+    nodes: tuple[ScrapydNode, ...]
+    shards: int
+    project: str = "jikimi"
+    poll_interval: float = 2.0
+    # A node that does not answer for this long has its shards re-scheduled elsewhere.
+    node_grace: float = 10.0
+    max_attempts: int = 3
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -84,6 +106,8 @@ class Settings:
     network: NetworkSettings = field(default_factory=NetworkSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     sources: Mapping[str, SourceConfig] = field(default_factory=dict)
+    # None: the embedded default, stages run as local processes.
+    cluster: ClusterSettings | None = None
 
     def enabled_sources(self) -> list[SourceConfig]:
         return [s for s in self.sources.values() if s.enabled]
@@ -94,6 +118,8 @@ class Settings:
         for source in self.sources.values():
             out.extend(source.secrets())
         out.extend(self.notify.urls)
+        if self.cluster is not None:
+            out.extend(node.password for node in self.cluster.nodes if node.password)
         return tuple(out)
 
 
@@ -124,6 +150,7 @@ _TOP_KEYS = {
     "sources",
     "data_dir",
     "key_file",
+    "cluster",
 }
 
 
@@ -218,6 +245,59 @@ def _build(raw: dict[str, Any], data_dir: Path, config_file: Path | None) -> Set
         network=_section(raw, "network", NetworkSettings),
         notify=_notify(raw),
         sources=_sources(raw),
+        cluster=_cluster(raw),
+    )
+
+
+_CLUSTER_KEYS = {"scrapyd", "shards", "project", "poll_interval", "node_grace", "max_attempts"}
+
+
+def _cluster(raw: dict[str, Any]) -> ClusterSettings | None:
+    """`[cluster] scrapyd = ["http://node-a:6800", {url = "...", username = "...", password = "..."}]`."""
+    table = raw.get("cluster")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError("cluster: expected a table")
+    unknown = sorted(set(table) - _CLUSTER_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown setting cluster.{unknown[0]!r}")
+    entries = table.get("scrapyd", [])
+    if isinstance(entries, str):
+        entries = [entries]
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(
+            "cluster.scrapyd: expected a list of Scrapyd node URLs such as ['http://node-a:6800']"
+        )
+    nodes: list[ScrapydNode] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            entry = {"url": entry}
+        if not isinstance(entry, dict) or set(entry) - {"url", "username", "password"}:
+            raise ConfigError("cluster.scrapyd: each node is a URL or a table with url, username, password")
+        url = _str(entry, "url", "", prefix="cluster.scrapyd.").rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"cluster.scrapyd: {url!r} is not an http(s) URL")
+        nodes.append(
+            ScrapydNode(
+                url=url,
+                username=_str(entry, "username", "", prefix="cluster.scrapyd."),
+                password=_str(entry, "password", "", prefix="cluster.scrapyd."),
+            )
+        )
+    if len({n.url for n in nodes}) != len(nodes):
+        raise ConfigError("cluster.scrapyd: a node is listed twice")
+    shards = _int(table, "shards", 2 * len(nodes), minimum=1, prefix="cluster.")
+    project = _str(table, "project", "jikimi", prefix="cluster.")
+    if not project.replace("_", "").replace("-", "").isalnum():
+        raise ConfigError("cluster.project: letters, digits, '-' and '_' only")
+    return ClusterSettings(
+        nodes=tuple(nodes),
+        shards=shards,
+        project=project,
+        poll_interval=_float(table, "poll_interval", 2.0, minimum=0.1, prefix="cluster."),
+        node_grace=_float(table, "node_grace", 10.0, minimum=0.0, prefix="cluster."),
+        max_attempts=_int(table, "max_attempts", 3, minimum=1, prefix="cluster."),
     )
 
 

@@ -331,3 +331,48 @@ class CaseGrant(Base):
 
 
 # --- end console accounts ---
+
+
+class RunShard(Base):
+    """The cluster's ledger: one stage of one shard of a pass, as a Scrapyd job on one node.
+
+    Holds ids, node URLs and times only: never a term, label or exposure URL.
+    """
+
+    __tablename__ = "run_shards"
+    __table_args__ = (UniqueConstraint("run_id", "shard", "stage", name="uq_run_shards_run_shard_stage"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    shard: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(16))
+    # pending | scheduled | running | done | failed | lost (re-scheduled elsewhere)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    node: Mapped[str | None] = mapped_column(String(200))
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The child run the shard's spider records its sources in (kind "shard").
+    child_run_id: Mapped[int | None] = mapped_column(Integer)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    history: Mapped[list[str]] = mapped_column(JSON, default=list)  # what happened, in order
+    # Written by the spider itself when it closes: which Scrapyd job finished the stage, and how.
+    spider_job_id: Mapped[str | None] = mapped_column(String(64))
+    spider_reason: Mapped[str | None] = mapped_column(String(64))
+
+
+class SourceBudget(Base):
+    """Calls spent per source per local day, shared by every node through the database (row-locked)."""
+
+    __tablename__ = "source_budgets"
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD in the configured zone
+    used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SourcePace(Base):
+    """The next moment a request may go to a source, shared by every node: one engine, one pace."""
+
+    __tablename__ = "source_pace"
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float, default=0.0)  # epoch seconds
