@@ -73,7 +73,9 @@ def world_config(
     text = f'database_url = "{database_url}"\n\n' + SOURCES.format(sandbox=sandbox_url, naver_budget=budget)
     if nodes:
         listed = ", ".join(f'"{url}"' for url in nodes)
-        text += f"\n[cluster]\nscrapyd = [{listed}]\nshards = {shards}\npoll_interval = 0.5\nnode_grace = 3.0\n"
+        text += (
+            f"\n[cluster]\nscrapyd = [{listed}]\nshards = {shards}\npoll_interval = 0.5\nnode_grace = 3.0\n"
+        )
     return text
 
 
@@ -82,7 +84,9 @@ def register_world(jikimi: Callable[..., str]) -> list[int]:
     jikimi("init")
     case_ids: list[int] = []
     for label, terms in WORLD:
-        out = jikimi("case", "add", "--label", label, "--consent", "fictional demo person, demo consent", "--json")
+        out = jikimi(
+            "case", "add", "--label", label, "--consent", "fictional demo person, demo consent", "--json"
+        )
         case_id = int(json.loads(out)["id"])
         case_ids.append(case_id)
         for text, kind in terms:
@@ -97,7 +101,9 @@ def postgres_database(admin_url: str) -> Iterator[str]:
     import sqlalchemy as sa
 
     name = f"jikimi_cluster_{secrets.token_hex(5)}"
-    engine = sa.create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(
+        admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with engine.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
@@ -114,7 +120,9 @@ def cli_runner(env: dict[str, str]) -> Callable[..., str]:
             [sys.executable, "-m", "jikimi", *args], env=env, capture_output=True, text=True, check=False
         )
         if done.returncode != 0:
-            raise SystemExit(f"cluster-demo: `jikimi {args[0]} ...` exited {done.returncode}: {done.stderr.strip()}")
+            raise SystemExit(
+                f"cluster-demo: `jikimi {args[0]} ...` exited {done.returncode}: {done.stderr.strip()}"
+            )
         return done.stdout
 
     return jikimi
@@ -154,8 +162,8 @@ def main() -> int:
             exposures = json.loads(jikimi("exposures", "list", "--json"))
             print(f"exposures recorded: {len(exposures)} (each once)")
         finally:
-            for node in started:
-                node.stop()
+            for running in started:
+                running.stop()
     print(f"\nnodes, sandbox and database stopped. The demo's data directory stays in {data}.")
     return 0 if done.returncode in (0, 3) else 1
 

@@ -49,7 +49,7 @@ class ClusterOutcome:
 
 
 def shard_of(case_id: int, shards: int) -> int:
-    """Stable across passes while `shards` stays the same: a case's crawl history stays on its shard's nodes."""
+    """Stable across passes while `shards` stays the same: a case keeps its shard from night to night."""
     return case_id % shards
 
 

@@ -18,7 +18,7 @@ from storage.database import Store
 from storage.models import SourceBudget, SourcePace
 
 
-def _insert_ignore(session: Session, table: type[SourceBudget] | type[SourcePace], **values: object) -> None:
+def _insert_ignore(session: Session, table: type[SourceBudget | SourcePace], **values: object) -> None:
     """Create the row if no one has: two nodes creating it at once must not fail either of them."""
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite

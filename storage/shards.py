@@ -17,7 +17,8 @@ from sqlalchemy import select
 from storage.database import Store
 from storage.models import Run, RunShard, RunSource, utcnow
 
-# Worse outcomes rank higher: the pass shows the worst any shard met, never a shard's "ok" over another's error.
+# Worse outcomes rank higher: the pass shows the worst any shard met, never one shard's "ok" over
+# another's error.
 _SEVERITY = {"empty": 0, "ok": 1, "quota": 2, "blocked": 3, "auth": 4, "unreachable": 5, "error": 6}
 
 
@@ -166,9 +167,9 @@ def aggregate_sources(store: Store, run_id: int) -> None:
                 into.new_exposures += src.new_exposures
                 into.unreached_terms += src.unreached_terms
                 unreached = (src.details or {}).get("unreached_term_ids", [])
-                if isinstance(unreached, list):
-                    have = into.details.get("unreached_term_ids", [])
-                    into.details = {**into.details, "unreached_term_ids": [*have, *unreached]}  # type: ignore[list-item]
+                have = into.details.get("unreached_term_ids", [])
+                if isinstance(unreached, list) and isinstance(have, list):
+                    into.details = {**into.details, "unreached_term_ids": [*have, *unreached]}
             child.status = "failed" if child_id in failed else "ok"
             child.finished_at = utcnow()
         existing = {
