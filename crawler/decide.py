@@ -5,9 +5,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from crawler.sources.base import Query, SearchResult
-from matching import Match
+from matching import Match, Matcher
 from storage.cases import TermView
 
 KIND_PRIORITY = {"name": 3, "handle": 2, "alias": 2, "keyword": 1}
@@ -57,3 +58,36 @@ def decide_search_hit(
     if query.exact and term is not None:
         return Decision(confidence="engine", term_id=term.id, variant="engine", score=0.0)
     return None
+
+
+def worth_next_page(
+    query: Query, results: Sequence[SearchResult], decisions: Sequence[Decision | None]
+) -> bool:
+    """Whether reading the next page can still pay: the matcher saw a term of the case on this page, or
+    every result on it is newer than `since` (new since the last pass, so later pages may hold more).
+
+    A page whose results name nobody ends the query, even when the engine's word alone made some of
+    them `engine` exposures: engines rank by relevance or date, and a quiet page is followed by quieter
+    ones. This is what keeps a quiet night at one call per query.
+    """
+    if any(d is not None and d.confidence != "engine" for d in decisions):
+        return True
+    if query.since is None or not results:
+        return False
+    cutoff = query.since
+    return all(r.published is not None and _aware(r.published) >= _aware(cutoff) for r in results)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def judge_page(
+    matcher: Matcher, term: TermView | None, query: Query, results: Sequence[SearchResult]
+) -> list[Decision | None]:
+    """Each result's decision, in order; the spider pages on them and the pipeline stores them."""
+    case_ids = {query.case_id}
+    return [
+        decide_search_hit(r, query, term, matcher.scan(f"{r.title}\n{r.snippet}", case_ids=case_ids))
+        for r in results
+    ]

@@ -8,8 +8,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from crawler.context import CrawlContext
-from crawler.decide import decide_search_hit
-from crawler.spiders.search import SearchHit, now_utc
+from crawler.spiders.search import SearchPage, now_utc
 from storage.exposures import Observation, record_observation
 from storage.urls import canonical_url, domain_of, platform_of
 
@@ -31,42 +30,47 @@ class ExposurePipeline:
         return spider.context  # type: ignore[no-any-return,attr-defined]
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, SearchHit):
-            self._search_hit(item)
+        if isinstance(item, SearchPage):
+            self._search_page(item)
         return item
 
-    def _search_hit(self, hit: SearchHit) -> None:
+    def _search_page(self, page: SearchPage) -> None:
+        """Every exposure of one answer in one transaction: a commit per page, not per result."""
         ctx = self.context
-        tally = ctx.tally(hit.source)
-        term = ctx.terms.get(hit.query.term_id)
-        text = f"{hit.result.title}\n{hit.result.snippet}"
-        matches = ctx.matcher.scan(text, case_ids={hit.query.case_id})
-        decision = decide_search_hit(hit.result, hit.query, term, matches)
-        if decision is None:
-            tally.drop("no term in result")
+        tally = ctx.tally(page.source)
+        seen_at = now_utc()
+        observations: list[Observation] = []
+        for result, decision in zip(page.results, page.decisions, strict=True):
+            if decision is None:
+                tally.drop("no term in result")
+                continue
+            tally.matched += 1
+            canonical = canonical_url(result.url)
+            observations.append(
+                Observation(
+                    case_id=page.query.case_id,
+                    url=result.url,
+                    canonical_url=canonical,
+                    domain=domain_of(canonical),
+                    platform=platform_of(canonical),
+                    title=result.title or None,
+                    snippet=result.snippet or None,
+                    confidence=decision.confidence,
+                    source=page.source,
+                    seen_at=seen_at,
+                    run_id=ctx.run_id,
+                    query=page.query.text,
+                    rank=result.rank,
+                    variant=decision.variant,
+                    score=decision.score,
+                    term_id=decision.term_id,
+                    published_at=result.published,
+                )
+            )
+        if not observations:
             return
-        tally.matched += 1
-        canonical = canonical_url(hit.result.url)
-        obs = Observation(
-            case_id=hit.query.case_id,
-            url=hit.result.url,
-            canonical_url=canonical,
-            domain=domain_of(canonical),
-            platform=platform_of(canonical),
-            title=hit.result.title or None,
-            snippet=hit.result.snippet or None,
-            confidence=decision.confidence,
-            source=hit.source,
-            seen_at=now_utc(),
-            run_id=ctx.run_id,
-            query=hit.query.text,
-            rank=hit.result.rank,
-            variant=decision.variant,
-            score=decision.score,
-            term_id=decision.term_id,
-            published_at=hit.result.published,
-        )
         with ctx.store.session() as session:
-            _exposure_id, created = record_observation(session, ctx.store.crypto, obs)
-        if created:
-            ctx.count_new(hit.source, hit.query.case_id)
+            created = [record_observation(session, ctx.store.crypto, obs)[1] for obs in observations]
+        for was_created in created:
+            if was_created:
+                ctx.count_new(page.source, page.query.case_id)

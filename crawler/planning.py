@@ -2,12 +2,20 @@
 
 Pure: the caller reads terms, budgets and history from storage and gets back a plan; nothing here does I/O.
 
-Choices (a query's worst-case cost is `max_pages` calls, and every term costs the same per source):
-- Exact tier first. Every searchable term gets its exact phrase on every active vertical of the source.
-  A term's own `aliases` are searched with it. Names and keywords each keep their own query, because
-  in an OR query a common name would crowd the rarer alternatives out of the few pages we read; the
-  `alias` and `handle` terms of one case are rare strings, so where the engine supports OR they share
-  one query (split when it would grow past `MAX_ALTERNATIVES` or `MAX_QUERY_CHARS`).
+Choices (a query's worst-case cost is `max_pages` calls; the spider reads further pages only while they
+still bring matches or new results, so a quiet night costs one call per query):
+- Exact tier first. Every searchable term gets its exact phrase on the verticals worth searching for its
+  kind (a handle or nickname is not news: `KIND_VERTICALS` of the source). A term's own `aliases` are
+  searched with it. Names and keywords each keep their own query, because in an OR query a common name
+  would crowd the rarer alternatives out of the few pages we read; the `alias` and `handle` terms of one
+  case are rare strings, so where the engine joins alternatives they share one query.
+- Where the engine joins alternatives (its `OR_OPERATOR`, or the source's `or_operator` setting), a
+  term's generated spellings (romanized name, school short forms) ride in the term's own query for free
+  while it stays within `MAX_ALTERNATIVES` and `MAX_QUERY_CHARS`; what does not fit waits for the
+  variant tier. A spelling that contains one of the term's own phrases as whole words (`@handle`) adds
+  nothing and is not searched.
+- Romanizations of a Korean name are searched only where they can find something: engines with reach
+  beyond Korean sites, never on a Korean-only index (`KOREAN_ONLY`).
 - A term is reached only as a whole (all its verticals and aliases) or not at all, so "unreached" is
   true and the next run can give it a full turn.
 - Priority: terms starved on this source last time first, then terms it has not searched yet, then
@@ -16,14 +24,14 @@ Choices (a query's worst-case cost is `max_pages` calls, and every term costs th
   input always gives the same plan.
 - Keyword terms (a school) are searched on their own like any term, never ANDed with names: a name
   search already finds pages with both, and abuse rooms cite a school with only a name's initials.
-- Variant tier: the matcher's generated variants (romanized name, Hanja, ...) are added only when every
-  term of the source was reached, one variant query per term in turn (each term's best variant before
-  anyone's second), while budget remains. Consonant-only strings (초성) are never searched: alone they
-  match hundreds of people and the matcher never alerts on them.
+- Variant tier: generated spellings that did not ride along (on an engine that cannot join, all of
+  them) are added only when every term of the source was reached, one query per term in turn (each
+  term's best before anyone's second), while budget remains. Consonant-only strings (초성) are never
+  searched: alone they match hundreds of people and the matcher never alerts on them.
 - Freshness: `since` is the source's last successful run minus `FRESHNESS_OVERLAP` (engines index pages
   days after the date they show). A full search (`since=None`) instead for every term the source has not
   searched since it was added (added after that run, or `added_at` unknown), for terms starved last
-  time, for sources that never succeeded, and for every variant query (variants run only now and then).
+  time, for sources that never succeeded, and for every variant-tier query (those run only now and then).
 """
 
 from __future__ import annotations
@@ -46,9 +54,12 @@ KIND_ORDER = ("name", "handle", "alias", "keyword")
 POOLED_KINDS = frozenset({"alias", "handle"})
 # Variants that identify nobody on their own; the matcher uses them only beside a second signal.
 UNSEARCHED_VARIANTS = frozenset({"chosung", "partial_chosung", "mask", "anagram", "fuzzy", "respelled"})
+# Latin spellings of a Korean name: found abroad, not on a Korean-only index.
+FOREIGN_VARIANTS = frozenset({"romanization"})
 
 _SortKey = tuple[bool, bool, int, int, int, str]
 _JAMO_ONLY = re.compile(r"[\u3131-\u318e\s.\-_]+")
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -79,10 +90,34 @@ class SourcePlan:
 
 @dataclass(frozen=True)
 class _Unit:
-    """Terms planned or skipped together: their phrases, each OR group one query per vertical."""
+    """Terms planned or skipped together: their phrases, each group one query per vertical."""
 
     terms: tuple[PlanTerm, ...]
     groups: tuple[tuple[str, ...], ...]
+    verticals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Engine:
+    """What the planner needs to know about one configured source."""
+
+    operator: str  # "" when alternatives go alone
+    korean_only: bool
+    verticals: tuple[str, ...]
+    kind_verticals: Mapping[str, tuple[str, ...]]
+
+    def verticals_for(self, kinds: Iterable[str]) -> tuple[str, ...]:
+        """The configured verticals worth searching for any of these kinds (all, when none is)."""
+        wanted: set[str] = set()
+        for kind in kinds:
+            wanted.update(self.kind_verticals.get(kind, self.verticals))
+        chosen = tuple(v for v in self.verticals if v in wanted)
+        return chosen or self.verticals
+
+
+def or_operator(cfg: SourceConfig, module: SearchSource) -> str:
+    """The operator this source joins alternatives with: the setting when given, else the engine's own."""
+    return module.OR_OPERATOR if cfg.or_operator is None else cfg.or_operator
 
 
 def plan_run(
@@ -100,19 +135,24 @@ def plan_run(
             continue
         budget = max(0, cfg.daily_budget - calls_used_today.get(cfg.name, 0))
         starved_here = frozenset(starved.get(cfg.name, ()))
-        plans.append(_plan_source(terms, cfg, module, budget, last_success.get(cfg.name), starved_here))
+        engine = _Engine(
+            operator=or_operator(cfg, module),
+            korean_only=module.KOREAN_ONLY,
+            verticals=active_verticals(cfg, module.VERTICALS),
+            kind_verticals=module.KIND_VERTICALS,
+        )
+        plans.append(_plan_source(terms, cfg, engine, budget, last_success.get(cfg.name), starved_here))
     return plans
 
 
 def _plan_source(
     terms: Sequence[PlanTerm],
     cfg: SourceConfig,
-    module: SearchSource,
+    engine: _Engine,
     budget: int,
     last_ok: datetime | None,
     starved: frozenset[int],
 ) -> SourcePlan:
-    verticals = active_verticals(cfg, module.VERTICALS)
     query_cost = max(cfg.max_pages, 1)
     full = _needs_full_search(last_ok, starved)
     ordered = sorted((t for t in terms if _phrases(t)), key=_priority(starved, full))
@@ -121,21 +161,23 @@ def _plan_source(
     spent = 0
     reached: list[int] = []
     unreached: list[int] = []
-    for unit in _exact_units(ordered, module.SUPPORTS_OR):
-        cost = len(unit.groups) * len(verticals) * query_cost
+    units, leftovers = _exact_units(ordered, engine)
+    for unit in units:
+        cost = len(unit.groups) * len(unit.verticals) * query_cost
         if spent + cost > budget:
             unreached.extend(t.term_id for t in unit.terms)
             continue
         unit_since = None if any(full(t) for t in unit.terms) else since
-        queries.extend(_queries(unit.groups, verticals, unit.terms[0], unit_since))
+        queries.extend(_queries(unit.groups, unit.verticals, unit.terms, unit_since, engine.operator))
         spent += cost
         reached.extend(t.term_id for t in unit.terms)
     if not unreached:
-        group_cost = len(verticals) * query_cost
-        for term, group in _variant_rounds(ordered, module.SUPPORTS_OR):
+        for term, group in _variant_rounds(ordered, leftovers):
+            verticals = engine.verticals_for((term.kind,))
+            group_cost = len(verticals) * query_cost
             if spent + group_cost > budget:
                 break
-            queries.extend(_queries((group,), verticals, term, None))
+            queries.extend(_queries((group,), verticals, (term,), None, engine.operator))
             spent += group_cost
     return SourcePlan(cfg.name, tuple(queries), spent, tuple(unreached), tuple(reached))
 
@@ -160,61 +202,112 @@ def _kind_rank(kind: str) -> int:
     return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
 
 
-def _exact_units(ordered: Sequence[PlanTerm], supports_or: bool) -> list[_Unit]:
-    """Units in priority order; a case's pooled terms are planned where its best-placed member stands."""
+def _exact_units(ordered: Sequence[PlanTerm], engine: _Engine) -> tuple[list[_Unit], dict[int, list[str]]]:
+    """Units in priority order (a case's pooled terms are planned where its best-placed member stands),
+    and per term id the generated spellings left for the variant tier."""
+    joins = bool(engine.operator)
     pooled: dict[int, list[PlanTerm]] = {}
-    if supports_or:
+    if joins:
         for term in ordered:
             if term.kind in POOLED_KINDS:
                 pooled.setdefault(term.case_id, []).append(term)
     units: list[_Unit] = []
+    leftovers: dict[int, list[str]] = {}
     for term in ordered:
         members = pooled.get(term.case_id) if term.kind in POOLED_KINDS else None
         if members is None:
-            units.append(_Unit((term,), _groups(_phrases(term), supports_or)))
-        elif members[0] is term:
-            texts = _distinct(text for member in members for text in _phrases(member))
-            units.append(_Unit(tuple(members), _groups(texts, supports_or=True)))
-    return units
+            members = [term]
+        elif members[0] is not term:
+            continue
+        own = _distinct(text for member in members for text in _phrases(member))
+        groups = _groups(own, engine.operator)
+        for member in members:
+            extra = _variant_texts(member, own, engine.korean_only)
+            if joins:
+                groups, extra = _ride_along(groups, extra, engine.operator)
+            if extra:
+                leftovers[member.term_id] = extra
+        verticals = engine.verticals_for(member.kind for member in members)
+        units.append(_Unit(tuple(members), groups, verticals))
+    return units, leftovers
+
+
+def _ride_along(
+    groups: tuple[tuple[str, ...], ...], extra: Sequence[str], operator: str
+) -> tuple[tuple[tuple[str, ...], ...], list[str]]:
+    """Spellings added to the last group while it stays within bounds; the rest is returned."""
+    if not groups:
+        return groups, list(extra)
+    last = list(groups[-1])
+    rest: list[str] = []
+    for text in extra:
+        if _fits([*last, text], operator):
+            last.append(text)
+        else:
+            rest.append(text)
+    return (*groups[:-1], tuple(last)), rest
 
 
 def _variant_rounds(
-    ordered: Sequence[PlanTerm], supports_or: bool
+    ordered: Sequence[PlanTerm], leftovers: Mapping[int, Sequence[str]]
 ) -> Iterable[tuple[PlanTerm, tuple[str, ...]]]:
-    """(term, group) in rounds: every term's first variant group, then every term's second, ..."""
-    per_term = [(term, _groups(_variant_texts(term), supports_or)) for term in ordered]
-    depth = max((len(groups) for _, groups in per_term), default=0)
+    """(term, group) in rounds: every term's first variant, then every term's second, ..."""
+    per_term = [(term, leftovers.get(term.term_id, ())) for term in ordered]
+    depth = max((len(texts) for _, texts in per_term), default=0)
     for level in range(depth):
-        for term, groups in per_term:
-            if level < len(groups):
-                yield term, groups[level]
+        for term, texts in per_term:
+            if level < len(texts):
+                yield term, (texts[level],)
 
 
 def _phrases(term: PlanTerm) -> list[str]:
     return _distinct([term.text, *term.aliases])
 
 
-def _variant_texts(term: PlanTerm) -> list[str]:
-    known = {_fold(text) for text in _phrases(term)}
+def _variant_texts(term: PlanTerm, own: Sequence[str], korean_only: bool) -> list[str]:
+    """The term's generated spellings worth a search on this engine, best first."""
+    known = {_fold(text) for text in own}
+    own_words = [_words(text) for text in own]
     texts: list[str] = []
     for kind, text in term.variants:
         if kind in UNSEARCHED_VARIANTS or _JAMO_ONLY.fullmatch(text) or len(text.strip()) < 2:
             continue
-        if _fold(text) not in known:
-            known.add(_fold(text))
-            texts.append(text)
+        if korean_only and kind in FOREIGN_VARIANTS:
+            continue
+        folded = _fold(text)
+        if folded in known or not phrase(text):
+            continue
+        if any(_contains(_words(text), words) for words in own_words):
+            continue  # `@handle`: every page with it already answers the phrase `handle`
+        known.add(folded)
+        texts.append(text)
     return texts
 
 
-def _groups(texts: Sequence[str], supports_or: bool) -> tuple[tuple[str, ...], ...]:
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
+    """Whether `part` occurs in `words` as a run of whole words."""
+    if not part or len(part) > len(words):
+        return False
+    return any(list(words[i : i + len(part)]) == list(part) for i in range(len(words) - len(part) + 1))
+
+
+def _fits(texts: Sequence[str], operator: str) -> bool:
+    return len(texts) <= MAX_ALTERNATIVES and len(any_of(texts, operator)) <= MAX_QUERY_CHARS
+
+
+def _groups(texts: Sequence[str], operator: str) -> tuple[tuple[str, ...], ...]:
     """One group per query: every text alone, or OR groups bounded by count and length."""
-    if not supports_or:
+    if not operator:
         return tuple((text,) for text in texts)
     groups: list[tuple[str, ...]] = []
     current: list[str] = []
     for text in texts:
         candidate = [*current, text]
-        if current and (len(candidate) > MAX_ALTERNATIVES or len(any_of(candidate)) > MAX_QUERY_CHARS):
+        if current and not _fits(candidate, operator):
             groups.append(tuple(current))
             candidate = [text]
         current = candidate
@@ -224,14 +317,21 @@ def _groups(texts: Sequence[str], supports_or: bool) -> tuple[tuple[str, ...], .
 
 
 def _queries(
-    groups: Sequence[tuple[str, ...]], verticals: Sequence[str], lead: PlanTerm, since: datetime | None
+    groups: Sequence[tuple[str, ...]],
+    verticals: Sequence[str],
+    members: Sequence[PlanTerm],
+    since: datetime | None,
+    operator: str,
 ) -> list[Query]:
-    """A single phrase stays `exact` (the source quotes it if its engine can); an OR group is sent as
-    written, already quoted. A combined query is filed under its highest-priority term."""
+    """A single phrase stays `exact` (the source quotes it if its engine can); a group is sent as written,
+    already quoted, and stays `exact` when all its phrases are one term's. A combined query is filed
+    under its highest-priority term."""
+    lead = members[0]
     out: list[Query] = []
     for group in groups:
-        exact = len(group) == 1
-        text = " ".join(group[0].split()) if exact else any_of(group)
+        joined = len(group) > 1
+        text = any_of(group, operator) if joined else " ".join(group[0].split())
+        exact = not joined or _one_term(group, members)
         for vertical in verticals:
             out.append(
                 Query(
@@ -241,9 +341,19 @@ def _queries(
                     exact=exact,
                     vertical=vertical,
                     since=since,
+                    joined=joined,
                 )
             )
     return out
+
+
+def _one_term(group: Sequence[str], members: Sequence[PlanTerm]) -> bool:
+    """Whether every phrase of a group is the lead term's own (text, alias or generated spelling)."""
+    if len(members) == 1:
+        return True
+    lead = members[0]
+    mine = {_fold(t) for t in (lead.text, *lead.aliases, *(text for _, text in lead.variants))}
+    return all(_fold(text) in mine for text in group)
 
 
 def _needs_full_search(last_ok: datetime | None, starved: frozenset[int]) -> Callable[[PlanTerm], bool]:

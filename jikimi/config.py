@@ -41,6 +41,9 @@ class SourceConfig:
     max_pages: int = 3
     verticals: tuple[str, ...] = ()  # naver: webkr/blog/cafearticle/news; kakao: web/blog/cafe
     verify_pages: bool = False
+    # How the engine joins alternatives ("OR", "|"), "" for "send each alternative alone", None for the
+    # engine's own default (crawler.sources.<name>.OR_OPERATOR).
+    or_operator: str | None = None
 
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self.client_id, self.client_secret, self.api_key, self.cx) if s)
@@ -345,7 +348,18 @@ _SOURCE_KEYS = {
     "max_pages",
     "verticals",
     "verify_pages",
+    "or_operator",
 }
+OR_OPERATORS = ("", "OR", "|")
+
+
+def _or_operator(table: dict[str, Any], name: str) -> str | None:
+    if "or_operator" not in table:
+        return None
+    value = _str(table, "or_operator", "", prefix=f"sources.{name}.")
+    if value not in OR_OPERATORS:
+        raise ConfigError(f'sources.{name}.or_operator: must be "OR", "|" or "" (send alternatives alone)')
+    return value
 
 
 def _sources(raw: dict[str, Any]) -> dict[str, SourceConfig]:
@@ -381,6 +395,7 @@ def _sources(raw: dict[str, Any]) -> dict[str, SourceConfig]:
             max_pages=_int(table, "max_pages", 3, minimum=1, prefix=f"sources.{name}."),
             verticals=tuple(_str_list(table, "verticals", prefix=f"sources.{name}.")),
             verify_pages=_bool(table, "verify_pages", False, prefix=f"sources.{name}."),
+            or_operator=_or_operator(table, name),
         )
         if enabled:
             for cred in needs:

@@ -1,10 +1,12 @@
 """How the fake engines read a query, decide a match and mark the hits.
 
 Deliberately simple and literal, so tests can predict every result: a document matches when each
-whitespace-separated token of the query occurs in its title or body (case-insensitive). Quotes are
-dropped; `a OR b` and `a | b` make alternatives of neighbouring tokens (OR binds tighter than the
-implicit AND, as on the real engines); `-word` excludes; `site:host` keeps one host (or URL prefix).
-Nothing is normalised beyond case: `홍 길 동` does not match `홍길동`, just as the engines miss it.
+whitespace-separated token of the query occurs in its title or body (case-insensitive). A quoted
+phrase is one token that must occur as written (runs of spaces count as one), as on the real engines;
+`a OR b` and `a | b` make alternatives of neighbouring tokens or phrases (`"a b" OR "c d"`; OR binds
+tighter than the implicit AND, as on the real engines); `-word` excludes; `site:host` keeps one host
+(or URL prefix). Nothing is normalised beyond case: `홍 길 동` does not match `홍길동`, just as the
+engines miss it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class Query:
 
     def score(self, title: str, body: str, url: str) -> int:
         """0 when the document does not match; otherwise more for more (and title) occurrences."""
-        title_l, body_l = title.lower(), body.lower()
+        title_l, body_l = " ".join(title.lower().split()), " ".join(body.lower().split())
         haystack = f"{title_l}\n{body_l}"
         if self.is_empty or any(word in haystack for word in self.excluded):
             return 0
@@ -49,23 +51,30 @@ class Query:
 
 
 def parse_query(text: str) -> Query:
-    tokens: list[str] = []
-    for raw in text.replace('"', " ").split():
-        # `a|b` written without spaces is still two alternatives.
-        parts = re.split(r"(\|)", raw)
-        tokens.extend(p for p in parts if p)
+    tokens: list[tuple[str, bool]] = []  # (token, quoted): a quoted "OR" or "-x" is a plain phrase
+    # Odd pieces of a split on quotes are inside a phrase; an unclosed quote runs to the end.
+    for inside, piece in enumerate(text.split('"')):
+        if inside % 2:
+            phrase = " ".join(piece.split())
+            if phrase:
+                tokens.append((phrase, True))
+            continue
+        for raw in piece.split():
+            # `a|b` written without spaces is still two alternatives.
+            parts = re.split(r"(\|)", raw)
+            tokens.extend((p, False) for p in parts if p)
     groups: list[list[str]] = []
     excluded: list[str] = []
     sites: list[str] = []
     joining = False
-    for token in tokens:
-        if token in _OR_WORDS:
+    for token, quoted in tokens:
+        if not quoted and token in _OR_WORDS:
             joining = bool(groups)
             continue
         lowered = token.lower()
-        if lowered.startswith("site:") and len(token) > 5:
+        if not quoted and lowered.startswith("site:") and len(token) > 5:
             sites.append(lowered[5:])
-        elif token.startswith("-") and len(token) > 1:
+        elif not quoted and token.startswith("-") and len(token) > 1:
             excluded.append(lowered[1:])
         elif joining:
             groups[-1].append(lowered)

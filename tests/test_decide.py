@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.decide import decide_search_hit
+from crawler.decide import decide_search_hit, judge_page, worth_next_page
 from crawler.sources.base import Query, SearchResult
 from matching import Matcher, TermSpec
 from storage.cases import TermView
@@ -47,3 +47,26 @@ def test_not_exact_query_without_match_is_dropped() -> None:
 def test_name_outranks_school_keyword_when_both_seen() -> None:
     decision = _decide("가나다고 홍길동", "", term=SCHOOL)
     assert decision is not None and decision.term_id == NAME.id
+
+
+def _page(*titles: str, published: datetime | None = None) -> list[SearchResult]:
+    return [
+        SearchResult(f"https://x.example/{i}", t, "", published, "brave", "q", i)
+        for i, t in enumerate(titles)
+    ]
+
+
+def test_paging_goes_on_only_while_a_page_names_someone_or_is_all_new() -> None:
+    query = Query(text="홍길동", case_id=7, term_id=1)
+    quiet = _page("날씨", "커피")
+    hit = _page("날씨", "홍길동 합성 요청")
+    assert not worth_next_page(query, quiet, judge_page(MATCHER, NAME, query, quiet))
+    assert worth_next_page(query, hit, judge_page(MATCHER, NAME, query, hit))
+    assert not worth_next_page(query, [], [])
+    since = NOW
+    fresh = _page("날씨", "커피", published=NOW.replace(day=2))
+    stale = _page("날씨", "커피", published=NOW.replace(month=10))
+    incremental = Query(text="홍길동", case_id=7, term_id=1, since=since)
+    assert worth_next_page(incremental, fresh, [None, None])  # new since the last pass: more may follow
+    assert not worth_next_page(incremental, stale, [None, None])
+    assert not worth_next_page(incremental, [*fresh, *_page("x")], [None, None, None])  # one undated

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from crawler.planning import FRESHNESS_OVERLAP, MAX_ALTERNATIVES, PlanTerm, SourcePlan, plan_run
 from crawler.sources.base import Query, SourceConfig
+from jikimi.config import ConfigError, load_settings
 
 LAST_OK = datetime(2024, 5, 5, 18, 0, tzinfo=UTC)
 OLD = LAST_OK - timedelta(days=30)  # registered long before the last successful run
@@ -73,11 +75,11 @@ def test_all_verticals_when_none_are_configured() -> None:
 
 
 def test_single_endpoint_sources_use_the_empty_vertical() -> None:
-    assert {q.vertical for q in plan([NAME], source("duckduckgo")).queries} == {""}
+    assert {q.vertical for q in plan([NAME], source("duckduckgo", or_operator="")).queries} == {""}
 
 
 def test_cost_is_max_pages_per_query_and_counts_calls_used_today() -> None:
-    p = plan([NAME, OTHER], source("duckduckgo", budget=10, max_pages=3), used=4)
+    p = plan([NAME, OTHER], source("duckduckgo", or_operator="", budget=10, max_pages=3), used=4)
     # 6 calls left: the two exact queries (3 each) fit, no variant does.
     assert texts(p) == [("홍길동", "", 10), ("김민지", "", 20)]
     assert p.calls_planned == 6
@@ -98,7 +100,7 @@ def test_no_budget_plans_nothing() -> None:
 
 
 def test_starved_terms_come_first() -> None:
-    cfg = source("duckduckgo", budget=2, max_pages=2)
+    cfg = source("duckduckgo", or_operator="", budget=2, max_pages=2)
     assert plan([NAME, OTHER], cfg).reached_term_ids == (10,)
     starved = plan([NAME, OTHER], cfg, starved=[20])
     assert starved.reached_term_ids == (20,) and starved.unreached_term_ids == (10,)
@@ -106,33 +108,72 @@ def test_starved_terms_come_first() -> None:
 
 def test_then_terms_the_source_never_searched_then_by_kind() -> None:
     new_school = PlanTerm(3, 30, "새학교", "keyword", added_at=LAST_OK + timedelta(hours=1))
-    p = plan([SCHOOL, HANDLE, ALIAS, NAME, new_school], source("duckduckgo", budget=100, max_pages=1))
+    p = plan(
+        [SCHOOL, HANDLE, ALIAS, NAME, new_school],
+        source("duckduckgo", or_operator="", budget=100, max_pages=1),
+    )
     assert [q.term_id for q in p.queries][:6] == [30, 10, 11, 12, 13, 13]
 
 
 def test_a_kind_added_later_is_still_searched_last() -> None:
     odd = PlanTerm(1, 5, "이상한종류", "birthyear", added_at=OLD)
-    p = plan([odd, SCHOOL], source("duckduckgo", budget=100, max_pages=1))
+    p = plan([odd, SCHOOL], source("duckduckgo", or_operator="", budget=100, max_pages=1))
     assert [q.term_id for q in p.queries][-1] == 5
 
 
 def test_without_or_aliases_are_separate_queries_of_the_same_term() -> None:
-    p = plan([SCHOOL], source("duckduckgo", budget=2, max_pages=1))
+    p = plan([SCHOOL], source("duckduckgo", or_operator="", budget=2, max_pages=1))
     assert texts(p) == [("가나다고등학교", "", 13), ("가나다고", "", 13)]
     # Both or neither: with room for one query the term stays unreached.
-    assert plan([SCHOOL], source("duckduckgo", budget=1, max_pages=1)).unreached_term_ids == (13,)
+    assert plan([SCHOOL], source("duckduckgo", or_operator="", budget=1, max_pages=1)).unreached_term_ids == (
+        13,
+    )
 
 
 def test_with_or_aliases_and_handles_of_a_case_share_one_query() -> None:
     p = plan(TERMS, source("brave", budget=10, max_pages=1))
-    exact = [(q.text, q.exact, q.term_id) for q in p.queries][:4]
+    exact = [(q.text, q.exact, q.joined, q.term_id) for q in p.queries]
     assert exact == [
-        ("홍길동", True, 10),
-        ("김민지", True, 20),
-        ('"gildong_hong" OR "길동이"', False, 11),
-        ('"가나다고등학교" OR "가나다고"', False, 13),
+        # A name's generated spellings ride in its own query: still "exact" (all phrases of term 10).
+        ('"홍길동" OR "Hong Gildong" OR "Gildong Hong" OR "洪吉童"', True, True, 10),
+        ('"김민지" OR "Kim Minji"', True, True, 20),
+        # Two terms in one query: the engine's answer names one of them, not which.
+        ('"gildong_hong" OR "길동이"', False, True, 11),
+        ('"가나다고등학교" OR "가나다고"', True, True, 13),
     ]
     assert p.reached_term_ids == (10, 20, 11, 12, 13)
+
+
+def test_naver_and_kakao_join_only_when_the_deployment_says_so() -> None:
+    assert all(not q.joined for q in plan(TERMS, source("naver")).queries)
+    joined = plan([HANDLE, ALIAS], source("naver", or_operator="|")).queries
+    assert {q.text for q in joined} == {'"gildong_hong" | "길동이"'}
+    assert [q.vertical for q in joined] == ["webkr", "blog", "cafearticle"]  # a handle is not news
+
+
+def test_romanizations_only_where_the_index_reaches_beyond_korea() -> None:
+    for name in ("naver", "kakao"):
+        assert {q.text for q in plan([NAME], source(name, or_operator="|")).queries} == {
+            '"홍길동" | "洪吉童"'
+        }
+        assert {q.text for q in plan([NAME], source(name)).queries} == {"홍길동", "洪吉童"}
+    texts = [q.text for q in plan([NAME], source("duckduckgo", or_operator="")).queries]
+    assert "Hong Gildong" in texts and "Gildong Hong" in texts
+
+
+def test_verticals_follow_the_term_kind() -> None:
+    p = plan([NAME, HANDLE, ALIAS], source("naver"))
+    by_term = {t: [q.vertical for q in p.queries if q.term_id == t] for t in (10, 11, 12)}
+    assert by_term[10][:4] == ["webkr", "blog", "cafearticle", "news"]
+    assert by_term[11] == by_term[12] == ["webkr", "blog", "cafearticle"]
+    only_news = plan([HANDLE], source("naver", verticals=("news",)))
+    assert [q.vertical for q in only_news.queries] == ["news"]  # never planned out of existence
+
+
+def test_a_spelling_that_contains_the_handle_adds_nothing() -> None:
+    handle = PlanTerm(1, 11, "gildong_hong", "handle", added_at=OLD, variants=(("handle", "@gildong_hong"),))
+    for cfg in (source("brave"), source("duckduckgo", or_operator=""), source("naver")):
+        assert {q.text for q in plan([handle], cfg).queries} == {"gildong_hong"}
 
 
 def test_or_groups_are_split_by_count_and_length() -> None:
@@ -147,7 +188,7 @@ def test_or_groups_are_split_by_count_and_length() -> None:
 
 
 def test_variants_only_after_every_term_is_reached_best_first_in_rounds() -> None:
-    p = plan([NAME, OTHER], source("duckduckgo", budget=100, max_pages=1))
+    p = plan([NAME, OTHER], source("duckduckgo", or_operator="", budget=100, max_pages=1))
     assert texts(p) == [
         ("홍길동", "", 10),
         ("김민지", "", 20),
@@ -160,20 +201,31 @@ def test_variants_only_after_every_term_is_reached_best_first_in_rounds() -> Non
 
 
 def test_variants_stop_when_the_budget_does() -> None:
-    p = plan([NAME, OTHER], source("duckduckgo", budget=3, max_pages=1))
+    p = plan([NAME, OTHER], source("duckduckgo", or_operator="", budget=3, max_pages=1))
     assert [q.text for q in p.queries] == ["홍길동", "김민지", "Hong Gildong"]
     assert p.calls_planned == 3
 
 
 def test_no_variants_while_any_term_is_unreached() -> None:
-    p = plan([NAME, OTHER, SCHOOL], source("duckduckgo", budget=3, max_pages=1))
+    p = plan([NAME, OTHER, SCHOOL], source("duckduckgo", or_operator="", budget=3, max_pages=1))
     assert p.unreached_term_ids == (13,)
     assert [q.text for q in p.queries] == ["홍길동", "김민지"]
 
 
 def test_variants_combine_with_or_where_supported() -> None:
     p = plan([NAME], source("brave", budget=100, max_pages=1))
-    assert [q.text for q in p.queries] == ["홍길동", '"Hong Gildong" OR "Gildong Hong" OR "洪吉童"']
+    assert [q.text for q in p.queries] == ['"홍길동" OR "Hong Gildong" OR "Gildong Hong" OR "洪吉童"']
+    many = PlanTerm(
+        1,
+        10,
+        "홍길동",
+        "name",
+        added_at=OLD,
+        variants=tuple(("romanization", f"Hong Gil{i}") for i in range(6)),
+    )
+    texts = [q.text for q in plan([many], source("brave", budget=100, max_pages=1)).queries]
+    # What does not fit the name's query waits for the variant tier, which has no freshness cut-off.
+    assert [t.count(" OR ") + 1 for t in texts] == [MAX_ALTERNATIVES, 1, 1]
 
 
 def test_duplicate_and_unsearchable_variants_are_dropped() -> None:
@@ -183,12 +235,15 @@ def test_duplicate_and_unsearchable_variants_are_dropped() -> None:
         "Hong",
         "name",
         added_at=OLD,
-        variants=(("case", "HONG"), ("initials", "ㅎ ㅇ"), ("x", " "), ("r", "Hong  Gil"), ("r", "hong gil")),
+        variants=(("case", "HONG"), ("initials", "ㅎ ㅇ"), ("x", " "), ("r", "Gil  Hong"), ("r", "gil hong")),
     )
-    assert [q.text for q in plan([term], source("duckduckgo", budget=100, max_pages=1)).queries] == [
-        "Hong",
-        "Hong Gil",
-    ]
+    cfg = source("duckduckgo", or_operator="", budget=100, max_pages=1)
+    # "Gil Hong" contains "Hong" as a whole word: the phrase "Hong" already finds its pages.
+    assert [q.text for q in plan([term], cfg).queries] == ["Hong"]
+    other = PlanTerm(
+        1, 1, "Hong", "name", added_at=OLD, variants=(("r", "Hongil  Dong"), ("r", "hongil dong"))
+    )
+    assert [q.text for q in plan([other], cfg).queries] == ["Hong", "Hongil Dong"]
 
 
 def test_since_is_the_last_success_minus_the_overlap() -> None:
@@ -231,13 +286,13 @@ def test_naive_datetimes_are_read_as_utc() -> None:
 
 def test_blank_terms_are_ignored() -> None:
     blank = PlanTerm(1, 99, '  ""  ', "name", added_at=OLD)
-    p = plan([blank, OTHER], source("duckduckgo", budget=100))
+    p = plan([blank, OTHER], source("duckduckgo", or_operator="", budget=100))
     assert 99 not in p.reached_term_ids + p.unreached_term_ids
     assert {q.term_id for q in p.queries} == {20}
 
 
 def test_queries_carry_case_and_term() -> None:
-    q = plan([OTHER], source("duckduckgo", budget=1, max_pages=1)).queries[0]
+    q = plan([OTHER], source("duckduckgo", or_operator="", budget=1, max_pages=1)).queries[0]
     assert q == Query(text="김민지", case_id=2, term_id=20, exact=True, vertical="", since=SINCE)
 
 
@@ -253,7 +308,10 @@ def test_sources_in_given_order_skipping_disabled_and_non_search_ones() -> None:
 
 
 def test_each_source_has_its_own_budget_history_and_starvation() -> None:
-    a, b = source("duckduckgo", budget=1, max_pages=1), source("searxng", budget=1, max_pages=1)
+    a, b = (
+        source("duckduckgo", or_operator="", budget=1, max_pages=1),
+        source("searxng", budget=1, max_pages=1),
+    )
     plans = plan_run(
         [NAME, OTHER], [a, b], {"duckduckgo": 0, "searxng": 0}, {"duckduckgo": LAST_OK}, {"searxng": [20]}
     )
@@ -265,7 +323,7 @@ def test_the_plan_is_deterministic_whatever_the_input_order() -> None:
     sources = [
         source("naver", budget=30),
         source("brave", budget=9, max_pages=1),
-        source("duckduckgo", budget=7, max_pages=1),
+        source("duckduckgo", or_operator="", budget=7, max_pages=1),
     ]
     args = ({"naver": 3}, {"naver": LAST_OK, "brave": LAST_OK}, {"brave": [13]})
     expected = plan_run(TERMS, sources, *args)
@@ -273,3 +331,20 @@ def test_the_plan_is_deterministic_whatever_the_input_order() -> None:
     for seed in range(5):
         random.Random(seed).shuffle(shuffled)
         assert plan_run(shuffled, sources, *args) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [('"|"', "|"), ('"OR"', "OR"), ('""', ""), (None, None)])
+def test_or_operator_setting(tmp_path: Path, value: str | None, expected: str | None) -> None:
+    path = tmp_path / "config.toml"
+    line = f"or_operator = {value}\n" if value is not None else ""
+    path.write_text(f'[sources.naver]\nclient_id = "a"\nclient_secret = "b"\n{line}', encoding="utf-8")
+    assert (
+        load_settings(path, env={"JIKIMI_DATA_DIR": str(tmp_path)}).sources["naver"].or_operator == expected
+    )
+
+
+def test_an_unknown_or_operator_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[sources.brave]\napi_key = "k"\nor_operator = "AND"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="sources.brave.or_operator"):
+        load_settings(path, env={"JIKIMI_DATA_DIR": str(tmp_path)})

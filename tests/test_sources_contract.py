@@ -71,11 +71,19 @@ def test_registry_lists_every_source_under_its_name() -> None:
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.NAME)
 def test_module_exposes_the_source_api(module: ModuleType) -> None:
-    for attribute in ("NAME", "DEFAULT_BASE_URL", "VERTICALS", "SUPPORTS_OR"):
+    for attribute in (
+        "NAME",
+        "DEFAULT_BASE_URL",
+        "VERTICALS",
+        "OR_OPERATOR",
+        "KOREAN_ONLY",
+        "KIND_VERTICALS",
+    ):
         assert hasattr(module, attribute)
     for function in ("check_config", "build_request", "parse_response"):
         assert callable(getattr(module, function))
-    assert isinstance(module.SUPPORTS_OR, bool)
+    assert module.OR_OPERATOR in ("", "OR", "|") and isinstance(module.KOREAN_ONLY, bool)
+    assert all(set(v) <= set(module.VERTICALS) for v in module.KIND_VERTICALS.values())
     assert module.VERTICALS and all(isinstance(v, str) for v in module.VERTICALS)
     # The settings module declares the same default, so a config without base_url reaches the real engine.
     assert KNOWN_SOURCES[module.NAME][0] == module.DEFAULT_BASE_URL

@@ -56,6 +56,9 @@ class Query:
     exact: bool = True
     vertical: str = ""  # which endpoint of a multi-endpoint source (naver/kakao)
     since: datetime | None = None  # results older than this end the paging
+    # `text` is a ready-made OR expression of quoted phrases (`exact` then says they are all phrases of
+    # the query's own term: its text, aliases or generated spellings).
+    joined: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from crawler.sources.timestamps import parse_iso
 NAME = "brave"
 DEFAULT_BASE_URL = "https://api.search.brave.com"
 VERTICALS: tuple[str, ...] = ("",)
-SUPPORTS_OR = True  # documented search operator
+OR_OPERATOR = "OR"  # between quoted phrases, seen working in the API
+KOREAN_ONLY = False
+KIND_VERTICALS: Mapping[str, tuple[str, ...]] = {}
 
 PAGE_SIZE = 20  # `count` maximum
 MAX_OFFSET = 9  # `offset` counts pages, 0-9

@@ -26,8 +26,9 @@ from crawler.sources.timestamps import parse_iso
 NAME = "duckduckgo"
 DEFAULT_BASE_URL = "https://html.duckduckgo.com"
 VERTICALS: tuple[str, ...] = ("",)
-# OR is not among DuckDuckGo's documented operators; a misread OR would silently find nothing.
-SUPPORTS_OR = False
+OR_OPERATOR = "OR"  # one of DuckDuckGo's documented search operators
+KOREAN_ONLY = False
+KIND_VERTICALS: Mapping[str, tuple[str, ...]] = {}
 
 REGION = "kr-kr"
 # Hidden fields of the previous page's "Next" form that page 2+ must send back, or DuckDuckGo blocks.

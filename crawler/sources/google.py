@@ -25,7 +25,9 @@ from crawler.sources.timestamps import as_utc
 NAME = "google"
 DEFAULT_BASE_URL = "https://www.googleapis.com"
 VERTICALS: tuple[str, ...] = ("",)
-SUPPORTS_OR = True  # documented search operator
+OR_OPERATOR = "OR"  # documented search operator
+KOREAN_ONLY = False
+KIND_VERTICALS: Mapping[str, tuple[str, ...]] = {}
 
 PAGE_SIZE = 10  # `num` maximum
 MAX_RESULTS = 100  # `start + num` may not pass 100

@@ -23,8 +23,12 @@ from crawler.sources.timestamps import KST, parse_iso
 NAME = "kakao"
 DEFAULT_BASE_URL = "https://dapi.kakao.com"
 VERTICALS: tuple[str, ...] = ("web", "blog", "cafe")
-# Daum's OR syntax is not documented for the API; a misread OR would silently find nothing.
-SUPPORTS_OR = False
+# Daum's search page reads `|` and OR, the API is not documented to: off until a deployment has checked
+# it (`sources.kakao.or_operator = "|"`); a misread operator would silently find nothing.
+OR_OPERATOR = ""
+# A Korean index: generated Latin spellings of a Korean name find next to nothing here.
+KOREAN_ONLY = True
+KIND_VERTICALS: Mapping[str, tuple[str, ...]] = {}
 
 PAGE_SIZE = 50  # `size` maximum
 MAX_PAGE = 50  # `page` maximum

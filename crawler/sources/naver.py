@@ -23,8 +23,16 @@ from crawler.sources.timestamps import parse_compact_date, parse_rfc822
 NAME = "naver"
 DEFAULT_BASE_URL = "https://openapi.naver.com"
 VERTICALS: tuple[str, ...] = ("webkr", "blog", "cafearticle", "news")
-# Naver's `|` operator is not documented for the Open API; a misread OR would silently find nothing.
-SUPPORTS_OR = False
+# Naver documents `|` for its search page, not for the Open API: off until a deployment has checked it
+# (`sources.naver.or_operator = "|"`); a misread operator would silently find nothing.
+OR_OPERATOR = ""
+# A Korean index: generated Latin spellings of a Korean name find next to nothing here.
+KOREAN_ONLY = True
+# A handle or a nickname is not news: the news vertical is searched for names and keywords only.
+KIND_VERTICALS: Mapping[str, tuple[str, ...]] = {
+    "handle": ("webkr", "blog", "cafearticle"),
+    "alias": ("webkr", "blog", "cafearticle"),
+}
 
 PAGE_SIZE = 100  # `display` maximum: fewest calls per result
 MAX_START = 1000  # `start` maximum

@@ -1,4 +1,4 @@
-"""How a planned query is written for an engine: exact phrases in quotes, alternatives joined by OR."""
+"""How a planned query is written for an engine: exact phrases in quotes, alternatives joined by OR or |."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from crawler.sources.base import Query
 
-# Every engine we combine alternatives on (Brave, Google) spells it this way.
-OR = " OR "
+OR = "OR"  # Brave, Google, DuckDuckGo and SearXNG's web engines
+PIPE = "|"  # Naver's and Daum's search pages
 
 
 def phrase(text: str) -> str:
@@ -16,16 +16,17 @@ def phrase(text: str) -> str:
     return f'"{inner}"' if inner else ""
 
 
-def any_of(texts: Sequence[str]) -> str:
-    """`"a" OR "b"`; a single alternative is just its phrase."""
-    return OR.join(p for p in (phrase(t) for t in texts) if p)
+def any_of(texts: Sequence[str], operator: str = OR) -> str:
+    """`"a" OR "b"` (or `"a" | "b"`); a single alternative is just its phrase."""
+    return f" {operator} ".join(p for p in (phrase(t) for t in texts) if p)
 
 
 def search_text(query: Query, quotes: bool = True) -> str:
     """The `q` an engine receives: the phrase quoted when the query is exact and the engine honours quotes.
 
-    A non-exact query is sent as written: the planner uses that for ready-made `"a" OR "b"` expressions.
+    A joined query (`"a" OR "b"`, written by the planner in the engine's own syntax) and a non-exact
+    query are sent as written.
     """
-    if query.exact and quotes:
+    if query.exact and quotes and not query.joined:
         return phrase(query.text)
     return " ".join(query.text.split())

@@ -16,7 +16,9 @@ class SearchSource(Protocol):
     NAME: str
     DEFAULT_BASE_URL: str
     VERTICALS: tuple[str, ...]
-    SUPPORTS_OR: bool
+    OR_OPERATOR: str  # how the engine joins alternatives by default ("OR", "|"), "" when it cannot
+    KOREAN_ONLY: bool  # a Korean index: Latin spellings of a Korean name are not searched there
+    KIND_VERTICALS: Mapping[str, tuple[str, ...]]  # term kind -> the only verticals worth searching for it
 
     def check_config(self, cfg: SourceConfig) -> list[str]: ...
 

@@ -24,8 +24,11 @@ from crawler.sources.timestamps import parse_iso
 NAME = "searxng"
 DEFAULT_BASE_URL = "http://127.0.0.1:8888"
 VERTICALS: tuple[str, ...] = ("",)
-# Upstream engines disagree on OR (some read it as a word), so a combined query could silently miss.
-SUPPORTS_OR = False
+# SearXNG passes the query to its engines; the general web engines (Google, Bing, DuckDuckGo, Brave)
+# document OR. An instance whose engines read it as a word sets `sources.searxng.or_operator = ""`.
+OR_OPERATOR = "OR"
+KOREAN_ONLY = False
+KIND_VERTICALS: Mapping[str, tuple[str, ...]] = {}
 
 # How many results earlier pages held: SearXNG merges engines, so page sizes vary and rank is counted.
 RANKED = "ranked"

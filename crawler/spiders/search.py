@@ -23,6 +23,7 @@ from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.python.failure import Failure
 
 from crawler.context import CrawlContext
+from crawler.decide import Decision, judge_page, worth_next_page
 from crawler.planning import SourcePlan
 from crawler.sources.base import Outcome, PageCursor, Query, SearchResult, SourceConfig, SourceError
 from crawler.sources.registry import SOURCES
@@ -34,15 +35,17 @@ MAX_RATE_LIMIT_RETRIES = 3
 
 
 @dataclass(frozen=True)
-class SearchHit:
-    """One cleaned result and the query (case, term) that found it; the pipeline decides the rest."""
+class SearchPage:
+    """One answer's cleaned results, each with its decision (None: names nobody of the case), and the
+    query (case, term) that found them: the pipeline stores a page in one transaction."""
 
     source: str
     query: Query
-    result: SearchResult
+    results: tuple[SearchResult, ...]
+    decisions: tuple[Decision | None, ...]
 
     def __repr__(self) -> str:  # items end up in tracebacks and logs: never their text
-        return f"SearchHit(source={self.source!r}, case={self.query.case_id}, rank={self.result.rank})"
+        return f"SearchPage(source={self.source!r}, case={self.query.case_id}, results={len(self.results)})"
 
 
 class SearchSpider(scrapy.Spider):
@@ -165,9 +168,16 @@ class SearchSpider(scrapy.Spider):
         if parsed.partial_reason and parsed.partial_reason not in tally.partial_reasons:
             tally.partial_reasons.append(parsed.partial_reason)
         tally.results += len(parsed.results)
-        for result in parsed.results:
-            yield SearchHit(source=source, query=query, result=result)
-        if parsed.next_page is not None and not tally.stopped:
+        decisions = judge_page(
+            self.context.matcher, self.context.terms.get(query.term_id), query, parsed.results
+        )
+        if parsed.results:
+            yield SearchPage(source, query, parsed.results, tuple(decisions))
+        if (
+            parsed.next_page is not None
+            and not tally.stopped
+            and worth_next_page(query, parsed.results, decisions)
+        ):
             nxt = self._request(source, query, parsed.next_page, attempt=0)
             if nxt is not None:
                 yield nxt

@@ -1,0 +1,185 @@
+"""Recall of the query plan on the sandbox world: the economical plan finds every exposure that an
+exhaustive search finds (every phrase and generated spelling alone, on every vertical of every engine,
+every page), for a first full pass and for an incremental pass after new pages appear.
+
+The yardstick is deliberately plain: it drives the same source modules and the same matcher over HTTP
+without Scrapy, the planner or any paging economy. The plan under test runs as `jikimi run` does.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from crawler.context import term_specs
+from crawler.decide import judge_page
+from crawler.planning import FOREIGN_VARIANTS, UNSEARCHED_VARIANTS
+from crawler.sources.base import PageCursor, Query, SourceConfig
+from crawler.sources.registry import SOURCES
+from matching import Matcher
+from sandbox.engines.naver import redirect_token
+from storage.cases import TermView
+from storage.urls import canonical_url
+from tests.conftest import JikimiHome
+
+ENGINES = ("naver", "kakao", "brave", "searxng", "duckduckgo")
+CREDENTIALS = {
+    "naver": {"client_id": "test-id", "client_secret": "test-secret"},
+    "kakao": {"api_key": "test-key"},
+    "brave": {"api_key": "test-key"},
+}
+CASES: tuple[tuple[tuple[str, str], ...], ...] = (
+    (("홍길동", "name"), ("길동이", "alias"), ("gildong_hong", "handle"), ("가나다고등학교", "keyword")),
+    (
+        ("성춘향", "name"),
+        ("춘향이", "alias"),
+        ("chunhyang.seong", "handle"),
+        ("라마바여자고등학교", "keyword"),
+    ),
+    (("이몽룡", "name"), ("mongryong_lee", "handle"), ("사아자대학교", "keyword")),
+)
+# Pages that appear between the two passes, each reachable only through one kind of query.
+NEW_PAGES = (
+    ("https://newboard.example/t/1", "Hong Gildong photos", "someone posted Hong Gildong edits again"),
+    ("https://newboard.example/t/2", "계정 제보", "@chunhyang.seong 계정 사진 합성본 유포"),
+    ("https://newcafe.example/p/3", "춘향이 방 초대", "춘향이 겹지인방 링크 구함"),
+)
+Found = set[tuple[int, str]]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[object]:
+    from sandbox.server import SandboxServer
+
+    with SandboxServer() as sb:
+        yield sb
+
+
+def config(sb: object) -> str:
+    lines = ["[network]", "allow_private_addresses = true", "download_delay = 0.0", ""]
+    for name in ENGINES:
+        lines += [f"[sources.{name}]", f'base_url = "{sb.base_url(name)}"']  # type: ignore[attr-defined]
+        lines += [f'{key} = "{value}"' for key, value in CREDENTIALS.get(name, {}).items()]
+        lines.append("")
+    return "\n".join([*lines, "[sources.telegram]", "enabled = false", ""])
+
+
+def real_url(sb: object, url: str) -> str:
+    """A Naver redirect token stands for the page it leads to: the same exposure as the direct link."""
+    if url.startswith("http://openapi.naver.com/l?"):
+        token = url.split("?", 1)[1]
+        for doc in sb.state.corpus.documents():  # type: ignore[attr-defined]
+            if redirect_token(doc.url) == token:
+                return canonical_url(doc.url)
+    return canonical_url(url)
+
+
+def fetch(
+    url: str, method: str, headers: dict[str, str], body: bytes | None
+) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # nosec B310 - loopback sandbox only
+            status, raw, got = answer.status, answer.read(), dict(answer.headers.items())
+    except urllib.error.HTTPError as error:
+        status, raw, got = error.code, error.read(), dict(error.headers.items())
+    if got.get("Content-Encoding") == "gzip":
+        raw = gzip.decompress(raw)
+    return status, {k.lower(): v for k, v in got.items()}, raw
+
+
+def exhaustive(sb: object, terms: list[TermView]) -> tuple[Found, int]:
+    """Every phrase and searchable spelling alone, every vertical, every page: (exposures, calls)."""
+    matcher = Matcher.build(term_specs(terms))
+    found: Found = set()
+    calls = 0
+    for view, spec in zip(terms, term_specs(terms), strict=True):
+        texts = [
+            text
+            for kind, text in matcher.search_variants(spec)
+            if kind not in UNSEARCHED_VARIANTS or kind in FOREIGN_VARIANTS
+        ]
+        for name in ENGINES:
+            module = SOURCES[name]
+            cfg = SourceConfig(
+                name=name,
+                enabled=True,
+                base_url=sb.base_url(name),  # type: ignore[attr-defined]
+                max_pages=50,
+                **CREDENTIALS.get(name, {}),  # type: ignore[arg-type]
+            )
+            for vertical in module.VERTICALS:
+                for text in texts:
+                    query = Query(text, view.case_id, view.id, exact=True, vertical=vertical)
+                    cursor: PageCursor | None = PageCursor(1)
+                    while cursor is not None:
+                        built = module.build_request(cfg, query, cursor)
+                        headers = {**built.headers, "Accept-Encoding": "gzip"}
+                        status, got, body = fetch(built.url, built.method, headers, built.body)
+                        calls += 1
+                        page = module.parse_response(cfg, query, cursor, status, got, body)
+                        for result, decision in zip(
+                            page.results, judge_page(matcher, view, query, page.results), strict=True
+                        ):
+                            if decision is not None:
+                                found.add((view.case_id, real_url(sb, result.url)))
+                        cursor = page.next_page
+    return found, calls
+
+
+def planned(home: JikimiHome, sb: object) -> tuple[Found, int]:
+    """What `jikimi run --stage search` has found so far, and the calls of its last run."""
+    result = home.cli("run", "--stage", "search", "--json")
+    assert result.code == 0, result.out + result.err
+    status = json.loads(home.ok("status", "--json"))
+    calls = sum(int(source["calls"]) for source in status["runs"][0]["sources"].values())
+    exposures = json.loads(home.ok("exposures", "list", "--json"))
+    return {(int(e["case_id"]), real_url(sb, e["url"])) for e in exposures}, calls
+
+
+def active_terms_of(home: JikimiHome) -> list[TermView]:
+    from jikimi.config import load_settings
+    from storage.cases import active_terms
+    from storage.database import open_store
+    from storage.keyring import load_keyring
+
+    settings = load_settings()
+    store = open_store(settings.database_url, load_keyring(settings.key_file))
+    try:
+        return active_terms(store)
+    finally:
+        store.close()
+
+
+def test_the_plan_finds_every_exposure_an_exhaustive_search_finds(home: JikimiHome, sandbox: object) -> None:
+    sandbox.reset_content()  # type: ignore[attr-defined]
+    home.write_config(config(sandbox))
+    home.ok("init")
+    for number, terms in enumerate(CASES):
+        case_id = home.ok("case", "add", "--label", f"사례 {number}", "--consent", "fictional, test").strip()
+        for text, kind in terms:
+            home.ok("term", "add", case_id, text, "--kind", kind)
+    views = active_terms_of(home)
+
+    reference, reference_calls = exhaustive(sandbox, views)
+    found, calls = planned(home, sandbox)
+    assert reference, "the sandbox corpus names the personas: the yardstick must find something"
+    assert reference <= found, f"missed by the plan: {sorted(reference - found)}"
+    assert calls * 2 < reference_calls, (calls, reference_calls)
+
+    # New pages between passes: the incremental pass (freshness windows, date order, one page) finds them.
+    for url, title, body in NEW_PAGES:
+        sandbox.add_document(url, title, body, published=datetime.now(UTC), kind="any")  # type: ignore[attr-defined]
+    try:
+        reference, _ = exhaustive(sandbox, views)
+        found, quiet_calls = planned(home, sandbox)
+    finally:
+        sandbox.reset_content()  # type: ignore[attr-defined]
+    assert {url for _, url in reference} >= {canonical_url(url) for url, _, _ in NEW_PAGES}
+    assert reference <= found, f"missed by the incremental plan: {sorted(reference - found)}"
+    assert quiet_calls <= calls
