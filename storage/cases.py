@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching.breadth import TermRejectedError, breadth_problem
 from storage.crypto import Cipher, Crypto
 from storage.database import Store
 from storage.keyring import locked_keyring, new_case_key_id, new_fernet_key
@@ -26,6 +27,10 @@ class NotFoundError(Exception):
 
 class ValidationError(Exception):
     """An input value is not acceptable; the message names the field."""
+
+
+class TermTooBroadError(ValidationError):
+    """A term is too short or too common to watch; registering it anyway needs an explicit `broad`."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,33 @@ def _clean_words(words: Sequence[str], field: str) -> list[str]:
     return [_clean(w, field, max_length=MAX_TERM_LENGTH) for w in words]
 
 
+def check_term(
+    text: str, kind: str, context: Sequence[str] = (), exclude: Sequence[str] = (), *, broad: bool = False
+) -> tuple[str, list[str], list[str]]:
+    """The cleaned term, context and exclude words, or the reason they cannot be registered."""
+    if kind not in TERM_KINDS:
+        raise ValidationError(f"kind must be one of {', '.join(TERM_KINDS)}")
+    text = _clean(text, "term", max_length=MAX_TERM_LENGTH)
+    try:
+        problem = breadth_problem(text, kind)
+    except TermRejectedError as exc:
+        raise ValidationError(str(exc)) from None
+    if problem and not broad:
+        raise TermTooBroadError(problem)
+    return text, _clean_words(context, "context word"), _clean_words(exclude, "exclude word")
+
+
+@dataclass(frozen=True)
+class NewTerm:
+    """One term to register; `line` (1-based, 0 when none) names its place in an imported file."""
+
+    text: str
+    kind: str = "name"
+    context: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    line: int = 0
+
+
 def add_term(
     store: Store,
     case_id: int,
@@ -171,33 +203,64 @@ def add_term(
     kind: str = "name",
     context: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    *,
+    broad: bool = False,
 ) -> int:
-    if kind not in TERM_KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(TERM_KINDS)}")
-    text = _clean(text, "term", max_length=MAX_TERM_LENGTH)
-    context_words = _clean_words(context, "context word")
-    exclude_words = _clean_words(exclude, "exclude word")
+    """Register a term; refuses one the matcher cannot use and, unless `broad`, one too broad to watch."""
+    return add_terms(store, case_id, [NewTerm(text, kind, tuple(context), tuple(exclude))], broad=broad)[0]
+
+
+def _at(line: int, message: str) -> str:
+    return f"line {line}: {message}" if line else message
+
+
+def add_terms(store: Store, case_id: int, terms: Sequence[NewTerm], *, broad: bool = False) -> list[int]:
+    """Register several terms in one transaction: all of them, or (on the first bad one) none.
+
+    Every term passes the same checks as a single `add_term`; an error names the term's line when it has one.
+    """
+    ids: list[int] = []
     with store.session() as session:
         case = _case_row(session, case_id)
         if case.status != "open":
             raise ValidationError(f"case {case_id} is closed")
+        checked: list[tuple[NewTerm, str, list[str], list[str]]] = []
+        for new in terms:
+            try:
+                text, context_words, exclude_words = check_term(
+                    new.text, new.kind, new.context, new.exclude, broad=broad
+                )
+            except ValidationError as exc:
+                raise type(exc)(_at(new.line, str(exc))) from None
+            checked.append((new, text, context_words, exclude_words))
         cipher = store.crypto.for_case(case.key_id)
-        candidates = store.crypto.index.candidates("term", text)
-        clash = session.scalar(select(Term.id).where(Term.case_id == case_id, Term.term_idx.in_(candidates)))
-        if clash is not None:
-            raise ValidationError(f"this term is already registered on case {case_id} (term {clash})")
-        term = Term(
-            case_id=case_id,
-            kind=kind,
-            term_ct=cipher.encrypt(text),
-            term_idx=store.crypto.index("term", text),
-            context_ct=cipher.encrypt_list(context_words) if context_words else None,
-            exclude_ct=cipher.encrypt_list(exclude_words) if exclude_words else None,
-            active=True,
-        )
-        session.add(term)
-        session.flush()
-        return term.id
+        seen: dict[str, int] = {}
+        for new, text, context_words, exclude_words in checked:
+            index = store.crypto.index("term", text)
+            if index in seen:
+                raise ValidationError(_at(new.line, f"the same term as line {seen[index]}"))
+            seen[index] = new.line
+            candidates = store.crypto.index.candidates("term", text)
+            clash = session.scalar(
+                select(Term.id).where(Term.case_id == case_id, Term.term_idx.in_(candidates))
+            )
+            if clash is not None:
+                raise ValidationError(
+                    _at(new.line, f"this term is already registered on case {case_id} (term {clash})")
+                )
+            term = Term(
+                case_id=case_id,
+                kind=new.kind,
+                term_ct=cipher.encrypt(text),
+                term_idx=index,
+                context_ct=cipher.encrypt_list(context_words) if context_words else None,
+                exclude_ct=cipher.encrypt_list(exclude_words) if exclude_words else None,
+                active=True,
+            )
+            session.add(term)
+            session.flush()
+            ids.append(term.id)
+    return ids
 
 
 def term_view(crypto: Crypto, term: Term, key_id: str) -> TermView:

@@ -95,10 +95,10 @@ def test_unknown_case_refused(store) -> None:  # type: ignore[no-untyped-def]
 def test_closed_case_terms_not_watched(store) -> None:  # type: ignore[no-untyped-def]
     open_id = create_case(store, "open", CONSENT)
     closed_id = create_case(store, "closed", CONSENT)
-    add_term(store, open_id, "가")
-    add_term(store, closed_id, "나")
+    add_term(store, open_id, "가나다라")
+    add_term(store, closed_id, "나다라마")
     close_case(store, closed_id)
-    assert [t.text for t in active_terms(store)] == ["가"]
+    assert [t.text for t in active_terms(store)] == ["가나다라"]
 
 
 def test_exposure_unique_per_case_and_url(store) -> None:  # type: ignore[no-untyped-def]
