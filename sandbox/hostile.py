@@ -128,16 +128,22 @@ _DISGUISES: dict[str, tuple[str, bytes, bytes, str]] = {
 
 
 def _disguised(name: str) -> Callable[[Request], Response]:
-    """3 MB of "video" (or an image): under DOWNLOAD_MAXSIZE, so only sniffing the first bytes stops it."""
+    """3 MB of "video" (or an image): under DOWNLOAD_MAXSIZE, so only sniffing the first bytes stops it.
+
+    `?mb=N` serves N MiB instead (a browser's socket buffers swallow a few MiB before it can hang up).
+    """
     content_type, prefix, head, coding = _DISGUISES[name]
 
     def route(request: Request) -> Response:
         # Not zeros only: compressed video looks like noise, with few control bytes and no signature.
         noise = bytes((i * 151 + 7) % 256 for i in range(_CHUNK))
 
+        mb = request.param("mb") or ""
+        size = min(int(mb), 64) * 1024 * 1024 if mb.isdigit() else DISGUISED_SIZE
+
         def plain() -> Iterator[bytes]:
             yield prefix + head
-            for _ in range(DISGUISED_SIZE // _CHUNK):
+            for _ in range(size // _CHUNK):
                 yield noise
 
         headers = [("Content-Type", content_type)]

@@ -39,6 +39,33 @@ HOSTILE_SCRIPT_PAGE = f"""<!DOCTYPE html><html lang="ko"><head><meta charset="ut
 """
 
 
+# A script's fetch(), XHR and a worker each pull media served as text/plain or text/html behind a
+# short prefix: the headers say text, only the first bytes tell.
+SNIFFED_SCRIPT_PAGE = f"""<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8"><title>앱</title></head>
+<body><div id="app"></div>
+<script>
+  document.getElementById("app").innerHTML = "<article><p id='r'>{PERSONA} 합성 요청</p></article>";
+  function note(t) {{ document.getElementById("r").textContent += " " + t; }}
+  fetch("/hostile/disguised-mp4-whitespace?mb=20")
+    .then(function (r) {{ return r.arrayBuffer(); }})
+    .then(function (b) {{ note("fetch-got-" + b.byteLength); }}, function () {{ note("fetch-blocked"); }});
+  var x = new XMLHttpRequest();
+  x.open("GET", "/hostile/disguised-mp4-bom?mb=20");
+  x.responseType = "arraybuffer";
+  x.onload = function () {{ note("xhr-got-" + x.response.byteLength); }};
+  x.onerror = function () {{ note("xhr-blocked"); }};
+  x.send();
+  var code = "fetch(" + JSON.stringify(location.origin + "/hostile/disguised-png-junk?mb=20") + ")"
+    + ".then(function (r) {{ return r.arrayBuffer(); }})"
+    + ".then(function (b) {{ postMessage('worker-got-' + b.byteLength); }}, function () {{ postMessage('worker-blocked'); }});";
+  var w = new Worker(URL.createObjectURL(new Blob([code], {{type: "text/javascript"}})));
+  w.onmessage = function (e) {{ note(e.data); }};
+  fetch("/web/forum/1").then(function (r) {{ return r.text(); }})
+    .then(function (t) {{ note("text-" + (t.indexOf("<html") >= 0 ? "read" : "empty")); }}, function () {{ note("text-blocked"); }});
+</script></body></html>
+"""
+
+
 @pytest.fixture
 def sandbox() -> Iterator[object]:
     from sandbox.server import SandboxServer
@@ -117,6 +144,27 @@ def test_page_scripts_cannot_pull_media_navigate_or_open_popups(home: JikimiHome
     snippet = str(exposures(home)[0]["snippet"])
     assert "fetch-blocked" in snippet and "fetch-got" not in snippet
     assert sb.bytes_served("/web/disguised.html") < DISGUISED_SIZE // 2  # type: ignore[attr-defined]
+
+
+def test_a_scripts_fetch_xhr_and_worker_never_receive_disguised_media(
+    home: JikimiHome, sandbox: object
+) -> None:
+    sb = sandbox
+    sb.set_page("/web/app", SNIFFED_SCRIPT_PAGE)  # type: ignore[attr-defined]
+    home.write_config(page_config(sb))
+    setup_case(home)
+    target = add_target(home, sb.url + "/web/app", "--render")  # type: ignore[attr-defined]
+    run_stage(home, "pages")
+    sb.wait_idle(10)  # type: ignore[attr-defined]
+    assert targets(home)[target]["last_outcome"] == "ok"
+    snippet = str(exposures(home)[0]["snippet"])
+    for way in ("fetch", "xhr", "worker"):
+        assert f"{way}-blocked" in snippet and f"{way}-got" not in snippet, (way, snippet)
+    assert "text-read" in snippet  # text still reaches the page, decoded and whole
+    for name in ("disguised-mp4-whitespace", "disguised-mp4-bom", "disguised-png-junk"):
+        assert sb.hits(f"/hostile/{name}") == 1, name  # type: ignore[attr-defined]
+        # Cut off: loopback's socket buffers take a few MiB, but the 20 MiB body was never read whole.
+        assert sb.bytes_served(f"/hostile/{name}") < DISGUISED_SIZE // 2, name  # type: ignore[attr-defined]
 
 
 def test_robots_txt_holds_on_the_browser_path(home: JikimiHome, sandbox: object) -> None:

@@ -13,6 +13,8 @@ no route sees. So on a rendered page:
   media and fonts never, stylesheets per `[network] block_stylesheets`, and nothing the gate refuses;
 * a subresource whose response headers say media (or a size above DOWNLOAD_MAXSIZE) is failed at
   the headers through the DevTools Fetch domain, the browser's stand-in for `headers_received`;
+  every other response (a script's fetch, XHR, a worker's requests) reaches the page only after
+  its first bytes are sniffed as text by the plain path's sniffer (`crawler.safety.sniff`);
   so is a redirect whose Location the gate refuses (Playwright routes no redirect hop, and Chromium's
   own Local Network Access block, which also stops a served page reaching private addresses, is
   a browser policy we do not rely on alone);
@@ -23,6 +25,7 @@ no route sees. So on a rendered page:
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -40,6 +43,7 @@ from crawler.page_run import PAGES, RenderJob
 from crawler.page_status import is_block_page
 from crawler.safety.browser import CHROMIUM_PATH, BrowserRequestGate, playwright_settings
 from crawler.safety.media import is_text_content_type
+from crawler.safety.sniff import SNIFF_WINDOW, media_kind
 from crawler.safety.policy import ALLOW_PRIVATE_SETTING, TRUSTED_ORIGINS_SETTING
 from crawler.spiders.pages import HANDLED_STATUSES, PageSpider, read_page
 from storage.models import utcnow
@@ -147,8 +151,10 @@ async def _guard_responses(page: Any, max_bytes: int, gate: BrowserRequestGate) 
                 await session.send("Fetch.failRequest", {**request_id, "errorReason": "BlockedByClient"})
             elif "responseErrorReason" in event:
                 await session.send("Fetch.continueRequest", request_id)  # a network error: let it fail
+            elif 300 <= status < 400:
+                await session.send("Fetch.continueResponse", request_id)  # a hop the gate allows
             else:
-                await session.send("Fetch.continueResponse", request_id)
+                await _deliver_sniffed(session, event, max_bytes)
         except Exception:  # noqa: BLE001 - fail closed; if the page closed meanwhile, nothing is left to guard
             try:
                 await session.send("Fetch.failRequest", {**request_id, "errorReason": "BlockedByClient"})
@@ -157,6 +163,59 @@ async def _guard_responses(page: Any, max_bytes: int, gate: BrowserRequestGate) 
 
     session.on("Fetch.requestPaused", lambda event: asyncio.ensure_future(paused(event)))
     await session.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Response"}]})
+
+
+async def _read_stream(session: Any, handle: str, size: int) -> tuple[bytes, bool]:
+    """Up to `size` bytes of a DevTools stream, and whether it ended."""
+    data = b""
+    while len(data) < size:
+        chunk = await session.send("IO.read", {"handle": handle, "size": min(size - len(data), 64 * 1024)})
+        raw = chunk.get("data", "")
+        data += base64.b64decode(raw) if chunk.get("base64Encoded") else str(raw).encode("utf-8")
+        if chunk.get("eof"):
+            return data, True
+    return data, False
+
+
+async def _deliver_sniffed(session: Any, event: dict[str, Any], max_bytes: int) -> None:
+    """Hand a response to the page only once its first bytes are sniffed as text (not media).
+
+    A script's fetch(), XHR or worker can pull a video labelled text/plain: the headers say text, so
+    only the bytes tell. The body is taken as a stream (decoded from its Content-Encoding), its
+    first `SNIFF_WINDOW` bytes judged by the plain path's sniffer, and the request failed at once
+    when they are media; the page never receives a byte of it. Text is read whole (up to
+    DOWNLOAD_MAXSIZE) and fulfilled, without the coding headers that no longer apply.
+    """
+    request_id = event["requestId"]
+    stream = await session.send("Fetch.takeResponseBodyAsStream", {"requestId": request_id})
+    handle = stream["stream"]
+    try:
+        head, ended = await _read_stream(session, handle, SNIFF_WINDOW)
+        refused = media_kind(head, complete=ended) is not None
+        body = head
+        if not refused and not ended:
+            rest, ended = await _read_stream(session, handle, max(max_bytes - len(head), 0) + 1)
+            body += rest
+            refused = len(body) > max_bytes
+    finally:
+        await session.send("IO.close", {"handle": handle})
+    if refused:
+        await session.send("Fetch.failRequest", {"requestId": request_id, "errorReason": "BlockedByClient"})
+        return
+    headers = [
+        h
+        for h in event.get("responseHeaders") or []
+        if str(h.get("name", "")).lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    await session.send(
+        "Fetch.fulfillRequest",
+        {
+            "requestId": request_id,
+            "responseCode": int(event.get("responseStatusCode") or 200),
+            "responseHeaders": headers,
+            "body": base64.b64encode(body).decode("ascii"),
+        },
+    )
 
 
 async def settle(page: Any) -> None:
