@@ -57,11 +57,13 @@ SNIFFED_SCRIPT_PAGE = f"""<!DOCTYPE html><html lang="ko"><head><meta charset="ut
   x.send();
   var code = "fetch(" + JSON.stringify(location.origin + "/hostile/disguised-png-junk?mb=20") + ")"
     + ".then(function (r) {{ return r.arrayBuffer(); }})"
-    + ".then(function (b) {{ postMessage('worker-got-' + b.byteLength); }}, function () {{ postMessage('worker-blocked'); }});";
+    + ".then(function (b) {{ postMessage('worker-got-' + b.byteLength); }},"
+    + " function () {{ postMessage('worker-blocked'); }});";
   var w = new Worker(URL.createObjectURL(new Blob([code], {{type: "text/javascript"}})));
   w.onmessage = function (e) {{ note(e.data); }};
   fetch("/web/forum/1").then(function (r) {{ return r.text(); }})
-    .then(function (t) {{ note("text-" + (t.indexOf("<html") >= 0 ? "read" : "empty")); }}, function () {{ note("text-blocked"); }});
+    .then(function (t) {{ note("text-" + (t.indexOf("<html") >= 0 ? "read" : "empty")); }},
+          function () {{ note("text-blocked"); }});
 </script></body></html>
 """
 

@@ -43,8 +43,8 @@ from crawler.page_run import PAGES, RenderJob
 from crawler.page_status import is_block_page
 from crawler.safety.browser import CHROMIUM_PATH, BrowserRequestGate, playwright_settings
 from crawler.safety.media import is_text_content_type
-from crawler.safety.sniff import SNIFF_WINDOW, media_kind
 from crawler.safety.policy import ALLOW_PRIVATE_SETTING, TRUSTED_ORIGINS_SETTING
+from crawler.safety.sniff import SNIFF_WINDOW, media_kind
 from crawler.spiders.pages import HANDLED_STATUSES, PageSpider, read_page
 from storage.models import utcnow
 
