@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -20,6 +20,9 @@ ENV_PREFIX = "JIKIMI_"
 CONFIG_FILE_NAME = "config.toml"
 KEY_FILE_NAME = "jikimi.key"
 DATABASE_FILE_NAME = "jikimi.sqlite"
+
+
+_S = TypeVar("_S", "NetworkSettings", "WebSettings")
 
 
 class ConfigError(Exception):
@@ -94,6 +97,22 @@ class ClusterSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """`[web]`: the advocates' console (`jikimi web`)."""
+
+    locale: str = "ko"  # ko | en: the language of the console unless a user picks the other
+    idle_timeout_minutes: int = 30
+    absolute_timeout_hours: int = 12
+    # Behind TLS (a reverse proxy terminating HTTPS): Secure cookies, HSTS, redirects to https.
+    tls: bool = False
+    # How many reverse proxies set X-Forwarded-For/-Proto in front of the console (0: none trusted).
+    proxies: int = 0
+    max_failed_logins: int = 5
+    lock_minutes: int = 15
+    login_rate_limit: str = "10 per minute"
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -108,6 +127,7 @@ class Settings:
     verify_pages: bool = False
     network: NetworkSettings = field(default_factory=NetworkSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    web: WebSettings = field(default_factory=WebSettings)
     sources: Mapping[str, SourceConfig] = field(default_factory=dict)
     # None: the embedded default, stages run as local processes.
     cluster: ClusterSettings | None = None
@@ -150,6 +170,7 @@ _TOP_KEYS = {
     "verify_pages",
     "network",
     "notify",
+    "web",
     "sources",
     "data_dir",
     "key_file",
@@ -246,6 +267,7 @@ def _build(raw: dict[str, Any], data_dir: Path, config_file: Path | None) -> Set
         chromium_path=_str(raw, "chromium_path", "/usr/bin/chromium"),
         verify_pages=_bool(raw, "verify_pages", False),
         network=_section(raw, "network", NetworkSettings),
+        web=_web(raw),
         notify=_notify(raw),
         sources=_sources(raw),
         cluster=_cluster(raw),
@@ -304,7 +326,7 @@ def _cluster(raw: dict[str, Any]) -> ClusterSettings | None:
     )
 
 
-def _section(raw: dict[str, Any], name: str, cls: type[NetworkSettings]) -> NetworkSettings:
+def _section(raw: dict[str, Any], name: str, cls: type[_S]) -> _S:
     table = raw.get(name, {})
     if not isinstance(table, dict):
         raise ConfigError(f"{name}: expected a table")
@@ -319,6 +341,18 @@ def _section(raw: dict[str, Any], name: str, cls: type[NetworkSettings]) -> Netw
     if values.get("concurrency_per_domain", 1) < 1:
         raise ConfigError(f"{name}.concurrency_per_domain: must be at least 1")
     return cls(**values)
+
+
+def _web(raw: dict[str, Any]) -> WebSettings:
+    web = _section(raw, "web", WebSettings)
+    if web.locale not in ("ko", "en"):
+        raise ConfigError("web.locale: expected 'ko' or 'en'")
+    for name in ("idle_timeout_minutes", "absolute_timeout_hours", "max_failed_logins", "lock_minutes"):
+        if getattr(web, name) < 1:
+            raise ConfigError(f"web.{name}: must be at least 1")
+    if web.proxies < 0:
+        raise ConfigError("web.proxies: must not be negative")
+    return web
 
 
 def _notify(raw: dict[str, Any]) -> NotifySettings:

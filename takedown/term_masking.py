@@ -37,12 +37,17 @@ class TermMasker:
         words = sorted({w for t in terms for w in (t.text, *t.context) if w.strip()}, key=len, reverse=True)
         self._literal = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE) if words else None
 
-    def __call__(self, text: str | None, case_id: int) -> str | None:
-        if not text:
-            return text
+    def spans(self, text: str, case_id: int) -> list[tuple[int, int]]:
+        """Where the case's terms (disguised spellings too) and their literal words are in `text`."""
         spans: list[tuple[int, int]] = []
         if self._matcher is not None:
             spans += [(m.start, m.end) for m in self._matcher.scan(text, case_ids={case_id})]
         if self._literal is not None:
             spans += [(m.start(), m.end()) for m in self._literal.finditer(text)]
+        return spans
+
+    def __call__(self, text: str | None, case_id: int) -> str | None:
+        if not text:
+            return text
+        spans = self.spans(text, case_id)
         return mask_spans(text, spans) if spans else text

@@ -8,7 +8,7 @@ The layer table (README, "Layout"):
 
 A module may import its own package and any package of a lower layer. Within a layer only the
 edges listed in `SAME_LAYER` are allowed: storage builds on the pure matcher, and the scheduler
-runs the nightly export (takedown). The scheduler never imports the crawler: it starts crawls as
+runs the nightly export (takedown), and `jikimi web` serves the console. The scheduler never imports the crawler: it starts crawls as
 subprocesses. `jikimi.config` and `jikimi.logs` (configuration and log redaction) may be imported
 by every layer; they themselves import nothing of ours.
 
@@ -37,7 +37,7 @@ LAYERS: dict[str, int] = {
     "web": 2,
 }
 # Allowed imports between packages of the same layer (importer -> imported).
-SAME_LAYER = {("storage", "matching"), ("scheduler", "takedown")}
+SAME_LAYER = {("storage", "matching"), ("scheduler", "takedown"), ("jikimi", "web")}
 # Modules every layer may import.
 EVERYWHERE = ("jikimi.config", "jikimi.logs")
 # Third-party libraries a package must not touch.

@@ -1,0 +1,41 @@
+"""`jikimi web`: serve the advocates' console on the same database and keys as the command line.
+
+A threaded Werkzeug server, meant for a centre's local network or loopback; production runs the same
+application under gunicorn behind TLS (docs/console.md). Its access log goes through the redacting
+formatter, and the console never puts a term in a URL.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from jikimi.cli.app_state import app, state
+from jikimi.logs import setup_logging
+
+
+@app.command("web")
+def web(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8080,
+) -> None:
+    """Serve the web console (sign in with a `jikimi user add` account)."""
+    from werkzeug.serving import make_server
+
+    from web import create_app
+
+    store = state.store()
+    application = create_app(store, state.settings())
+    server = make_server(host, port, application, threaded=True)
+    setup_logging(logging.INFO if state.verbose else logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.INFO)  # the access log, redacted like every line
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"jikimi console: http://{shown_host}:{server.server_port}/", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,160 @@
+"""The triage queue of a case: ranked exposures, one keystroke per decision, undo, all audited.
+
+Decisions go through `storage.lifecycle.mark_case` (the same transitions and audit records as the
+CLI), under the signed-in user's name. htmx requests get the queue fragment back; plain form posts a
+redirect, so the page works without JavaScript too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from storage.audit import record as audit
+from storage.cases import NotFoundError, ValidationError
+from storage.lifecycle import mark_case
+from storage.models import Case, Exposure
+from web.access import actor, require_case
+from web.context import console
+from web.highlight import Segment, segments
+from web.queries import QUEUE_STATUSES, queue
+from web.terms import masker_for
+
+bp = Blueprint("triage", __name__)
+
+ACTIONS = {"confirm": "confirmed", "dismiss": "dismissed", "reopen": "new"}
+REOPEN_NOTE = "reopened in the console"
+MAX_IDS = 500
+
+
+def _view_args() -> tuple[str, int, bool]:
+    status = request.values.get("status", "new")
+    if status not in QUEUE_STATUSES:
+        status = "new"
+    page = request.values.get("page", "1")
+    return status, int(page) if page.isdigit() else 1, request.values.get("show") == "names"
+
+
+def _render(case_id: int, messages: list[str], *, fragment: bool) -> ResponseReturnValue:
+    status, page, reveal = _view_args()
+    store = console().store
+    with store.session() as db:
+        if db.get(Case, case_id) is None:
+            abort(404)
+        result = queue(db, store.crypto, case_id, status, page)
+        masker = masker_for(db, store.crypto, case_id)
+    marked: dict[int, tuple[list[Segment], list[Segment]]] = {
+        item.id: (
+            segments(item.title, masker.spans(item.title or "", case_id), reveal=reveal),
+            segments(item.snippet, masker.spans(item.snippet or "", case_id), reveal=reveal),
+        )
+        for item in result.items
+    }
+    audit(
+        store,
+        actor(),
+        "exposures.reveal" if reveal else "exposures.list",
+        case_id=case_id,
+        details={"count": len(result.items), "page": result.page, "via": "web"},
+    )
+    undo = session.get("undo")
+    return render_template(
+        "_queue.html" if fragment else "triage.html",
+        case_id=case_id,
+        queue=result,
+        marked=marked,
+        status=status,
+        statuses=list(QUEUE_STATUSES),
+        reveal=reveal,
+        messages=messages,
+        can_undo=bool(undo and undo.get("case") == case_id),
+    )
+
+
+def _htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@bp.get("/cases/<int:case_id>/triage")
+def show(case_id: int) -> ResponseReturnValue:
+    require_case(case_id)
+    return _render(case_id, [], fragment=_htmx())
+
+
+def _ids_of_case(case_id: int) -> dict[int, str]:
+    """{id: status} of the posted ids; any id outside the case is a 404, like a page of another case."""
+    raw = request.form.getlist("ids")
+    ids = sorted({int(x) for x in raw if x.isdigit()})[:MAX_IDS]
+    if not ids:
+        return {}
+    with console().store.session() as db:
+        rows = db.execute(select(Exposure.id, Exposure.case_id, Exposure.status).where(Exposure.id.in_(ids)))
+        found = {int(i): (int(c), str(s)) for i, c, s in rows}
+    if len(found) != len(ids) or any(c != case_id for c, _s in found.values()):
+        abort(404)
+    return {i: s for i, (_c, s) in found.items()}
+
+
+def _apply(
+    case_id: int, changes: list[tuple[str, str, list[int]]]
+) -> tuple[list[tuple[str, str, list[int]]], list[str]]:
+    done: list[tuple[str, str, list[int]]] = []
+    errors: list[str] = []
+    for from_status, to_status, ids in changes:
+        try:
+            changed = mark_case(
+                console().store,
+                case_id,
+                from_status,
+                to_status,
+                actor=actor(),
+                ids=ids,
+                note=REOPEN_NOTE if to_status == "new" else None,
+                channel="console",
+            )
+            done.append((from_status, to_status, changed))
+        except (ValidationError, NotFoundError) as exc:
+            errors.append(str(exc))
+    return done, errors
+
+
+@bp.post("/cases/<int:case_id>/triage/decide")
+def decide(case_id: int) -> ResponseReturnValue:
+    require_case(case_id)
+    to_status = ACTIONS.get(request.form.get("action", ""))
+    if to_status is None:
+        abort(400)
+    by_status: dict[str, list[int]] = defaultdict(list)
+    for exposure_id, status in _ids_of_case(case_id).items():
+        if status != to_status:
+            by_status[status].append(exposure_id)
+    done, errors = _apply(case_id, [(s, to_status, ids) for s, ids in sorted(by_status.items())])
+    if done:
+        session["undo"] = {"case": case_id, "changes": [[f, t, ids] for f, t, ids in done]}
+    count = sum(len(ids) for _f, _t, ids in done)
+    messages = [_("%(count)d changed.", count=count)] + errors
+    if _htmx():
+        return _render(case_id, messages, fragment=True)
+    return redirect(url_for("triage.show", case_id=case_id, status=_view_args()[0]))
+
+
+@bp.post("/cases/<int:case_id>/triage/undo")
+def undo(case_id: int) -> ResponseReturnValue:
+    """Reverse the last decision (one or many exposures) made in this session, as one step."""
+    require_case(case_id)
+    last = session.get("undo")
+    messages: list[str] = []
+    if not last or last.get("case") != case_id:
+        messages.append(_("Nothing to undo."))
+    else:
+        session.pop("undo", None)
+        reverse = [(str(t), str(f), [int(i) for i in ids]) for f, t, ids in reversed(last["changes"])]
+        done, errors = _apply(case_id, reverse)
+        messages = [_("Undone: %(count)d.", count=sum(len(i) for _f, _t, i in done))] + errors
+    if _htmx():
+        return _render(case_id, messages, fragment=True)
+    return redirect(url_for("triage.show", case_id=case_id))
