@@ -19,7 +19,9 @@ class Decision:
     confidence: str  # snippet | engine (page comes from the page fetch)
     term_id: int
     variant: str
-    score: float
+    score: float  # the matcher's confidence (0-1); 0 for an engine-only hit
+    level: str | None = None  # the matcher's level, None for an engine-only hit
+    context: frozenset[str] = frozenset()  # second signals in the result's text (matching.Match.context)
 
 
 def _fold(text: str) -> str:
@@ -49,7 +51,12 @@ def decide_search_hit(
             key=lambda m: (m.confidence, KIND_PRIORITY.get(m.kind, 0), m.term_id == query.term_id),
         )
         return Decision(
-            confidence="snippet", term_id=best.term_id, variant=best.variant, score=best.confidence
+            confidence="snippet",
+            term_id=best.term_id,
+            variant=best.variant,
+            score=best.confidence,
+            level=best.level,
+            context=best.context,
         )
     if term is not None and _fold(term.text) in _fold(text):
         # The words are there but the matcher ruled them out (홍길동전, a join across words):

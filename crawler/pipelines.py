@@ -62,7 +62,9 @@ class ExposurePipeline:
                     query=page.query.text,
                     rank=result.rank,
                     variant=decision.variant,
-                    score=decision.score,
+                    match_confidence=decision.score,
+                    match_level=decision.level,
+                    context=decision.context,
                     term_id=decision.term_id,
                     published_at=result.published,
                 )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, replace
 
 from matching.candidate import Candidate
 from matching.index import Index, build_index
@@ -36,6 +36,9 @@ class Match:
     confidence: float
     level: str
     reasons: tuple[str, ...]
+    # Second signals anywhere in the same text (not only near the match), for triage scoring: "case" (another
+    # term or a context word of the case), "keyword" (an exploitation keyword), "generic" (a common one).
+    context: frozenset[str] = frozenset()
 
 
 class Matcher:
@@ -67,7 +70,7 @@ class Matcher:
             match = self._decide(text, candidate, signals, starts, longest)
             if match is not None:
                 matches.append(match)
-        return _best_per_span(matches)
+        return _with_context(_best_per_span(matches), signals, lambda n: self._index.term(n).term_id)
 
     def _decide(
         self, text: str, candidate: Candidate, signals: list[Signal], starts: list[int], longest: int
@@ -106,6 +109,30 @@ class Matcher:
         """(variant kind, query) pairs worth sending to a search engine, best first: the term as registered,
         its aliases (and a school's short forms), then full romanizations in both name orders."""
         return search_queries(spec)
+
+
+def _with_context(
+    matches: list[Match], signals: list[Signal], term_id_of: Callable[[int], int]
+) -> list[Match]:
+    """Each match with the second signals its text holds: one pass over the signals, one over the matches."""
+    if not matches or not signals:
+        return matches
+    keywords: set[str] = set()
+    case_terms: dict[int, set[int]] = {}  # case -> term ids seen (-1: a context word)
+    for signal in signals:
+        if signal.case_id is None:
+            keywords.add("generic" if signal.generic else "keyword")
+        else:
+            term_id = term_id_of(signal.term) if signal.term >= 0 else -1
+            case_terms.setdefault(signal.case_id, set()).add(term_id)
+    out = []
+    for match in matches:
+        found = set(keywords)
+        # A term is not its own context: only a context word or another of the case's terms counts.
+        if case_terms.get(match.case_id, set()) - {match.term_id}:
+            found.add("case")
+        out.append(replace(match, context=frozenset(found)) if found else match)
+    return out
 
 
 def _best_per_span(matches: list[Match]) -> list[Match]:

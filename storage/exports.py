@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from storage.cases import NotFoundError, ValidationError
 from storage.crypto import Crypto
 from storage.database import Store
+from storage.exposures import BY_SCORE
 from storage.models import Case, Export, ExportItem, Exposure, Sighting, Term, utcnow
 
 EXPORT_FORMATS = ("csv", "jsonl", "html")
@@ -57,6 +58,9 @@ class ExportRow:
     last_seen: datetime
     status: str
     term: str | None = None
+    score: float | None = None
+    tier: str | None = None
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,10 +95,10 @@ def select_for_export(
     only_new: bool = False,
     include_terms: bool = False,
 ) -> list[ExportRow]:
-    """The exposures an export carries, oldest id first; only-new ones skip dismissed and delivered."""
+    """The exposures an export carries, highest score first; only-new ones skip dismissed and delivered."""
     if case_id is not None and session.get(Case, case_id) is None:
         raise NotFoundError(f"no case with id {case_id}")
-    query = select(Exposure, Case).join(Case, Case.id == Exposure.case_id).order_by(Exposure.id)
+    query = select(Exposure, Case).join(Case, Case.id == Exposure.case_id).order_by(*BY_SCORE)
     if case_id is not None:
         query = query.where(Exposure.case_id == case_id)
     if only_new:
@@ -126,6 +130,9 @@ def select_for_export(
                 last_seen=exposure.last_seen,
                 status=exposure.status,
                 term=cipher.decrypt(term_ct) if include_terms and term_ct is not None else None,
+                score=exposure.score,
+                tier=exposure.tier,
+                reasons=tuple(exposure.reasons or ()),
             )
         )
     return rows

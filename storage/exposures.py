@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,9 +14,12 @@ from storage.cases import NotFoundError, ValidationError
 from storage.crypto import Crypto
 from storage.database import Store
 from storage.models import Case, Exposure, Sighting, Term, utcnow
+from storage.triage import join_context, rescore, split_context
 
 CONFIDENCE_RANK = {"engine": 0, "snippet": 1, "page": 2}
 EXPOSURE_STATUSES = ("new", "confirmed", "dismissed", "reported", "removed", "reappeared")
+# The order of every list and export: most certain first; unscored rows (none after migration 0006) last.
+BY_SCORE = (Exposure.score.desc().nulls_last(), Exposure.id)
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,9 @@ class Observation:
     query: str | None = None
     rank: int | None = None
     variant: str | None = None
-    score: float | None = None
+    match_confidence: float | None = None  # the matcher's confidence (0-1) of the best match
+    match_level: str | None = None  # the matcher's level: high | low
+    context: frozenset[str] = frozenset()  # second signals in the same text: case | keyword | generic
     term_id: int | None = None
     published_at: datetime | None = None
     fingerprint: str | None = None
@@ -55,7 +61,7 @@ class ExposureView:
     snippet: str | None
     confidence: str
     variant: str | None
-    score: float | None
+    score: float | None  # triage score 0-100 (storage.scoring)
     term_id: int | None
     term: str | None
     sources: tuple[str, ...]
@@ -64,6 +70,10 @@ class ExposureView:
     published_at: datetime | None
     status: str
     reupload_of_id: int | None
+    tier: str | None = None
+    reasons: tuple[str, ...] = ()
+    match_confidence: float | None = None
+    match_level: str | None = None
 
 
 def record_observation(session: Session, crypto: Crypto, obs: Observation) -> tuple[int, bool]:
@@ -93,7 +103,9 @@ def record_observation(session: Session, crypto: Crypto, obs: Observation) -> tu
             "snippet_ct": cipher.encrypt_opt(obs.snippet),
             "confidence": obs.confidence,
             "variant": obs.variant,
-            "score": obs.score,
+            "match_confidence": obs.match_confidence,
+            "match_level": obs.match_level,
+            "context": join_context(obs.context),
             "term_id": obs.term_id,
             "published_at": obs.published_at,
             "first_seen": obs.seen_at,
@@ -126,6 +138,10 @@ def record_observation(session: Session, crypto: Crypto, obs: Observation) -> tu
             seen_at=obs.seen_at,
         )
     )
+    # Every sighting is evidence: the score, tier and reasons follow it in the same transaction.
+    row = existing if existing is not None else session.get(Exposure, exposure_id)
+    if row is not None:
+        rescore(session, row)
     return exposure_id, created
 
 
@@ -148,11 +164,25 @@ def _merge(row: Exposure, obs: Observation, encrypt: object) -> None:
         if obs.title:
             row.title_ct = encrypt(obs.title)
         if obs.variant:
-            row.variant = obs.variant
-            row.score = obs.score
-            row.term_id = obs.term_id or row.term_id
+            _take_match(row, obs)
+    elif (
+        obs.confidence == row.confidence
+        and obs.variant
+        and obs.match_confidence is not None
+        and (row.match_confidence is None or obs.match_confidence > row.match_confidence)
+    ):
+        _take_match(row, obs)  # same kind of evidence, a clearer match (an exact spelling after a respelling)
+    # Context words seen beside the term in any text that showed it remain evidence.
+    row.context = join_context(split_context(row.context) | obs.context)
     if obs.fingerprint and not row.fingerprint:
         row.fingerprint = obs.fingerprint
+
+
+def _take_match(row: Exposure, obs: Observation) -> None:
+    row.variant = obs.variant
+    row.match_confidence = obs.match_confidence
+    row.match_level = obs.match_level
+    row.term_id = obs.term_id or row.term_id
 
 
 def exposure_view(session: Session, crypto: Crypto, row: Exposure, case: Case) -> ExposureView:
@@ -186,6 +216,10 @@ def exposure_view(session: Session, crypto: Crypto, row: Exposure, case: Case) -
         published_at=row.published_at,
         status=row.status,
         reupload_of_id=row.reupload_of_id,
+        tier=row.tier,
+        reasons=tuple(row.reasons or ()),
+        match_confidence=row.match_confidence,
+        match_level=row.match_level,
     )
 
 
@@ -194,15 +228,19 @@ def list_exposures(
     case_id: int | None = None,
     status: str | None = None,
     ids: list[int] | None = None,
+    tiers: Sequence[str] | None = None,
 ) -> list[ExposureView]:
+    """Exposures, highest score first (then the oldest id first)."""
     if status is not None and status not in EXPOSURE_STATUSES:
         raise ValidationError(f"status must be one of {', '.join(EXPOSURE_STATUSES)}")
     with store.session() as session:
         if case_id is not None and session.get(Case, case_id) is None:
             raise NotFoundError(f"no case with id {case_id}")
-        query = select(Exposure, Case).join(Case, Case.id == Exposure.case_id).order_by(Exposure.id)
+        query = select(Exposure, Case).join(Case, Case.id == Exposure.case_id).order_by(*BY_SCORE)
         if case_id is not None:
             query = query.where(Exposure.case_id == case_id)
+        if tiers is not None:
+            query = query.where(Exposure.tier.in_(tiers))
         if status is not None:
             query = query.where(Exposure.status == status)
         if ids is not None:

@@ -28,6 +28,7 @@ from storage.crypto import Crypto
 from storage.database import Store
 from storage.exposures import EXPOSURE_STATUSES
 from storage.models import Case, Exposure, ExposureEvent, utcnow
+from storage.triage import rescore
 
 # to-status -> the statuses it may be reached from. `reported -> reported` is a re-report (escalated
 # to another channel). `reappeared -> dismissed` lets an advocate undo a wrong re-upload link.
@@ -427,6 +428,7 @@ def link_reupload(
     # The row may carry a status_changed_at from the crawler's clock; never write an event before it.
     at = max(now, row.status_changed_at) if row.status_changed_at else now
     row.reupload_of_id = original_id
+    rescore(session, row)  # a re-upload of content already taken down is itself a strong signal
     # `new -> reappeared` is the detector's move, not an advocate's: it bypasses TRANSITIONS.
     _record(
         session,

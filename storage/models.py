@@ -173,7 +173,18 @@ class Exposure(Base):
     snippet_ct: Mapped[str | None] = mapped_column(Text)
     confidence: Mapped[str] = mapped_column(String(16))  # engine | snippet | page
     variant: Mapped[str | None] = mapped_column(String(32))
+    # --- triage (migration 0006, storage/scoring.py and storage/triage.py) ---
+    # 0-100, how sure jikimi is this is the case's person; `tier` strong | likely | weak; `reasons` in words
+    # (never a term). Recomputed whenever the evidence changes.
     score: Mapped[float | None] = mapped_column(Float)
+    tier: Mapped[str | None] = mapped_column(String(8))
+    reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    # The matcher's own confidence (0-1) and level (high | low) of the best match, and the context kinds
+    # (case, keyword, generic) found in the same text: the inputs the score is computed from.
+    match_confidence: Mapped[float | None] = mapped_column(Float)
+    match_level: Mapped[str | None] = mapped_column(String(8))
+    context: Mapped[str | None] = mapped_column(String(64))
+    # --- end triage ---
     term_id: Mapped[int | None] = mapped_column(ForeignKey("terms.id", ondelete="SET NULL"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -222,17 +233,24 @@ class Export(Base):
     include_terms: Mapped[bool] = mapped_column(Boolean, default=False)
     count: Mapped[int] = mapped_column(Integer, default=0)
     path_ct: Mapped[str | None] = mapped_column(Text)
+    # --- deliveries per recipient (migration 0006) ---
+    # A short name chosen by the advocate (`--for takedown-team`); `--new` is "not yet delivered to it".
+    recipient: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
+    # Set when this file is a batch written again (`export --batch N`): the export it repeats.
+    rewrite_of: Mapped[int | None] = mapped_column(Integer)
+    # --- end deliveries per recipient ---
 
 
 class ExportItem(Base):
     __tablename__ = "export_items"
     __table_args__ = (
         UniqueConstraint("export_id", "exposure_id", name="uq_export_items_export_exposure"),
-        # An exposure goes out in at most one only-new export (the nightly feed): the database
-        # itself refuses a second delivery, whatever a caller does (migration 0003).
+        # An exposure goes out in at most one only-new export per recipient: the database itself
+        # refuses a second delivery, whatever a caller does (migrations 0003, 0006).
         Index(
-            "uq_export_items_new_exposure",
+            "uq_export_items_new_recipient",
             "exposure_id",
+            "recipient",
             unique=True,
             sqlite_where=text("only_new"),
             postgresql_where=text("only_new"),
@@ -242,6 +260,7 @@ class ExportItem(Base):
     export_id: Mapped[int] = mapped_column(ForeignKey("exports.id", ondelete="CASCADE"), index=True)
     exposure_id: Mapped[int] = mapped_column(ForeignKey("exposures.id", ondelete="CASCADE"), index=True)
     only_new: Mapped[bool] = mapped_column(Boolean, default=False)
+    recipient: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
 
 
 class ExposureEvent(Base):
@@ -263,6 +282,9 @@ class ExposureEvent(Base):
     recipient_ct: Mapped[str | None] = mapped_column(Text)
     # For `removed`: when someone (or a recheck) saw the URL gone; may be earlier than `at`.
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A bulk change (`mark-case`) and an undo share one change-set id, so the whole step can be undone at once
+    # (migration 0006).
+    change_set: Mapped[str | None] = mapped_column(String(36), index=True)
     # History and statistics read an exposure's events in time order.
     __table_args__ = (Index("ix_exposure_events_exposure_at", "exposure_id", "at"),)
     # --- end takedown workflow ----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from storage.cases import ValidationError, target_cipher
 from storage.database import Store
 from storage.models import Case, Evidence, Exposure, Sighting, Target, utcnow
+from storage.triage import rescore_id
 
 EVIDENCE_PURPOSES = ("verify", "recheck", "page")
 MAX_ERROR_LENGTH = 200
@@ -195,6 +196,8 @@ def record_evidence(
     )
     session.add(row)
     session.flush()
+    if purpose == "verify":
+        rescore_id(session, exposure_id)  # a page check confirms or fails to confirm: the score follows
     return row.id
 
 

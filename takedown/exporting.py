@@ -52,6 +52,9 @@ FIELDS = (
     "first_seen",
     "last_seen",
     "status",
+    "score",
+    "tier",
+    "reasons",
 )
 TERM_FIELD = "term"
 # Cells a spreadsheet would read as a formula (OWASP "CSV injection"), plus the full-width signs
@@ -96,6 +99,9 @@ def record_dict(row: ExportRow, include_terms: bool) -> dict[str, object]:
         "first_seen": iso_utc(row.first_seen),
         "last_seen": iso_utc(row.last_seen),
         "status": row.status,
+        "score": None if row.score is None else round(row.score),
+        "tier": row.tier,
+        "reasons": list(row.reasons),
     }
     if include_terms:
         out[TERM_FIELD] = row.term
@@ -107,11 +113,12 @@ def neutralise_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
-def _csv_cell(value: object) -> str:
+def _csv_cell(value: object, column: str = "") -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        value = ";".join(str(v) for v in value)
+        # Reasons are sentences (they may hold commas): joined like sources, with a space for reading.
+        value = ("; " if column == "reasons" else ";").join(str(v) for v in value)
     return neutralise_cell(str(value))
 
 
@@ -123,7 +130,7 @@ def write_csv(rows: Sequence[ExportRow], out: TextIO, meta: ExportMeta) -> None:
     writer.writerow(columns)
     for row in rows:
         record = record_dict(row, meta.include_terms)
-        writer.writerow([_csv_cell(record[c]) for c in columns])
+        writer.writerow([_csv_cell(record[c], c) for c in columns])
 
 
 def jsonl_line(record: dict[str, object]) -> str:
@@ -164,8 +171,22 @@ class PlatformGroup:
     domains: tuple[DomainGroup, ...]
 
 
-def group_for_report(rows: Sequence[ExportRow]) -> list[PlatformGroup]:
-    """Platform, then domain (both alphabetical), then the earliest-seen exposure first."""
+@dataclass(frozen=True)
+class TierGroup:
+    name: str
+    count: int
+    platforms: tuple[PlatformGroup, ...]
+
+
+TIER_ORDER = ("strong", "likely", "weak")
+
+
+def _by_score(row: ExportRow) -> tuple[float, datetime, int]:
+    return (-(row.score if row.score is not None else -1.0), row.first_seen, row.id)
+
+
+def group_for_platforms(rows: Sequence[ExportRow]) -> list[PlatformGroup]:
+    """Platform, then domain (both alphabetical), then the highest score (then the earliest seen) first."""
     by_platform: dict[str, dict[str, list[ExportRow]]] = {}
     for row in rows:
         by_platform.setdefault(row.platform, {}).setdefault(row.domain, []).append(row)
@@ -181,13 +202,22 @@ def group_for_report(rows: Sequence[ExportRow]) -> list[PlatformGroup]:
                         first_seen=iso_utc(r.first_seen),
                         last_seen=iso_utc(r.last_seen),
                     )
-                    for r in sorted(by_platform[platform][domain], key=lambda r: (r.first_seen, r.id))
+                    for r in sorted(by_platform[platform][domain], key=_by_score)
                 ),
             )
             for domain in sorted(by_platform[platform])
         )
         groups.append(PlatformGroup(platform, sum(len(d.items) for d in domains), domains))
     return groups
+
+
+def group_for_report(rows: Sequence[ExportRow]) -> list[TierGroup]:
+    """Tier first (strong, likely, weak: what to act on first), then platform and domain."""
+    by_tier: dict[str, list[ExportRow]] = {}
+    for row in rows:
+        by_tier.setdefault(row.tier or "unscored", []).append(row)
+    order = [t for t in TIER_ORDER if t in by_tier] + sorted(set(by_tier) - set(TIER_ORDER))
+    return [TierGroup(t, len(by_tier[t]), tuple(group_for_platforms(by_tier[t]))) for t in order]
 
 
 def _environment() -> jinja2.Environment:

@@ -425,6 +425,10 @@ def test_every_format_carries_the_fields(store: Store, out: Path, fmt: str) -> N
         dict(next(csv.DictReader(io.StringIO(text)))) if fmt == "csv" else json.loads(text)
     )
     sources: Any = "kakao;naver" if fmt == "csv" else ["kakao", "naver"]
+    # Triage fields (storage.scoring): present in every format, the reasons in words.
+    assert record.pop("tier") in ("strong", "likely", "weak")
+    assert 0 <= int(record.pop("score")) <= 100
+    assert record.pop("reasons")
     assert record == {
         "id": str(exposure_id) if fmt == "csv" else exposure_id,
         "case": "사건 A",

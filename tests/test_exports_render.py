@@ -210,6 +210,7 @@ ALLOWED_TAGS = {
     "h1",
     "h2",
     "h3",
+    "h4",
     "p",
     "span",
     "section",
@@ -245,24 +246,48 @@ def test_html_is_self_contained() -> None:
     assert csp and "default-src 'none'" in (csp[0] or "")
 
 
-def test_html_groups_by_platform_then_domain_with_counts() -> None:
+def test_html_groups_by_tier_then_platform_then_domain_with_counts() -> None:
     rows = [
-        row(1, platform="web", domain="b.example", url="https://b.example/1"),
-        row(2, platform="cafe", domain="cafe.naver.com", url="https://cafe.naver.com/2"),
-        row(3, platform="web", domain="a.example", url="https://a.example/3"),
-        row(4, platform="web", domain="b.example", url="https://b.example/4", first_seen=T0 - timedelta(1)),
+        row(1, platform="web", domain="b.example", url="https://b.example/1", score=80.0, tier="strong"),
+        row(
+            2,
+            platform="cafe",
+            domain="cafe.naver.com",
+            url="https://cafe.naver.com/2",
+            score=90,
+            tier="strong",
+        ),
+        row(3, platform="web", domain="a.example", url="https://a.example/3", score=85.0, tier="strong"),
+        row(4, platform="web", domain="b.example", url="https://b.example/4", score=95.0, tier="strong"),
+        row(5, platform="web", domain="a.example", url="https://a.example/5", score=20.0, tier="weak"),
     ]
     groups = group_for_report(rows)
-    shape = [(g.name, g.count, [(d.name, [i.row.id for i in d.items]) for d in g.domains]) for g in groups]
+    shape = [
+        (
+            t.name,
+            t.count,
+            [
+                (g.name, g.count, [(d.name, [i.row.id for i in d.items]) for d in g.domains])
+                for g in t.platforms
+            ],
+        )
+        for t in groups
+    ]
     assert shape == [
-        ("cafe", 1, [("cafe.naver.com", [2])]),
-        ("web", 3, [("a.example", [3]), ("b.example", [4, 1])]),
+        (
+            "strong",
+            4,
+            [("cafe", 1, [("cafe.naver.com", [2])]), ("web", 3, [("a.example", [3]), ("b.example", [4, 1])])],
+        ),
+        ("weak", 1, [("web", 1, [("a.example", [5])])]),
     ]
     html = render("html", rows)
-    assert html.index(">cafe <") < html.index(">web <") < html.index("a.example") < html.index("b.example/4")
-    assert '<h2>web <span class="count">(3)</span></h2>' in html
-    assert '<h3>b.example <span class="count">(2)</span></h3>' in html
-    assert "Exported 2026-11-24T18:00:00Z" in html and "4 exposures" in html
+    assert html.index(">strong <") < html.index(">cafe <") < html.index(">web <") < html.index(">weak <")
+    assert html.index("a.example/3") < html.index("b.example/4") < html.index("b.example/1")
+    assert '<h3>web <span class="count">(3)</span></h3>' in html
+    assert '<h4>b.example <span class="count">(2)</span></h4>' in html
+    assert "score 95 (strong)" in html
+    assert "Exported 2026-11-24T18:00:00Z" in html and "5 exposures" in html
 
 
 @pytest.mark.parametrize(

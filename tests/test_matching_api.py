@@ -57,6 +57,7 @@ def test_match_fields() -> None:
         confidence=0.9,
         level="high",
         reasons=match.reasons,
+        context=frozenset({"keyword"}),  # 능욕 in the same text: a second signal for triage
     )
     assert match.text == text[match.start : match.end]
     assert match.reasons[0] == "variant: separators"

@@ -178,7 +178,11 @@ def exposure_show(
                 "platform": view.platform,
                 "title": view.title,
                 "snippet": view.snippet,
+                "score": None if view.score is None else round(view.score),
+                "tier": view.tier,
+                "reasons": list(view.reasons),
                 "confidence": view.confidence,
+                "variant": view.variant,
                 "sources": list(view.sources),
                 "status": view.status,
                 "first_seen": view.first_seen.isoformat(),
@@ -191,6 +195,10 @@ def exposure_show(
         return
     console = state.console
     console.print(f"exposure {view.id} (case {view.case_id}): {view.status}")
+    score = "-" if view.score is None else str(round(view.score))
+    console.print(f"score: {score}/100 · tier: {view.tier or 'unscored'}", markup=False)
+    for reason in view.reasons:
+        console.print(f"  - {reason}", markup=False)
     console.print(f"url: {view.url}", markup=False)
     sources = ", ".join(view.sources)
     console.print(
