@@ -3,16 +3,17 @@
 Pure: no database, no I/O. `storage.triage` gathers an exposure's `Signals` from its rows and stores the
 `Assessment`; the command line, the exports and the web console read `score`, `tier` and `reasons` from there.
 
-Why these signals (see the Korean matching reference): a name alone is weak evidence (most Korean full names are
-shared by dozens of people), so an exposure needs a second signal to rise above `weak`: the case's other terms or
-context words (the school) or an exploitation keyword in the same text, a watched target (a registered channel or
-forum is itself a strong prior), or being a re-upload of content already taken down. A handle is unique to its
-owner and counts on its own. How the term was written (exact, spaced, respelled...) sets the base; where it was
-seen (read on the page, in a search snippet, or only the engine's say-so) and how many sources saw it adjust it.
-Engine-only hits and low-level respellings without a second signal stay `weak` whatever else they have.
+Why these signals (see the Korean matching reference): a name alone is weak evidence (most Korean full names
+are shared by dozens of people), so an exposure needs a second signal to rise above `weak`: the case's other
+terms or context words (the school) or an exploitation keyword in the same text, a watched target (a
+registered channel or forum is itself a strong prior), or being a re-upload of content already taken down. A
+handle is unique to its owner and counts on its own. How the term was written (exact, spaced, respelled...)
+sets the base; where it was seen (read on the page, in a search snippet, or only the engine's say-so) and how
+many sources saw it adjust it. Engine-only hits and low-level respellings without a second signal stay `weak`
+whatever else they have.
 
-Score bands and tiers agree: `strong` >= 75, `likely` 40-74, `weak` < 40; a rule that makes an exposure weak also
-scales its score below 40, so sorting by score never puts a weak one above a likely one.
+Score bands and tiers agree: `strong` >= 75, `likely` 40-74, `weak` < 40; a rule that makes an exposure weak
+also scales its score below 40, so sorting by score never puts a weak one above a likely one.
 """
 
 from __future__ import annotations
@@ -79,11 +80,11 @@ _VARIANT_WORDS = {
 class Signals:
     """What is known about one exposure, all of it explainable.
 
-    `seen`: `page` (the term was read on the page itself), `snippet` (in a search result's title or snippet) or
-    `engine` (the engine returned it for the term, the text did not show it). `match_confidence` and `level` are the
-    matcher's (None for engine-only hits). `context` is the set of context kinds found in the same text.
-    `search_sources` counts distinct search engines; `watched` is true when a registered target showed it;
-    `verified` when a page check found the term, `unconfirmed` when a page check read the page and did not.
+    `seen`: `page` (the term was read on the page itself), `snippet` (in a search result's title or
+    snippet) or `engine` (the engine returned it for the term, the text did not show it). `match_confidence`
+    and `level` are the matcher's (None for engine-only hits). `context` is the set of context kinds found in
+    the same text. `search_sources` counts distinct search engines; `watched` is true when a registered target
+    showed it; `verified` when a page check found the term, `unconfirmed` when one read the page and did not.
     """
 
     seen: str

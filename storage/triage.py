@@ -1,8 +1,8 @@
 """Keeps each exposure's stored score, tier and reasons in step with its evidence (`storage.scoring` decides).
 
-`rescore` is called inside the transaction that changed the evidence: a new sighting, a page check, a re-upload
-link. It reads only plaintext columns (variant, match level, context kinds, sources, evidence outcomes), never a
-ciphertext, so it is cheap and needs no key.
+`rescore` is called inside the transaction that changed the evidence: a new sighting, a page check, a
+re-upload link. It reads only plaintext columns (variant, match level, context kinds, sources, evidence
+outcomes), never a ciphertext, so it is cheap and needs no key.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Score, tier and reasons: the pure rules, what storage keeps (SQLite and PostgreSQL), and the CLI end to end."""
+"""Score, tier and reasons: the pure rules, what storage keeps (SQLite and PostgreSQL), the CLI end to end."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.conftest import JikimiHome
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 
 
-# --- the pure rules ------------------------------------------------------------------------------------------
+# --- the pure rules ---
 
 
 def test_exact_name_with_school_and_keyword_is_strong() -> None:
@@ -121,7 +121,7 @@ def test_reasons_never_carry_the_term() -> None:
     assert not any("홍" in reason for reason in r.reasons)
 
 
-# --- stored and recomputed (SQLite and PostgreSQL) -------------------------------------------------------------
+# --- stored and recomputed (SQLite and PostgreSQL) ---
 
 
 @pytest.fixture
@@ -222,7 +222,8 @@ def test_migration_scores_existing_exposures(tmp_path: Path) -> None:
         ):
             conn.execute(
                 text(
-                    "INSERT INTO exposures (id, case_id, url_idx, canonical_url_ct, url_ct, domain_ct, platform,"
+                    "INSERT INTO exposures (id, case_id, url_idx, canonical_url_ct, url_ct, domain_ct,"
+                    " platform,"
                     " confidence, variant, score, first_seen, last_seen, status)"
                     " VALUES (:id, 1, :idx, 'x', 'x', 'x', 'web', :c, :v, :s, '2026-11-24 00:00:00',"
                     " '2026-11-24 00:00:00', 'new')"
@@ -246,7 +247,7 @@ def test_migration_scores_existing_exposures(tmp_path: Path) -> None:
     engine.dispose()
 
 
-# --- the command line, end to end against the sandbox --------------------------------------------------------
+# --- the command line, end to end against the sandbox ---
 
 
 @pytest.fixture(scope="module")

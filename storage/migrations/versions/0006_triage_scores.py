@@ -4,7 +4,8 @@ Revision ID: 0006
 Revises: 0005
 
 `exposures.score` held the matcher's confidence (0-1); it moves to `match_confidence` and `score` becomes the
-triage score (0-100), computed here for every existing exposure from what the database already knows (context kinds
+triage score (0-100), computed here for every existing exposure from what the database already knows (context
+kinds
 are unknown for rows found before this version: they count as none, and the next sighting fills them in).
 """
 
@@ -65,7 +66,8 @@ def _backfill_scores() -> None:
     )
     rows = conn.execute(
         sa.text(
-            "SELECT e.id, e.confidence, e.variant, e.match_confidence, e.match_level, e.reupload_of_id, t.kind"
+            "SELECT e.id, e.confidence, e.variant, e.match_confidence, e.match_level, e.reupload_of_id,"
+            " t.kind"
             " FROM exposures e LEFT JOIN terms t ON t.id = e.term_id"
         )
     ).all()
