@@ -1,7 +1,12 @@
-"""One scheduler per database: a PostgreSQL advisory lock, or an exclusive `flock` beside the SQLite file.
+"""Database-wide locks: a PostgreSQL advisory lock, or an exclusive `flock` beside the SQLite file.
 
-Both locks belong to the process (a session-level advisory lock dies with its connection, an `flock`
-with its file descriptor), so a crashed or killed scheduler never leaves a stale lock behind.
+Two locks of the same kind, with different keys:
+* the scheduler lock: one `jikimi schedule` per database, held for the scheduler's whole life;
+* the pass lock: one pass at a time (`jikimi run`, `jikimi recheck`, or the scheduler's nightly job), held
+  from the first crawl stage to the last after-step, so two passes never double the API calls.
+
+Both belong to the process (a session-level advisory lock dies with its connection, an `flock` with its
+file descriptor), so a crashed or killed process never leaves a stale lock behind.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import fcntl
 import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +31,9 @@ log = logging.getLogger(__name__)
 # cleared (positive, so it can be found again in pg_locks as classid << 32 | objid).
 ADVISORY_LOCK_KEY = 0x1613_835B_87F0_8624
 LOCK_SUFFIX = ".scheduler.lock"
+# The pass lock: sha256(b"jikimi.pass"), first 8 bytes, sign bit cleared.
+PASS_LOCK_KEY = 0x25FC_2058_E8FA_C12E
+PASS_LOCK_SUFFIX = ".pass.lock"
 # `jikimi status` probes the lock for a moment; a starting scheduler retries this long before giving up.
 ACQUIRE_PATIENCE_SECONDS = 1.0
 
@@ -38,6 +47,24 @@ class SchedulerLockedError(Exception):
         super().__init__(ALREADY_RUNNING)
 
 
+def _pauses() -> Iterator[float]:
+    """Short waits first (a probe should answer at once), then one a second for a long wait."""
+    pause = 0.05
+    while True:
+        yield pause
+        pause = min(pause * 2, 1.0)
+
+
+class PassLockedError(Exception):
+    """Another pass (manual or scheduled) is running against this database right now."""
+
+    def __init__(self) -> None:
+        super().__init__("another pass is already running against this database")
+
+
+LockedError = type[SchedulerLockedError] | type[PassLockedError]
+
+
 class SchedulerLock(Protocol):
     def still_held(self) -> bool: ...
 
@@ -47,14 +74,17 @@ class SchedulerLock(Protocol):
 class FileLock:
     """`flock(LOCK_EX)` on `<database file>.scheduler.lock` (mode 0600), held while the process lives."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, locked: LockedError = SchedulerLockedError) -> None:
         self.path = path
+        self.locked = locked
         self._fd: int | None = None
 
     def acquire(self, patience: float = ACQUIRE_PATIENCE_SECONDS) -> FileLock:
+        """Take the lock, retrying for `patience` seconds (forever when it is `math.inf`)."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         deadline = time.monotonic() + patience
+        pause = _pauses()
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -62,8 +92,8 @@ class FileLock:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     os.close(fd)
-                    raise SchedulerLockedError from None
-                time.sleep(0.05)
+                    raise self.locked from None
+                time.sleep(next(pause))
         # The pid is only a hint for an operator reading the file; the flock is what counts.
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
@@ -83,7 +113,11 @@ class FileLock:
 class AdvisoryLock:
     """`pg_try_advisory_lock` on a dedicated autocommit connection kept open for the process lifetime."""
 
-    def __init__(self, url: str | URL) -> None:
+    def __init__(
+        self, url: str | URL, key: int = ADVISORY_LOCK_KEY, locked: LockedError = SchedulerLockedError
+    ) -> None:
+        self.key = key
+        self.locked = locked
         parsed = make_url(url)
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
@@ -94,12 +128,13 @@ class AdvisoryLock:
     def acquire(self, patience: float = ACQUIRE_PATIENCE_SECONDS) -> AdvisoryLock:
         conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         deadline = time.monotonic() + patience
-        while not conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}):
+        pause = _pauses()
+        while not conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}):
             if time.monotonic() >= deadline:
                 conn.close()
                 self._engine.dispose()
-                raise SchedulerLockedError
-            time.sleep(0.05)
+                raise self.locked
+            time.sleep(next(pause))
         self._conn = conn
         return self
 
@@ -114,7 +149,7 @@ class AdvisoryLock:
                     " AND pid = pg_backend_pid() AND objsubid = 1"
                     " AND ((classid::bigint << 32) | objid::bigint) = (:k)::bigint"
                 ),
-                {"k": ADVISORY_LOCK_KEY},
+                {"k": self.key},
             )
         except SQLAlchemyError:
             return False
@@ -123,7 +158,7 @@ class AdvisoryLock:
     def release(self) -> None:
         if self._conn is not None:
             try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
                 self._conn.close()
             except SQLAlchemyError:
                 log.warning("scheduler lock connection was already gone at release")
@@ -131,13 +166,13 @@ class AdvisoryLock:
         self._engine.dispose()
 
 
-def lock_file_for(url: str | URL) -> Path:
+def lock_file_for(url: str | URL, suffix: str = LOCK_SUFFIX) -> Path:
     database = make_url(url).database
     if not database or database == ":memory:":
         raise ValueError(
             "the scheduler needs a database file or a PostgreSQL server, not an in-memory database"
         )
-    return Path(database).with_name(Path(database).name + LOCK_SUFFIX)
+    return Path(database).with_name(Path(database).name + suffix)
 
 
 def acquire_scheduler_lock(url: str | URL, patience: float = ACQUIRE_PATIENCE_SECONDS) -> SchedulerLock:
@@ -158,3 +193,14 @@ def scheduler_running(url: str | URL) -> bool:
         return True
     lock.release()
     return False
+
+
+def acquire_pass_lock(url: str | URL, patience: float = 0.0) -> SchedulerLock:
+    """Take this database's pass lock or raise `PassLockedError` after `patience` seconds (`math.inf`:
+    wait until the other pass ends)."""
+    backend = make_url(url).get_backend_name()
+    if backend == "postgresql":
+        return AdvisoryLock(url, PASS_LOCK_KEY, PassLockedError).acquire(patience)
+    if backend == "sqlite":
+        return FileLock(lock_file_for(url, PASS_LOCK_SUFFIX), PassLockedError).acquire(patience)
+    raise ValueError(f"no pass lock for {backend} databases")

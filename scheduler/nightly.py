@@ -1,26 +1,30 @@
 """One pass: crawl stages as subprocesses with a wall-clock timeout, then export, retention, notify.
 
 `jikimi run` and the nightly schedule both call `run_nightly`, so a manual pass is exactly what the
-schedule does. The scheduler never imports the crawler: stages run as `python -m crawler STAGE`.
+schedule does, and both take the database's pass lock: one pass at a time. The scheduler never imports
+the crawler: stages run as `python -m crawler STAGE`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from jikimi.config import Settings
 from jikimi.logs import REDACTOR
 from scheduler.after_steps import STEPS
+from scheduler.lock import PassLockedError, acquire_pass_lock
 from scheduler.result import EXIT_DEGRADED, EXIT_FAILED, EXIT_OK, GOOD, NightlyResult
 from storage.cases import active_terms
 from storage.database import Store
@@ -112,6 +116,26 @@ def _alive(run: Run, settings: Settings) -> bool:
     return True
 
 
+@contextmanager
+def one_pass(
+    store: Store, *, wait: bool = False, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold the database's pass lock: `PassLockedError` at once when another pass runs, unless `wait`
+    (then `on_wait` is called once and the pass starts when the other one ends)."""
+    try:
+        lock = acquire_pass_lock(store.engine.url, patience=0.0)
+    except PassLockedError:
+        if not wait:
+            raise
+        if on_wait is not None:
+            on_wait()
+        lock = acquire_pass_lock(store.engine.url, patience=math.inf)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def run_pass(
     settings: Settings,
     store: Store,
@@ -120,6 +144,22 @@ def run_pass(
     stages: Sequence[str] = STAGES,
     on_event: ProgressCallback | None = None,
     verbose: bool = False,
+    wait: bool = False,
+    on_wait: Callable[[], None] | None = None,
+) -> NightlyResult:
+    """Crawl stages of one run, one pass at a time (see `one_pass`)."""
+    with one_pass(store, wait=wait, on_wait=on_wait):
+        return _crawl(settings, store, kind=kind, stages=stages, on_event=on_event, verbose=verbose)
+
+
+def _crawl(
+    settings: Settings,
+    store: Store,
+    *,
+    kind: str,
+    stages: Sequence[str],
+    on_event: ProgressCallback | None,
+    verbose: bool,
 ) -> NightlyResult:
     """Crawl stages of one run; a killed earlier run is closed as `interrupted` first (R1)."""
     # Tracebacks of this process (APScheduler logs job errors) go through the redactor: teach it the terms.
@@ -183,10 +223,18 @@ def run_nightly(
     stages: Sequence[str] = STAGES,
     on_event: ProgressCallback | None = None,
     verbose: bool = False,
+    wait: bool = False,
+    on_wait: Callable[[], None] | None = None,
 ) -> NightlyResult:
     """The whole nightly sequence: search, pages and channels, removal re-checks, export, retention,
-    notify."""
-    result = run_pass(settings, store, kind=kind, stages=stages, on_event=on_event, verbose=verbose)
+    notify; one pass at a time (`one_pass`: `PassLockedError` unless `wait`)."""
+    with one_pass(store, wait=wait, on_wait=on_wait):
+        result = _crawl(settings, store, kind=kind, stages=stages, on_event=on_event, verbose=verbose)
+        _after_steps(settings, store, result, actor)
+    return result
+
+
+def _after_steps(settings: Settings, store: Store, result: NightlyResult, actor: str) -> None:
     for step in STEPS:
         try:
             step(settings, store, result, actor)
@@ -194,4 +242,3 @@ def run_nightly(
             logger.exception("nightly step %s failed", getattr(step, "__name__", "step"))
             result.problems.append(f"{getattr(step, '__name__', 'step')} failed ({exc.__class__.__name__})")
             result.exit_code = EXIT_FAILED
-    return result

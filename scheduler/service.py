@@ -89,7 +89,14 @@ def run_and_notify(settings: Settings, store: Store) -> int:
     from scheduler.nightly import run_nightly  # late: the scheduler can start (and be tested) without it
     from scheduler.notify import notify_result
 
-    result = run_nightly(settings, store, actor="scheduler")
+    # A manual pass may be running at the slot: the nightly pass waits for it rather than being lost.
+    result = run_nightly(
+        settings,
+        store,
+        actor="scheduler",
+        wait=True,
+        on_wait=lambda: log.info("another pass is running; the nightly pass starts when it ends"),
+    )
     log.info(
         "nightly pass finished: exit %d, runs %s, %d new exposure(s), %d problem(s)",
         result.exit_code,

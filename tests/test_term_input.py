@@ -211,8 +211,10 @@ def test_match_says_which_terms_term_add_would_refuse(home: JikimiHome, tmp_path
     result = home.cli("match", "--terms-file", str(terms), "--json", stdin="하늘이 맑다")
     assert result.code == 0
     assert result.err.strip().splitlines() == [
-        "note: term #2 would need --broad to be registered: "
-        "the term is a common word and would match pages about anyone"
+        (
+            "note: term #2 would need --broad to be registered: "
+            "the term is a common word and would match pages about anyone"
+        )
     ]
     assert "하늘" not in result.err
     missing = _refused(home, "match", "--terms-file", str(tmp_path / "nope.txt"), stdin="x")

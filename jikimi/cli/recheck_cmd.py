@@ -8,6 +8,8 @@ import typer
 from rich.table import Table
 
 from jikimi.cli.app_state import actor, app, emit_json, state
+from jikimi.cli.run_cmd import WaitOpt, pass_locked, waiting_notice
+from scheduler.lock import PassLockedError
 from scheduler.nightly import run_pass
 from storage.audit import record as audit
 from storage.runs import get_run
@@ -18,16 +20,29 @@ VERDICTS = ("removed", "reappeared", "live", "still-removed", "inconclusive")
 @app.command("recheck")
 def recheck_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    wait: WaitOpt = False,
 ) -> None:
     """Fetch every reported (and removed) exposure's page: mark what is gone as removed, and what came back
     as reappeared.
 
     A block page, a server error or a timeout is never taken for a removal: it is counted as
-    inconclusive. Exit code 0 when every page could be read, 3 when some could not, 1 on failure.
+    inconclusive. A re-check is a pass: while another runs it stops (exit 2) or, with --wait, waits.
+    Exit code 0 when every page could be read, 3 when some could not, 1 on failure.
     """
     settings = state.settings()
     store = state.store()
-    result = run_pass(settings, store, kind="recheck", stages=["recheck"], verbose=state.verbose)
+    try:
+        result = run_pass(
+            settings,
+            store,
+            kind="recheck",
+            stages=["recheck"],
+            verbose=state.verbose,
+            wait=wait,
+            on_wait=None if json_output else waiting_notice,
+        )
+    except PassLockedError:
+        raise pass_locked(store) from None
     run_id = result.run_ids[0]
     run = get_run(store, run_id)
     source = next((s for s in run.sources if s.source == "recheck"), None)

@@ -9,10 +9,33 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from jikimi.cli.app_state import actor, app, emit_json, state
+from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from jikimi.config import Settings
+from scheduler.lock import PassLockedError
 from scheduler.nightly import STAGES, run_nightly
 from scheduler.result import NightlyResult
 from storage.cases import list_cases
+from storage.database import Store
+from storage.runs import recent_runs
+
+WaitOpt = Annotated[
+    bool,
+    typer.Option("--wait", help="If another pass is running, wait for it to end, then run (default: stop)."),
+]
+
+
+def pass_locked(store: Store) -> CliError:
+    """The one line a second pass prints: what is running, and the two ways on."""
+    running = next((r for r in recent_runs(store, limit=5) if r.status == "running"), None)
+    which = f" (run {running.id}, {running.kind})" if running else ""
+    return CliError(
+        f"another pass is already running on this database{which}: let it finish, "
+        "or add --wait to start this one when it ends"
+    )
+
+
+def waiting_notice() -> None:
+    state.console.print("another pass is running: waiting for it to end (Ctrl-C stops waiting)")
 
 
 class Stage(StrEnum):
@@ -48,42 +71,60 @@ def run_command(
         list[Stage] | None, typer.Option("--stage", help="Only these stages (default: all). Repeats.")
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    wait: WaitOpt = False,
 ) -> None:
     """Run one pass now (search engines, watched pages and channels, removal checks, export, notify).
 
-    Exit code 0 when every source ended ok or empty, 3 when the pass completed but some source was
-    over quota, blocked, refused our key, unreachable or failed, 1 when jikimi itself failed.
+    One pass at a time per database: while another pass (manual or scheduled) runs, this one stops with
+    exit code 2, or with --wait starts when the other ends. Exit code 0 when every source ended ok or
+    empty, 3 when the pass completed but some source was over quota, blocked, refused our key,
+    unreachable or failed, 1 when jikimi itself failed.
     """
     settings = state.settings()
     store = state.store()
     stages = [s.value for s in stage] if stage else list(STAGES)
-    if json_output:
-        result = run_nightly(
-            settings, store, actor=actor(), kind="manual", stages=stages, verbose=state.verbose
-        )
-    else:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=state.console,
-            transient=False,
-        ) as progress:
-            result = run_nightly(
-                settings,
-                store,
-                actor=actor(),
-                kind="manual",
-                stages=stages,
-                on_event=_Bars(progress),
-                verbose=state.verbose,
-            )
+    try:
+        result = _run(settings, store, stages, json_output, wait)
+    except PassLockedError:
+        raise pass_locked(store) from None
     labels = {c.id: c.label for c in list_cases(store)}
     if json_output:
         emit_json(_summary(result, labels))
     else:
         _print_summary(result, labels)
     raise typer.Exit(result.exit_code)
+
+
+def _run(settings: Settings, store: Store, stages: list[str], json_output: bool, wait: bool) -> NightlyResult:
+    if json_output:
+        return run_nightly(
+            settings,
+            store,
+            actor=actor(),
+            kind="manual",
+            stages=stages,
+            verbose=state.verbose,
+            wait=wait,
+            on_wait=lambda: None,
+        )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=state.console,
+        transient=False,
+    ) as progress:
+        return run_nightly(
+            settings,
+            store,
+            actor=actor(),
+            kind="manual",
+            stages=stages,
+            on_event=_Bars(progress),
+            verbose=state.verbose,
+            wait=wait,
+            on_wait=waiting_notice,
+        )
 
 
 def _summary(result: NightlyResult, labels: dict[int, str]) -> dict[str, object]:
