@@ -12,7 +12,7 @@ from typing import IO
 from crawler.ledger import SourceTally
 from jikimi.config import Settings
 from matching import Matcher, TermSpec
-from storage.cases import TermView
+from storage.cases import TermView, usable_terms
 from storage.database import Store
 
 
@@ -64,6 +64,8 @@ class CrawlContext:
     def build(
         cls, settings: Settings, store: Store, run_id: int, terms: list[TermView], progress: ProgressReporter
     ) -> CrawlContext:
+        # A term the matcher cannot compile costs that term only; the pass reports it (run_pass).
+        terms, _skipped = usable_terms(terms)
         matcher = Matcher.build(term_specs(terms))
         return cls(
             settings=settings,

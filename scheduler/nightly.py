@@ -26,7 +26,7 @@ from jikimi.logs import REDACTOR
 from scheduler.after_steps import STEPS
 from scheduler.lock import PassLockedError, acquire_pass_lock
 from scheduler.result import EXIT_DEGRADED, EXIT_FAILED, EXIT_OK, GOOD, NightlyResult
-from storage.cases import active_terms
+from storage.cases import active_terms, usable_terms
 from storage.database import Store
 from storage.models import Run
 from storage.runs import finish_run, get_run, mark_stale_runs_interrupted, record_source, start_run
@@ -169,6 +169,7 @@ def _crawl(
         logger.warning("%d earlier run(s) did not finish; this pass redoes their work", stale)
     run_id = start_run(store, kind, os.getpid())
     result = NightlyResult(run_ids=[run_id])
+    _report_skipped_terms(store, run_id)
     for stage in stages:
         code = run_stage(settings, stage, run_id, on_event=on_event, verbose=verbose)
         if code == -9:
@@ -198,6 +199,24 @@ def _crawl(
     status = {EXIT_OK: "ok", EXIT_DEGRADED: "partial", EXIT_FAILED: "failed"}[result.exit_code]
     finish_run(store, run_id, status, {"problems": result.problems})
     return result
+
+
+def _report_skipped_terms(store: Store, run_id: int) -> None:
+    """Terms the matcher cannot use are skipped by every stage; the run report names them, one row."""
+    _usable, skipped = usable_terms(active_terms(store))
+    if not skipped:
+        return
+    count = f"{len(skipped)} term{'s' if len(skipped) != 1 else ''} skipped"
+    record_source(
+        store,
+        run_id,
+        "terms",
+        "error",
+        f"{count}: " + "; ".join(s.describe() for s in skipped),
+        details={
+            "skipped": [{"term_id": s.term_id, "case_id": s.case_id, "reason": s.reason} for s in skipped]
+        },
+    )
 
 
 def _new_by_case(store: Store, run_id: int) -> dict[int, int]:

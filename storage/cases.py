@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.breadth import TermRejectedError, breadth_problem
+from matching.terms import TermSpec, TermSpecError, compact, compile_term
 from storage.crypto import Cipher, Crypto
 from storage.database import Store
 from storage.keyring import locked_keyring, new_case_key_id, new_fernet_key
@@ -307,6 +308,50 @@ def active_terms(store: Store, case_ids: Sequence[int] | None = None) -> list[Te
         if case_ids is not None:
             query = query.where(Case.id.in_(list(case_ids)))
         return [term_view(store.crypto, t, key_id) for t, key_id in session.execute(query)]
+
+
+# A stored term the matcher cannot compile, by named reason (what the run report shows).
+SKIP_REASONS = {
+    "unknown-kind": "unknown kind",
+    "empty-after-normalisation": "empty after normalisation",
+    "unusable": "the matcher cannot use it",
+}
+
+
+@dataclass(frozen=True)
+class SkippedTerm:
+    """A stored term left out of a pass: id, case and a named reason from `SKIP_REASONS`, never its text."""
+
+    term_id: int
+    case_id: int
+    reason: str
+
+    def describe(self) -> str:
+        return f"term {self.term_id} (case {self.case_id}): {SKIP_REASONS[self.reason]}"
+
+
+def usable_terms(terms: Sequence[TermView]) -> tuple[list[TermView], list[SkippedTerm]]:
+    """The terms the matcher can compile, and the others with a named reason.
+
+    `term add` refuses such terms, but one may be in the database anyway (an older version, a direct
+    edit): it must cost that term only, never the pass. The check is the matcher's own compile step.
+    """
+    usable: list[TermView] = []
+    skipped: list[SkippedTerm] = []
+    for term in terms:
+        reason = None
+        if term.kind not in TERM_KINDS:
+            reason = "unknown-kind"
+        else:
+            try:
+                compile_term(0, TermSpec(term.case_id, term.id, term.text, term.kind))
+            except TermSpecError:
+                reason = "unusable" if compact(term.text) else "empty-after-normalisation"
+        if reason is None:
+            usable.append(term)
+        else:
+            skipped.append(SkippedTerm(term.id, term.case_id, reason))
+    return usable, skipped
 
 
 def remove_term(store: Store, term_id: int) -> int:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from matching import Matcher, TermSpec
-from storage.cases import TermView
+from storage.cases import TermView, usable_terms
 
 MASK_CHAR = "●"
 
@@ -29,6 +29,8 @@ class TermMasker:
     """Built once per export from the terms of the cases it covers."""
 
     def __init__(self, terms: Sequence[TermView]) -> None:
+        # A stored term the matcher cannot compile (`...`) is left out, not allowed to stop the export.
+        terms, _skipped = usable_terms(terms)
         specs = [
             TermSpec(case_id=t.case_id, term_id=t.id, text=t.text, kind=t.kind, context=t.context)
             for t in terms
