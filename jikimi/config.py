@@ -101,7 +101,7 @@ class WebSettings:
     """`[web]`: the advocates' console (`jikimi web`)."""
 
     locale: str = "ko"  # ko | en: the language of the console unless a user picks the other
-    idle_timeout_minutes: int = 30
+    idle_timeout_minutes: float = 30.0
     absolute_timeout_hours: int = 12
     # Behind TLS (a reverse proxy terminating HTTPS): Secure cookies, HSTS, redirects to https.
     tls: bool = False
@@ -347,9 +347,11 @@ def _web(raw: dict[str, Any]) -> WebSettings:
     web = _section(raw, "web", WebSettings)
     if web.locale not in ("ko", "en"):
         raise ConfigError("web.locale: expected 'ko' or 'en'")
-    for name in ("idle_timeout_minutes", "absolute_timeout_hours", "max_failed_logins", "lock_minutes"):
+    for name in ("absolute_timeout_hours", "max_failed_logins", "lock_minutes"):
         if getattr(web, name) < 1:
             raise ConfigError(f"web.{name}: must be at least 1")
+    if web.idle_timeout_minutes <= 0:
+        raise ConfigError("web.idle_timeout_minutes: must be more than 0")
     if web.proxies < 0:
         raise ConfigError("web.proxies: must not be negative")
     return web

@@ -259,3 +259,20 @@ def test_session_expires_after_the_absolute_limit(clients: dict[str, FlaskClient
     with bob.session_transaction() as session:
         session["signed_in_at"] = time.time() - 13 * 3600
     assert bob.get("/").status_code == 302
+
+
+def test_korean_by_default_english_on_request_and_local_times(
+    clients: dict[str, FlaskClient], world: World
+) -> None:
+    alice = clients["alice"]
+    html = alice.get(f"/cases/{world.case_a}/triage").get_data(as_text=True)
+    assert "검토" in html and "+09:00" in html  # Asia/Seoul, offset shown
+    alice.post("/language", data={"lang": "en", "next": "/", "csrf_token": token(alice)})
+    assert "Triage" in alice.get(f"/cases/{world.case_a}/triage").get_data(as_text=True)
+
+
+def test_open_page_links_only_http_urls_with_noreferrer(
+    clients: dict[str, FlaskClient], world: World
+) -> None:
+    html = clients["alice"].get(f"/exposures/{world.exposures_a[0]}/open").get_data(as_text=True)
+    assert 'rel="noreferrer noopener"' in html and 'href="https://blog.example.com/' in html

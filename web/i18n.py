@@ -29,3 +29,30 @@ def init(app: Flask, settings: Settings) -> None:
 
 def when(moment: datetime | None) -> str:
     return "–" if moment is None else format_datetime(moment, DATE_FORMAT)
+
+
+def _mark(word: str) -> str:
+    """Marks a word for extraction (`pybabel extract -k _mark`); templates translate it at render time."""
+    return word
+
+
+# Words the templates translate from data (roles, statuses, kinds, outcomes): listed so the catalogs hold them.
+DATA_WORDS = (
+    _mark("admin"),
+    _mark("advocate"),
+    _mark("viewer"),
+    _mark("open"),
+    _mark("closed"),
+    _mark("name"),
+    _mark("alias"),
+    _mark("handle"),
+    _mark("keyword"),
+    _mark("engine"),
+    _mark("snippet"),
+    _mark("page"),
+    _mark("running"),
+    _mark("partial"),
+    _mark("failed"),
+    _mark("interrupted"),
+    _mark("–"),
+)

@@ -8,12 +8,13 @@ formatter, and the console never puts a term in a URL.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Annotated
 
 import typer
 
 from jikimi.cli.app_state import app, state
-from jikimi.logs import setup_logging
+from jikimi.logs import RedactingFormatter, setup_logging
 
 
 @app.command("web")
@@ -30,7 +31,14 @@ def web(
     application = create_app(store, state.settings())
     server = make_server(host, port, application, threaded=True)
     setup_logging(logging.INFO if state.verbose else logging.WARNING)
-    logging.getLogger("werkzeug").setLevel(logging.INFO)  # the access log, redacted like every line
+    # The access log (one line per request) on stderr, through the same redacting formatter.
+    access = logging.StreamHandler(sys.stderr)
+    access.setFormatter(RedactingFormatter("%(message)s"))
+    access.setLevel(logging.INFO)
+    werkzeug_log = logging.getLogger("werkzeug")
+    werkzeug_log.setLevel(logging.INFO)
+    werkzeug_log.addHandler(access)
+    werkzeug_log.propagate = False
     shown_host = f"[{host}]" if ":" in host else host
     print(f"jikimi console: http://{shown_host}:{server.server_port}/", flush=True)
     try:
