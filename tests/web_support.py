@@ -59,7 +59,10 @@ def observe(
         confidence="snippet",
         source="naver",
         seen_at=seen,
-        score=score,
+        variant="exact",
+        match_confidence=1.0,
+        match_level="high",
+        context=frozenset({"case"}) if n % 2 == 0 else frozenset(),
     )
     with store.session() as session:
         exposure_id, _created = record_observation(session, store.crypto, obs)
