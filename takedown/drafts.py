@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,33 +57,35 @@ class WrittenDraft:
     notice: Notice
     text_path: Path
     eml_path: Path | None
+    # `jikimi exposure mark-case ...` lines to run once this notice has been sent (see `mark_commands`).
+    after_sending: tuple[str, ...] = ()
 
-    def mark_commands(self) -> list[str]:
-        """`jikimi exposure mark-case ...` lines to run once this notice has been sent."""
-        by_status: dict[str, list[int]] = {}
-        for item in self.notice.items:
-            by_status.setdefault(item.status, []).append(item.exposure_id)
-        channel = self.notice.recipient.channel
-        lines = []
-        for status, ids in sorted(by_status.items()):
-            parts = [
-                "jikimi",
-                "exposure",
-                "mark-case",
-                str(self.notice.case_id),
-                "--from",
-                status,
-                "--to",
-                "reported",
-            ]
-            if channel:
-                parts += ["--channel", channel]
-            if self.notice.recipient.email:
-                parts += ["--recipient", self.notice.recipient.email]
-            for exposure_id in ids:
-                parts += ["--id", str(exposure_id)]
-            lines.append(" ".join(parts))
-        return lines
+
+def mark_commands(notice: Notice, current: dict[int, str]) -> list[str]:
+    """The `jikimi exposure mark-case ...` lines that record this notice as sent.
+
+    `current` is each exposure's status once the notices before this one have been recorded, and is
+    updated: an exposure that goes to several recipients (a platform, then KCSC and D4U) is moved to
+    `reported` by the first notice's command, and recorded as reported again (`--from reported`) by the
+    next ones, so every command of a manifest succeeds when they are run in order.
+    """
+    by_status: dict[str, list[int]] = {}
+    for item in notice.items:
+        by_status.setdefault(current.get(item.exposure_id, item.status), []).append(item.exposure_id)
+    channel = notice.recipient.channel
+    lines = []
+    for status, ids in sorted(by_status.items()):
+        parts = ["jikimi", "exposure", "mark-case", str(notice.case_id), "--from", status, "--to", "reported"]
+        if channel:
+            parts += ["--channel", channel]
+        if notice.recipient.email:
+            parts += ["--recipient", notice.recipient.email]
+        for exposure_id in ids:
+            parts += ["--id", str(exposure_id)]
+            current[exposure_id] = "reported"
+        # Quoted for a POSIX shell: a recipient or channel from platforms.toml may hold any character.
+        lines.append(shlex.join(parts))
+    return lines
 
 
 def file_stem(notice: Notice, number: int, generated_at: datetime, timezone: str) -> str:
@@ -96,6 +99,7 @@ def write_drafts(
     """Render and write every notice (and an .eml where the recipient takes e-mail), then the manifest."""
     output_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     written = []
+    current: dict[int, str] = {}
     for number, notice in enumerate(notices, start=1):
         stem = file_stem(notice, number, generated_at, timezone)
         text = render_text(notice, timezone=timezone, generated_at=generated_at)
@@ -105,10 +109,11 @@ def write_drafts(
         if notice.recipient.email:
             eml_path = output_dir / f"{stem}.eml"
             write_private(eml_path, render_eml(notice, timezone=timezone, generated_at=generated_at))
-        written.append(WrittenDraft(notice, text_path, eml_path))
+        written.append(WrittenDraft(notice, text_path, eml_path, tuple(mark_commands(notice, current))))
     manifest = {
         "generated_at": generated_at.isoformat(),
-        "note": "Drafts only: review each file, send it yourself, then run its mark command.",
+        "note": "Drafts only: review each file, send it yourself, then run its after_sending commands, "
+        "in the order of this list.",
         "drafts": [manifest_entry(d) for d in written],
     }
     write_private(
@@ -130,7 +135,7 @@ def manifest_entry(draft: WrittenDraft) -> dict[str, object]:
         "phone": recipient.phone or None,
         "verify_before_use": recipient.verify or any(b.verify for b in draft.notice.legal),
         "exposure_ids": [item.exposure_id for item in draft.notice.items],
-        "after_sending": draft.mark_commands(),
+        "after_sending": list(draft.after_sending),
     }
 
 
