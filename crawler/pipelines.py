@@ -9,7 +9,7 @@ from scrapy.crawler import Crawler
 
 from crawler.context import CrawlContext
 from crawler.spiders.search import SearchPage, now_utc
-from storage.exposures import Observation, record_observation
+from storage.exposures import Observation, record_observations
 from storage.urls import canonical_url, domain_of, platform_of
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class ExposurePipeline:
         if not observations:
             return
         with ctx.store.session() as session:
-            created = [record_observation(session, ctx.store.crypto, obs)[1] for obs in observations]
-        for was_created in created:
+            recorded = record_observations(session, ctx.store.crypto, observations)
+        for _exposure_id, was_created in recorded:
             if was_created:
                 ctx.count_new(page.source, page.query.case_id)

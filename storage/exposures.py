@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy import insert as insert_rows
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.cases import NotFoundError, ValidationError
-from storage.crypto import Crypto
+from storage.crypto import Cipher, Crypto
 from storage.database import Store
 from storage.models import Case, Exposure, Sighting, Term, utcnow
 from storage.triage import join_context, rescore, split_context
@@ -143,6 +144,104 @@ def record_observation(session: Session, crypto: Crypto, obs: Observation) -> tu
     if row is not None:
         rescore(session, row)
     return exposure_id, created
+
+
+def record_observations(
+    session: Session, crypto: Crypto, observations: Sequence[Observation]
+) -> list[tuple[int, bool]]:
+    """`record_observation` for a batch (one page of search results), with the same rows as a result:
+    each case and its cipher looked up once, the exposures already known found in one query, the new
+    ones inserted in one statement and the sightings in another. Returns (id, created) per observation.
+    """
+    for obs in observations:
+        if obs.confidence not in CONFIDENCE_RANK:
+            raise ValidationError(f"confidence must be one of {', '.join(CONFIDENCE_RANK)}")
+    if not observations:
+        return []
+    ciphers = {}
+    for case_id in sorted({obs.case_id for obs in observations}):
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFoundError(f"no case with id {case_id}")
+        ciphers[case_id] = crypto.for_case(case.key_id)
+    candidates = [crypto.index.candidates("url", obs.canonical_url) for obs in observations]
+    known_rows = session.scalars(
+        select(Exposure)
+        .where(
+            Exposure.case_id.in_(ciphers),
+            Exposure.url_idx.in_({idx for group in candidates for idx in group}),
+        )
+        .with_for_update()
+    ).all()
+    known = {(row.case_id, row.url_idx): row for row in known_rows}
+    fresh: dict[tuple[int, str], int] = {}  # (case, url_idx) -> position of its first new observation
+    for position, (obs, group) in enumerate(zip(observations, candidates, strict=True)):
+        if not any((obs.case_id, idx) in known for idx in group):
+            fresh.setdefault((obs.case_id, crypto.index("url", obs.canonical_url)), position)
+    created_ids: dict[tuple[int, str], int] = {}
+    if fresh:
+        values = [
+            _new_exposure(observations[p], url_idx, ciphers[case_id])
+            for (case_id, url_idx), p in fresh.items()
+        ]
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(Exposure).values(values).on_conflict_do_nothing(index_elements=["case_id", "url_idx"])
+        for new_id, case_id, url_idx in session.execute(
+            stmt.returning(Exposure.id, Exposure.case_id, Exposure.url_idx)
+        ):
+            created_ids[(case_id, url_idx)] = int(new_id)
+    out: list[tuple[int, bool]] = []
+    sightings: list[dict[str, object]] = []
+    for position, (obs, group) in enumerate(zip(observations, candidates, strict=True)):
+        cipher = ciphers[obs.case_id]
+        key = (obs.case_id, crypto.index("url", obs.canonical_url))
+        row = next((known[(obs.case_id, idx)] for idx in group if (obs.case_id, idx) in known), None)
+        if row is not None:
+            _merge(row, obs, cipher.encrypt_opt)
+            exposure_id, created = row.id, False
+        elif key in created_ids and fresh.get(key) == position:
+            exposure_id, created = created_ids[key], True
+        else:  # a repeat within the batch, or another writer won the race: the one-by-one path merges
+            out.append(record_observation(session, crypto, obs))
+            continue
+        out.append((exposure_id, created))
+        sightings.append(
+            {
+                "exposure_id": exposure_id,
+                "run_id": obs.run_id,
+                "source": obs.source,
+                "query_ct": cipher.encrypt_opt(obs.query),
+                "rank": obs.rank,
+                "seen_at": obs.seen_at,
+            }
+        )
+    if sightings:
+        session.execute(insert_rows(Sighting), sightings)
+    return out
+
+
+def _new_exposure(obs: Observation, url_idx: str, cipher: Cipher) -> dict[str, object]:
+    return {
+        "case_id": obs.case_id,
+        "url_idx": url_idx,
+        "canonical_url_ct": cipher.encrypt(obs.canonical_url),
+        "url_ct": cipher.encrypt(obs.url),
+        "domain_ct": cipher.encrypt(obs.domain),
+        "platform": obs.platform,
+        "title_ct": cipher.encrypt_opt(obs.title),
+        "snippet_ct": cipher.encrypt_opt(obs.snippet),
+        "confidence": obs.confidence,
+        "variant": obs.variant,
+        "score": obs.score,
+        "term_id": obs.term_id,
+        "published_at": obs.published_at,
+        "first_seen": obs.seen_at,
+        "last_seen": obs.seen_at,
+        "status": "new",
+        "first_run_id": obs.run_id,
+        "fingerprint": obs.fingerprint,
+    }
 
 
 def _find(session: Session, crypto: Crypto, case_id: int, canonical_url: str) -> Exposure | None:

@@ -22,7 +22,7 @@ from storage.cases import (
     list_terms,
 )
 from storage.database import DatabaseError, current_revision, head_revision, make_engine, open_store
-from storage.exposures import Observation, list_exposures, record_observation
+from storage.exposures import Observation, list_exposures, record_observation, record_observations
 from storage.keyring import Keyring, KeyringError, create_keyring_file, load_keyring
 from storage.runs import calls_today, finish_run, last_success, record_source, start_run
 
@@ -235,3 +235,32 @@ def test_target_of_a_case_is_encrypted_with_the_case_key(store) -> None:  # type
         "https://forum.example/bound",
         "https://forum.example/free",
     }
+
+
+def test_a_batch_records_what_one_by_one_records(store) -> None:  # type: ignore[no-untyped-def]
+    a = create_case(store, "a", CONSENT)
+    b = create_case(store, "b", CONSENT)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    with store.session() as s:
+        known, _ = record_observation(s, store.crypto, _obs(a, "https://forum.example/known", t0))
+    later = t0 + timedelta(days=1)
+    batch = [
+        _obs(a, "https://forum.example/known", later, confidence="page", title="better"),
+        _obs(a, "https://forum.example/new", later),
+        _obs(a, "https://forum.example/new", later, confidence="page"),  # twice on one page
+        _obs(b, "https://forum.example/new", later, confidence="engine"),
+    ]
+    with store.session() as s:
+        recorded = record_observations(s, store.crypto, batch)
+    assert [created for _, created in recorded] == [False, True, False, True]
+    assert recorded[0][0] == known and recorded[1][0] == recorded[2][0] != recorded[3][0]
+    by_url = {e.url: e for e in list_exposures(store, case_id=a)}
+    assert by_url["https://forum.example/known"].confidence == "page"
+    assert by_url["https://forum.example/known"].title == "better"
+    assert by_url["https://forum.example/known"].last_seen == later
+    assert by_url["https://forum.example/new"].confidence == "page"
+    assert [e.confidence for e in list_exposures(store, case_id=b)] == ["engine"]
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from sightings")).scalar() == 5
+    with store.session() as s, pytest.raises(ValidationError):
+        record_observations(s, store.crypto, [_obs(a, "https://forum.example/x", t0, confidence="maybe")])
