@@ -93,28 +93,7 @@ def record_observation(session: Session, crypto: Crypto, obs: Observation) -> tu
     existing = _find(session, crypto, obs.case_id, obs.canonical_url)
     created = False
     if existing is None:
-        values = {
-            "case_id": obs.case_id,
-            "url_idx": url_idx,
-            "canonical_url_ct": cipher.encrypt(obs.canonical_url),
-            "url_ct": cipher.encrypt(obs.url),
-            "domain_ct": cipher.encrypt(obs.domain),
-            "platform": obs.platform,
-            "title_ct": cipher.encrypt_opt(obs.title),
-            "snippet_ct": cipher.encrypt_opt(obs.snippet),
-            "confidence": obs.confidence,
-            "variant": obs.variant,
-            "match_confidence": obs.match_confidence,
-            "match_level": obs.match_level,
-            "context": join_context(obs.context),
-            "term_id": obs.term_id,
-            "published_at": obs.published_at,
-            "first_seen": obs.seen_at,
-            "last_seen": obs.seen_at,
-            "status": "new",
-            "first_run_id": obs.run_id,
-            "fingerprint": obs.fingerprint,
-        }
+        values = _new_exposure(obs, url_idx, cipher)
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(Exposure).values(**values).on_conflict_do_nothing(index_elements=["case_id", "url_idx"])
@@ -218,6 +197,11 @@ def record_observations(
         )
     if sightings:
         session.execute(insert_rows(Sighting), sightings)
+    # Every sighting is evidence: each exposure the batch touched is scored again, once.
+    for exposure_id in sorted({int(row["exposure_id"]) for row in sightings}):  # type: ignore[call-overload]
+        row = session.get(Exposure, exposure_id)
+        if row is not None:
+            rescore(session, row)
     return out
 
 
@@ -233,7 +217,9 @@ def _new_exposure(obs: Observation, url_idx: str, cipher: Cipher) -> dict[str, o
         "snippet_ct": cipher.encrypt_opt(obs.snippet),
         "confidence": obs.confidence,
         "variant": obs.variant,
-        "score": obs.score,
+        "match_confidence": obs.match_confidence,
+        "match_level": obs.match_level,
+        "context": join_context(obs.context),
         "term_id": obs.term_id,
         "published_at": obs.published_at,
         "first_seen": obs.seen_at,

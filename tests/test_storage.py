@@ -260,7 +260,14 @@ def test_a_batch_records_what_one_by_one_records(store) -> None:  # type: ignore
     assert by_url["https://forum.example/known"].last_seen == later
     assert by_url["https://forum.example/new"].confidence == "page"
     assert [e.confidence for e in list_exposures(store, case_id=b)] == ["engine"]
+    with store.session() as s:
+        single = record_observation(
+            s, store.crypto, _obs(b, "https://forum.example/single", later, confidence="engine")
+        )[0]
+    scores = {e.id: (e.score, e.tier) for e in list_exposures(store)}
+    assert all(score is not None and tier for score, tier in scores.values())
+    assert scores[recorded[3][0]] == scores[single]  # same evidence, same score either way
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("select count(*) from sightings")).scalar() == 5
+        assert conn.execute(sa.text("select count(*) from sightings")).scalar() == 6  # 1 + 4 + 1
     with store.session() as s, pytest.raises(ValidationError):
         record_observations(s, store.crypto, [_obs(a, "https://forum.example/x", t0, confidence="maybe")])
