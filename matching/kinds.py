@@ -10,11 +10,13 @@ JAMO = 8
 HANJA = 16
 LOOKALIKE = 32
 QWERTY = 64
+HOMOGLYPH = 128  # a letter of another script imitating a Latin one (Cyrillic а in cаnаry)
 
 FLAG_VARIANTS = (
     (QWERTY, "qwerty"),
     (LOOKALIKE, "lookalike"),
     (HANJA, "hanja"),
+    (HOMOGLYPH, "homoglyph"),
     (HALFWIDTH, "halfwidth-jamo"),
     (JAMO, "jamo"),
     (WIDTH, "fullwidth"),
@@ -34,6 +36,8 @@ WEIGHTS = {
     "jamo": 0.9,
     "halfwidth-jamo": 0.9,
     "qwerty": 0.9,
+    # Deliberate (nobody types a Cyrillic а inside a Latin word by accident) and one letter for one.
+    "homoglyph": 0.9,
     "hanja": 0.8,
     "lookalike": 0.7,
     "romanization": 0.7,

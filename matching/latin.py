@@ -8,6 +8,7 @@ Tokens join only across spaces, hyphens, dots, apostrophes or underscores (Gil-d
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, chain
@@ -18,11 +19,14 @@ from matching.index import Index
 from matching.judge import particle_run
 from matching.romanize import roman_key, romanize
 from matching.terms import Term
+from matching.variants import handle_key, handle_parts
 from matching.views import DenseView
 
 _WORD = re.compile(r"([a-z]+)")
 _JOIN = re.compile(r"[\s\-.'·_]{1,3}")
 _HANDLE_TOKEN = re.compile(r"(@?[a-z0-9](?:[a-z0-9@]|[._\-](?=[a-z0-9]))*)")
+# Whitespace that may split a handle (c a n a r y, minji kim): short, so a paragraph break still separates.
+_SPACED_GAP = re.compile(r"[^\S\n]{1,3}|[^\S\n]{0,2}[._\-][^\S\n]{0,2}|\n")
 _LEADING_AT = re.compile(r"(?:^|(?<=\x00))@")
 _HANDLE_SEPARATORS = str.maketrans("", "", "._-")
 _LEET = str.maketrans("01l|345$7@", "oiiieassta")
@@ -105,7 +109,7 @@ def _barrier(gap: str) -> str:
 
 def handle_candidates(view: DenseView, index: Index, allowed: set[int] | None) -> list[Candidate]:
     text = view.clean.text
-    tokens, _, token_starts = _tokens(_HANDLE_TOKEN, text)
+    tokens, gaps, token_starts = _tokens(_HANDLE_TOKEN, text)
     if not tokens or not len(index.handles):
         return []
     spans = [(start, start + len(token)) for start, token in zip(token_starts, tokens)]
@@ -123,33 +127,132 @@ def handle_candidates(view: DenseView, index: Index, allowed: set[int] | None) -
             continue
         clean_start = spans[number][0] + piece_range[0]
         clean_end = spans[number][0] + piece_range[1]
-        orig_start, orig_end = view.clean.source_span(clean_start, clean_end)
-        written = text[clean_start:clean_end]
-        for entry in index.handles.entries_of(pattern):
-            term = index.term(entry >> patterns.ROLE_BITS)
-            if not _allowed(term, allowed):
+        candidates += _handle_hits(view, index, allowed, pattern, clean_start, clean_end, None)
+    candidates += _spaced_handles(view, index, allowed, tokens, gaps, spans, keys)
+    return candidates
+
+
+def _handle_hits(
+    view: DenseView,
+    index: Index,
+    allowed: set[int] | None,
+    pattern: int,
+    clean_start: int,
+    clean_end: int,
+    splits: list[int] | None,
+) -> list[Candidate]:
+    """Candidates of every term behind a handle pattern found at clean [clean_start, clean_end).
+
+    `splits` (spaced forms only) are the key offsets, from the hit's start, where a space split the handle
+    other than between two letters spelled apart (c a n a r y has none).
+    """
+    text = view.clean.text
+    orig_start, orig_end = view.clean.source_span(clean_start, clean_end)
+    written = text[clean_start:clean_end]
+    flags = view.clean.flags_in(clean_start, clean_end)
+    candidates: list[Candidate] = []
+    for entry in index.handles.entries_of(pattern):
+        term = index.term(entry >> patterns.ROLE_BITS)
+        if not _allowed(term, allowed):
+            continue
+        swapped = entry & patterns.ROLE_MASK == patterns.HANDLE_SWAPPED
+        reasons = ["handle: separators and case ignored"]
+        cap = 1.0
+        spacing = ""
+        needs_context = False
+        if splits is not None:
+            spacing = "spacing"
+            if not splits:
+                reasons.append("spacing: letters spelled apart")
+            elif set(splits) <= _part_edges(term.text, swapped):
+                reasons.append("spacing: between the handle's parts")
+            else:
+                # can ary: a split the handle does not have joins pieces of what may be other words.
+                reasons.append("spacing: irregular")
+                needs_context = True
+        if any(c in _LEET_CHARS for c in written) and not any(c in _LEET_CHARS for c in term.text.lower()):
+            reasons.append("handle: look-alike digits folded")
+            cap = 0.9
+        if swapped:
+            reasons.append("handle: parts in reverse order")
+            cap = 0.8
+        candidates.append(
+            Candidate(
+                term.number,
+                "handle",
+                orig_start,
+                orig_end,
+                flags,
+                spacing,
+                tuple(reasons),
+                needs_context,
+                cap=cap,
+            )
+        )
+    return candidates
+
+
+@lru_cache(maxsize=4096)
+def _part_edges(handle: str, swapped: bool) -> frozenset[int]:
+    """Key offsets where one part of a handle ends and the next begins (minji_kim: {5})."""
+    parts = [handle_key(part) for part in handle_parts(handle)]
+    if swapped:
+        parts.reverse()
+    return frozenset(accumulate(len(part) for part in parts[:-1]))
+
+
+def _spaced_handles(
+    view: DenseView,
+    index: Index,
+    allowed: set[int] | None,
+    tokens: list[str],
+    gaps: list[str],
+    spans: list[tuple[int, int]],
+    keys: list[str],
+) -> list[Candidate]:
+    """Handles written across spaces: every letter apart (c a n a r y) or split between its parts (minji kim).
+
+    Runs of tokens joined by short whitespace are keyed as one string; a hit counts only if it spans two
+    tokens or more (one token is the ordinary pass's business) and starts and ends on piece edges.
+    """
+    runs: list[list[int]] = []
+    for number in range(len(tokens)):
+        if number and _SPACED_GAP.fullmatch(gaps[number - 1]) and runs and runs[-1][-1] == number - 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    candidates: list[Candidate] = []
+    for run in runs:
+        if len(run) < 2:
+            continue
+        run_keys = [keys[number] for number in run]
+        starts = list(accumulate(map(len, run_keys), initial=0))
+        for hit_start, hit_end, pattern in index.handles.find("".join(run_keys)):
+            first = bisect_right(starts, hit_start) - 1
+            last = bisect_left(starts, hit_end) - 1
+            if first >= last:
                 continue
-            reasons = ["handle: separators and case ignored"]
-            cap = 1.0
-            if any(c in _LEET_CHARS for c in written) and not any(
-                c in _LEET_CHARS for c in term.text.lower()
+            head, tail = run[first], run[last]
+            head_range = _piece_span(tokens[head], hit_start - starts[first], len(run_keys[first]))
+            tail_range = _piece_span(tokens[tail], 0, hit_end - starts[last])
+            if head_range is None or tail_range is None:
+                continue
+            # Token lengths inside the hit; a letter spelled out next to it would make it a longer word.
+            pieces = [min(hit_end, starts[k + 1]) - max(hit_start, starts[k]) for k in range(first, last + 1)]
+            if (pieces[0] == 1 and first > 0 and len(run_keys[first - 1]) == 1) or (
+                pieces[-1] == 1 and last + 1 < len(run) and len(run_keys[last + 1]) == 1
             ):
-                reasons.append("handle: look-alike digits folded")
-                cap = 0.9
-            if entry & patterns.ROLE_MASK == patterns.HANDLE_SWAPPED:
-                reasons.append("handle: parts in reverse order")
-                cap = 0.8
-            candidates.append(
-                Candidate(
-                    term.number,
-                    "handle",
-                    orig_start,
-                    orig_end,
-                    view.clean.flags_in(clean_start, clean_end),
-                    "",
-                    tuple(reasons),
-                    cap=cap,
-                )
+                continue
+            splits = [starts[k] - hit_start for k in range(first + 1, last + 1)]
+            spelled = {s for s, before, after in zip(splits, pieces, pieces[1:]) if before == after == 1}
+            candidates += _handle_hits(
+                view,
+                index,
+                allowed,
+                pattern,
+                spans[head][0] + head_range[0],
+                spans[tail][0] + tail_range[1],
+                [s for s in splits if s not in spelled],
             )
     return candidates
 

@@ -72,6 +72,18 @@ class Matcher:
                 matches.append(match)
         return _with_context(_best_per_span(matches), signals, lambda n: self._index.term(n).term_id)
 
+    def spans_to_mask(self, text: str, case_ids: Collection[int] | None = None) -> list[tuple[int, int]]:
+        """Every span of `text` (original positions, end exclusive) that any variant of a term of the given
+        cases may occupy, weak ones included with or without a second signal: what an export must mask.
+
+        A masked innocent word costs little; a name left readable because it lacked context leaks it.
+        """
+        if not text:
+            return []
+        allowed = set(case_ids) if case_ids is not None else None
+        state = gather(text, self._index, allowed, everywhere=True)
+        return sorted({(c.start, c.end) for c in state.candidates})
+
     def _decide(
         self, text: str, candidate: Candidate, signals: list[Signal], starts: list[int], longest: int
     ) -> Match | None:

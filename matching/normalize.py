@@ -3,7 +3,8 @@
 Removes invisible characters (Default_Ignorable_Code_Point and combining marks), applies compatibility folding
 (NFKD, then marks dropped) to everything except compatibility jamo, because NFKC would turn ㅎㅗㅇ into
 conjoining jamo that compose wrongly, maps conjoining and halfwidth jamo to compatibility jamo, composes
-standard conjoining sequences (NFD Hangul, as macOS writes it) back into syllables, and lower-cases Latin.
+standard conjoining sequences (NFD Hangul, as macOS writes it) back into syllables, folds letters of other
+scripts that imitate Latin ones (Cyrillic а, Greek ο: `confusables`), and lower-cases Latin.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from functools import lru_cache
 import regex
 
 from matching import hangul
-from matching.kinds import HALFWIDTH, INVISIBLE, JAMO, WIDTH
+from matching.confusables import latin_lookalike
+from matching.kinds import HALFWIDTH, HOMOGLYPH, INVISIBLE, JAMO, WIDTH
 from matching.textmap import Layer, apply_edits
 
 # Standard conjoining sequence (leading consonant, vowel, optional trailing consonant), or any character
@@ -47,11 +49,17 @@ def fold_char(char: str) -> tuple[str, int]:
     if char in _CONJOINING_TO_COMPAT:
         return _CONJOINING_TO_COMPAT[char], JAMO
     decomposed = unicodedata.normalize("NFKD", char)
-    folded = "".join(c for c in decomposed if unicodedata.category(c) != "Mn").casefold()
+    letters = [c for c in decomposed if unicodedata.category(c) != "Mn"]
+    # Look-alikes are read on the letter as written, before case folding: Greek capital Ν imitates N, its
+    # lower case ν imitates v.
+    lookalikes = [latin_lookalike(c) for c in letters]
+    folded = "".join(latin or c.casefold() for latin, c in zip(lookalikes, letters))
     folded = "".join(_CONJOINING_TO_COMPAT.get(c, c) for c in folded)
     folded = unicodedata.normalize("NFC", folded)
     if folded == char:
         return char, 0
+    if any(lookalikes):
+        return folded, HOMOGLYPH
     if 0xFFA0 <= ord(char) <= 0xFFDC:
         return folded, HALFWIDTH
     if any(c.isalnum() for c in folded) and unicodedata.decomposition(char).startswith("<"):

@@ -162,8 +162,12 @@ def _finds_any(index: Index, probe: str) -> bool:
     return any(index.main.find(SEPARATOR_SPLIT.sub("", probe)))
 
 
-def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
-    """Runs every view and automaton over `text` and returns candidates, signals and exclusions."""
+def gather(text: str, index: Index, allowed: set[int] | None, *, everywhere: bool = False) -> ScanState:
+    """Runs every view and automaton over `text` and returns candidates, signals and exclusions.
+
+    Weak variants are looked for near the signals only, or over the whole text with `everywhere` (for
+    masking, where a false hit costs one masked word and a missed one leaks a name).
+    """
     state = ScanState()
     dense = DenseView(text, clean(text))
     _compact_hits(dense, index, allowed, state)
@@ -188,17 +192,22 @@ def gather(text: str, index: Index, allowed: set[int] | None) -> ScanState:
             case_id = index.term(candidate.term).case_id
             if len(members(index.case_terms, case_id)) > 1:
                 state.signals.append(Signal(candidate.start, candidate.end, case_id, term=candidate.term))
-    if state.signals:
-        _weak(dense, index, allowed, state)
+    if state.signals or everywhere:
+        _weak(dense, index, allowed, state, everywhere)
         _apply_exclusions(state)
     return state
 
 
-def _weak(dense: DenseView, index: Index, allowed: set[int] | None, state: ScanState) -> None:
-    """Weak variants in the neighbourhood of the signals (in clean-text coordinates, then compact ones)."""
+def _weak(
+    dense: DenseView, index: Index, allowed: set[int] | None, state: ScanState, everywhere: bool = False
+) -> None:
+    """Weak variants in the neighbourhood of the signals (in clean-text coordinates, then compact ones), or
+    in the whole text."""
     reach = CONTEXT_WINDOW + 12
     clean_ranges = merge_ranges(
-        [
+        [(0, len(dense.clean.text))]
+        if everywhere
+        else [
             (max(0, dense.clean.output_index(s.start) - reach), dense.clean.output_index(s.end) + reach)
             for s in state.signals
         ]

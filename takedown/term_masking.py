@@ -1,8 +1,9 @@
 """Masking watch terms in text that leaves jikimi (exports, drafts) unless an advocate opts in.
 
 A title or snippet names the victim as the page wrote it; the takedown team needs the URL, not the
-name. Every span the matcher attributes to one of the case's terms (disguised spellings too) and
-every literal occurrence of a term is replaced by a mask of the same shape.
+name. Every span the matcher attributes to one of the case's terms (every disguise it knows, weak
+ones such as spaced 초성 even without the second signal a match would need) and every literal
+occurrence of a term is replaced by a mask of the same shape.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class TermMasker:
         """Where the case's terms (disguised spellings too) and their literal words are in `text`."""
         spans: list[tuple[int, int]] = []
         if self._matcher is not None:
-            spans += [(m.start, m.end) for m in self._matcher.scan(text, case_ids={case_id})]
+            spans += self._matcher.spans_to_mask(text, case_ids={case_id})
         if self._literal is not None:
             spans += [(m.start(), m.end()) for m in self._literal.finditer(text)]
         return spans
