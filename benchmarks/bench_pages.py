@@ -125,58 +125,36 @@ def populate(sandbox: Any, pages: int, terms: int) -> list[str]:
     return urls
 
 
-def spider_clock(clock: dict[str, float]) -> None:
-    """Time every crawler of this process from its spider's opening to its closing (bench only)."""
+def child_jikimi(run_id: int, out: str) -> None:
+    """The pages stage as `python -m crawler pages` (and `scrapy crawl pages`) runs it, timed."""
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
-    import crawler.page_stage
-
-    receivers: list[Any] = []
-
-    class TimedCrawlerProcess(CrawlerProcess):
-        def crawl(self, crawler_or_spidercls: Any, *args: Any, **kwargs: Any) -> Any:
-            crawler = self.create_crawler(crawler_or_spidercls)
-
-            def opened() -> None:
-                clock["opened"] = time.perf_counter()
-
-            def closed() -> None:
-                clock["seconds"] = clock.get("seconds", 0.0) + time.perf_counter() - clock["opened"]
-
-            crawler.signals.connect(opened, signals.spider_opened)
-            crawler.signals.connect(closed, signals.spider_closed)
-            receivers.extend((opened, closed))  # signals hold receivers weakly
-            return super().crawl(crawler, *args, **kwargs)
-
-    crawler.page_stage.CrawlerProcess = TimedCrawlerProcess  # type: ignore[misc]
-
-
-def child_jikimi(run_id: int, out: str) -> None:
-    """The pages stage as `python -m crawler pages` runs it, with the crawl itself timed."""
-    from crawler.context import CrawlContext, ProgressReporter
-    from crawler.page_run import PageRun
-    from crawler.page_stage import close_unfinished, crawl_pages, store_outcomes
-    from jikimi.config import load_settings
+    from crawler.__main__ import project_settings
+    from crawler.spiders.pages import PageSpider
     from jikimi.logs import setup_logging
-    from storage.cases import active_terms
-    from storage.database import open_store
-    from storage.keyring import load_keyring
-    from storage.targets_state import target_states
 
     setup_logging("WARNING")
     clock: dict[str, float] = {}
-    spider_clock(clock)
-    settings = load_settings()
-    store = open_store(settings.database_url, load_keyring(settings.key_file))
+
+    def opened() -> None:
+        clock["opened"] = time.perf_counter()
+
+    def closed() -> None:
+        clock["seconds"] = clock.get("seconds", 0.0) + time.perf_counter() - clock["opened"]
+
     started = time.perf_counter()
-    ctx = CrawlContext.build(settings, store, run_id, active_terms(store), ProgressReporter(None))
-    run = PageRun.build(ctx, targets=target_states(store), telegram=settings.sources.get("telegram"))
-    prepared = time.perf_counter()
-    crawl_pages(settings, run)
+    process = CrawlerProcess(project_settings(verbose=False))
+    crawler = process.create_crawler(PageSpider)
+    crawler.signals.connect(opened, signals.spider_opened)
+    crawler.signals.connect(closed, signals.spider_closed)
+    process.crawl(crawler, run=run_id)
+    process.start()
     crawled = time.perf_counter()
-    close_unfinished(run)
-    store_outcomes(run, ["pages"])
+    spider = crawler.spider
+    assert isinstance(spider, PageSpider)
+    ctx = spider.context
+    prepared = clock["opened"]
     tally = ctx.tally("pages")
     result = {
         "seconds": clock["seconds"],
@@ -188,7 +166,6 @@ def child_jikimi(run_id: int, out: str) -> None:
         "failures": {k.value: v for k, v in tally.failures.items()},
     }
     Path(out).write_text(json.dumps(result), encoding="utf-8")
-    store.close()
 
 
 def forget_visits(store: Any) -> None:
@@ -239,14 +216,14 @@ def main() -> int:
         urls = populate(sandbox, args.pages, args.terms)
         print(f"setup: {args.pages} pages, {args.terms} terms in {time.perf_counter() - t0:.1f} s")
 
-        from crawler.page_stage import page_scrapy_settings
+        from crawler.settings import scrapy_settings
         from jikimi.config import load_settings
         from storage.database import open_store
         from storage.keyring import load_keyring
         from storage.runs import start_run
 
         settings = load_settings()
-        ours = page_scrapy_settings(settings)
+        ours = scrapy_settings(settings, obey_robots=True)
         bare_settings = {
             key: ours[key]
             for key in (

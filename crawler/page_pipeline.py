@@ -17,6 +17,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from crawler.extract import text_sha256
+from crawler.page_crawl import PageCrawler
 from crawler.page_items import ExposureFetched, TargetVisited, TextSeen
 from crawler.page_matches import SNIPPET_WIDTH, best_per_case
 from crawler.page_run import PageRun
@@ -49,8 +50,9 @@ class PagePipeline:
     @property
     def run(self) -> PageRun:
         spider = self.crawler.spider
-        assert spider is not None
-        return spider.run  # type: ignore[attr-defined,no-any-return]
+        if not isinstance(spider, PageCrawler):
+            raise TypeError("PagePipeline serves page crawls only")
+        return spider.run
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, TextSeen):

@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from crawler.context import CrawlContext
-from crawler.spiders.search import SearchPage, now_utc
+from crawler.spiders.search import SearchPage, SearchSpider, now_utc
 from storage.exposures import Observation, record_observations
 from storage.urls import canonical_url, domain_of, platform_of
 
@@ -26,8 +26,9 @@ class ExposurePipeline:
     @property
     def context(self) -> CrawlContext:
         spider = self.crawler.spider
-        assert spider is not None
-        return spider.context  # type: ignore[no-any-return,attr-defined]
+        if not isinstance(spider, SearchSpider):
+            raise TypeError("ExposurePipeline serves the search spider only")
+        return spider.context
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, SearchPage):

@@ -1,44 +1,21 @@
-"""The removal re-check stage of a run: fetch every reported or removed exposure, judge, record.
+"""The removal re-check stage of a run: every reported or removed exposure of an open case, fetched.
 
-The verdicts and their recording are `crawler.recheck`; this module plans the fetches, runs the
-crawl and stores the stage's one outcome (`recheck`) with the verdict counts.
+The verdicts and their recording are `crawler.recheck`; the crawl is the page crawl's
+(`crawler.spiders.recheck.RecheckSpider`); this plans the fetches. The stage stores one outcome
+(`recheck`) with the verdict counts in its details.
 """
 
 from __future__ import annotations
 
-from crawler.context import CrawlContext, ProgressReporter
-from crawler.ledger import SourceTally
+from crawler.context import CrawlContext
 from crawler.page_run import RECHECK, ExposureJob, PageRun
-from crawler.page_stage import close_unfinished, crawl_pages
-from jikimi.config import Settings
-from storage.cases import active_terms
-from storage.database import Store
-from storage.runs import record_source
 from storage.targets_state import exposures_to_recheck
 
 
-def run_recheck_stage(
-    settings: Settings, store: Store, run_id: int, progress: ProgressReporter
-) -> dict[str, SourceTally]:
-    ctx = CrawlContext.build(settings, store, run_id, active_terms(store), progress)
-    jobs = [ExposureJob("recheck", exposure) for exposure in exposures_to_recheck(store)]
-    run = PageRun.build(ctx, exposure_jobs=jobs, telegram=settings.sources.get("telegram"))
-    tally = ctx.tally(RECHECK)
-    progress.emit("plan", source=RECHECK, total=len(jobs))
-    if jobs:
-        crawl_pages(settings, run)
-    close_unfinished(run)
-    outcome, reason = tally.outcome()
-    details = {**tally.details(), "verdicts": dict(run.verdicts)}
-    record_source(
-        store,
-        run_id,
-        RECHECK,
-        outcome.value,
-        reason,
-        calls=tally.calls,
-        results=tally.results,
-        details=details,
-    )
-    progress.emit("source_done", source=RECHECK, outcome=outcome.value, new=0)
-    return ctx.tallies
+def plan_recheck(ctx: CrawlContext) -> tuple[PageRun, list[str]]:
+    """The exposures to re-check, and the one source that gets an outcome."""
+    jobs = [ExposureJob("recheck", exposure) for exposure in exposures_to_recheck(ctx.store)]
+    run = PageRun.build(ctx, exposure_jobs=jobs, telegram=ctx.settings.sources.get("telegram"))
+    ctx.tally(RECHECK)
+    ctx.progress.emit("plan", source=RECHECK, total=len(jobs))
+    return run, [RECHECK]

@@ -1,26 +1,33 @@
-"""One search stage of a run: plan within budgets, crawl every enabled source, store honest outcomes."""
+"""The search stage of a run: plan within budgets, and which sources get an outcome.
+
+The crawl is `crawler.spiders.search.SearchSpider`; this decides, before it starts, what each
+enabled search source will be asked: a source with a configuration problem, or whose daily quota
+ran out earlier today, gets that outcome up front and no request (said, not hidden).
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
-from scrapy.crawler import CrawlerProcess
-
-from crawler.context import CrawlContext, ProgressReporter, term_specs
-from crawler.ledger import SourceTally
-from crawler.page_stage import quiet_scrapy_loggers
-from crawler.planning import PlanTerm, plan_run
-from crawler.settings import scrapy_settings
-from crawler.sources.base import Outcome
+from crawler.context import CrawlContext, term_specs
+from crawler.planning import PlanTerm, SourcePlan, plan_run
+from crawler.sources.base import Outcome, SourceConfig
 from crawler.sources.registry import SOURCES
-from crawler.spiders.search import SearchSpider
-from jikimi.config import Settings
 from jikimi.logs import REDACTOR
-from storage.cases import active_terms
-from storage.database import Store
-from storage.runs import calls_today, last_success, quota_exhausted_today, record_source, starved_terms
+from storage.runs import calls_today, last_success, quota_exhausted_today, starved_terms
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """Every enabled search source (each ends with an outcome), what to ask, and what is known up front."""
+
+    sources: list[SourceConfig]
+    plans: list[SourcePlan] = field(default_factory=list)
+    calls_used_today: dict[str, int] = field(default_factory=dict)
+    preset_outcomes: dict[str, tuple[Outcome, str]] = field(default_factory=dict)
 
 
 def _plan_terms(ctx: CrawlContext) -> list[PlanTerm]:
@@ -40,15 +47,12 @@ def _plan_terms(ctx: CrawlContext) -> list[PlanTerm]:
     return out
 
 
-def run_search_stage(
-    settings: Settings, store: Store, run_id: int, progress: ProgressReporter
-) -> dict[str, SourceTally]:
+def plan_search(ctx: CrawlContext) -> SearchPlan:
+    settings, store = ctx.settings, ctx.store
     sources = [cfg for cfg in settings.enabled_sources() if cfg.name in SOURCES]
-    terms = active_terms(store)
-    ctx = CrawlContext.build(settings, store, run_id, terms, progress)
     if not sources:
         logger.warning("no search source is enabled")
-        return {}
+        return SearchPlan(sources=[])
     preset: dict[str, tuple[Outcome, str]] = {}
     usable = []
     for cfg in sources:
@@ -70,27 +74,7 @@ def run_search_stage(
     )
     # Generated variants (a romanized name, say) are as identifying as the term: never in a log line.
     REDACTOR.add(q.text for plan in plans for q in plan.queries)
-    if not terms:
+    if not ctx.terms:
         for cfg in usable:
             ctx.tally(cfg.name).partial_reasons.append("no active terms to search")
-    process = CrawlerProcess(scrapy_settings(settings, obey_robots=False))
-    quiet_scrapy_loggers()
-    process.crawl(SearchSpider, context=ctx, plans=plans, calls_used_today=used, preset_outcomes=preset)
-    process.start()
-    for cfg in sources:
-        tally = ctx.tally(cfg.name)
-        outcome, reason = tally.outcome()
-        record_source(
-            store,
-            run_id,
-            cfg.name,
-            outcome.value,
-            reason,
-            calls=tally.calls,
-            results=tally.results,
-            new_exposures=tally.new_exposures,
-            unreached_terms=len(tally.unreached_term_ids),
-            details=tally.details(),
-        )
-        progress.emit("source_done", source=cfg.name, outcome=outcome.value, new=tally.new_exposures)
-    return ctx.tallies
+    return SearchPlan(sources=sources, plans=plans, calls_used_today=used, preset_outcomes=preset)

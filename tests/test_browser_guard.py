@@ -1,4 +1,4 @@
-"""`crawler.spiders.render.guard_page` on its own, in Debian's Chromium driven by Playwright.
+"""`crawler.render.guard_page` on its own, in Debian's Chromium driven by Playwright.
 
 Chromium's Local Network Access policy already keeps a served page away from loopback addresses,
 which would hide whether our guard works; these tests switch that policy off, show that a plain
@@ -17,7 +17,7 @@ import scrapy
 
 from crawler.page_run import RenderJob
 from crawler.safety.browser import CONTEXT_OPTIONS, abort_request_factory
-from crawler.spiders.render import GATE_META, guard_page
+from crawler.render import GATE_META, guard_page
 
 CHROMIUM = "/usr/bin/chromium"
 NO_LNA = "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights"

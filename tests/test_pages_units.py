@@ -24,8 +24,8 @@ from crawler.recheck import judge
 from crawler.robots import RobotsDisallowedError
 from crawler.safety.errors import MediaStoppedError, RefusedRequestError
 from crawler.sources.base import Outcome
-from crawler.spiders.render import refuse_response
-from crawler.spiders.telegram import INCREMENTAL_PAGE_CAP, lookup_text, message_ref, next_before, preview_url
+from crawler.render import refuse_response
+from crawler.telegram import INCREMENTAL_PAGE_CAP, lookup_text, message_ref, next_before, preview_url
 from sandbox.page_data import BLOCKED_HTML, GONE_HTML, REMOVED_HTML, SCRIPT_ONLY_HTML
 from storage.targets_state import ExposureToFetch
 

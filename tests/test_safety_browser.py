@@ -22,7 +22,7 @@ from crawler.safety.browser import (
     verify_browser_settings,
 )
 from crawler.safety.policy import SafetyPolicy
-from crawler.safety.settings import SAFETY_SETTINGS
+from crawler.settings import SAFETY_SETTINGS
 
 
 def fake_resolve(host: str, port: int) -> list[str]:

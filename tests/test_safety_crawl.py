@@ -424,7 +424,7 @@ def _drive(config_path: str) -> None:
     from crawler.safety.browser import playwright_settings
     from crawler.safety.errors import RefusedRequestError
     from crawler.safety.middleware import SafetyGateMiddleware
-    from crawler.safety.settings import SAFETY_SETTINGS
+    from crawler.settings import SAFETY_SETTINGS
 
     config = json.loads(Path(config_path).read_text(encoding="utf-8"))
     outcomes: dict[str, dict[str, Any]] = {}

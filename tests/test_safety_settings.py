@@ -9,7 +9,7 @@ from scrapy.settings import Settings
 from scrapy.utils.conf import build_component_list
 
 from crawler.safety.middleware import SafetyGateMiddleware
-from crawler.safety.settings import SAFETY_SETTINGS
+from crawler.settings import SAFETY_SETTINGS
 
 
 def scrapy_settings(**overrides: Any) -> Settings:

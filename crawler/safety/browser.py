@@ -34,6 +34,7 @@ from scrapy.settings import BaseSettings
 from crawler.safety.addresses import Resolve, UnsafeURLError, default_resolve
 from crawler.safety.media import is_media_url
 from crawler.safety.policy import SafetyPolicy, trusted_origins_from
+from crawler.settings import DISABLED_HANDLERS
 
 CHROMIUM_PATH = "/usr/bin/chromium"
 CHROMIUM_ARGS = (
@@ -47,7 +48,6 @@ CHROMIUM_ARGS = (
 )
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 ABORTED_RESOURCE_TYPES = frozenset({"image", "media", "font", "texttrack"})
-DISABLED_HANDLERS: dict[str, None] = {"file": None, "data": None, "ftp": None, "s3": None}
 CONTEXT_OPTIONS: dict[str, Any] = {
     "accept_downloads": False,
     # Requests a service worker makes are invisible to page.route, so no service workers at all.

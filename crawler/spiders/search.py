@@ -1,4 +1,9 @@
-"""The search spider: runs each source's planned queries, pages, retries politely, reports honestly."""
+"""The `search` stage spider: runs each source's planned queries, pages, retries politely, reports honestly.
+
+`scrapy crawl search -a run=N` joins pass N; without `run` the spider opens a run of its own
+(`crawler.stage`). It plans in `from_crawler` (`crawler.search_stage.plan_search`) and stores every
+enabled source's outcome when it closes.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadConnectionRefusedError,
@@ -24,10 +30,13 @@ from twisted.python.failure import Failure
 
 from crawler.context import CrawlContext
 from crawler.decide import Decision, judge_page, worth_next_page
-from crawler.planning import SourcePlan
+from crawler.search_stage import SearchPlan, plan_search
+from crawler.settings import SEARCH_SPIDER_SETTINGS
 from crawler.sources.base import Outcome, PageCursor, Query, SearchResult, SourceConfig, SourceError
 from crawler.sources.registry import SOURCES
 from crawler.sources.retry_after import RATE_LIMITED
+from crawler.stage import Stage
+from storage.cases import active_terms
 
 logger = logging.getLogger(__name__)
 
@@ -50,27 +59,44 @@ class SearchPage:
 
 class SearchSpider(scrapy.Spider):
     name = "search"
-    # API endpoints, not pages; the page spider obeys robots.txt. Scrapy's documented per-spider hook: it
-    # reads this class attribute once and never mutates it.
-    custom_settings: dict[str, Any] | None = {"ROBOTSTXT_OBEY": False}  # noqa: RUF012
+    custom_settings = SEARCH_SPIDER_SETTINGS
 
-    def __init__(
-        self,
-        context: CrawlContext,
-        plans: list[SourcePlan],
-        calls_used_today: dict[str, int],
-        preset_outcomes: dict[str, tuple[Outcome, str]] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, stage: Stage, context: CrawlContext, plan: SearchPlan, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.stage = stage
         self.context = context
-        self.plans = plans
-        self.calls_used_today = calls_used_today
+        self.plan = plan
+        self.plans = plan.plans
+        self.calls_used_today = plan.calls_used_today
         self.configs: dict[str, SourceConfig] = {
             name: cfg for name, cfg in context.settings.sources.items() if name in SOURCES
         }
-        for source, (outcome, reason) in (preset_outcomes or {}).items():
+        for source, (outcome, reason) in plan.preset_outcomes.items():
             context.tally(source).fail(outcome, reason)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, run: object = None, **kwargs: Any) -> Self:
+        stage = Stage.open(crawler, cls.name, run)
+        try:
+            ctx = CrawlContext.build(
+                stage.settings, stage.store, stage.run_id, active_terms(stage.store), stage.progress
+            )
+            plan = plan_search(ctx)
+        except BaseException:
+            stage.store.close()
+            raise
+        spider = cls(stage, ctx, plan, *args, **kwargs)
+        spider._set_crawler(crawler)
+        return spider
+
+    def closed(self, reason: str) -> None:
+        """Every enabled source's outcome on the run, whatever ended the crawl."""
+        try:
+            for cfg in self.plan.sources:
+                tally = self.context.tally(cfg.name)
+                self.stage.record(self.crawler, tally, unreached_terms=len(tally.unreached_term_ids))
+        finally:
+            self.stage.close(self.crawler, self.context.tallies)
 
     async def start(self) -> AsyncIterator[Any]:
         for plan in self.plans:

@@ -28,24 +28,26 @@ import asyncio
 import base64
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
+from scrapy.settings import BaseSettings, Settings
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from crawler.fetch_failures import failure_reason
+from crawler.page_crawl import HANDLED_STATUSES, PageCrawler, read_page
 from crawler.page_items import ExposureFetched, TargetVisited
-from crawler.page_run import PAGES, RenderJob
+from crawler.page_run import PAGES, PageRun, RenderJob
 from crawler.page_status import is_block_page
 from crawler.safety.browser import CHROMIUM_PATH, BrowserRequestGate, playwright_settings
 from crawler.safety.media import is_text_content_type
 from crawler.safety.policy import ALLOW_PRIVATE_SETTING, TRUSTED_ORIGINS_SETTING
 from crawler.safety.sniff import SNIFF_WINDOW, media_kind
-from crawler.spiders.pages import HANDLED_STATUSES, PageSpider, read_page
 from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -243,9 +245,21 @@ async def _refuse_redirect(
     return "redirect-refused" if refused else None
 
 
-class RenderSpider(PageSpider):
+class RenderSpider(PageCrawler):
+    """The browser phase of a page crawl: renders `page_run.render_jobs`, nothing else.
+
+    Not a stage of its own (hence not in crawler.spiders): `browser_phase` starts it, in the same
+    process, when the plain phase of the `pages` or `recheck` spider found pages that need it.
+    """
+
     name = "render"
     rendered = True
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        if not isinstance(kwargs.get("page_run"), PageRun):
+            raise TypeError("the render spider runs only as the browser phase of a page crawl")
+        return super().from_crawler(crawler, *args, **kwargs)
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -308,3 +322,16 @@ class RenderSpider(PageSpider):
     @staticmethod
     def _source(job: RenderJob) -> str:
         return job.exposure_job.source if job.exposure_job is not None else PAGES
+
+
+async def browser_phase(plain: Crawler, page_run: PageRun) -> None:
+    """Render what the plain phase handed over, in a second crawler with the browser handler.
+
+    Called while the plain phase's spider closes (its `closed` awaits this), so the stage's outcomes
+    are stored after both phases. The browser crawler gets the plain one's settings; only
+    `RenderSpider.update_settings` adds scrapy-playwright, so only a crawl that needs a browser
+    starts one.
+    """
+    settings = Settings(plain.settings.copy_to_dict(), priority="project")
+    crawler = Crawler(RenderSpider, settings)
+    await maybe_deferred_to_future(crawler.crawl(page_run=page_run))
