@@ -2,13 +2,17 @@
 
 Starts the sandbox web (fictional engines, pages and channels), registers a fictional case, runs a
 pass, shows the exposures and the export, runs a second pass to show nothing is recorded twice,
-then stops the sandbox. Everything lives in a new temporary data directory.
+creates a console account for the case, then stops the sandbox and says how to open the console.
+Everything lives in a new temporary data directory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -73,6 +77,24 @@ def _capture(*args: str) -> str:
     return buffer.getvalue()
 
 
+def _console_user(case_id: int) -> dict[str, str]:
+    """A demo advocate for the console, granted the demo case (fictional data: its password is printed)."""
+    _step("6. a console account for the demo case")
+    password = secrets.token_urlsafe(12)
+    print("$ jikimi user add demo --role advocate --password-stdin --json", flush=True)
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        saved, sys.stdin = sys.stdin, io.StringIO(password + "\n")
+        try:
+            code = jikimi(["user", "add", "demo", "--role", "advocate", "--password-stdin", "--json"])
+        finally:
+            sys.stdin = saved
+    if code != 0:
+        raise SystemExit("demo: `jikimi user add` failed")
+    created = json.loads(out.getvalue())
+    _run("case", "grant", str(case_id), "demo")
+    return {"username": "demo", "password": password, "totp_secret": str(created["totp_secret"])}
+
+
 def main() -> int:
     from sandbox.server import SandboxServer
 
@@ -120,7 +142,16 @@ def main() -> int:
         if len(urls) != len(set(urls)):
             raise SystemExit("demo: an exposure was recorded twice")
         _run("status")
+        console = _console_user(case_id)
     print(f"\nsandbox stopped. The demo data stays in {data} (fictional); delete it when done.")
+    print(
+        "\n== open the demo in the web console\n"
+        f"  JIKIMI_DATA_DIR={data} JIKIMI_CONFIG={data / 'config.toml'} .venv/bin/jikimi web\n"
+        "  then open http://127.0.0.1:8080/ and sign in as "
+        f"`{console['username']}` with the password `{console['password']}` and a one-time code from an\n"
+        f"  authenticator app holding the secret {console['totp_secret']}, or from:\n"
+        f"  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{console['totp_secret']}').now())\""
+    )
     return 0
 
 
