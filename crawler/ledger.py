@@ -23,6 +23,7 @@ class SourceTally:
     queries_done: int = 0
     retries: int = 0
     unreached_term_ids: list[int] = field(default_factory=list)
+    planned_terms: int = 0  # terms this source had to search this pass (reached or not)
     failures: dict[Outcome, str] = field(default_factory=dict)  # first reason per failure outcome
     partial_reasons: list[str] = field(default_factory=list)
     stopped: bool = False  # quota/auth: no more requests to this source in this run
@@ -36,7 +37,26 @@ class SourceTally:
     def drop(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
 
+    def not_reached(self, term_id: int) -> None:
+        """A term this source did not search (whole) this pass: budget, quota, or a stop."""
+        if term_id not in self.unreached_term_ids:
+            self.unreached_term_ids.append(term_id)
+
+    def unreached_note(self) -> str | None:
+        """ "partial: 9,700 of 10,000 terms not reached": said in the reason whatever the outcome."""
+        if not self.unreached_term_ids:
+            return None
+        total = max(self.planned_terms, len(self.unreached_term_ids))
+        return f"partial: {len(self.unreached_term_ids):,} of {total:,} terms not reached"
+
     def outcome(self) -> tuple[Outcome, str | None]:
+        outcome, reason = self._outcome()
+        note = self.unreached_note()
+        if note is None:
+            return outcome, reason
+        return outcome, f"{note}; {reason}" if reason else note
+
+    def _outcome(self) -> tuple[Outcome, str | None]:
         for candidate in OUTCOME_SEVERITY:
             if candidate in self.failures:
                 return candidate, self.failures[candidate]
@@ -54,6 +74,7 @@ class SourceTally:
             "matched": self.matched,
             "retries": self.retries,
             "unreached_term_ids": list(self.unreached_term_ids),
+            "planned_terms": self.planned_terms,
             "failures": {k.value: v for k, v in self.failures.items()},
             "partial": list(self.partial_reasons),
             "dropped": dict(self.dropped),

@@ -65,8 +65,15 @@ def plan_search(ctx: CrawlContext) -> SearchPlan:
         else:
             usable.append(cfg)
     used = {cfg.name: calls_today(store, cfg.name, settings.timezone) for cfg in usable}
+    plan_terms = _plan_terms(ctx)
+    for name in preset:
+        # A source that cannot run today (quota, configuration) reached none of the terms.
+        tally = ctx.tally(name)
+        tally.planned_terms = len(plan_terms)
+        for term in plan_terms:
+            tally.not_reached(term.term_id)
     plans = plan_run(
-        _plan_terms(ctx),
+        plan_terms,
         usable,
         used,
         {cfg.name: last_success(store, cfg.name) for cfg in usable},

@@ -190,11 +190,14 @@ def _crawl(
         result.outcomes[src.source] = src.outcome
         if src.reason:
             result.reasons[src.source] = src.reason
+        if src.unreached_terms:
+            result.unreached_terms[src.source] = src.unreached_terms
         # new exposures per case are counted from the database, not from the children
     result.new_by_case = _new_by_case(store, run_id)
     if result.problems:
         result.exit_code = EXIT_FAILED
-    elif any(o not in GOOD for o in result.outcomes.values()):
+    elif any(o not in GOOD for o in result.outcomes.values()) or result.unreached_terms:
+        # Terms a source did not reach (budget, quota) are work not done: never a clean exit.
         result.exit_code = EXIT_DEGRADED
     status = {EXIT_OK: "ok", EXIT_DEGRADED: "partial", EXIT_FAILED: "failed"}[result.exit_code]
     finish_run(store, run_id, status, {"problems": result.problems})

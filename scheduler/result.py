@@ -15,6 +15,7 @@ class NightlyResult:
     run_ids: list[int]
     outcomes: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    unreached_terms: dict[str, int] = field(default_factory=dict)  # per source: terms not searched this pass
     new_by_case: dict[int, int] = field(default_factory=dict)
     exit_code: int = EXIT_OK
     problems: list[str] = field(default_factory=list)

@@ -147,6 +147,10 @@ def test_quota_stops_the_source_for_the_rest_of_the_day(home: JikimiHome, sandbo
     code, summary = run_json(home)
     assert code == 3 and outcomes(summary) == {"kakao": "quota"}
     assert sandbox.hits("/quota/kakao") == before  # type: ignore[attr-defined]
+    # Quota reached earlier today: no term was searched this pass, and the run counts it.
+    kakao = summary["sources"]["kakao"]  # type: ignore[index]
+    assert kakao["unreached_terms"] == 1
+    assert kakao["reason"] == "partial: 1 of 1 terms not reached; daily quota reached earlier today"
 
 
 def test_daily_budget_limits_calls_and_reports_unreached_terms(home: JikimiHome, sandbox: object) -> None:
@@ -161,10 +165,20 @@ def test_daily_budget_limits_calls_and_reports_unreached_terms(home: JikimiHome,
         ("이서연", "name"),
     )
     sandbox.reset()  # type: ignore[attr-defined]
-    run_json(home)
+    code, summary = run_json(home)
     assert sandbox.hits("/ok/brave") <= 2  # type: ignore[attr-defined]
     status = json.loads(home.ok("status", "--json"))
     assert status["runs"][0]["sources"]["brave"]["calls"] <= 2
+    # Terms left for another day are counted and said, in the run, its report and status: never a clean ok.
+    brave = summary["sources"]["brave"]  # type: ignore[index]
+    unreached = brave["unreached_terms"]
+    assert 0 < unreached < 4, brave
+    assert brave["reason"].startswith(f"partial: {unreached} of 4 terms not reached"), brave
+    assert code == 3
+    assert status["runs"][0]["sources"]["brave"]["unreached_terms"] == unreached
+    assert "unreached" in home.ok("status")
+    text = home.cli("run", "--stage", "search")
+    assert text.code == 3 and "terms not reached" in text.out
 
 
 def test_no_source_enabled_says_so(home: JikimiHome) -> None:

@@ -103,6 +103,7 @@ class SearchSpider(scrapy.Spider):
             tally = self.context.tally(plan.source)
             tally.planned_queries = len(plan.queries)
             tally.unreached_term_ids = list(plan.unreached_term_ids)
+            tally.planned_terms = len(set(plan.unreached_term_ids) | set(plan.reached_term_ids))
             self.context.progress.emit("plan", source=plan.source, total=len(plan.queries))
         for request in self._first_requests():
             yield request
@@ -126,12 +127,9 @@ class SearchSpider(scrapy.Spider):
 
     def _request(self, source: str, query: Query, cursor: PageCursor, attempt: int) -> scrapy.Request | None:
         tally = self.context.tally(source)
-        if tally.stopped:
-            self._query_done(source)
-            return None
-        if not self._budget_left(source):
-            if query.term_id not in tally.unreached_term_ids:
-                tally.unreached_term_ids.append(query.term_id)
+        if tally.stopped or not self._budget_left(source):
+            # Quota, auth or the daily budget: this term was not searched whole, and the run says so.
+            tally.not_reached(query.term_id)
             self._query_done(source)
             return None
         built = SOURCES[source].build_request(self.configs[source], query, cursor)
@@ -184,6 +182,7 @@ class SearchSpider(scrapy.Spider):
                 return
             reason = "rate limited, retries exhausted" if exc.reason == RATE_LIMITED else exc.reason
             tally.fail(exc.outcome, reason)
+            tally.not_reached(query.term_id)
             self._query_done(source)
             return
         except Exception as exc:  # noqa: BLE001 - a hostile or changed response must not take the run down

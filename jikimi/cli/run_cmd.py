@@ -131,7 +131,14 @@ def _summary(result: NightlyResult, labels: dict[int, str]) -> dict[str, object]
     return {
         "run_ids": result.run_ids,
         "exit_code": result.exit_code,
-        "sources": {s: {"outcome": o, "reason": result.reasons.get(s)} for s, o in result.outcomes.items()},
+        "sources": {
+            s: {
+                "outcome": o,
+                "reason": result.reasons.get(s),
+                "unreached_terms": result.unreached_terms.get(s, 0),
+            }
+            for s, o in result.outcomes.items()
+        },
         "new_by_case": {
             str(cid): {"label": labels.get(cid, ""), "new": n} for cid, n in result.new_by_case.items()
         },
@@ -142,10 +149,15 @@ def _summary(result: NightlyResult, labels: dict[int, str]) -> dict[str, object]
 
 def _print_summary(result: NightlyResult, labels: dict[int, str]) -> None:
     console = state.console
-    sources = Table("source", "outcome", "reason", title=f"run {result.run_ids[0]}: sources")
+    sources = Table(
+        "source", "outcome", "terms not reached", "reason", title=f"run {result.run_ids[0]}: sources"
+    )
     for source, outcome in sorted(result.outcomes.items()):
-        style = "green" if outcome in ("ok", "empty") else "red"
-        sources.add_row(source, f"[{style}]{outcome}[/{style}]", result.reasons.get(source, ""))
+        unreached = result.unreached_terms.get(source, 0)
+        style = "green" if outcome in ("ok", "empty") and not unreached else "red"
+        sources.add_row(
+            source, f"[{style}]{outcome}[/{style}]", f"{unreached:,}", result.reasons.get(source, "")
+        )
     console.print(sources)
     cases = Table("case", "label", "new exposures", title="new exposures per case")
     for case_id, label in sorted(labels.items()):

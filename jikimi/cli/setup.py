@@ -92,6 +92,7 @@ def status_command(
                         "calls": s.calls,
                         "results": s.results,
                         "new": s.new_exposures,
+                        "unreached_terms": s.unreached_terms,
                     }
                     for s in r.sources
                 },
@@ -121,11 +122,17 @@ def status_command(
         table = Table(
             title=f"run {run.id} ({run.kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M} UTC"
         )
-        for col in ("source", "outcome", "reason", "calls", "results", "new"):
+        for col in ("source", "outcome", "reason", "calls", "results", "new", "unreached"):
             table.add_column(col)
         for s in run.sources:
             table.add_row(
-                s.source, s.outcome, s.reason or "", str(s.calls), str(s.results), str(s.new_exposures)
+                s.source,
+                s.outcome,
+                s.reason or "",
+                str(s.calls),
+                str(s.results),
+                str(s.new_exposures),
+                f"{s.unreached_terms:,}",
             )
         console.print(table)
     if "scheduler" in extras:
