@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SCRAPYD_CONF = """\
-# A jikimi crawl node. Jobs live in memory: a restarted node forgets them, and the scheduler re-runs its shards.
+# A jikimi crawl node. Jobs live in memory: a restarted node forgets them, and the scheduler re-runs
+# its shards.
 [scrapyd]
 bind_address = {host}
 http_port = {port}

@@ -12,7 +12,7 @@ import struct
 import threading
 import zlib
 
-import brotli  # type: ignore[import-untyped]
+import brotli
 
 EXPANDED_SIZE = 1 << 30
 _BLOCK = 1 << 20

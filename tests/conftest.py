@@ -1,19 +1,22 @@
-"""Shared fixtures: loopback-only network, fresh data directories, SQLite and PostgreSQL databases."""
+"""Shared fixtures: loopback-only network, the sandbox web, fresh data directories, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import io
 import os
 import secrets
 import socket
-import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.home import JikimiHome
+
+if TYPE_CHECKING:  # imported where used, so collecting the tests stays light
+    from sandbox.server import SandboxServer
+    from storage.database import Store
+
 PG_ADMIN_URL = os.environ.get("JIKIMI_TEST_PG_URL", "postgresql://postgres@localhost/test")
 
 _LOOPBACK_PREFIXES = ("127.", "::1", "localhost", "0:0:0:0:0:0:0:1")
@@ -74,8 +77,27 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """One sandbox web for the whole run (starting and stopping one costs ~0.1 s); use `sandbox`."""
+    from sandbox.server import SandboxServer
+
+    with SandboxServer() as server:
+        yield server
+
+
 @pytest.fixture
-def store(database_url: str, tmp_path: Path) -> Iterator[object]:
+def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
+    """The sandbox web on 127.0.0.1 as if fresh: counters, once-only scenarios and content as at start."""
+    # A response still being written to an earlier test's client must not count for this one.
+    sandbox_server.wait_idle()
+    sandbox_server.reset_content()
+    sandbox_server.reset()
+    return sandbox_server
+
+
+@pytest.fixture
+def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
     from storage.database import open_store
     from storage.keyring import create_keyring_file
 
@@ -87,42 +109,9 @@ def store(database_url: str, tmp_path: Path) -> Iterator[object]:
         st.close()
 
 
-@dataclass
-class CliResult:
-    code: int
-    out: str
-    err: str
-
-
-@dataclass
-class JikimiHome:
-    """A fresh data directory with a config file, driven through the real `jikimi` entry point."""
-
-    data_dir: Path
-    config: Path
-    monkeypatch: pytest.MonkeyPatch
-    capsys: pytest.CaptureFixture[str]
-
-    def write_config(self, text: str) -> None:
-        self.config.write_text(text, encoding="utf-8")
-
-    def cli(self, *args: str, stdin: str = "") -> CliResult:
-        from jikimi.cli import main
-
-        self.capsys.readouterr()
-        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(list(args))
-        captured = self.capsys.readouterr()
-        return CliResult(code, captured.out, captured.err)
-
-    def ok(self, *args: str, stdin: str = "") -> str:
-        result = self.cli(*args, stdin=stdin)
-        assert result.code == 0, f"{args}: exit {result.code}: {result.err}"
-        return result.out
-
-
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> JikimiHome:
+    """A fresh data directory with an empty config; no JIKIMI_* setting leaks in from the environment."""
     data_dir = tmp_path / "data"
     data_dir.mkdir(mode=0o700)
     config = data_dir / "config.toml"
@@ -133,13 +122,3 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
     monkeypatch.setenv("JIKIMI_DATA_DIR", str(data_dir))
     monkeypatch.setenv("JIKIMI_CONFIG", str(config))
     return JikimiHome(data_dir=data_dir, config=config, monkeypatch=monkeypatch, capsys=capsys)
-
-
-def files_under(paths: Sequence[Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in paths:
-        if p.is_file():
-            out.append(p)
-        elif p.is_dir():
-            out.extend(f for f in p.rglob("*") if f.is_file())
-    return out

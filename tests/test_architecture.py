@@ -8,9 +8,9 @@ The layer table (README, "Layout"):
 
 A module may import its own package and any package of a lower layer. Within a layer only the
 edges listed in `SAME_LAYER` are allowed: storage builds on the pure matcher, and the scheduler
-runs the nightly export (takedown), and `jikimi web` serves the console. The scheduler never imports the crawler: it starts crawls as
-subprocesses. `jikimi.config` and `jikimi.logs` (configuration and log redaction) may be imported
-by every layer; they themselves import nothing of ours.
+runs the nightly export (takedown), and `jikimi web` serves the console. The scheduler never imports the
+crawler: it starts crawls as subprocesses. `jikimi.config` and `jikimi.logs` (configuration and log redaction)
+may be imported by every layer; they themselves import nothing of ours.
 
 The graph is built from the source with `ast`, every import counted: at module level, inside
 functions, and under `TYPE_CHECKING` (a cycle of type hints is still a knot for the reader).
@@ -242,6 +242,8 @@ def test_no_grab_bag_modules() -> None:
 
 
 def test_files_and_images_pipelines_never_enabled() -> None:
-    for path in project_modules().values():
+    modules = project_modules()
+    assert modules
+    for path in modules.values():
         text = path.read_text(encoding="utf-8")
         assert "ImagesPipeline" not in text and "FilesPipeline" not in text, path

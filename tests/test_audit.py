@@ -102,7 +102,9 @@ def test_cut_tail_with_copied_checkpoint_is_detected(store: Store) -> None:
     with store.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM audit_log WHERE id > 4"))
         row_hash = conn.execute(sa.text("SELECT hash FROM audit_log WHERE id = 4")).scalar()
-        head = json.loads(conn.execute(sa.text("SELECT value FROM meta WHERE key = 'audit.head'")).scalar())
+        head = json.loads(
+            conn.execute(sa.text("SELECT value FROM meta WHERE key = 'audit.head'")).scalar_one()
+        )
         head.update(id=4, hash=row_hash)
         conn.execute(sa.text("UPDATE meta SET value = :v WHERE key = 'audit.head'"), {"v": json.dumps(head)})
     result = verify(store)

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from storage.database import make_engine
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 CANARY = "감사캐너리QZ8"
 LABEL = "라벨캐너리WX3"

@@ -10,22 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 
-import pytest
-
-from tests.conftest import JikimiHome
-from tests.pages_support import add_target, exposures, home_store, page_config
+from sandbox.server import SandboxServer
+from tests.support.home import JikimiHome
+from tests.support.pages import add_target, exposures, home_store, page_config
 
 BAD_TERMS = ("...", ".*", "!!!")
-
-
-@pytest.fixture
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
 
 
 def insert_raw_term(home: JikimiHome, case_id: int, text: str) -> int:
@@ -34,29 +24,30 @@ def insert_raw_term(home: JikimiHome, case_id: int, text: str) -> int:
 
     store = home_store(home)
     try:
-        with store.session() as session:  # type: ignore[attr-defined]
+        with store.session() as session:
             case = session.get(Case, case_id)
-            cipher = store.crypto.for_case(case.key_id)  # type: ignore[attr-defined]
+            assert case is not None
+            cipher = store.crypto.for_case(case.key_id)
             term = Term(
                 case_id=case_id,
                 kind="name",
                 term_ct=cipher.encrypt(text),
-                term_idx=store.crypto.index("term", text),  # type: ignore[attr-defined]
+                term_idx=store.crypto.index("term", text),
                 active=True,
             )
             session.add(term)
             session.flush()
             return int(term.id)
     finally:
-        store.close()  # type: ignore[attr-defined]
+        store.close()
 
 
 def test_a_bad_term_in_the_database_is_skipped_and_everything_else_runs(
-    home: JikimiHome, sandbox: object, tmp_path: object
+    home: JikimiHome, sandbox: SandboxServer, tmp_path: object
 ) -> None:
     sb = sandbox
     home.write_config(
-        page_config(sb, extra=f'[sources.searxng]\nbase_url = "{sb.base_url("searxng")}"\nmax_pages = 1\n')  # type: ignore[attr-defined]
+        page_config(sb, extra=f'[sources.searxng]\nbase_url = "{sb.base_url("searxng")}"\nmax_pages = 1\n')
     )
     home.ok("init")
     first = int(home.ok("case", "add", "--label", "첫 사례", "--consent", "fictional, test").strip())
@@ -64,7 +55,7 @@ def test_a_bad_term_in_the_database_is_skipped_and_everything_else_runs(
     home.ok("term", "add", str(first), "홍길동", "--kind", "name")
     home.ok("term", "add", str(second), "가나다고", "--kind", "keyword")
     bad = {text: insert_raw_term(home, first if i % 2 else second, text) for i, text in enumerate(BAD_TERMS)}
-    add_target(home, sb.url + "/web/forum/1")  # type: ignore[attr-defined]
+    add_target(home, sb.url + "/web/forum/1")
 
     result = home.cli("run", "--json")
     summary = json.loads(result.out)

@@ -8,13 +8,13 @@ plain path fetched, never fetching the page itself, and every request it makes i
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import JikimiHome
-from tests.pages_support import PERSONA, add_target, exposures, page_config, run_stage, setup_case, targets
+from sandbox.server import SandboxServer
+from tests.support.home import PERSONA, JikimiHome, setup_case
+from tests.support.pages import add_target, exposures, page_config, run_stage, targets
 
 KIB = 1024
 STOPPED_AT_HEADERS = 4 * 64 * KIB
@@ -37,6 +37,8 @@ HOSTILE_SCRIPT_PAGE = f"""<!DOCTYPE html><html lang="ko"><head><meta charset="ut
   setTimeout(function () {{ location.href = "/web/forum/1?navigated=1"; }}, 1500);
 </script></body></html>
 """
+
+pytestmark = pytest.mark.browser
 
 
 # A script's fetch(), XHR and a worker each pull media served as text/plain or text/html behind a
@@ -68,131 +70,131 @@ SNIFFED_SCRIPT_PAGE = f"""<!DOCTYPE html><html lang="ko"><head><meta charset="ut
 """
 
 
-@pytest.fixture
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
-
-
 def test_chromium_is_installed() -> None:
     assert Path("/usr/bin/chromium").exists(), "the browser tests need Debian's chromium"
 
 
-def test_a_script_only_page_is_found_only_through_the_browser(home: JikimiHome, sandbox: object) -> None:
+def test_a_script_only_page_is_found_only_through_the_browser(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
     from crawler.extract import extract_text, looks_script_only
 
     sb = sandbox
-    raw = urllib.request.urlopen(sb.url + "/web/script-only").read()  # type: ignore[attr-defined]
+    raw = urllib.request.urlopen(sb.url + "/web/script-only").read()
     assert PERSONA not in extract_text(raw).text and looks_script_only(raw)
-    sb.reset()  # type: ignore[attr-defined]
+    sb.reset()
 
     home.write_config(page_config(sb))
     setup_case(home)
-    target = add_target(home, sb.url + "/web/script-only")  # type: ignore[attr-defined]
+    target = add_target(home, sb.url + "/web/script-only")
     code, _ = run_stage(home, "pages")
     assert code == 0
     found = exposures(home)
-    assert [e["url"] for e in found] == [sb.url + "/web/script-only"]  # type: ignore[attr-defined]
+    assert [e["url"] for e in found] == [sb.url + "/web/script-only"]
     assert PERSONA in str(found[0]["snippet"]) and found[0]["confidence"] == "page"
     assert targets(home)[target]["last_outcome"] == "ok"
     # Fetched once, by the plain path; the browser was served that body.
-    assert sb.hits("/web/script-only") == 1  # type: ignore[attr-defined]
+    assert sb.hits("/web/script-only") == 1
 
 
-def test_a_rendered_gallery_loads_no_media(home: JikimiHome, sandbox: object) -> None:
+def test_a_rendered_gallery_loads_no_media(home: JikimiHome, sandbox: SandboxServer) -> None:
     sb = sandbox
     home.write_config(page_config(sb))
     setup_case(home)
-    target = add_target(home, sb.url + "/web/gallery", "--render")  # type: ignore[attr-defined]
+    target = add_target(home, sb.url + "/web/gallery", "--render")
     run_stage(home, "pages")
-    sb.wait_idle()  # type: ignore[attr-defined]
-    assert sb.hits("/media/") == 0 and sb.bytes_served("/media/") == 0  # type: ignore[attr-defined]
+    sb.wait_idle()
+    assert sb.hits("/media/") == 0 and sb.bytes_served("/media/") == 0
     assert targets(home)[target]["last_outcome"] == "ok"
-    assert [e["url"] for e in exposures(home)] == [sb.url + "/web/gallery"]  # type: ignore[attr-defined]
-    assert sb.hits("/web/gallery") == 1  # type: ignore[attr-defined]
+    assert [e["url"] for e in exposures(home)] == [sb.url + "/web/gallery"]
+    assert sb.hits("/web/gallery") == 1
 
 
-def test_a_render_target_serving_video_never_reaches_the_browser(home: JikimiHome, sandbox: object) -> None:
+def test_a_render_target_serving_video_never_reaches_the_browser(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
     sb = sandbox
     home.write_config(page_config(sb))
     setup_case(home)
-    target = add_target(home, sb.url + "/web/disguised.html", "--render")  # type: ignore[attr-defined]
+    target = add_target(home, sb.url + "/web/disguised.html", "--render")
     code, _ = run_stage(home, "pages")
-    sb.wait_idle()  # type: ignore[attr-defined]
+    sb.wait_idle()
     assert code == 3
     assert targets(home)[target]["last_outcome"] == "media-refused"
-    assert sb.hits("/web/disguised.html") == 1  # type: ignore[attr-defined]
-    assert sb.bytes_served("/web/disguised.html") <= STOPPED_AT_HEADERS  # type: ignore[attr-defined]
-    assert sb.hits("/media/") == 0  # type: ignore[attr-defined]
+    assert sb.hits("/web/disguised.html") == 1
+    assert sb.bytes_served("/web/disguised.html") <= STOPPED_AT_HEADERS
+    assert sb.hits("/media/") == 0
 
 
-def test_page_scripts_cannot_pull_media_navigate_or_open_popups(home: JikimiHome, sandbox: object) -> None:
+def test_page_scripts_cannot_pull_media_navigate_or_open_popups(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
     sb = sandbox
-    sb.set_page("/web/app", HOSTILE_SCRIPT_PAGE)  # type: ignore[attr-defined]
+    sb.set_page("/web/app", HOSTILE_SCRIPT_PAGE)
     home.write_config(page_config(sb))
     setup_case(home)
-    target = add_target(home, sb.url + "/web/app", "--render")  # type: ignore[attr-defined]
+    target = add_target(home, sb.url + "/web/app", "--render")
     run_stage(home, "pages")
-    sb.wait_idle()  # type: ignore[attr-defined]
+    sb.wait_idle()
     assert targets(home)[target]["last_outcome"] == "ok"
-    queries = {(path, query) for _m, path, query, _h in sb.requests}  # type: ignore[attr-defined]
+    queries = {(path, query) for _m, path, query, _h in sb.requests}
     assert ("/web/disguised.html", "frame=1") not in queries  # frames never navigate
     assert ("/web/forum/1", "navigated=1") not in queries  # nor does a script move the page
     assert ("/web/forum/2", "popup=1") not in queries  # and popups get nothing
-    assert sb.hits("/media/") == 0  # type: ignore[attr-defined]
+    assert sb.hits("/media/") == 0
     # The script's fetch of a video served as .html failed at its headers, inside the page.
     snippet = str(exposures(home)[0]["snippet"])
     assert "fetch-blocked" in snippet and "fetch-got" not in snippet
-    assert sb.bytes_served("/web/disguised.html") < DISGUISED_SIZE // 2  # type: ignore[attr-defined]
+    assert sb.bytes_served("/web/disguised.html") < DISGUISED_SIZE // 2
 
 
 def test_a_scripts_fetch_xhr_and_worker_never_receive_disguised_media(
-    home: JikimiHome, sandbox: object
+    home: JikimiHome, sandbox: SandboxServer
 ) -> None:
     sb = sandbox
-    sb.set_page("/web/app", SNIFFED_SCRIPT_PAGE)  # type: ignore[attr-defined]
+    sb.set_page("/web/app", SNIFFED_SCRIPT_PAGE)
     home.write_config(page_config(sb))
     setup_case(home)
-    target = add_target(home, sb.url + "/web/app", "--render")  # type: ignore[attr-defined]
+    target = add_target(home, sb.url + "/web/app", "--render")
     run_stage(home, "pages")
-    sb.wait_idle(10)  # type: ignore[attr-defined]
+    sb.wait_idle(10)
     assert targets(home)[target]["last_outcome"] == "ok"
     snippet = str(exposures(home)[0]["snippet"])
     for way in ("fetch", "xhr", "worker"):
         assert f"{way}-blocked" in snippet and f"{way}-got" not in snippet, (way, snippet)
     assert "text-read" in snippet  # text still reaches the page, decoded and whole
     for name in ("disguised-mp4-whitespace", "disguised-mp4-bom", "disguised-png-junk"):
-        assert sb.hits(f"/hostile/{name}") == 1, name  # type: ignore[attr-defined]
+        assert sb.hits(f"/hostile/{name}") == 1, name
         # Cut off: loopback's socket buffers take a few MiB, but the 20 MiB body was never read whole.
-        assert sb.bytes_served(f"/hostile/{name}") < DISGUISED_SIZE // 2, name  # type: ignore[attr-defined]
+        assert sb.bytes_served(f"/hostile/{name}") < DISGUISED_SIZE // 2, name
 
 
-def test_robots_txt_holds_on_the_browser_path(home: JikimiHome, sandbox: object) -> None:
+def test_robots_txt_holds_on_the_browser_path(home: JikimiHome, sandbox: SandboxServer) -> None:
     sb = sandbox
     home.write_config(page_config(sb))
     setup_case(home)
-    target = add_target(home, sb.url + "/web/private/secret", "--render")  # type: ignore[attr-defined]
+    target = add_target(home, sb.url + "/web/private/secret", "--render")
     run_stage(home, "pages")
-    assert sb.hits("/web/private/") == 0  # type: ignore[attr-defined]
+    assert sb.hits("/web/private/") == 0
     assert targets(home)[target]["last_outcome"] == "robots-disallowed"
 
 
-def test_a_browser_that_cannot_start_is_reported_not_silent(home: JikimiHome, sandbox: object) -> None:
+def test_a_browser_that_cannot_start_is_reported_not_silent(home: JikimiHome, sandbox: SandboxServer) -> None:
     sb = sandbox
     home.write_config('chromium_path = "/nonexistent/chromium"\n' + page_config(sb))
     setup_case(home)
-    target = add_target(home, sb.url + "/web/script-only")  # type: ignore[attr-defined]
-    plain = add_target(home, sb.url + "/web/forum/1")  # type: ignore[attr-defined]
+    target = add_target(home, sb.url + "/web/script-only")
+    plain = add_target(home, sb.url + "/web/forum/1")
     code, _summary = run_stage(home, "pages")
     assert code == 3
     assert targets(home)[target]["last_outcome"] in ("render-failed", "error")
     assert targets(home)[plain]["last_outcome"] == "ok"  # the plain path's work is kept
-    assert [e["url"] for e in exposures(home)] == [sb.url + "/web/forum/1"]  # type: ignore[attr-defined]
+    assert [e["url"] for e in exposures(home)] == [sb.url + "/web/forum/1"]
 
 
-def test_a_rendered_pages_requests_never_reach_a_private_address(home: JikimiHome, sandbox: object) -> None:
+def test_a_rendered_pages_requests_never_reach_a_private_address(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
     """Subresources redirected to an internal address: Playwright routes no redirect hop, so the
     browser guard checks each redirect's Location at the response headers."""
     from sandbox.server import SandboxServer
@@ -202,7 +204,7 @@ def test_a_rendered_pages_requests_never_reach_a_private_address(home: JikimiHom
         redirect = f"/web/redirect-to?u={sink.url}"
         sb.set_page(
             "/web/app",
-            (  # type: ignore[attr-defined]
+            (
                 "<!DOCTYPE html><html><head><meta charset='utf-8'>"
                 f"<script src='{redirect}/evil.js'></script>"
                 f"<link rel='stylesheet' href='{redirect}/evil.css'></head><body><div id='app'></div>"
@@ -213,10 +215,10 @@ def test_a_rendered_pages_requests_never_reach_a_private_address(home: JikimiHom
         )
         home.write_config(page_config(sb, allow_private=True))
         setup_case(home)
-        target = add_target(home, sb.url + "/web/app", "--render")  # type: ignore[attr-defined]
+        target = add_target(home, sb.url + "/web/app", "--render")
         home.write_config(page_config(sb, allow_private=False).replace("block_stylesheets", "x") + "")
         run_stage(home, "pages")
         sink.wait_idle()
         assert sink.requests == []
         assert targets(home)[target]["last_outcome"] == "ok"
-        assert sb.hits("/web/redirect-to") >= 2  # type: ignore[attr-defined]  # the browser did try
+        assert sb.hits("/web/redirect-to") >= 2  # the browser did try

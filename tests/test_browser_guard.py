@@ -16,17 +16,17 @@ import pytest
 import scrapy
 
 from crawler.page_run import RenderJob
-from crawler.safety.browser import CONTEXT_OPTIONS, abort_request_factory
 from crawler.render import GATE_META, guard_page
+from crawler.safety.browser import CONTEXT_OPTIONS, abort_request_factory
+from sandbox.server import SandboxServer
 
+pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 NO_LNA = "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights"
 
 
 @pytest.fixture
-def servers() -> Iterator[tuple[Any, Any]]:
-    from sandbox.server import SandboxServer
-
+def servers() -> Iterator[tuple[SandboxServer, SandboxServer]]:
     with SandboxServer() as site, SandboxServer() as sink:
         yield site, sink
 
@@ -39,11 +39,12 @@ def app_page(sink_url: str) -> str:
         f"<script>fetch('{redirect}/api.json').catch(function () {{}});"
         "fetch('/web/disguised.html?x=1').then(function (r) { return r.arrayBuffer(); })"
         ".then(function (b) { document.getElementById('r').textContent += ' got-' + b.byteLength; })"
-        ".catch(function () { document.getElementById('r').textContent += ' blocked'; });</script></body></html>"
+        ".catch(function () { document.getElementById('r').textContent += ' blocked'; });"
+        "</script></body></html>"
     )
 
 
-async def render(site: Any, sink: Any, guarded: bool) -> str:
+async def render(site: SandboxServer, sink: SandboxServer, guarded: bool) -> str:
     from playwright.async_api import TimeoutError as PlaywrightTimeoutError
     from playwright.async_api import async_playwright
 
@@ -82,14 +83,18 @@ async def render(site: Any, sink: Any, guarded: bool) -> str:
             await browser.close()
 
 
-def test_an_unguarded_page_reaches_the_sink_when_chromium_allows_it(servers: tuple[Any, Any]) -> None:
+def test_an_unguarded_page_reaches_the_sink_when_chromium_allows_it(
+    servers: tuple[SandboxServer, SandboxServer],
+) -> None:
     site, sink = servers
     text = asyncio.run(render(site, sink, guarded=False))
     assert {path for _m, path, _q, _h in sink.requests} >= {"/evil.js", "/api.json"}
     assert "got-20971520" in text  # and a "page" that is really a 20 MiB video is read whole
 
 
-def test_a_guarded_page_never_reaches_the_sink_nor_reads_media(servers: tuple[Any, Any]) -> None:
+def test_a_guarded_page_never_reaches_the_sink_nor_reads_media(
+    servers: tuple[SandboxServer, SandboxServer],
+) -> None:
     site, sink = servers
     text = asyncio.run(render(site, sink, guarded=True))
     sink.wait_idle()

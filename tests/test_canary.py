@@ -7,33 +7,32 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, files_under
-from tests.test_search_e2e import ENGINES, engine_config
+from sandbox.server import SandboxServer
+from tests.support.home import ROOT, files_under
+from tests.support.search import ENGINES, engine_config
 
 CANARY = "캐너리홍QZ"
 CANARY_HANDLE = "canary_qz_handle"
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        sb.add_document(
-            url="https://forum.example.net/board/canary?utm_source=x",
-            title=f"{CANARY} 지인능욕 합성 요청",
-            body=f"{CANARY} 사진 있음 {CANARY_HANDLE} 갠텔",
-            published=None,
-        )
-        yield sb
+@pytest.fixture
+def canary_sandbox(sandbox: SandboxServer) -> SandboxServer:
+    """The sandbox with one more indexed post that carries the canary term and handle."""
+    sandbox.add_document(
+        url="https://forum.example.net/board/canary?utm_source=x",
+        title=f"{CANARY} 지인능욕 합성 요청",
+        body=f"{CANARY} 사진 있음 {CANARY_HANDLE} 갠텔",
+        published=None,
+    )
+    return sandbox
 
 
-def test_canary_never_leaks(tmp_path: Path, sandbox: object) -> None:
+def test_canary_never_leaks(tmp_path: Path, canary_sandbox: SandboxServer) -> None:
+    sandbox = canary_sandbox
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
     config = data / "config.toml"

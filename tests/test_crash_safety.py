@@ -12,26 +12,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import ROOT, JikimiHome
-from tests.test_search_e2e import engine_config, setup_case
+from sandbox.server import SandboxServer
+from tests.support.home import ROOT, JikimiHome, setup_case
+from tests.support.search import engine_config
 
 KILLS = 8
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
-
-
-def _configure(home: JikimiHome, sb: object) -> Path:
+def _configure(home: JikimiHome, sb: SandboxServer) -> Path:
     exports = home.data_dir / "exports"
     config = engine_config(sb, {"naver": "ok", "kakao": "ok", "brave": "ok"})
     home.write_config(f'export_dir = "{exports}"\n' + config)
@@ -50,7 +40,9 @@ def _exported_ids(exports: Path) -> list[int]:
     return ids
 
 
-def test_killed_passes_converge_without_duplicates(home: JikimiHome, sandbox: object, tmp_path: Path) -> None:
+def test_killed_passes_converge_without_duplicates(
+    home: JikimiHome, sandbox: SandboxServer, tmp_path: Path
+) -> None:
     rng = random.Random(20261123)
     exports = _configure(home, sandbox)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

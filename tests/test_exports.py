@@ -24,44 +24,10 @@ from storage.keyring import load_keyring
 from storage.models import Exposure
 from takedown import exporting
 from takedown.exporting import ExportResult, export_exposures
+from tests.support.exports import CANARY, T0, add_exposure, seed_case
 
-CONSENT = Consent(
-    statement="victim, in person, signed form", recorded_by="advocate", recorded_at="2026-11-20"
-)
-# A handle found through a disguised spelling: its text is in no title, snippet or URL, so any
-# occurrence in a file can only come from the term column.
-CANARY = "zq_canary_handle_7781"
-T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 HOSTILE_TITLE = '=HYPERLINK("http://evil.example","x") <script>alert(1)</script> {{7*7}}'
 FORMATS = ("csv", "jsonl", "html")
-
-
-def seed_case(store: Store, label: str = "사건 A", term: str = CANARY) -> tuple[int, int]:
-    case_id = create_case(store, label, CONSENT)
-    term_id = add_term(store, case_id, term, "handle")
-    return case_id, term_id
-
-
-def add_exposure(
-    store: Store, case_id: int, url: str, *, term_id: int | None = None, seen: datetime = T0, **kw: Any
-) -> int:
-    values: dict[str, Any] = {
-        "case_id": case_id,
-        "url": url,
-        "canonical_url": url,
-        "domain": url.split("/")[2],
-        "platform": "web",
-        "title": "홍길동 영상 유출",
-        "snippet": "지인능욕 게시물",
-        "confidence": "snippet",
-        "source": "naver",
-        "seen_at": seen,
-        "term_id": term_id,
-    }
-    values.update(kw)
-    with store.session() as s:
-        exposure_id, _ = record_observation(s, store.crypto, Observation(**values))
-    return exposure_id
 
 
 def set_status(store: Store, exposure_id: int, status: str) -> None:
@@ -71,7 +37,7 @@ def set_status(store: Store, exposure_id: int, status: str) -> None:
         row.status = status
 
 
-def export(store: Store, path: Path, fmt: str = "jsonl", **kw: Any) -> ExportResult:
+def export(store: Store, path: Path | str, fmt: str = "jsonl", **kw: Any) -> ExportResult:
     kw.setdefault("actor", "tester")
     return export_exposures(store, fmt=fmt, output=path, **kw)
 
@@ -462,6 +428,7 @@ def test_hostile_page_text_is_inert(store: Store, out: Path, fmt: str) -> None:
     text = export(store, out / f"out.{fmt}", fmt, now=T0).path.read_text(encoding="utf-8-sig")
     if fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(text)))
+        assert len(rows) >= 2
         for row in rows:
             for value in row.values():
                 assert not value.startswith(("=", "+", "-", "@", "\t", "\r"))
@@ -479,10 +446,7 @@ def test_hostile_page_text_is_inert(store: Store, out: Path, fmt: str) -> None:
 
 def test_names_in_titles_and_snippets_are_masked_without_include_terms(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A title names the victim as the page wrote it: the export shows the URL, not the name."""
-    from datetime import UTC, datetime
 
-    from storage.cases import Consent, add_term, create_case
-    from storage.exposures import Observation, record_observation
     from takedown.exporting import export_exposures
 
     case_id = create_case(store, "c", Consent("x", "a", "2026-11-01"))

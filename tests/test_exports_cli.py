@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from jikimi.config import load_settings
 from storage.database import Store, open_store
 from storage.keyring import load_keyring
-from tests.conftest import JikimiHome
-from tests.test_exports import CANARY, add_exposure, seed_case
+from tests.support.exports import CANARY, add_exposure, seed_case
+from tests.support.home import JikimiHome
 
 
 @pytest.fixture

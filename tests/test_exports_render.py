@@ -235,6 +235,7 @@ def test_html_is_self_contained() -> None:
     parser.feed(render("html", [row(1), HOSTILE, row(9, url="javascript:alert(1)")]))
     tags = {tag for tag, _ in parser.tags}
     assert tags <= ALLOWED_TAGS, tags - ALLOWED_TAGS
+    assert parser.tags
     for tag, attrs in parser.tags:
         forbidden = {"src", "srcset", "style", "action"}
         assert not any(name.startswith("on") or name in forbidden for name in attrs)

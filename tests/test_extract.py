@@ -171,7 +171,10 @@ def test_text_sha256() -> None:
         ('<html><body><div id="root"></div><script src="/main.js"></script></body></html>', True),
         ('<html><body><div id="__next"></div><script>' + "x=1;" * 1000 + "</script></body></html>", True),
         (
-            "<html><body><app-root></app-root><script src=a.js></script><script src=b.js></script></body></html>",
+            (
+                "<html><body><app-root></app-root>"
+                "<script src=a.js></script><script src=b.js></script></body></html>"
+            ),
             True,
         ),
         (
@@ -199,29 +202,40 @@ TELEGRAM_PAGE = """<!DOCTYPE html><html><head>
 <link rel="canonical" href="https://t.me/s/SomeChannel">
 <link rel="prev" href="/s/SomeChannel?before=101">
 </head><body>
-<div class="tgme_channel_info"><div class="tgme_channel_info_header_title"><span>Some Channel</span></div></div>
+<div class="tgme_channel_info"><div
+  class="tgme_channel_info_header_title"><span>Some Channel</span></div></div>
 <section class="tgme_channel_history js-message_history">
 <div class="tme_messages_more js-messages_more" data-before="101"></div>
 
 <div class="tgme_widget_message_wrap js-widget_message_wrap">
- <div class="tgme_widget_message text_not_supported_wrap js-widget_message" data-post="SomeChannel/101" data-view="x">
+ <div class="tgme_widget_message text_not_supported_wrap js-widget_message" data-post="SomeChannel/101"
+   data-view="x">
   <div class="tgme_widget_message_bubble">
-   <div class="tgme_widget_message_author accent_color"><a class="tgme_widget_message_owner_name" href="https://t.me/SomeChannel"><span dir="auto">Some Channel</span></a></div>
+   <div class="tgme_widget_message_author accent_color"><a class="tgme_widget_message_owner_name"
+     href="https://t.me/SomeChannel"><span dir="auto">Some Channel</span></a></div>
    <a class="tgme_widget_message_reply" href="https://t.me/SomeChannel/90">
-     <div class="tgme_widget_message_author accent_color"><span class="tgme_widget_message_author_name">Someone</span></div>
+     <div class="tgme_widget_message_author accent_color"><span
+       class="tgme_widget_message_author_name">Someone</span></div>
      <div class="tgme_widget_message_text js-message_reply_text" dir="auto">QUOTED reply text</div>
    </a>
-   <a class="tgme_widget_message_photo_wrap 5 blured" href="https://t.me/SomeChannel/101?single" style="width:800px;background-image:url('https://cdn4.telesco.pe/file/abcdef.jpg')"></a>
-   <div class="tgme_widget_message_text js-message_text" dir="auto">홍길동 <b>bold</b><br/>second <a href="https://example.com/?q=1">line</a> <i class="emoji" style="background-image:url('//telegram.org/img/emoji/40/F09F9880.png')"><b>😀</b></i></div>
+   <a class="tgme_widget_message_photo_wrap 5 blured" href="https://t.me/SomeChannel/101?single"
+     style="width:800px;background-image:url('https://cdn4.telesco.pe/file/abcdef.jpg')"></a>
+   <div class="tgme_widget_message_text js-message_text" dir="auto">홍길동 <b>bold</b><br/>second <a
+     href="https://example.com/?q=1">line</a> <i class="emoji"
+     style="background-image:url('//telegram.org/img/emoji/40/F09F9880.png')"><b>😀</b></i></div>
    <a class="tgme_widget_message_link_preview" href="https://example.com/article">
      <div class="link_preview_site_name">Example</div>
      <div class="link_preview_title">PREVIEW title</div>
      <div class="link_preview_description">PREVIEW description</div>
-     <i class="link_preview_image" style="background-image:url('https://cdn4.telesco.pe/file/preview.jpg')"></i>
+     <i class="link_preview_image"
+       style="background-image:url('https://cdn4.telesco.pe/file/preview.jpg')"></i>
    </a>
-   <div class="tgme_widget_message_footer compact js-message_footer"><div class="tgme_widget_message_info short js-message_info">
+   <div class="tgme_widget_message_footer compact js-message_footer"><div
+     class="tgme_widget_message_info short js-message_info">
      <span class="tgme_widget_message_views">1.2K</span>
-     <span class="tgme_widget_message_meta"><a class="tgme_widget_message_date" href="https://t.me/SomeChannel/101"><time datetime="2026-01-02T03:04:05+00:00" class="time">03:04</time></a></span>
+     <span class="tgme_widget_message_meta"><a class="tgme_widget_message_date"
+       href="https://t.me/SomeChannel/101"><time datetime="2026-01-02T03:04:05+00:00"
+       class="time">03:04</time></a></span>
    </div></div>
   </div>
  </div>
@@ -230,27 +244,36 @@ TELEGRAM_PAGE = """<!DOCTYPE html><html><head>
 <div class="tgme_widget_message_wrap js-widget_message_wrap">
  <div class="tgme_widget_message js-widget_message" data-post="SomeChannel/102">
   <div class="tgme_widget_message_bubble">
-   <div class="tgme_widget_message_forwarded_from accent_color">Forwarded from <a class="tgme_widget_message_forwarded_from_name" href="https://t.me/other">Other</a></div>
+   <div class="tgme_widget_message_forwarded_from accent_color">Forwarded from <a
+     class="tgme_widget_message_forwarded_from_name" href="https://t.me/other">Other</a></div>
    <a class="tgme_widget_message_video_player js-message_video_player" href="https://t.me/SomeChannel/102">
-     <i class="tgme_widget_message_video_thumb" style="background-image:url('https://cdn4.telesco.pe/file/thumb.jpg')"></i>
-     <video src="https://cdn4.telesco.pe/file/video.mp4" class="tgme_widget_message_video js-message_video"></video>
+     <i class="tgme_widget_message_video_thumb"
+       style="background-image:url('https://cdn4.telesco.pe/file/thumb.jpg')"></i>
+     <video src="https://cdn4.telesco.pe/file/video.mp4"
+       class="tgme_widget_message_video js-message_video"></video>
    </a>
-   <div class="tgme_widget_message_footer"><a class="tgme_widget_message_date" href="https://t.me/SomeChannel/102"><time datetime="2026-01-02T05:00:00+09:00">05:00</time></a></div>
+   <div class="tgme_widget_message_footer"><a class="tgme_widget_message_date"
+     href="https://t.me/SomeChannel/102"><time datetime="2026-01-02T05:00:00+09:00">05:00</time></a></div>
   </div>
  </div>
 </div>
 
 <div class="tgme_widget_message_wrap">
  <div class="tgme_widget_message" data-post="SomeChannel/103">
-  <div class="tgme_widget_message_sticker_wrap"><i class="tgme_widget_message_sticker" style="background-image:url('https://cdn4.telesco.pe/file/sticker.webp')"></i></div>
-  <div class="tgme_widget_message_document_wrap"><div class="tgme_widget_message_document"><div class="tgme_widget_message_document_title">file.zip</div></div></div>
+  <div class="tgme_widget_message_sticker_wrap"><i class="tgme_widget_message_sticker"
+    style="background-image:url('https://cdn4.telesco.pe/file/sticker.webp')"></i></div>
+  <div class="tgme_widget_message_document_wrap"><div class="tgme_widget_message_document"><div
+    class="tgme_widget_message_document_title">file.zip</div></div></div>
   <div class="tgme_widget_message_text js-message_text">plain text, <tg-spoiler>spoiler</tg-spoiler></div>
-  <a class="tgme_widget_message_date" href="https://t.me/SomeChannel/103"><time datetime="not a date">?</time></a>
+  <a class="tgme_widget_message_date" href="https://t.me/SomeChannel/103"><time
+    datetime="not a date">?</time></a>
  </div>
 </div>
 
-<div class="tgme_widget_message" data-post="../../etc/1"><div class="tgme_widget_message_text js-message_text">bad post id</div></div>
-<div class="tgme_widget_message" data-post="SomeChannel/abc"><div class="tgme_widget_message_text js-message_text">bad id</div></div>
+<div class="tgme_widget_message" data-post="../../etc/1"><div
+  class="tgme_widget_message_text js-message_text">bad post id</div></div>
+<div class="tgme_widget_message" data-post="SomeChannel/abc"><div
+  class="tgme_widget_message_text js-message_text">bad id</div></div>
 </section></body></html>"""
 
 

@@ -11,7 +11,7 @@ from storage import keys_rotation
 from storage.database import open_store
 from storage.keyring import load_keyring
 from storage.runs import start_run
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 TERM = "키회전용어QK1"
 
@@ -26,7 +26,9 @@ def cli(home: JikimiHome, database_url: str) -> JikimiHome:
 
 
 def _key_file(home: JikimiHome) -> dict[str, object]:
-    return json.loads((home.data_dir / "jikimi.key").read_text())
+    data = json.loads((home.data_dir / "jikimi.key").read_text())
+    assert isinstance(data, dict)
+    return data
 
 
 def test_keys_status_shows_fingerprints_never_keys(cli: JikimiHome) -> None:

@@ -23,7 +23,7 @@ from storage.exposures import Observation, list_exposures, record_observation
 from storage.keyring import Keyring, KeyringError, load_keyring
 from storage.models import Base, Case, Export, Exposure, ExposureEvent, Sighting
 from storage.runs import start_run
-from tests.test_purge import CANARY, OTHER_TERM, populate
+from tests.support.purge import CANARY, OTHER_TERM, key_path, populate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ def _url(store: Store) -> str:
 
 def _fresh(store: Store) -> Store:
     """What a new process sees: the key file as it is now."""
-    return open_store(_url(store), load_keyring(store.crypto.keyring.path))
+    return open_store(_url(store), load_keyring(key_path(store)))
 
 
 def _copy(keyring: Keyring) -> Keyring:
@@ -118,7 +118,7 @@ def filled(store: Store) -> Store:
 
 
 def _assert_fully_rotated(store: Store, before: dict[str, Any], old: Keyring) -> None:
-    keyring = load_keyring(store.crypto.keyring.path)
+    keyring = load_keyring(key_path(store))
     assert len(keyring.data) == len(keyring.index) == len(keyring.audit) == 1
     assert all(len(keys) == 1 for keys in keyring.cases.values())
     assert (
@@ -126,6 +126,7 @@ def _assert_fully_rotated(store: Store, before: dict[str, Any], old: Keyring) ->
         and keyring.index[0] not in old.index
         and keyring.audit[0] not in old.audit
     )
+    assert keyring.cases
     for key_id, keys in keyring.cases.items():
         assert keys[0] not in old.cases.get(key_id, [])
     new_only = open_store(_url(store), keyring)  # only the new keys exist now
@@ -204,7 +205,7 @@ def test_a_crash_midway_leaves_everything_readable_and_resume_finishes(
     try:
         assert kr.pending(other) is not None
         assert kr.key_status(other)["rotation_pending"] in ("reencrypt", "audit")
-        assert len(load_keyring(filled.crypto.keyring.path).data) == 2
+        assert len(load_keyring(key_path(filled)).data) == 2
         assert snapshot(other) == before
         assert verify(other).ok
         with pytest.raises(kr.RotationError):
@@ -237,7 +238,7 @@ def test_kill_9_midway_then_resume(filled: Store) -> None:
     old = _copy(filled.crypto.keyring)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", _KILL_SCRIPT, _url(filled), str(filled.crypto.keyring.path)],
+        [sys.executable, "-c", _KILL_SCRIPT, _url(filled), str(key_path(filled))],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -283,20 +284,18 @@ def test_rows_written_with_an_old_key_meanwhile_are_caught_by_the_check(filled: 
 
 
 def _fresh_view(store: Store) -> Store:
-    return Store(
-        engine=store.engine, crypto=Crypto(load_keyring(store.crypto.keyring.path)), sessions=store.sessions
-    )
+    return Store(engine=store.engine, crypto=Crypto(load_keyring(key_path(store))), sessions=store.sessions)
 
 
 def test_rotation_refused_while_a_crawl_runs(filled: Store) -> None:
     start_run(filled, "search")
-    key_text = filled.crypto.keyring.path.read_text()
+    key_text = key_path(filled).read_text()
     with pytest.raises(kr.RotationError, match="still running"):
         kr.rotate(filled, "advocate")
-    assert filled.crypto.keyring.path.read_text() == key_text
+    assert key_path(filled).read_text() == key_text
     assert kr.pending(filled) is None
     kr.rotate(filled, "advocate", force=True)
-    assert len(load_keyring(filled.crypto.keyring.path).data) == 1
+    assert len(load_keyring(key_path(filled)).data) == 1
 
 
 def test_a_broken_audit_trail_stops_the_rotation_before_any_key_is_retired(filled: Store) -> None:
@@ -305,7 +304,7 @@ def test_a_broken_audit_trail_stops_the_rotation_before_any_key_is_retired(fille
         conn.execute(sa.text("UPDATE audit_log SET actor = 'forged' WHERE id = 2"))
     with pytest.raises(kr.RotationError, match="audit trail is broken at record 2"):
         kr.rotate(filled, "advocate")
-    assert len(load_keyring(filled.crypto.keyring.path).data) == 2
+    assert len(load_keyring(key_path(filled)).data) == 2
     assert kr.pending(filled)["phase"] == "audit"  # type: ignore[index]
     assert snapshot(_fresh_view(filled)) == before
 

@@ -9,7 +9,7 @@ from jikimi.config import load_settings
 from storage.database import open_store
 from storage.exposures import Observation, record_observation
 from storage.keyring import load_keyring
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 SEEN = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
 

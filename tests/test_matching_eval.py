@@ -1,4 +1,5 @@
-"""The labelled development set meets the bar: every high case found, >= 90% of low cases, no false positive."""
+"""The labelled development set meets the bar: every high case found, >= 90% of low cases, no false
+positive."""
 
 from __future__ import annotations
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from matching import Matcher, TermSpec, hangul
+from matching import Match, Matcher, TermSpec, hangul
 from matching.romanize import romanize, surname_spellings
+
+# (text, kind) or (text, kind, aliases)
+Term = tuple[str, str] | tuple[str, str, tuple[str, ...]]
 
 
 def scan(
     text: str,
-    *terms: tuple[str, str] | tuple[str, str, tuple[str, ...]],
+    *terms: Term,
     exclude: tuple[str, ...] = (),
     context: tuple[str, ...] = (),
-) -> list:
+) -> list[Match]:
     specs = [
         TermSpec(1, i, t[0], t[1], t[2] if len(t) > 2 else (), context, exclude) for i, t in enumerate(terms)
     ]
@@ -226,7 +229,7 @@ def test_longer_handles_are_other_accounts(text: str, handle: str) -> None:
         ("유나쨩 사진", ("최유나", "name", ("유나쨩",)), "alias", "유나쨩"),
     ],
 )
-def test_aliases_and_keyword_terms(text: str, term: tuple, variant: str, written: str) -> None:
+def test_aliases_and_keyword_terms(text: str, term: Term, variant: str, written: str) -> None:
     matches = scan(text, term)
     assert [(m.variant, m.text) for m in matches] == [(variant, written)]
 
@@ -238,7 +241,7 @@ def test_aliases_and_keyword_terms(text: str, term: tuple, variant: str, written
         ("민지원 입학", ("민지", "alias")),
     ],
 )
-def test_aliases_do_not_match_inside_other_words(text: str, term: tuple) -> None:
+def test_aliases_do_not_match_inside_other_words(text: str, term: Term) -> None:
     assert scan(text, term) == []
 
 
@@ -279,8 +282,8 @@ def test_romanized_and_typed_forms_of_names_with_vowel_clusters_and_shift(
     assert [m.variant for m in scan(text, (term, NAME))] == [variant]
 
 
-# Names built from frequent name syllables, with the surname, vowel and final shapes varied; every disguise below
-# is generated from the name by rule, so none of these strings is special-cased anywhere.
+# Names built from frequent name syllables, with the surname, vowel and final shapes varied; every disguise
+# below is generated from the name by rule, so none of these strings is special-cased anywhere.
 GENERATED_NAMES = [
     "윤하은",
     "정다인",

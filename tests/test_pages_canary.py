@@ -7,25 +7,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.pages_support import page_config
+from sandbox.server import SandboxServer
+from tests.support.home import ROOT
+from tests.support.pages import page_config
 
 CANARY = "캐너리홍QZ"
 BIG = 1_200_000  # past DOWNLOAD_WARNSIZE, whose warning names the request URL
-
-
-@pytest.fixture
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
 
 
 def spellings(value: str) -> set[str]:
@@ -33,22 +25,23 @@ def spellings(value: str) -> set[str]:
     return {value, *encoded, *(e.lower() for e in encoded)}
 
 
-def test_the_canary_never_reaches_process_output(tmp_path: Path, sandbox: object) -> None:
+@pytest.mark.browser  # /web/app is found only once Chromium renders it
+def test_the_canary_never_reaches_process_output(tmp_path: Path, sandbox: SandboxServer) -> None:
     sb = sandbox
     encoded = quote(CANARY, safe="")
     filler = "가나다 " * (BIG // 8)
     sb.set_page(
         f"/web/{encoded}",
         f"<html><body><article><p>{CANARY} 합성 요청</p><p>{filler}</p></article></body></html>",
-    )  # type: ignore[attr-defined]
+    )
     sb.set_page(
         "/web/app",
-        (  # type: ignore[attr-defined]
+        (
             "<html><body><div id='app'></div><script>document.getElementById('app').innerHTML = "
             f"'<p>' + decodeURIComponent('{encoded}') + ' 사진</p>';</script></body></html>"
         ),
     )
-    sb.post_message("hongnews", f"{CANARY} 영상 요청")  # type: ignore[attr-defined]
+    sb.post_message("hongnews", f"{CANARY} 영상 요청")
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
     config = data / "config.toml"
@@ -76,8 +69,8 @@ def test_the_canary_never_reaches_process_output(tmp_path: Path, sandbox: object
     jikimi("init")
     case_id = jikimi("case", "add", "--label", "canary case", "--consent", "fictional").strip()
     jikimi("term", "add", case_id, "-", stdin=CANARY + "\n")
-    jikimi("target", "add", f"{sb.url}/web/{encoded}")  # type: ignore[attr-defined]
-    jikimi("target", "add", f"{sb.url}/web/app")  # type: ignore[attr-defined]
+    jikimi("target", "add", f"{sb.url}/web/{encoded}")
+    jikimi("target", "add", f"{sb.url}/web/app")
     jikimi("target", "add", "https://t.me/s/hongnews")
     jikimi("run", "--stage", "pages", ok=(0, 3))
     found = jikimi("exposures", "list", "--json", read=True)

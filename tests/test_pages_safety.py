@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import JikimiHome
-from tests.pages_support import add_target, page_config, run_stage, setup_case, sources, targets
+from sandbox.server import SandboxServer
+from tests.support.home import JikimiHome, setup_case
+from tests.support.pages import add_target, page_config, run_stage, sources, targets
 
 # threat-model.md, T6: every spelling of a private, loopback, link-local or special address.
 REFUSED_TARGETS = [
@@ -36,18 +37,8 @@ REFUSED_TARGETS = [
 
 
 @pytest.fixture
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
-
-
-@pytest.fixture
-def sink() -> Iterator[object]:
+def sink() -> Iterator[SandboxServer]:
     """Stands for an internal service at a private address: any hit is a failure."""
-    from sandbox.server import SandboxServer
-
     with SandboxServer() as sb:
         yield sb
 
@@ -64,28 +55,28 @@ def test_target_add_refuses_private_and_odd_addresses(home: JikimiHome, url: str
 
 
 def test_a_redirect_to_a_private_address_never_reaches_it(
-    home: JikimiHome, sandbox: object, sink: object
+    home: JikimiHome, sandbox: SandboxServer, sink: SandboxServer
 ) -> None:
     sb = sandbox
     # Registered while private addresses are allowed (the sandbox itself lives on loopback) ...
     home.write_config(page_config(sb, allow_private=True))
     setup_case(home)
-    redirect = f"{sb.url}/web/redirect-to?u="  # type: ignore[attr-defined]
+    redirect = f"{sb.url}/web/redirect-to?u="
     ids = {
-        "to_sink": add_target(home, f"{redirect}{sink.url}/admin"),  # type: ignore[attr-defined]
-        "to_sink_307": add_target(home, f"{redirect}{sink.url}/admin&status=307"),  # type: ignore[attr-defined]
+        "to_sink": add_target(home, f"{redirect}{sink.url}/admin"),
+        "to_sink_307": add_target(home, f"{redirect}{sink.url}/admin&status=307"),
         "to_metadata": add_target(home, f"{redirect}http://169.254.169.254/latest/meta-data/"),
-        "to_media": add_target(home, f"{redirect}{sb.url}/media/photos/1.jpg"),  # type: ignore[attr-defined]
-        "sink_direct": add_target(home, f"{sink.url}/direct"),  # type: ignore[attr-defined]
-        "trusted": add_target(home, f"{sb.url}/web/forum/1"),  # type: ignore[attr-defined]
+        "to_media": add_target(home, f"{redirect}{sb.url}/media/photos/1.jpg"),
+        "sink_direct": add_target(home, f"{sink.url}/direct"),
+        "trusted": add_target(home, f"{sb.url}/web/forum/1"),
     }
     # ... then crawled with the production rule: only the configured source origin is trusted.
     home.write_config(page_config(sb, allow_private=False))
     code, summary = run_stage(home, "pages")
-    sink.wait_idle()  # type: ignore[attr-defined]
+    sink.wait_idle()
 
-    assert sink.requests == []  # type: ignore[attr-defined]
-    assert sb.hits("/media/") == 0  # type: ignore[attr-defined]
+    assert sink.requests == []
+    assert sb.hits("/media/") == 0
     outcomes = {name: targets(home)[target_id]["last_outcome"] for name, target_id in ids.items()}
     assert outcomes == {
         "to_sink": "unsafe-address",
@@ -96,16 +87,16 @@ def test_a_redirect_to_a_private_address_never_reaches_it(
         "trusted": "ok",
     }
     assert code == 3 and sources(summary)["pages"]["outcome"] == "error"
-    assert sb.hits("/web/redirect-to") == 4  # type: ignore[attr-defined]
+    assert sb.hits("/web/redirect-to") == 4
 
 
 def test_allowing_private_addresses_reaches_the_sink_so_the_test_above_is_not_vacuous(
-    home: JikimiHome, sandbox: object, sink: object
+    home: JikimiHome, sandbox: SandboxServer, sink: SandboxServer
 ) -> None:
     sb = sandbox
     home.write_config(page_config(sb, allow_private=True))
     setup_case(home)
-    target = add_target(home, f"{sb.url}/web/redirect-to?u={sink.url}/web/forum/1")  # type: ignore[attr-defined]
+    target = add_target(home, f"{sb.url}/web/redirect-to?u={sink.url}/web/forum/1")
     run_stage(home, "pages")
-    assert sink.hits("/web/forum/1") == 1  # type: ignore[attr-defined]
+    assert sink.hits("/web/forum/1") == 1
     assert targets(home)[target]["last_outcome"] == "ok"

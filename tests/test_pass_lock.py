@@ -11,21 +11,13 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, JikimiHome
-from tests.test_search_e2e import engine_config, setup_case
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
+from sandbox.server import SandboxServer
+from tests.support.home import ROOT, JikimiHome, setup_case
+from tests.support.search import engine_config
 
 
 def _jikimi(*args: str) -> subprocess.Popen[str]:
@@ -40,23 +32,23 @@ def _jikimi(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def _wait_for_hit(sb: object, prefix: str, timeout: float = 60.0) -> None:
+def _wait_for_hit(sb: SandboxServer, prefix: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while sb.hits(prefix) == 0:  # type: ignore[attr-defined]
+    while sb.hits(prefix) == 0:
         assert time.monotonic() < deadline, "the first pass never reached the engine"
         time.sleep(0.05)
 
 
 @pytest.mark.slow
 def test_second_pass_stops_or_waits(
-    home: JikimiHome, sandbox: object, database_url: str, tmp_path: Path
+    home: JikimiHome, sandbox: SandboxServer, database_url: str, tmp_path: Path
 ) -> None:
     config = engine_config(sandbox, {"brave": "slow"}).replace(
         "download_timeout = 3.0", "download_timeout = 30.0"
     )
     home.write_config(f'database_url = "{database_url}"\n' + config)
     setup_case(home, ("홍길동", "name"))
-    sandbox.reset()  # type: ignore[attr-defined]
+    sandbox.reset()
 
     first = _jikimi("run", "--stage", "search", "--json")
     _wait_for_hit(sandbox, "/slow/brave/")  # A holds the pass lock and waits on the slow engine
@@ -88,4 +80,4 @@ def test_second_pass_stops_or_waits(
     assert sorted(runs) == [1, 2], "B and the re-check never started a run"
     assert json.loads(first_out)["run_ids"] == [1]
     assert runs[2]["started_at"] >= runs[1]["finished_at"], "C started only after A ended"
-    assert sandbox.hits("/slow/brave/") >= 2  # type: ignore[attr-defined]
+    assert sandbox.hits("/slow/brave/") >= 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,10 +37,16 @@ OTHER = PlanTerm(2, 20, "김민지", "name", added_at=OLD, variants=(("romanizat
 TERMS = [NAME, HANDLE, ALIAS, SCHOOL, OTHER]
 
 
-def source(name: str, budget: int = 1000, max_pages: int = 2, **kw: object) -> SourceConfig:
+def source(name: str, budget: int = 1000, max_pages: int = 2, **fields: Any) -> SourceConfig:
+    """A source config; `fields` are further SourceConfig fields (verticals, or_operator, ...)."""
     return SourceConfig(
-        name=name, enabled=True, base_url="http://127.0.0.1:1", daily_budget=budget, max_pages=max_pages, **kw
-    )  # type: ignore[arg-type]
+        name=name,
+        enabled=True,
+        base_url="http://127.0.0.1:1",
+        daily_budget=budget,
+        max_pages=max_pages,
+        **fields,
+    )
 
 
 def plan(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,14 @@ import sqlalchemy as sa
 
 from storage import purge
 from storage.audit import list_records, verify
-from storage.cases import Consent, NotFoundError, add_target, add_term, create_case, get_case, list_cases
+from storage.cases import NotFoundError, add_target, get_case, list_cases
 from storage.crypto import Cipher, DecryptionError
 from storage.database import Store, open_store
-from storage.exposures import Observation, list_exposures, record_observation
+from storage.exposures import list_exposures
 from storage.keyring import Keyring, KeyringError, load_keyring
-from storage.models import Case, Evidence, Export, ExportItem, ExposureEvent
-from storage.runs import finish_run, start_run
-from tests.conftest import files_under
-
-CONSENT = Consent(statement="victim, signed form", recorded_by="advocate", recorded_at="2026-11-20")
-CANARY = "퍼지캐너리박QX9"
-OTHER_TERM = "다른사람이름"
+from storage.models import Case, Export, ExportItem
+from tests.support.home import files_under
+from tests.support.purge import CANARY, OTHER_TERM, key_path, populate
 
 # Ciphertext of a case, under the case's own key: what must become unreadable.
 _JOIN = "JOIN exposures e ON e.id = x.exposure_id WHERE e.case_id = :c"
@@ -34,75 +29,6 @@ CASE_TOKENS = [
     f"SELECT x.query_ct FROM sightings x {_JOIN}",
     f"SELECT x.note_ct FROM exposure_events x {_JOIN}",
 ]
-
-
-def populate(store: Store, slug: str, label: str, term: str) -> int:
-    """A case with everything a case can have: terms, a bound target, exposures, sightings, evidence,
-    status events, an export of its own."""
-    case_id = create_case(store, label, CONSENT, notes=f"{label} notes")
-    term_id = add_term(store, case_id, term, context=["가나다"])
-    add_target(store, f"https://t.me/s/{slug}chan", "telegram", case_id)
-    run_id = start_run(store, "search")
-    now = datetime.now(UTC)
-    with store.session() as session:
-        key_id = session.get(Case, case_id).key_id  # type: ignore[union-attr]
-        cipher = store.crypto.for_case(key_id)
-        exposure_ids = []
-        for i in range(3):
-            url = f"https://forum.example/{slug}/{i}"
-            eid, _ = record_observation(
-                session,
-                store.crypto,
-                Observation(
-                    case_id=case_id,
-                    url=url,
-                    canonical_url=url,
-                    domain="forum.example",
-                    platform="web",
-                    title=f"{term} 영상 {i}",
-                    snippet=f"... {term} ...",
-                    confidence="snippet",
-                    source="naver",
-                    seen_at=now,
-                    run_id=run_id,
-                    query=term,
-                    term_id=term_id,
-                ),
-            )
-            exposure_ids.append(eid)
-        session.add(
-            Evidence(
-                exposure_id=exposure_ids[0],
-                run_id=run_id,
-                purpose="verify",
-                http_status=200,
-                text_sha256="0" * 64,
-                outcome="match",
-            )
-        )
-        session.add(
-            ExposureEvent(
-                exposure_id=exposure_ids[0],
-                from_status="new",
-                to_status="reported",
-                actor="advocate",
-                channel="naver",
-                note_ct=cipher.encrypt(f"reported {term}"),
-            )
-        )
-        export = Export(
-            format="csv",
-            only_new=False,
-            case_id=case_id,
-            include_terms=False,
-            count=3,
-            path_ct=store.crypto.data.encrypt(f"/exports/{slug}.csv"),
-        )
-        session.add(export)
-        session.flush()
-        session.add_all([ExportItem(export_id=export.id, exposure_id=e) for e in exposure_ids])
-    finish_run(store, run_id, "ok")
-    return case_id
 
 
 def _all_cases_export(store: Store) -> int:
@@ -116,7 +42,7 @@ def _all_cases_export(store: Store) -> int:
 
 
 def _case_tokens(store: Store, case_id: int) -> list[str]:
-    out = []
+    out: list[str] = []
     with store.engine.connect() as conn:
         for query in CASE_TOKENS:
             for row in conn.execute(sa.text(query), {"c": case_id}):
@@ -165,8 +91,8 @@ def test_purge_deletes_every_row_of_the_case_and_nothing_else(store: Store) -> N
         )
         assert items.scalar() == 3  # the all-cases export keeps case B's items only
         assert conn.execute(sa.text("SELECT count(*) FROM runs")).scalar() == 2
-    assert key_a not in load_keyring(store.crypto.keyring.path).cases
-    assert get_key_id(store, b) in load_keyring(store.crypto.keyring.path).cases
+    assert key_a not in load_keyring(key_path(store)).cases
+    assert get_key_id(store, b) in load_keyring(key_path(store)).cases
     # The audit record keeps the case id and counts, never the label or a term.
     [last] = list_records(store, limit=1)
     assert (last.action, last.case_id) == ("case.purge", a)
@@ -200,7 +126,7 @@ def test_purged_ciphertext_in_an_old_copy_is_unreadable_with_the_key_file(store:
     assert len(old_tokens) >= 15
     assert all(_readable_by(store.crypto.keyring, t) for t in old_tokens)  # the check can fail
     purge.purge_case(store, a, "advocate")
-    current = load_keyring(store.crypto.keyring.path)
+    current = load_keyring(key_path(store))
     assert not any(_readable_by(current, t) for t in old_tokens)
     assert all(_readable_by(current, t) for t in _case_tokens(store, b))
 
@@ -219,7 +145,7 @@ def test_an_old_sqlite_backup_cannot_be_read_after_purge(tmp_path: Path) -> None
     shutil.copy(db, backup)
     purge.purge_case(store, a, "advocate")
     store.close()
-    old = open_store(f"sqlite:///{backup}", load_keyring(keyring.path))
+    old = open_store(f"sqlite:///{backup}", load_keyring(tmp_path / "keys" / "jikimi.key"))
     try:
         assert get_case(old, b).label == "사건 B"
         with pytest.raises(KeyringError):
@@ -278,10 +204,10 @@ def test_interrupted_purge_is_finished_later(store: Store, monkeypatch: pytest.M
         purge.purge_case(store, a, "advocate")
     monkeypatch.undo()
     assert _counts(store, a)["cases"] == 0  # rows went in one transaction
-    assert key_a in load_keyring(store.crypto.keyring.path).cases  # the key did not
+    assert key_a in load_keyring(key_path(store)).cases  # the key did not
     assert purge.pending_purges(store) == [key_a]
     assert purge.finish_pending(store) == 1
-    assert key_a not in load_keyring(store.crypto.keyring.path).cases
+    assert key_a not in load_keyring(key_path(store)).cases
     assert purge.pending_purges(store) == []
     assert get_case(store, b).label == "사건 B"
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import JikimiHome, files_under
+from tests.support.home import JikimiHome, files_under
 
 CANARY = "씨엘아이캐너리QY5"
 

@@ -7,29 +7,10 @@ marked `reported`; the re-check fetches each through the real crawl subprocess.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
-
-from tests.conftest import JikimiHome
-from tests.pages_support import (
-    PERSONA,
-    add_target,
-    db_rows,
-    exposures,
-    home_store,
-    page_config,
-    run_stage,
-    setup_case,
-)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
+from sandbox.server import SandboxServer
+from tests.support.home import PERSONA, JikimiHome, setup_case
+from tests.support.pages import add_target, db_rows, exposures, home_store, page_config, run_stage
 
 
 def page(body: str) -> str:
@@ -50,10 +31,10 @@ def stored_exposure(
     store = home_store(home)
     try:
         canonical = canonical_url(url)
-        with store.session() as session:  # type: ignore[attr-defined]
+        with store.session() as session:
             exposure_id, _ = record_observation(
                 session,
-                store.crypto,  # type: ignore[attr-defined]
+                store.crypto,
                 Observation(
                     case_id=case_id,
                     url=url,
@@ -68,10 +49,10 @@ def stored_exposure(
                 ),
             )
         if status != "new":
-            mark(store, exposure_id, "reported", actor="advocate", channel="email")  # type: ignore[arg-type]
+            mark(store, exposure_id, "reported", actor="advocate", channel="email")
         return exposure_id
     finally:
-        store.close()  # type: ignore[attr-defined]
+        store.close()
 
 
 def recheck(home: JikimiHome) -> tuple[int, dict[str, object]]:
@@ -81,40 +62,41 @@ def recheck(home: JikimiHome) -> tuple[int, dict[str, object]]:
 
 
 def statuses(home: JikimiHome) -> dict[int, str]:
-    return {int(e["id"]): str(e["status"]) for e in exposures(home)}  # type: ignore[call-overload]
+    return {int(e["id"]): str(e["status"]) for e in exposures(home)}
 
 
 def evidence(home: JikimiHome, exposure_id: int) -> list[tuple[object, ...]]:
     return db_rows(
         home,
-        f"SELECT http_status, outcome FROM evidence WHERE purpose = 'recheck' AND exposure_id = {exposure_id} ORDER BY id",
+        "SELECT http_status, outcome FROM evidence "
+        f"WHERE purpose = 'recheck' AND exposure_id = {exposure_id} ORDER BY id",
     )
 
 
-def test_recheck_marks_what_is_gone_and_nothing_else(home: JikimiHome, sandbox: object) -> None:
+def test_recheck_marks_what_is_gone_and_nothing_else(home: JikimiHome, sandbox: SandboxServer) -> None:
     sb = sandbox
     home.write_config(page_config(sb))
     case_id = setup_case(home)
-    sb.set_page("/web/edited", page(f"가나다고 {PERSONA} 합성 요청합니다"))  # type: ignore[attr-defined]
+    sb.set_page("/web/edited", page(f"가나다고 {PERSONA} 합성 요청합니다"))
     ids = {
-        "gone": stored_exposure(home, case_id, sb.url + "/web/gone", "snippet"),  # type: ignore[attr-defined]
-        "notice": stored_exposure(home, case_id, sb.url + "/web/removed", "snippet"),  # type: ignore[attr-defined]
-        "edited": stored_exposure(home, case_id, sb.url + "/web/edited"),  # type: ignore[attr-defined]
-        "live": stored_exposure(home, case_id, sb.url + "/web/forum/1"),  # type: ignore[attr-defined]
-        "block_page": stored_exposure(home, case_id, sb.url + "/web/blocked", "snippet"),  # type: ignore[attr-defined]
-        "rate_limited": stored_exposure(home, case_id, sb.url + "/hostile/storm"),  # type: ignore[attr-defined]
-        "robots": stored_exposure(home, case_id, sb.url + "/web/private/secret"),  # type: ignore[attr-defined]
-        "engine_only": stored_exposure(home, case_id, sb.url + "/web/forum/4", "engine"),  # type: ignore[attr-defined]
+        "gone": stored_exposure(home, case_id, sb.url + "/web/gone", "snippet"),
+        "notice": stored_exposure(home, case_id, sb.url + "/web/removed", "snippet"),
+        "edited": stored_exposure(home, case_id, sb.url + "/web/edited"),
+        "live": stored_exposure(home, case_id, sb.url + "/web/forum/1"),
+        "block_page": stored_exposure(home, case_id, sb.url + "/web/blocked", "snippet"),
+        "rate_limited": stored_exposure(home, case_id, sb.url + "/hostile/storm"),
+        "robots": stored_exposure(home, case_id, sb.url + "/web/private/secret"),
+        "engine_only": stored_exposure(home, case_id, sb.url + "/web/forum/4", "engine"),
         "closed_port": stored_exposure(home, case_id, "http://127.0.0.1:9/board/1"),
         "tg_deleted": stored_exposure(home, case_id, "https://t.me/hongnews/17", "snippet"),
         "tg_live": stored_exposure(home, case_id, "https://t.me/hongnews/21"),
         "tg_no_channel": stored_exposure(home, case_id, "https://t.me/nopreview/5"),
     }
     # The page is edited to drop the name after it was reported.
-    sb.set_page("/web/edited", page("운영자에 의해 내용이 수정되었습니다."))  # type: ignore[attr-defined]
+    sb.set_page("/web/edited", page("운영자에 의해 내용이 수정되었습니다."))
 
     code, summary = recheck(home)
-    sb.wait_idle()  # type: ignore[attr-defined]
+    sb.wait_idle()
     now = statuses(home)
     assert {name: now[i] for name, i in ids.items()} == {
         "gone": "removed",
@@ -159,28 +141,29 @@ def test_recheck_marks_what_is_gone_and_nothing_else(home: JikimiHome, sandbox: 
     # Removals carry an event by the re-check, like an advocate's.
     events = db_rows(
         home,
-        f"SELECT actor, channel, to_status FROM exposure_events WHERE exposure_id = {ids['gone']} ORDER BY id",
+        "SELECT actor, channel, to_status FROM exposure_events "
+        f"WHERE exposure_id = {ids['gone']} ORDER BY id",
     )
     assert events[-1] == ("recheck", "recheck", "removed")
-    assert sb.hits("/web/private/") == 0 and sb.hits("/media/") == 0  # type: ignore[attr-defined]
+    assert sb.hits("/web/private/") == 0 and sb.hits("/media/") == 0
 
 
-def test_a_removed_exposure_that_comes_back_reappears(home: JikimiHome, sandbox: object) -> None:
+def test_a_removed_exposure_that_comes_back_reappears(home: JikimiHome, sandbox: SandboxServer) -> None:
     sb = sandbox
     home.write_config(page_config(sb))
     case_id = setup_case(home)
-    sb.set_page("/web/back", page(f"가나다고 {PERSONA} 사진 모음"))  # type: ignore[attr-defined]
-    exposure = stored_exposure(home, case_id, sb.url + "/web/back")  # type: ignore[attr-defined]
+    sb.set_page("/web/back", page(f"가나다고 {PERSONA} 사진 모음"))
+    exposure = stored_exposure(home, case_id, sb.url + "/web/back")
     code, _ = recheck(home)
     assert code == 0 and statuses(home)[exposure] == "reported"
 
-    sb.set_page("/web/back", page("삭제된 게시물입니다."))  # type: ignore[attr-defined]
+    sb.set_page("/web/back", page("삭제된 게시물입니다."))
     recheck(home)
     assert statuses(home)[exposure] == "removed"
     recheck(home)
     assert statuses(home)[exposure] == "removed"  # still gone: nothing changes
 
-    sb.set_page("/web/back", page(f"다시 올림: 가나다고 {PERSONA} 사진 모음"))  # type: ignore[attr-defined]
+    sb.set_page("/web/back", page(f"다시 올림: 가나다고 {PERSONA} 사진 모음"))
     code, summary = recheck(home)
     assert code == 0 and statuses(home)[exposure] == "reappeared"
     assert summary["verdicts"]["reappeared"] == 1  # type: ignore[index]
@@ -192,7 +175,9 @@ def test_a_removed_exposure_that_comes_back_reappears(home: JikimiHome, sandbox:
     ]
 
 
-def test_a_reupload_at_a_new_url_is_linked_to_the_removed_exposure(home: JikimiHome, sandbox: object) -> None:
+def test_a_reupload_at_a_new_url_is_linked_to_the_removed_exposure(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
     sb = sandbox
     home.write_config(page_config(sb))
     setup_case(home)
@@ -200,29 +185,29 @@ def test_a_reupload_at_a_new_url_is_linked_to_the_removed_exposure(home: JikimiH
         f"가나다고 2학년 {PERSONA} 합성 사진 공유방 링크 요청합니다. 갠텔 주시면 사진 보내드립니다. "
         "인스타 계정도 같이 올립니다. 조회수 {views}"
     )
-    sb.set_page("/web/first", page(text.format(views=37)))  # type: ignore[attr-defined]
-    add_target(home, sb.url + "/web/first")  # type: ignore[attr-defined]
+    sb.set_page("/web/first", page(text.format(views=37)))
+    add_target(home, sb.url + "/web/first")
     run_stage(home, "pages")
     [original] = exposures(home)
     home.ok("exposure", "mark", str(original["id"]), "reported", "--channel", "email")
-    sb.set_page("/web/first", page("이 게시물은 삭제되었습니다. 삭제된 게시물입니다."))  # type: ignore[attr-defined]
+    sb.set_page("/web/first", page("이 게시물은 삭제되었습니다. 삭제된 게시물입니다."))
     recheck(home)
-    assert statuses(home)[int(original["id"])] == "removed"  # type: ignore[call-overload]
+    assert statuses(home)[int(original["id"])] == "removed"
 
     # The same post appears elsewhere, with another view count.
-    sb.set_page("/web/copy", page(text.format(views=1532)))  # type: ignore[attr-defined]
-    add_target(home, sb.url + "/web/copy")  # type: ignore[attr-defined]
+    sb.set_page("/web/copy", page(text.format(views=1532)))
+    add_target(home, sb.url + "/web/copy")
     run_stage(home, "pages")
     copy = next(e for e in exposures(home) if str(e["url"]).endswith("/web/copy"))
     assert copy["status"] == "reappeared"
-    linked = db_rows(home, f"SELECT reupload_of_id FROM exposures WHERE id = {int(copy['id'])}")  # type: ignore[call-overload]
+    linked = db_rows(home, f"SELECT reupload_of_id FROM exposures WHERE id = {int(copy['id'])}")
     assert linked == [(original["id"],)]
 
 
-def test_nothing_to_recheck_is_empty(home: JikimiHome, sandbox: object) -> None:
+def test_nothing_to_recheck_is_empty(home: JikimiHome, sandbox: SandboxServer) -> None:
     sb = sandbox
     home.write_config(page_config(sb))
     setup_case(home)
     code, summary = recheck(home)
     assert code == 0 and summary["outcome"] == "empty"
-    assert sb.requests == []  # type: ignore[attr-defined]
+    assert sb.requests == []

@@ -11,7 +11,8 @@ from storage.audit import list_records
 from storage.cases import Consent, add_term, close_case, create_case, list_cases, reopen_case
 from storage.database import Store
 from storage.models import Case
-from tests.conftest import JikimiHome
+from storage.purge import purge_case
+from tests.support.home import JikimiHome
 
 CONSENT = Consent(statement="victim, signed form", recorded_by="advocate", recorded_at="2026-11-20")
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
@@ -60,7 +61,7 @@ def test_a_case_reopened_after_listing_is_skipped(store: Store) -> None:
     case_id = _closed(store, "race", 40)
     reopen_case(store, case_id)
     cutoff = NOW - timedelta(days=30)
-    assert retention.purge_case(store, case_id, "x", closed_before=cutoff) is None
+    assert purge_case(store, case_id, "x", closed_before=cutoff) is None
     assert [c.id for c in list_cases(store)] == [case_id]
 
 

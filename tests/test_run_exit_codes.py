@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
-
-from tests.conftest import JikimiHome
-from tests.test_search_e2e import engine_config, setup_case
+from sandbox.server import SandboxServer
+from tests.support.home import JikimiHome, setup_case
+from tests.support.search import engine_config
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
-
-
-def test_a_crawl_over_its_time_limit_is_killed_and_the_run_fails(home: JikimiHome, sandbox: object) -> None:
+def test_a_crawl_over_its_time_limit_is_killed_and_the_run_fails(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
     config = engine_config(sandbox, {"brave": "slow"}).replace(
         "download_timeout = 3.0", "download_timeout = 30.0"
     )

@@ -446,12 +446,20 @@ def _drive(config_path: str) -> None:
             # system DNS as an attacker controls it: rebind.test answers 127.0.0.1 at connect time.
             from twisted.internet import reactor
 
-            def rebinding_getaddrinfo(host: str, port: Any, *args: Any) -> Any:
-                return socket.getaddrinfo("127.0.0.1" if host == "rebind.test" else host, port, *args)
+            def rebinding_getaddrinfo(
+                host: bytes | str | None,
+                port: bytes | str | int | None,
+                family: int = 0,
+                type: int = 0,
+                proto: int = 0,
+                flags: int = 0,
+            ) -> list[Any]:
+                answered = "127.0.0.1" if host == "rebind.test" else host
+                return socket.getaddrinfo(answered, port, family, type, proto, flags)
 
-            resolver = reactor.nameResolver  # type: ignore[attr-defined]
+            resolver = reactor.nameResolver
             assert type(resolver).__name__ == "SafeHostnameResolver", resolver
-            resolver.original_resolver = GAIResolver(reactor, reactor.getThreadPool, rebinding_getaddrinfo)  # type: ignore[attr-defined]
+            resolver.original_resolver = GAIResolver(reactor, reactor.getThreadPool, rebinding_getaddrinfo)
             meta = {"playwright": True} if config["browser"] else {}
             for key, url in config["urls"].items():
                 yield Request(

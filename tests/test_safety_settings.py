@@ -76,8 +76,9 @@ def test_the_jikimi_settings_are_left_to_the_configuration() -> None:
 
 def test_from_crawler_accepts_the_safety_settings() -> None:
     gate = SafetyGateMiddleware.from_crawler(
-        Crawler(scrapy_settings(JIKIMI_TRUSTED_ORIGINS="http://127.0.0.1:8888"))
-    )  # type: ignore[arg-type]
+        # A stand-in with the two attributes from_crawler reads, not a whole Scrapy crawler.
+        Crawler(scrapy_settings(JIKIMI_TRUSTED_ORIGINS="http://127.0.0.1:8888"))  # type: ignore[arg-type]
+    )
     assert gate.policy.trusted_origins == frozenset({("http", "127.0.0.1", 8888)})
     assert gate.cache_size == 10000
 

@@ -474,6 +474,7 @@ def test_searxng_shape(sb: SandboxServer) -> None:
         "unresponsive_engines",
     } <= set(data)
     assert data["unresponsive_engines"] == []
+    assert data["results"]
     for result in data["results"]:
         assert {"url", "title", "content", "engine", "engines", "publishedDate", "score", "category"} <= set(
             result

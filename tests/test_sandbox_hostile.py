@@ -6,7 +6,7 @@ import time
 import zlib
 from collections.abc import Iterator
 
-import brotli  # type: ignore[import-untyped]
+import brotli
 import pytest
 
 from sandbox.bombs import EXPANDED_SIZE

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -57,7 +57,7 @@ from scheduler.service import (
 from storage.database import Store, open_store
 from storage.keyring import load_keyring
 from storage.meta import get_meta, get_meta_prefix
-from tests.conftest import ROOT, JikimiHome
+from tests.support.home import ROOT, JikimiHome
 
 JOB_LOG_ENV = "JIKIMI_TEST_JOB_LOG"
 STAND_IN = "tests.test_scheduler:stand_in_job"
@@ -86,7 +86,7 @@ class FakeClock:
         self.now = now
 
 
-class ManualScheduler(BaseScheduler):
+class ManualScheduler(BaseScheduler):  # type: ignore[misc]  # APScheduler 3 ships no types
     """No thread, no sleeping: the test calls `tick()` where the real loop would wake up."""
 
     def shutdown(self, wait: bool = True) -> None:
@@ -105,7 +105,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
     class FakeDateTime(datetime):
         @classmethod
-        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+        def now(cls, tz=None):  # type: ignore[no-untyped-def]
             return fake.now.astimezone(tz) if tz else fake.now.astimezone(UTC).replace(tzinfo=None)
 
     # APScheduler reads the time in exactly these two places: due jobs, and the misfire check.
@@ -185,8 +185,12 @@ class Harness:
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
+def local(zone: tzinfo, year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=zone)
+
+
 def seoul(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SEOUL)  # type: ignore[misc]
+    return local(SEOUL, *args)
 
 
 # ---- once after downtime ------------------------------------------------------------------------
@@ -299,7 +303,7 @@ def test_real_clock_overdue_job_runs_once(
 
 
 def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    return local(UTC, *args)
 
 
 @pytest.mark.parametrize(
@@ -351,10 +355,10 @@ def test_daylight_saving_days_fire_once_at_the_right_instant(
     expected: list[datetime],
 ) -> None:
     tz = ZoneInfo(zone)
-    clock.now = datetime(*start, tzinfo=tz)  # type: ignore[misc]
+    clock.now = local(tz, *start)
     harness = Harness(make_settings(database_url, tmp_path, schedule=cron, timezone=zone), store)
     scheduler = harness.start()
-    advance(scheduler, clock, datetime(*end, tzinfo=tz))  # type: ignore[misc]
+    advance(scheduler, clock, local(tz, *end))
     harness.stop()
     assert harness.fired() == expected
     assert len(runs(job_log)) == 3
@@ -375,7 +379,7 @@ def test_frequent_schedules_keep_moving_through_clock_changes(
     zone: str, cron: str, start: tuple[int, ...], count: int, strictly_hourly: bool
 ) -> None:
     trigger = nightly_trigger(cron, zone)
-    now = datetime(*start, tzinfo=ZoneInfo(zone))  # type: ignore[misc]
+    now = local(ZoneInfo(zone), *start)
     previous = None
     fires = []
     for _ in range(count):
@@ -388,7 +392,8 @@ def test_frequent_schedules_keep_moving_through_clock_changes(
 
 
 def test_a_trigger_that_stops_moving_is_pushed_forward() -> None:
-    """If the cron trigger underneath hands back the same instant (agronholm/apscheduler#1021), ours moves on."""
+    """If the cron trigger underneath hands back the same instant (agronholm/apscheduler#1021), ours moves
+    on."""
     from apscheduler.triggers.cron import CronTrigger
 
     from scheduler.cron import WallClockCronTrigger
@@ -406,7 +411,7 @@ def test_a_trigger_that_stops_moving_is_pushed_forward() -> None:
                 return start
             return super().get_next_fire_time(previous_fire_time, now)
 
-    class Guarded(WallClockCronTrigger, Stuck):  # type: ignore[misc]
+    class Guarded(WallClockCronTrigger, Stuck):
         __slots__ = ()
 
     trigger = Guarded.from_crontab("30 * * * *", timezone="Europe/Helsinki")

@@ -13,11 +13,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sandbox.server import SandboxServer
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRAPY = str(Path(sys.executable).with_name("scrapy"))
@@ -50,12 +51,12 @@ def scrapy(home: JikimiHome, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIKIMI_", "SCRAPY_"))}
     env["JIKIMI_CONFIG"] = str(home.config)
     env["JIKIMI_DATA_DIR"] = str(home.data_dir)
-    return subprocess.run(  # noqa: S603 - our own venv's scrapy, fixed arguments
+    return subprocess.run(
         [SCRAPY, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
     )
 
 
-def runs(home: JikimiHome) -> list[dict[str, object]]:
+def runs(home: JikimiHome) -> list[dict[str, Any]]:  # parsed JSON
     status = json.loads(home.ok("status", "--json"))
     found = status["runs"]
     assert isinstance(found, list)
@@ -64,7 +65,7 @@ def runs(home: JikimiHome) -> list[dict[str, object]]:
 
 def test_scrapy_lists_the_three_stages() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [SCRAPY, "list"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.split() == ["pages", "recheck", "search"]
@@ -111,7 +112,7 @@ def test_scrapy_crawl_search_joins_the_run_it_is_given(home: JikimiHome, sandbox
     sources = after["sources"]
     assert isinstance(sources, dict)
     assert sources["searxng"]["outcome"] == "ok"
-    assert set(sources) - {"searxng"} == set(before["sources"])  # type: ignore[arg-type]
+    assert set(sources) - {"searxng"} == set(before["sources"])
 
 
 def test_scrapy_crawl_refuses_a_run_that_does_not_exist(home: JikimiHome, sandbox: SandboxServer) -> None:
@@ -124,14 +125,16 @@ def test_scrapy_crawl_refuses_a_run_that_does_not_exist(home: JikimiHome, sandbo
     assert runs(home) == []
 
 
-def test_python_m_crawler_is_the_same_crawl_with_an_exit_code(home: JikimiHome, sandbox: SandboxServer) -> None:
+def test_python_m_crawler_is_the_same_crawl_with_an_exit_code(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
     home.write_config(searxng_only(sandbox))
     home.ok("init")
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIKIMI_")}
     env["JIKIMI_CONFIG"] = str(home.config)
     env["JIKIMI_DATA_DIR"] = str(home.data_dir)
 
-    bad = subprocess.run(  # noqa: S603
+    bad = subprocess.run(
         [sys.executable, "-m", "crawler", "search", "--run-id", "999"],
         env=env,
         capture_output=True,
@@ -156,9 +159,13 @@ def test_every_jikimi_setting_the_crawler_names_is_declared_in_crawler_settings(
     named: dict[str, str] = {}
     for path in sorted((ROOT / "crawler").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if node.value.startswith("JIKIMI_") and node.value.replace("_", "").isalnum():
-                    named.setdefault(node.value, str(path.relative_to(ROOT)))
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and node.value.startswith("JIKIMI_")
+                and node.value.replace("_", "").isalnum()
+            ):
+                named.setdefault(node.value, str(path.relative_to(ROOT)))
     assert "JIKIMI_ALLOW_PRIVATE_ADDRESSES" in named  # the scan sees the gate's own setting
     undeclared = {
         name: where

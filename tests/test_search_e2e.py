@@ -3,75 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
 
-import pytest
-
-from tests.conftest import JikimiHome
-
-ENGINES = ("naver", "kakao", "brave", "searxng", "duckduckgo")
+from sandbox.server import SandboxServer
+from tests.support.home import JikimiHome, setup_case
+from tests.support.search import ENGINES, engine_config, outcomes, run_json
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
-
-
-def engine_config(sb: object, scenarios: Mapping[str, str], extra: str = "") -> str:
-    """A config pointing each engine at a sandbox scenario; only the engines named are enabled."""
-    lines = [
-        "[network]",
-        "allow_private_addresses = true",
-        "download_delay = 0.0",
-        "download_timeout = 3.0",
-        "max_retry_after = 5.0",
-        "",
-    ]
-    creds = {
-        "naver": 'client_id = "test-id"\nclient_secret = "test-secret"\nverticals = ["webkr", "blog"]',
-        "kakao": 'api_key = "test-key"\nverticals = ["web"]',
-        "brave": 'api_key = "test-key"',
-        "searxng": "",
-        "duckduckgo": "",
-    }
-    for name in ENGINES:
-        lines.append(f"[sources.{name}]")
-        if name in scenarios:
-            lines.append(f'base_url = "{sb.base_url(name, scenario=scenarios[name])}"')  # type: ignore[attr-defined]
-            lines.append("max_pages = 2")
-            if creds[name]:
-                lines.append(creds[name])
-        else:
-            lines.append("enabled = false")
-        lines.append("")
-    lines += ["[sources.telegram]", "enabled = false", "", extra]
-    return "\n".join(lines)
-
-
-def setup_case(home: JikimiHome, *terms: tuple[str, str]) -> int:
-    home.ok("init")
-    case_id = int(home.ok("case", "add", "--label", "시험 사례", "--consent", "fictional, test").strip())
-    for text, kind in terms:
-        home.ok("term", "add", str(case_id), text, "--kind", kind)
-    return case_id
-
-
-def run_json(home: JikimiHome, *extra: str) -> tuple[int, dict[str, object]]:
-    result = home.cli("run", "--stage", "search", "--json", *extra)
-    assert result.code in (0, 1, 3), result.err
-    return result.code, json.loads(result.out)
-
-
-def outcomes(summary: Mapping[str, object]) -> dict[str, str]:
-    sources = summary["sources"]
-    assert isinstance(sources, dict)
-    return {name: value["outcome"] for name, value in sources.items()}
-
-
-def test_every_engine_ok_then_dedupe_on_second_run(home: JikimiHome, sandbox: object) -> None:
+def test_every_engine_ok_then_dedupe_on_second_run(home: JikimiHome, sandbox: SandboxServer) -> None:
     home.write_config(engine_config(sandbox, {name: "ok" for name in ENGINES}))
     case_id = setup_case(home, ("홍길동", "name"), ("gildong_hong", "handle"))
     code, summary = run_json(home)
@@ -94,7 +32,7 @@ def test_every_engine_ok_then_dedupe_on_second_run(home: JikimiHome, sandbox: ob
     assert any(b["last_seen"] > a["last_seen"] for a, b in zip(first, second, strict=True))
 
 
-def test_failures_are_named_never_empty(home: JikimiHome, sandbox: object) -> None:
+def test_failures_are_named_never_empty(home: JikimiHome, sandbox: SandboxServer) -> None:
     home.write_config(
         engine_config(
             sandbox,
@@ -121,7 +59,7 @@ def test_failures_are_named_never_empty(home: JikimiHome, sandbox: object) -> No
     assert status["runs"][0]["sources"]["duckduckgo"]["outcome"] == "blocked"
 
 
-def test_slow_source_is_unreachable_and_empty_is_empty(home: JikimiHome, sandbox: object) -> None:
+def test_slow_source_is_unreachable_and_empty_is_empty(home: JikimiHome, sandbox: SandboxServer) -> None:
     home.write_config(engine_config(sandbox, {"brave": "slow", "naver": "empty"}))
     setup_case(home, ("홍길동", "name"))
     code, summary = run_json(home)
@@ -129,7 +67,7 @@ def test_slow_source_is_unreachable_and_empty_is_empty(home: JikimiHome, sandbox
     assert outcomes(summary) == {"brave": "unreachable", "naver": "empty"}
 
 
-def test_retry_after_is_honoured_and_recovers(home: JikimiHome, sandbox: object) -> None:
+def test_retry_after_is_honoured_and_recovers(home: JikimiHome, sandbox: SandboxServer) -> None:
     home.write_config(
         engine_config(sandbox, {"naver": "ratelimit", "kakao": "ratelimit-date", "brave": "flaky"})
     )
@@ -139,11 +77,11 @@ def test_retry_after_is_honoured_and_recovers(home: JikimiHome, sandbox: object)
     assert code == 0
 
 
-def test_quota_stops_the_source_for_the_rest_of_the_day(home: JikimiHome, sandbox: object) -> None:
+def test_quota_stops_the_source_for_the_rest_of_the_day(home: JikimiHome, sandbox: SandboxServer) -> None:
     home.write_config(engine_config(sandbox, {"kakao": "quota"}))
     setup_case(home, ("홍길동", "name"))
     run_json(home)
-    before = sandbox.hits("/quota/kakao")  # type: ignore[attr-defined]
+    before = sandbox.hits("/quota/kakao")
     code, summary = run_json(home)
     assert code == 3 and outcomes(summary) == {"kakao": "quota"}
     assert sandbox.hits("/quota/kakao") == before  # type: ignore[attr-defined]
@@ -153,7 +91,9 @@ def test_quota_stops_the_source_for_the_rest_of_the_day(home: JikimiHome, sandbo
     assert kakao["reason"] == "partial: 1 of 1 terms not reached; daily quota reached earlier today"
 
 
-def test_daily_budget_limits_calls_and_reports_unreached_terms(home: JikimiHome, sandbox: object) -> None:
+def test_daily_budget_limits_calls_and_reports_unreached_terms(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
     home.write_config(
         engine_config(sandbox, {"brave": "ok"}).replace("max_pages = 2", "max_pages = 1\ndaily_budget = 2")
     )
@@ -204,4 +144,4 @@ def test_unreachable_engine_is_named(home: JikimiHome) -> None:
     code, summary = run_json(home)
     assert code == 3
     assert outcomes(summary) == {"searxng": "unreachable"}
-    assert summary["sources"]["searxng"]["reason"] == "connection refused"  # type: ignore[index]
+    assert summary["sources"]["searxng"]["reason"] == "connection refused"

@@ -11,10 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime
-
-import pytest
 
 from crawler.context import term_specs
 from crawler.decide import judge_page
@@ -23,9 +20,10 @@ from crawler.sources.base import PageCursor, Query, SourceConfig
 from crawler.sources.registry import SOURCES
 from matching import Matcher
 from sandbox.engines.naver import redirect_token
+from sandbox.server import SandboxServer
 from storage.cases import TermView
 from storage.urls import canonical_url
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 ENGINES = ("naver", "kakao", "brave", "searxng", "duckduckgo")
 CREDENTIALS = {
@@ -52,28 +50,20 @@ NEW_PAGES = (
 Found = set[tuple[int, str]]
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
-
-
-def config(sb: object) -> str:
+def config(sb: SandboxServer) -> str:
     lines = ["[network]", "allow_private_addresses = true", "download_delay = 0.0", ""]
     for name in ENGINES:
-        lines += [f"[sources.{name}]", f'base_url = "{sb.base_url(name)}"']  # type: ignore[attr-defined]
+        lines += [f"[sources.{name}]", f'base_url = "{sb.base_url(name)}"']
         lines += [f'{key} = "{value}"' for key, value in CREDENTIALS.get(name, {}).items()]
         lines.append("")
     return "\n".join([*lines, "[sources.telegram]", "enabled = false", ""])
 
 
-def real_url(sb: object, url: str) -> str:
+def real_url(sb: SandboxServer, url: str) -> str:
     """A Naver redirect token stands for the page it leads to: the same exposure as the direct link."""
     if url.startswith("http://openapi.naver.com/l?"):
         token = url.split("?", 1)[1]
-        for doc in sb.state.corpus.documents():  # type: ignore[attr-defined]
+        for doc in sb.state.corpus.documents():
             if redirect_token(doc.url) == token:
                 return canonical_url(doc.url)
     return canonical_url(url)
@@ -93,7 +83,7 @@ def fetch(
     return status, {k.lower(): v for k, v in got.items()}, raw
 
 
-def exhaustive(sb: object, terms: list[TermView]) -> tuple[Found, int]:
+def exhaustive(sb: SandboxServer, terms: list[TermView]) -> tuple[Found, int]:
     """Every phrase and searchable spelling alone, every vertical, every page: (exposures, calls)."""
     matcher = Matcher.build(term_specs(terms))
     found: Found = set()
@@ -109,7 +99,7 @@ def exhaustive(sb: object, terms: list[TermView]) -> tuple[Found, int]:
             cfg = SourceConfig(
                 name=name,
                 enabled=True,
-                base_url=sb.base_url(name),  # type: ignore[attr-defined]
+                base_url=sb.base_url(name),
                 max_pages=50,
                 **CREDENTIALS.get(name, {}),  # type: ignore[arg-type]
             )
@@ -132,7 +122,7 @@ def exhaustive(sb: object, terms: list[TermView]) -> tuple[Found, int]:
     return found, calls
 
 
-def planned(home: JikimiHome, sb: object) -> tuple[Found, int]:
+def planned(home: JikimiHome, sb: SandboxServer) -> tuple[Found, int]:
     """What `jikimi run --stage search` has found so far, and the calls of its last run."""
     result = home.cli("run", "--stage", "search", "--json")
     assert result.code == 0, result.out + result.err
@@ -156,8 +146,10 @@ def active_terms_of(home: JikimiHome) -> list[TermView]:
         store.close()
 
 
-def test_the_plan_finds_every_exposure_an_exhaustive_search_finds(home: JikimiHome, sandbox: object) -> None:
-    sandbox.reset_content()  # type: ignore[attr-defined]
+def test_the_plan_finds_every_exposure_an_exhaustive_search_finds(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
+    sandbox.reset_content()
     home.write_config(config(sandbox))
     home.ok("init")
     for number, terms in enumerate(CASES):
@@ -174,12 +166,12 @@ def test_the_plan_finds_every_exposure_an_exhaustive_search_finds(home: JikimiHo
 
     # New pages between passes: the incremental pass (freshness windows, date order, one page) finds them.
     for url, title, body in NEW_PAGES:
-        sandbox.add_document(url, title, body, published=datetime.now(UTC), kind="any")  # type: ignore[attr-defined]
+        sandbox.add_document(url, title, body, published=datetime.now(UTC), kind="any")
     try:
         reference, _ = exhaustive(sandbox, views)
         found, quiet_calls = planned(home, sandbox)
     finally:
-        sandbox.reset_content()  # type: ignore[attr-defined]
+        sandbox.reset_content()
     assert {url for _, url in reference} >= {canonical_url(url) for url, _, _ in NEW_PAGES}
     assert reference <= found, f"missed by the incremental plan: {sorted(reference - found)}"
     assert quiet_calls <= calls

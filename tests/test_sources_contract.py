@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -41,11 +43,19 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def config(module: ModuleType, base_url: str | None = None, **overrides: object) -> SourceConfig:
-    values: dict[str, object] = {"max_pages": 3, **SECRETS, **overrides}
-    return SourceConfig(
-        name=module.NAME, enabled=True, base_url=base_url or module.DEFAULT_BASE_URL, **values
-    )  # type: ignore[arg-type]
+def config(module: ModuleType, base_url: str | None = None, **overrides: Any) -> SourceConfig:
+    """The module's config with every secret set; `overrides` replace fields (a typo fails in `replace`)."""
+    base = SourceConfig(
+        name=module.NAME,
+        enabled=True,
+        base_url=base_url or module.DEFAULT_BASE_URL,
+        client_id=SECRETS["client_id"],
+        client_secret=SECRETS["client_secret"],
+        api_key=SECRETS["api_key"],
+        cx=SECRETS["cx"],
+        max_pages=3,
+    )
+    return replace(base, **overrides)
 
 
 def query(module: ModuleType, text: str = CANARY, **kw: object) -> Query:

@@ -1,4 +1,5 @@
-"""The statistics report: self-contained HTML (no network resource), autoescaped, and the same figures as JSON."""
+"""The statistics report: self-contained HTML (no network resource), autoescaped, and the same figures as
+JSON."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from storage.keyring import load_keyring
 from storage.lifecycle import mark
 from storage.stats import DayCount, PlatformCounts, PlatformStats, Report, ReuploadLink, build_report
 from takedown.report import column_chart, hours, render_html, share, stacked_rows
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 HOSTILE = '<script>alert(1)</script>"><img src=http://evil.example/x.png>{{7*7}}'

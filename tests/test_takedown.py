@@ -24,7 +24,7 @@ from takedown.platforms import (
     merge,
 )
 from takedown.templating import html_environment, plain, text_environment, url_text
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 LABEL = "사건라벨QZ9"
 TERM = "캐너리홍길동QX7"
@@ -307,7 +307,10 @@ def test_drafts_written_per_recipient_without_label_term_or_scraped_text(
     first = manifest["drafts"][0]
     assert first["exposure_ids"] == [naver] and first["recipient"] == "naver"
     assert first["after_sending"] == [
-        f"jikimi exposure mark-case {case_id} --from confirmed --to reported --channel naver-report-form --id {naver}"
+        (
+            f"jikimi exposure mark-case {case_id} --from confirmed --to reported "
+            f"--channel naver-report-form --id {naver}"
+        )
     ]
 
 

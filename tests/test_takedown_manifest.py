@@ -16,7 +16,7 @@ from jikimi.config import load_settings
 from storage.database import open_store
 from storage.exposures import Observation, record_observation
 from storage.keyring import load_keyring
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 TERM = "캐너리홍길동QX7"
 SEEN = datetime(2026, 11, 23, 18, 12, tzinfo=UTC)

@@ -6,20 +6,15 @@ https://t.me/<channel>/<id> permalinks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.conftest import JikimiHome
-from tests.pages_support import (
-    PERSONA,
+from sandbox.server import SandboxServer
+from tests.support.home import PERSONA, JikimiHome, setup_case
+from tests.support.pages import (
     add_target,
     counts,
     db_rows,
     exposures,
     page_config,
     run_stage,
-    setup_case,
     sources,
     targets,
 )
@@ -27,23 +22,17 @@ from tests.pages_support import (
 CHANNEL = "https://t.me/s/hongnews"
 
 
-@pytest.fixture
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
-
-
-def channel_requests(sb: object) -> list[str]:
-    return [query for _method, path, query, _headers in sb.requests if path == "/telegram/s/hongnews"]  # type: ignore[attr-defined]
+def channel_requests(sb: SandboxServer) -> list[str]:
+    return [query for _method, path, query, _headers in sb.requests if path == "/telegram/s/hongnews"]
 
 
 def message_ids(home: JikimiHome) -> set[int]:
     return {int(str(e["url"]).rsplit("/", 1)[1]) for e in exposures(home) if "t.me/" in str(e["url"])}
 
 
-def test_first_visit_reads_at_most_max_pages_with_real_permalinks(home: JikimiHome, sandbox: object) -> None:
+def test_first_visit_reads_at_most_max_pages_with_real_permalinks(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
     sb = sandbox
     home.write_config(page_config(sb, telegram_pages=2))
     setup_case(home)
@@ -59,12 +48,12 @@ def test_first_visit_reads_at_most_max_pages_with_real_permalinks(home: JikimiHo
     # Each message keeps its own date; media blocks were never fetched.
     dates = db_rows(home, "SELECT published_at FROM exposures")
     assert all(d[0] is not None for d in dates)
-    assert sb.hits("/media/") == 0  # type: ignore[attr-defined]
+    assert sb.hits("/media/") == 0
     assert db_rows(home, f"SELECT last_message_id FROM targets WHERE id = {target}") == [(58,)]
     assert targets(home)[target]["last_outcome"] == "ok"
 
 
-def test_only_a_messages_own_text_counts(home: JikimiHome, sandbox: object) -> None:
+def test_only_a_messages_own_text_counts(home: JikimiHome, sandbox: SandboxServer) -> None:
     sb = sandbox
     home.write_config(page_config(sb, telegram_pages=5))
     setup_case(home)
@@ -77,17 +66,17 @@ def test_only_a_messages_own_text_counts(home: JikimiHome, sandbox: object) -> N
     assert 52 not in ids  # the name is only in the link preview card
     snippet = next(e["snippet"] for e in exposures(home) if str(e["url"]).endswith("/21"))
     assert PERSONA in str(snippet)
-    assert sb.hits("/media/") == 0  # type: ignore[attr-defined]
+    assert sb.hits("/media/") == 0
 
 
-def test_next_visit_stops_at_the_last_message_seen(home: JikimiHome, sandbox: object) -> None:
+def test_next_visit_stops_at_the_last_message_seen(home: JikimiHome, sandbox: SandboxServer) -> None:
     sb = sandbox
     home.write_config(page_config(sb, telegram_pages=5))
     setup_case(home)
     target = add_target(home, CHANNEL)
     run_stage(home, "pages")
     before = counts(home)
-    sb.reset()  # type: ignore[attr-defined]
+    sb.reset()
 
     # Nothing new: one page, nothing recorded twice.
     code, summary = run_stage(home, "pages")
@@ -97,8 +86,8 @@ def test_next_visit_stops_at_the_last_message_seen(home: JikimiHome, sandbox: ob
     assert targets(home)[target]["last_outcome"] == "unchanged"
 
     # One new post naming the persona: still one page, one new exposure.
-    new_id = sb.post_message("hongnews", f"가나다고 {PERSONA} 영상 요청합니다")  # type: ignore[attr-defined]
-    sb.reset()  # type: ignore[attr-defined]
+    new_id = sb.post_message("hongnews", f"가나다고 {PERSONA} 영상 요청합니다")
+    sb.reset()
     run_stage(home, "pages")
     assert channel_requests(sb) == [""]
     assert new_id in message_ids(home)
@@ -108,9 +97,9 @@ def test_next_visit_stops_at_the_last_message_seen(home: JikimiHome, sandbox: ob
     wanted = 0
     for n in range(30):
         text = f"{PERSONA} 합성 요청 {n}" if n == 3 else f"동네 소식 {n}번"
-        posted = sb.post_message("hongnews", text)  # type: ignore[attr-defined]
+        posted = sb.post_message("hongnews", text)
         wanted = posted if n == 3 else wanted
-    sb.reset()  # type: ignore[attr-defined]
+    sb.reset()
     run_stage(home, "pages")
     pages = channel_requests(sb)
     assert len(pages) == 2 and pages[0] == "" and pages[1].startswith("before=")
@@ -119,7 +108,7 @@ def test_next_visit_stops_at_the_last_message_seen(home: JikimiHome, sandbox: ob
 
 
 def test_a_channel_without_public_preview_is_an_error_not_nothing_new(
-    home: JikimiHome, sandbox: object
+    home: JikimiHome, sandbox: SandboxServer
 ) -> None:
     sb = sandbox
     home.write_config(page_config(sb))
@@ -135,7 +124,7 @@ def test_a_channel_without_public_preview_is_an_error_not_nothing_new(
     assert targets(home)[target]["last_error"] == "the channel has no public preview"
 
 
-def test_a_disabled_telegram_source_says_so(home: JikimiHome, sandbox: object) -> None:
+def test_a_disabled_telegram_source_says_so(home: JikimiHome, sandbox: SandboxServer) -> None:
     sb = sandbox
     home.write_config(page_config(sb).replace("[sources.telegram]", "[sources.telegram]\nenabled = false"))
     setup_case(home)
@@ -144,4 +133,4 @@ def test_a_disabled_telegram_source_says_so(home: JikimiHome, sandbox: object) -
     assert code == 3
     assert sources(summary)["telegram"]["outcome"] == "error"
     assert targets(home)[target]["last_outcome"] == "source-disabled"
-    assert sb.requests == []  # type: ignore[attr-defined]
+    assert sb.requests == []

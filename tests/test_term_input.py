@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from matching import Matcher, TermSpec, TermSpecError
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 NAME = "홍길동"
 

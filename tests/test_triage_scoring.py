@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from matching import Matcher, TermSpec
+from sandbox.server import SandboxServer
 from storage.exposures import Observation, get_exposure, record_observation
 from storage.scoring import Signals, assess
 from storage.targets_state import record_evidence
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 
@@ -250,15 +251,7 @@ def test_migration_scores_existing_exposures(tmp_path: Path) -> None:
 # --- the command line, end to end against the sandbox ---
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
-
-
-def _config(sb: object) -> str:
+def _config(sb: SandboxServer) -> str:
     return "\n".join(
         [
             "[network]",
@@ -266,12 +259,12 @@ def _config(sb: object) -> str:
             "download_delay = 0.0",
             "download_timeout = 3.0",
             "[sources.naver]",
-            f'base_url = "{sb.base_url("naver", scenario="ok")}"',  # type: ignore[attr-defined]
+            f'base_url = "{sb.base_url("naver", scenario="ok")}"',
             'client_id = "test-id"',
             'client_secret = "test-secret"',
             'verticals = ["webkr", "blog"]',
             "[sources.kakao]",
-            f'base_url = "{sb.base_url("kakao", scenario="ok")}"',  # type: ignore[attr-defined]
+            f'base_url = "{sb.base_url("kakao", scenario="ok")}"',
             'api_key = "test-key"',
             'verticals = ["web"]',
             "[sources.brave]",
@@ -299,7 +292,7 @@ NAMESAKE_TITLES = (
 ABUSE_TITLES = ("지인능욕", "딥페이크", "겹지인방", "신상", "합성")
 
 
-def run_case(home: JikimiHome, sb: object) -> int:
+def run_case(home: JikimiHome, sb: SandboxServer) -> int:
     home.write_config(_config(sb))
     home.ok("init")
     case_id = int(home.ok("case", "add", "--label", "시험 사례", "--consent", "fictional, test").strip())
@@ -310,7 +303,7 @@ def run_case(home: JikimiHome, sb: object) -> int:
     return case_id
 
 
-def test_cli_ranks_true_exposures_above_namesakes(home: JikimiHome, sandbox: object) -> None:
+def test_cli_ranks_true_exposures_above_namesakes(home: JikimiHome, sandbox: SandboxServer) -> None:
     run_case(home, sandbox)
     listed = json.loads(home.ok("exposures", "list", "--json"))
     assert listed, "the run found nothing"

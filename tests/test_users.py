@@ -21,7 +21,7 @@ from storage.users import (
     reset_user,
     revoke,
 )
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 PASSWORD = "correct horse battery"
 

@@ -8,35 +8,32 @@ HTML, a script-only page). Verification must confirm only what the page itself s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import JikimiHome
-from tests.pages_support import PERSONA, db_rows, exposures, page_config, setup_case
+from sandbox.server import SandboxServer
+from tests.support.home import PERSONA, JikimiHome, setup_case
+from tests.support.pages import db_rows, exposures, page_config
 
 KIB = 1024
 
 
 @pytest.fixture
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        # Only results on the sandbox itself: the crawl subprocess must not look up real hosts.
-        for document in sb.state.corpus.documents():  # type: ignore[attr-defined]
-            if not document.url.startswith(sb.url):
-                sb.remove_document(document.url)
-        yield sb
+def local_sandbox(sandbox: SandboxServer) -> SandboxServer:
+    """The sandbox with only results on itself: the crawl subprocess must not look up real hosts."""
+    for document in sandbox.state.corpus.documents():
+        if not document.url.startswith(sandbox.url):
+            sandbox.remove_document(document.url)
+    return sandbox
 
 
-def search_config(sb: object, verify: str) -> str:
+def search_config(sb: SandboxServer, verify: str) -> str:
     return page_config(
         sb,
         extra="\n".join(
             [
                 "[sources.searxng]",
-                f'base_url = "{sb.base_url("searxng")}"',  # type: ignore[attr-defined]
+                f'base_url = "{sb.base_url("searxng")}"',
                 "max_pages = 1",
                 verify,
             ]
@@ -51,21 +48,22 @@ def run_pass(home: JikimiHome, *stages: str) -> tuple[int, dict[str, object]]:
     return result.code, json.loads(result.out)
 
 
-def evidence_by_path(home: JikimiHome, sb: object) -> dict[str, tuple[object, ...]]:
-    urls = {int(e["id"]): str(e["url"])[len(sb.url) :] for e in exposures(home)}  # type: ignore[attr-defined]
+def evidence_by_path(home: JikimiHome, sb: SandboxServer) -> dict[str, tuple[object, ...]]:
+    urls = {int(e["id"]): str(e["url"])[len(sb.url) :] for e in exposures(home)}
     rows = db_rows(
         home, "SELECT exposure_id, http_status, outcome, text_sha256 FROM evidence WHERE purpose = 'verify'"
     )
-    return {urls[int(r[0])]: r[1:] for r in rows}  # type: ignore[call-overload]
+    return {urls[int(r[0])]: r[1:] for r in rows}
 
 
-def test_new_search_hits_are_confirmed_on_their_pages(home: JikimiHome, sandbox: object) -> None:
-    sb = sandbox
+@pytest.mark.browser  # the script-only page is confirmed through Chromium
+def test_new_search_hits_are_confirmed_on_their_pages(home: JikimiHome, local_sandbox: SandboxServer) -> None:
+    sb = local_sandbox
     home.write_config(search_config(sb, "verify_pages = true"))
     setup_case(home)
     code, summary = run_pass(home, "search", "pages")
-    sb.wait_idle()  # type: ignore[attr-defined]
-    found = {str(e["url"])[len(sb.url) :]: e for e in exposures(home)}  # type: ignore[attr-defined]
+    sb.wait_idle()
+    found = {str(e["url"])[len(sb.url) :]: e for e in exposures(home)}
     assert {"/web/forum/1", "/web/forum/2", "/web/gone", "/web/blocked"} <= set(found)
 
     evidence = evidence_by_path(home, sb)
@@ -91,36 +89,37 @@ def test_new_search_hits_are_confirmed_on_their_pages(home: JikimiHome, sandbox:
         "/web/script-only": "confirmed",  # rendered by the browser: the plain page has no name
     }
     assert evidence["/web/private/secret"] == (None, "robots-disallowed", None)
-    assert sb.hits("/media/") == 0 and sb.hits("/web/private/") == 0  # type: ignore[attr-defined]
-    assert sb.bytes_served("/web/disguised.html") <= 4 * 64 * KIB  # type: ignore[attr-defined]
+    assert sb.hits("/media/") == 0 and sb.hits("/web/private/") == 0
+    assert sb.bytes_served("/web/disguised.html") <= 4 * 64 * KIB
     sources = summary["sources"]
     assert isinstance(sources, dict)
     assert sources["verify"]["outcome"] == "blocked"  # the worst thing that happened, said
     assert code == 3
 
     # A second pass verifies only what is new in it: nothing here.
-    sb.reset()  # type: ignore[attr-defined]
+    sb.reset()
     run_pass(home, "search", "pages")
-    assert [r for r in sb.requests if r[1].startswith("/web/")] == []  # type: ignore[attr-defined]
+    assert [r for r in sb.requests if r[1].startswith("/web/")] == []
 
 
-def test_without_verify_pages_no_page_is_fetched(home: JikimiHome, sandbox: object) -> None:
-    sb = sandbox
+def test_without_verify_pages_no_page_is_fetched(home: JikimiHome, local_sandbox: SandboxServer) -> None:
+    sb = local_sandbox
     home.write_config(search_config(sb, ""))
     setup_case(home)
     _code, summary = run_pass(home, "search", "pages")
     assert exposures(home)
     assert all(e["confidence"] != "page" for e in exposures(home))
-    assert [r for r in sb.requests if r[1].startswith("/web/")] == []  # type: ignore[attr-defined]
+    assert [r for r in sb.requests if r[1].startswith("/web/")] == []
     sources = summary["sources"]
     assert isinstance(sources, dict) and "verify" not in sources
     assert db_rows(home, "SELECT COUNT(*) FROM evidence") == [(0,)]
 
 
-def test_the_global_switch_verifies_every_source(home: JikimiHome, sandbox: object) -> None:
-    sb = sandbox
+@pytest.mark.browser  # every hit is verified, the script-only page through Chromium
+def test_the_global_switch_verifies_every_source(home: JikimiHome, local_sandbox: SandboxServer) -> None:
+    sb = local_sandbox
     home.write_config(search_config(sb, "").replace("[network]", "verify_pages = true\n\n[network]"))
     setup_case(home)
     run_pass(home, "search", "pages")
     assert any(e["confidence"] == "page" and PERSONA in str(e["snippet"]) for e in exposures(home))
-    assert sb.hits("/web/forum/1") == 1  # type: ignore[attr-defined]
+    assert sb.hits("/web/forum/1") == 1

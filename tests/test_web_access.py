@@ -19,7 +19,7 @@ from storage.audit import list_records
 from storage.database import Store
 from storage.exposures import get_exposure
 from storage.users import find_user
-from tests.web_support import CANARY, PASSWORD, World, build_world, csrf_token
+from tests.support.web import CANARY, PASSWORD, World, build_world, csrf_token
 from web import create_app
 
 

@@ -28,7 +28,7 @@ from storage.database import Store, open_store
 from storage.exposures import get_exposure
 from storage.keyring import load_keyring
 from storage.users import add_user, grant
-from tests.web_support import CANARY, PASSWORD, World, build_world
+from tests.support.web import CANARY, PASSWORD, World, build_world
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"

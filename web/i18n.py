@@ -36,7 +36,8 @@ def _mark(word: str) -> str:
     return word
 
 
-# Words the templates translate from data (roles, statuses, kinds, outcomes): listed so the catalogs hold them.
+# Words the templates translate from data (roles, statuses, kinds, outcomes): listed so the catalogs hold
+# them.
 DATA_WORDS = (
     _mark("admin"),
     _mark("advocate"),

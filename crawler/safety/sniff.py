@@ -19,7 +19,7 @@ import re
 import zlib
 from typing import Protocol
 
-import brotli  # type: ignore[import-untyped]
+import brotli
 from backports import zstd
 
 # Bytes looked at: signatures anywhere in here, control-byte share over all of it.

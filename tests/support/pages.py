@@ -1,4 +1,4 @@
-"""Shared set-up for the page, Telegram, browser, verification and re-check tests (not a test module)."""
+"""Set-up for the page, Telegram, browser, verification and re-check tests."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from tests.conftest import JikimiHome
+from sandbox.server import SandboxServer
+from storage.database import Store
+from tests.support.home import JikimiHome
 
-PERSONA = "홍길동"
 
-
-def page_config(sb: object, *, allow_private: bool = True, extra: str = "", telegram_pages: int = 5) -> str:
+def page_config(
+    sb: SandboxServer, *, allow_private: bool = True, extra: str = "", telegram_pages: int = 5
+) -> str:
     """Only the sandbox: private addresses allowed (the sandbox is on loopback) unless told otherwise."""
     return "\n".join(
         [
@@ -26,7 +29,7 @@ def page_config(sb: object, *, allow_private: bool = True, extra: str = "", tele
             "enabled = false",
             "",
             "[sources.telegram]",
-            f'base_url = "{sb.base_url("telegram")}"',  # type: ignore[attr-defined]
+            f'base_url = "{sb.base_url("telegram")}"',
             f"max_pages = {telegram_pages}",
             "",
             extra,
@@ -34,50 +37,47 @@ def page_config(sb: object, *, allow_private: bool = True, extra: str = "", tele
     )
 
 
-def setup_case(home: JikimiHome, *terms: tuple[str, str]) -> int:
-    home.ok("init")
-    case_id = int(home.ok("case", "add", "--label", "시험 사례", "--consent", "fictional, test").strip())
-    for text, kind in terms or ((PERSONA, "name"),):
-        home.ok("term", "add", str(case_id), text, "--kind", kind)
-    return case_id
-
-
 def add_target(home: JikimiHome, url: str, *options: str) -> int:
     return int(home.ok("target", "add", url, *options).strip())
 
 
-def run_stage(home: JikimiHome, stage: str) -> tuple[int, dict[str, object]]:
+# What the CLI prints with --json, parsed: JSON values, typed as such (Any) so tests can index them.
+
+
+def run_stage(home: JikimiHome, stage: str) -> tuple[int, dict[str, Any]]:
     result = home.cli("run", "--stage", stage, "--json")
     assert result.code in (0, 3), f"exit {result.code}: {result.err[-3000:]}"
     return result.code, json.loads(result.out)
 
 
-def sources(summary: Mapping[str, object]) -> dict[str, dict[str, object]]:
+def sources(summary: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     value = summary["sources"]
     assert isinstance(value, dict)
     return value
 
 
-def exposures(home: JikimiHome) -> list[dict[str, object]]:
-    return json.loads(home.ok("exposures", "list", "--json"))  # type: ignore[no-any-return]
+def exposures(home: JikimiHome) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = json.loads(home.ok("exposures", "list", "--json"))
+    return found
 
 
-def targets(home: JikimiHome) -> dict[int, dict[str, object]]:
+def targets(home: JikimiHome) -> dict[int, dict[str, Any]]:
     return {t["id"]: t for t in json.loads(home.ok("target", "list", "--json"))}
 
 
-def status(home: JikimiHome) -> dict[str, object]:
-    return json.loads(home.ok("status", "--json"))  # type: ignore[no-any-return]
+def status(home: JikimiHome) -> dict[str, Any]:
+    shown: dict[str, Any] = json.loads(home.ok("status", "--json"))
+    return shown
 
 
-def db_rows(home: JikimiHome, sql: str) -> list[tuple[object, ...]]:
+def db_rows(home: JikimiHome, sql: str) -> list[tuple[Any, ...]]:
     """Plain columns straight from the SQLite file (ids, statuses, counts: nothing encrypted)."""
     path = Path(home.data_dir) / "jikimi.sqlite"
     with sqlite3.connect(path) as conn:
         return list(conn.execute(sql))
 
 
-def home_store(home: JikimiHome) -> object:
+def home_store(home: JikimiHome) -> Store:
     """The home's database, opened the way the CLI opens it (close it when done)."""
     from jikimi.config import load_settings
     from storage.database import open_store
@@ -87,13 +87,14 @@ def home_store(home: JikimiHome) -> object:
     return open_store(settings.database_url, load_keyring(settings.key_file))
 
 
-def run_sources(home: JikimiHome, run_id: int) -> dict[str, dict[str, object]]:
+def run_sources(home: JikimiHome, run_id: int) -> dict[str, dict[str, Any]]:
     """{source: {outcome, reason, calls, results, new, details}} of one run, from the database."""
     import json as _json
 
     rows = db_rows(
         home,
-        f"SELECT source, outcome, reason, calls, results, new_exposures, details FROM run_sources WHERE run_id = {int(run_id)}",
+        "SELECT source, outcome, reason, calls, results, new_exposures, details FROM run_sources "
+        f"WHERE run_id = {int(run_id)}",
     )
     return {
         str(r[0]): {
@@ -111,6 +112,6 @@ def run_sources(home: JikimiHome, run_id: int) -> dict[str, dict[str, object]]:
 def counts(home: JikimiHome) -> dict[str, int]:
     """Rows per table that a second, unchanged run must not grow."""
     return {
-        table: int(db_rows(home, f"SELECT COUNT(*) FROM {table}")[0][0])  # type: ignore[arg-type]
+        table: int(db_rows(home, f"SELECT COUNT(*) FROM {table}")[0][0])
         for table in ("exposures", "sightings", "evidence", "exposure_events")
     }
