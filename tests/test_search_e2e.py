@@ -84,9 +84,9 @@ def test_quota_stops_the_source_for_the_rest_of_the_day(home: JikimiHome, sandbo
     before = sandbox.hits("/quota/kakao")
     code, summary = run_json(home)
     assert code == 3 and outcomes(summary) == {"kakao": "quota"}
-    assert sandbox.hits("/quota/kakao") == before  # type: ignore[attr-defined]
+    assert sandbox.hits("/quota/kakao") == before
     # Quota reached earlier today: no term was searched this pass, and the run counts it.
-    kakao = summary["sources"]["kakao"]  # type: ignore[index]
+    kakao = summary["sources"]["kakao"]
     assert kakao["unreached_terms"] == 1
     assert kakao["reason"] == "partial: 1 of 1 terms not reached; daily quota reached earlier today"
 
@@ -104,13 +104,13 @@ def test_daily_budget_limits_calls_and_reports_unreached_terms(
         ("가나다고등학교", "keyword"),
         ("이서연", "name"),
     )
-    sandbox.reset()  # type: ignore[attr-defined]
+    sandbox.reset()
     code, summary = run_json(home)
-    assert sandbox.hits("/ok/brave") <= 2  # type: ignore[attr-defined]
+    assert sandbox.hits("/ok/brave") <= 2
     status = json.loads(home.ok("status", "--json"))
     assert status["runs"][0]["sources"]["brave"]["calls"] <= 2
     # Terms left for another day are counted and said, in the run, its report and status: never a clean ok.
-    brave = summary["sources"]["brave"]  # type: ignore[index]
+    brave = summary["sources"]["brave"]
     unreached = brave["unreached_terms"]
     assert 0 < unreached < 4, brave
     assert brave["reason"].startswith(f"partial: {unreached} of 4 terms not reached"), brave
