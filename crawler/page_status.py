@@ -23,7 +23,13 @@ REASONS: dict[str, tuple[Outcome | None, str]] = {
     "not-text": (Outcome.ERROR, "the page is not text"),
     "too-large": (Outcome.ERROR, "the page is larger than the download limit"),
     "too-many-redirects": (Outcome.ERROR, "too many redirects"),
-    "unsafe-address": (Outcome.ERROR, "refused by the address gate (private address or bad URL)"),
+    "unsafe-address": (
+        Outcome.ERROR,
+        (
+            "refused by the address gate (a private address or a bad URL; only the sandbox may set "
+            "[network] allow_private_addresses = true)"
+        ),
+    ),
     "http-404": (Outcome.ERROR, "the page is gone (404)"),
     "http-410": (Outcome.ERROR, "the page is gone (410)"),
     "http-error": (Outcome.ERROR, "the server refused the request (4xx)"),

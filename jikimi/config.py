@@ -436,7 +436,11 @@ def _sources(raw: dict[str, Any]) -> dict[str, SourceConfig]:
         if enabled:
             for cred in needs:
                 if not getattr(source, cred):
-                    raise ConfigError(f"sources.{name}.{cred}: required when the source is enabled")
+                    # Never silently off: an engine someone turned on without its key is an error.
+                    raise ConfigError(
+                        f"sources.{name}.{cred} is missing: {name} is turned on but has no {cred}; "
+                        f"add it under [sources.{name}] in the config file, or set enabled = false there"
+                    )
         out[name] = source
     return out
 

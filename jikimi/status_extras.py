@@ -19,6 +19,11 @@ def extra_status(store: Store, settings: Settings) -> dict[str, Any]:
     if pending_rotation:
         notices.append(pending_rotation)
     # --- end retention and key rotation ---
+    from jikimi.first_run import search_notice
+
+    engines = search_notice(settings)
+    if engines:
+        notices.append(engines)
     out: dict[str, Any] = {"notices": notices}
 
     # scheduler and notifications (scheduler/health.py: no APScheduler import, so status stays fast)

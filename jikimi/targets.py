@@ -44,5 +44,11 @@ def vet_target_url(url: str, settings: Settings) -> str:
     except UnsafeURLError as exc:
         if "unresolvable" in str(exc):
             return clean
+        if exc.rule == "private_address":
+            raise TargetRefusedError(
+                f"refused: {exc} (an address on this computer or a private network, which jikimi "
+                "never visits; only for the sandbox, set [network] allow_private_addresses = true "
+                "in the config file)"
+            ) from None
         raise TargetRefusedError(f"refused: {exc}") from None
     return clean

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
 from jikimi.config import Settings
+from jikimi.first_run import search_notice
 from scheduler.lock import PassLockedError
 from scheduler.nightly import STAGES, run_nightly
 from scheduler.result import NightlyResult
@@ -88,10 +89,13 @@ def run_command(
     except PassLockedError:
         raise pass_locked(store) from None
     labels = {c.id: c.label for c in list_cases(store)}
+    notice = search_notice(settings) if "search" in stages else None
     if json_output:
-        emit_json(_summary(result, labels))
+        emit_json({**_summary(result, labels), "notices": [notice] if notice else []})
     else:
         _print_summary(result, labels)
+        if notice:
+            state.console.print(f"notice: {notice}", markup=False)
     raise typer.Exit(result.exit_code)
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from jikimi.config import CONFIG_FILE_NAME
+from jikimi.config_template import INITIAL_CONFIG
 from storage.audit import ensure_audit_key  # audit trail
 from storage.audit import record as audit
 from storage.cases import list_cases, list_targets
@@ -18,9 +21,23 @@ from storage.keyring import KeyringError, create_keyring_file, load_keyring
 from storage.runs import recent_runs
 
 
+def write_initial_config(path: Path) -> Path:
+    """The commented first-run configuration, 0600, never over an existing file."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(INITIAL_CONFIG)
+    return path
+
+
 @app.command("init")
 def init_command() -> None:
-    """Create the data directory, the key file (0600) and the database, or migrate an existing one."""
+    """Create the data directory, the key file (0600), the database and, when there is none, a commented
+    config.toml with every search engine off until its keys are filled in; or migrate an existing set-up."""
     settings = state.settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     created_key = False
@@ -41,6 +58,13 @@ def init_command() -> None:
     state.set_store(store)
     console = state.console
     console.print(f"database ready: {_describe_db(settings.database_url)}")
+    if settings.config_file is None:
+        written = write_initial_config(settings.data_dir / CONFIG_FILE_NAME)
+        console.print(
+            f"config file written: {written} (every search engine is off until you add its keys there; "
+            "then `jikimi sources check` tests them)",
+            markup=False,
+        )
     if created_key:
         console.print(
             f"key file created: {settings.key_file} (keep a copy somewhere safe: without it the data is lost)"

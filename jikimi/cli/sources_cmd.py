@@ -1,0 +1,56 @@
+"""`jikimi sources check`: is every search engine that is turned on answering with its keys?"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from jikimi.cli.app_state import app, emit_json, state
+from jikimi.first_run import search_notice
+from scheduler.result import EXIT_DEGRADED, EXIT_OK
+
+sources_app = typer.Typer(help="Check the search engines jikimi is set up to use.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("check")
+def sources_check(
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Ask every search engine that is turned on for one page of results for a neutral test word (never a
+    watch term), and say how it answered and what to fix. Engines that are off are listed with the reason.
+
+    Exit code 0 when every engine that is on answered, 3 when one did not (or none is on), 2 when the
+    configuration itself is wrong. Each engine turned on costs one call of its daily quota.
+    """
+    from crawler.source_check import check_all  # late: the crawler is only needed here
+
+    settings = state.settings()
+    checks = check_all(settings)
+    notice = search_notice(settings)
+    failed = any(not c.good for c in checks) or (notice is not None and "no search engine" in notice)
+    code = EXIT_DEGRADED if failed else EXIT_OK
+    if json_output:
+        emit_json(
+            {
+                "config_file": str(settings.config_file) if settings.config_file else None,
+                "sources": {
+                    c.name: {"outcome": c.outcome, "detail": c.detail, "results": c.results} for c in checks
+                },
+                "notices": [notice] if notice else [],
+                "exit_code": code,
+            }
+        )
+        raise typer.Exit(code)
+    where = str(settings.config_file) if settings.config_file else "no config file (`jikimi init` writes one)"
+    table = Table("source", "outcome", "what it means", title=f"search engines ({where})")
+    for check in checks:
+        style = "green" if check.outcome in ("ok", "empty") else ("dim" if check.good else "red")
+        table.add_row(check.name, Text(check.outcome, style=style), Text(check.detail))
+    state.console.print(table)
+    if notice:
+        state.console.print(f"notice: {notice}", markup=False)
+    raise typer.Exit(code)
