@@ -23,7 +23,7 @@ demo: $(VENV)/.installed
 PACKAGES := jikimi storage crawler scheduler matching sandbox takedown $(wildcard web)
 
 # Offline once installed: the audit that asks the package index is `make audit`.
-test: browser $(VENV)/.installed
+test: browser $(VENV)/.installed lint
 	$(BIN)/python -m pytest -q
 	$(BIN)/python -m matching.evaluate tests/data/matching-dev.jsonl
 	# Supply-chain gate: no medium-or-higher bandit finding without a justified `# nosec`.

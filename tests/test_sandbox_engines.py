@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from html import unescape
@@ -27,17 +26,11 @@ ENGINES = ("naver", "kakao", "brave", "searxng", "duckduckgo", "google")
 _MARKS = re.compile(r"</?(b|strong)>")
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
 def search(
-    sb: SandboxServer, source: str, scenario: str = "ok", query: str = PERSONA, **extra: str
+    sandbox: SandboxServer, source: str, scenario: str = "ok", query: str = PERSONA, **extra: str
 ) -> Fetched:
     """One first-page request in the engine's real form, with valid credentials."""
-    base = sb.base_url(source, scenario)
+    base = sandbox.base_url(source, scenario)
     if source == "naver":
         return fetch(f"{base}/v1/search/webkr.json?{urlencode({'query': query, **extra})}", NAVER_KEYS)
     if source == "kakao":
@@ -86,8 +79,8 @@ def results(source: str, fetched: Fetched) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_ok_returns_persona_results(sb: SandboxServer, source: str) -> None:
-    fetched = search(sb, source)
+def test_ok_returns_persona_results(sandbox: SandboxServer, source: str) -> None:
+    fetched = search(sandbox, source)
     assert fetched.status == 200
     found = results(source, fetched)
     assert len(found) >= 5
@@ -95,8 +88,8 @@ def test_ok_returns_persona_results(sb: SandboxServer, source: str) -> None:
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_empty_is_a_valid_answer_without_results(sb: SandboxServer, source: str) -> None:
-    fetched = search(sb, source, "empty")
+def test_empty_is_a_valid_answer_without_results(sandbox: SandboxServer, source: str) -> None:
+    fetched = search(sandbox, source, "empty")
     assert fetched.status == 200
     assert results(source, fetched) == []
     if source == "duckduckgo":
@@ -106,16 +99,18 @@ def test_empty_is_a_valid_answer_without_results(sb: SandboxServer, source: str)
 @pytest.mark.parametrize("source", ENGINES)
 @pytest.mark.parametrize("scenario, status", [("auth", 401), ("quota", 429), ("error", 500)])
 def test_failing_scenarios_fail_every_time(
-    sb: SandboxServer, source: str, scenario: str, status: int
+    sandbox: SandboxServer, source: str, scenario: str, status: int
 ) -> None:
     for _ in range(2):
-        assert search(sb, source, scenario).status == status
+        assert search(sandbox, source, scenario).status == status
 
 
 @pytest.mark.parametrize("source", ENGINES)
 @pytest.mark.parametrize("scenario", ["ratelimit", "ratelimit-date", "ratelimit-bare", "flaky"])
-def test_once_only_scenarios_fail_first_then_recover(sb: SandboxServer, source: str, scenario: str) -> None:
-    first = search(sb, source, scenario, query=f"{PERSONA} 가나다고")
+def test_once_only_scenarios_fail_first_then_recover(
+    sandbox: SandboxServer, source: str, scenario: str
+) -> None:
+    first = search(sandbox, source, scenario, query=f"{PERSONA} 가나다고")
     retry_after = first.headers.get("Retry-After")
     if scenario == "flaky":
         assert first.status == 500
@@ -129,16 +124,16 @@ def test_once_only_scenarios_fail_first_then_recover(sb: SandboxServer, source: 
         assert 0 < ahead <= 3
     else:
         assert retry_after is None
-    second = search(sb, source, scenario, query=f"{PERSONA} 가나다고")
+    second = search(sandbox, source, scenario, query=f"{PERSONA} 가나다고")
     assert second.status == 200
     assert results(source, second)
     # A different query is a different request: it is limited once too.
-    assert search(sb, source, scenario, query=f"{PERSONA} 갠텔").status in (429, 500)
+    assert search(sandbox, source, scenario, query=f"{PERSONA} 갠텔").status in (429, 500)
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_captcha_is_an_http_200_block_page(sb: SandboxServer, source: str) -> None:
-    fetched = search(sb, source, "captcha")
+def test_captcha_is_an_http_200_block_page(sandbox: SandboxServer, source: str) -> None:
+    fetched = search(sandbox, source, "captcha")
     assert fetched.status == 200
     assert fetched.headers.get_content_type() == "text/html"
     if source == "duckduckgo":
@@ -148,8 +143,8 @@ def test_captcha_is_an_http_200_block_page(sb: SandboxServer, source: str) -> No
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_malformed_body_is_cut_short(sb: SandboxServer, source: str) -> None:
-    fetched = search(sb, source, "malformed")
+def test_malformed_body_is_cut_short(sandbox: SandboxServer, source: str) -> None:
+    fetched = search(sandbox, source, "malformed")
     assert fetched.status == 200
     if source == "duckduckgo":
         assert "</html>" not in fetched.text
@@ -159,16 +154,16 @@ def test_malformed_body_is_cut_short(sb: SandboxServer, source: str) -> None:
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_slow_answers_after_the_client_gave_up(sb: SandboxServer, source: str) -> None:
+def test_slow_answers_after_the_client_gave_up(sandbox: SandboxServer, source: str) -> None:
     assert SLOW_SECONDS >= 10
     started = time.monotonic()
     with pytest.raises(TimeoutError):
-        search_with_timeout(sb, source)
+        search_with_timeout(sandbox, source)
     assert time.monotonic() - started < 2
 
 
-def search_with_timeout(sb: SandboxServer, source: str) -> None:
-    base = sb.base_url(source, "slow")
+def search_with_timeout(sandbox: SandboxServer, source: str) -> None:
+    base = sandbox.base_url(source, "slow")
     paths = {
         "naver": ("/v1/search/webkr.json?query=x", NAVER_KEYS),
         "kakao": ("/v2/search/web?query=x", KAKAO_KEYS),
@@ -182,8 +177,8 @@ def search_with_timeout(sb: SandboxServer, source: str) -> None:
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_injection_scenario_carries_payloads_and_the_persona(sb: SandboxServer, source: str) -> None:
-    found = results(source, search(sb, source, "injection"))
+def test_injection_scenario_carries_payloads_and_the_persona(sandbox: SandboxServer, source: str) -> None:
+    found = results(source, search(sandbox, source, "injection"))
     titles = [title for _, title in found]
     assert "<script>alert(1)</script> 홍길동 {{7*7}}" in titles
     assert any(title.startswith("=HYPERLINK(") for title in titles)
@@ -192,8 +187,8 @@ def test_injection_scenario_carries_payloads_and_the_persona(sb: SandboxServer, 
 
 @pytest.mark.parametrize("source", ["naver", "kakao", "brave", "google"])
 @pytest.mark.parametrize("key", [None, "bad-key"])
-def test_missing_or_bad_key_is_401(sb: SandboxServer, source: str, key: str | None) -> None:
-    base = sb.base_url(source)
+def test_missing_or_bad_key_is_401(sandbox: SandboxServer, source: str, key: str | None) -> None:
+    base = sandbox.base_url(source)
     headers: dict[str, str] = {}
     if source == "naver":
         headers = {"X-Naver-Client-Id": key, "X-Naver-Client-Secret": "s"} if key else {}
@@ -214,22 +209,22 @@ def test_missing_or_bad_key_is_401(sb: SandboxServer, source: str, key: str | No
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_unknown_path_is_404(sb: SandboxServer, source: str) -> None:
-    assert fetch(sb.base_url(source) + "/nope", NAVER_KEYS).status == 404
+def test_unknown_path_is_404(sandbox: SandboxServer, source: str) -> None:
+    assert fetch(sandbox.base_url(source) + "/nope", NAVER_KEYS).status == 404
 
 
-def test_engine_only_scenarios_exist_only_on_their_engine(sb: SandboxServer) -> None:
+def test_engine_only_scenarios_exist_only_on_their_engine(sandbox: SandboxServer) -> None:
     with pytest.raises(ValueError):
-        sb.base_url("naver", "partial")
-    assert fetch(f"{sb.url}/partial/naver/v1/search/webkr.json?query=x", NAVER_KEYS).status == 404
+        sandbox.base_url("naver", "partial")
+    assert fetch(f"{sandbox.url}/partial/naver/v1/search/webkr.json?query=x", NAVER_KEYS).status == 404
 
 
 # -- Naver ------------------------------------------------------------------------------------
 
 
-def naver(sb: SandboxServer, vertical: str, scenario: str = "ok", /, **params: object) -> Fetched:
+def naver(sandbox: SandboxServer, vertical: str, scenario: str = "ok", /, **params: object) -> Fetched:
     query = urlencode({"query": PERSONA, **params})
-    return fetch(f"{sb.base_url('naver', scenario)}/v1/search/{vertical}.json?{query}", NAVER_KEYS)
+    return fetch(f"{sandbox.base_url('naver', scenario)}/v1/search/{vertical}.json?{query}", NAVER_KEYS)
 
 
 @pytest.mark.parametrize(
@@ -241,8 +236,8 @@ def naver(sb: SandboxServer, vertical: str, scenario: str = "ok", /, **params: o
         ("cafearticle", {"title", "link", "description", "cafename", "cafeurl"}),
     ],
 )
-def test_naver_vertical_shapes(sb: SandboxServer, vertical: str, keys: set[str]) -> None:
-    data = json.loads(naver(sb, vertical).body)
+def test_naver_vertical_shapes(sandbox: SandboxServer, vertical: str, keys: set[str]) -> None:
+    data = json.loads(naver(sandbox, vertical).body)
     assert set(data) == {"lastBuildDate", "total", "start", "display", "items"}
     assert data["lastBuildDate"].endswith("+0900")
     assert data["items"]
@@ -255,47 +250,49 @@ def test_naver_vertical_shapes(sb: SandboxServer, vertical: str, keys: set[str])
             assert parsedate_to_datetime(item["pubDate"]).utcoffset() == timedelta(hours=9)
 
 
-def test_naver_pages_cover_every_result_once(sb: SandboxServer) -> None:
-    first = json.loads(naver(sb, "webkr", display=10, start=1).body)
+def test_naver_pages_cover_every_result_once(sandbox: SandboxServer) -> None:
+    first = json.loads(naver(sandbox, "webkr", display=10, start=1).body)
     assert first["total"] > 20
     links: list[str] = []
     for start in range(1, first["total"] + 1, 10):
-        page = json.loads(naver(sb, "webkr", display=10, start=start).body)
+        page = json.loads(naver(sandbox, "webkr", display=10, start=start).body)
         assert page["start"] == start
         links += [item["link"] for item in page["items"]]
     assert len(links) == len(set(links)) == first["total"]
-    past_end = json.loads(naver(sb, "webkr", display=10, start=first["total"] + 1).body)
+    past_end = json.loads(naver(sandbox, "webkr", display=10, start=first["total"] + 1).body)
     assert past_end["items"] == [] and past_end["display"] == 0
 
 
-def test_naver_sort_date_is_newest_first(sb: SandboxServer) -> None:
-    items = json.loads(naver(sb, "news", sort="date", display=100).body)["items"]
+def test_naver_sort_date_is_newest_first(sandbox: SandboxServer) -> None:
+    items = json.loads(naver(sandbox, "news", sort="date", display=100).body)["items"]
     dates = [parsedate_to_datetime(i["pubDate"]) for i in items]
     assert dates == sorted(dates, reverse=True)
 
 
-def test_naver_entities_and_redirect_tokens(sb: SandboxServer) -> None:
-    items = json.loads(naver(sb, "webkr", display=100).body)["items"]
+def test_naver_entities_and_redirect_tokens(sandbox: SandboxServer) -> None:
+    items = json.loads(naver(sandbox, "webkr", display=100).body)["items"]
     titles = " ".join(i["title"] for i in items)
     assert "&quot;<b>홍길동</b>&quot;" in titles and "&amp;" in titles
     tokens = [i["link"] for i in items if i["link"].startswith("http://openapi.naver.com/l?AAAB")]
     assert tokens
     # The token resolves at the engine's own /l, with a redirect to the real target.
-    resolved = fetch(sb.base_url("naver") + "/l?" + tokens[0].split("?", 1)[1])
+    resolved = fetch(sandbox.base_url("naver") + "/l?" + tokens[0].split("?", 1)[1])
     assert resolved.status == 302
     assert redirect_token(resolved.headers["Location"]) == tokens[0].split("?", 1)[1]
 
 
-def test_naver_results_include_tracking_parameters_fragments_and_sandbox_pages(sb: SandboxServer) -> None:
-    items = json.loads(naver(sb, "webkr", display=100).body)["items"]
+def test_naver_results_include_tracking_parameters_fragments_and_sandbox_pages(
+    sandbox: SandboxServer,
+) -> None:
+    items = json.loads(naver(sandbox, "webkr", display=100).body)["items"]
     links = [i["link"] for i in items]
     assert any("utm_source=" in link and "fbclid=" in link and "#" in link for link in links)
-    assert f"{sb.url}/web/forum/1" in links
-    assert f"{sb.url}/web/removed" in links
+    assert f"{sandbox.url}/web/forum/1" in links
+    assert f"{sandbox.url}/web/removed" in links
 
 
-def test_naver_cafearticle_has_no_date(sb: SandboxServer) -> None:
-    items = json.loads(naver(sb, "cafearticle").body)["items"]
+def test_naver_cafearticle_has_no_date(sandbox: SandboxServer) -> None:
+    items = json.loads(naver(sandbox, "cafearticle").body)["items"]
     assert all("postdate" not in i and "pubDate" not in i for i in items)
 
 
@@ -308,21 +305,21 @@ def test_naver_cafearticle_has_no_date(sb: SandboxServer) -> None:
         ({"sort": "new"}, "SE04"),
     ],
 )
-def test_naver_rejects_bad_parameters(sb: SandboxServer, params: dict[str, object], code: str) -> None:
-    fetched = naver(sb, "webkr", **params)
+def test_naver_rejects_bad_parameters(sandbox: SandboxServer, params: dict[str, object], code: str) -> None:
+    fetched = naver(sandbox, "webkr", **params)
     assert fetched.status == 400
     assert json.loads(fetched.body)["errorCode"] == code
 
 
 @pytest.mark.parametrize("scenario, code", [("ratelimit", "012"), ("quota", "010")])
-def test_naver_tells_per_second_from_daily_limits(sb: SandboxServer, scenario: str, code: str) -> None:
-    fetched = naver(sb, "blog", scenario, nonce=scenario)
+def test_naver_tells_per_second_from_daily_limits(sandbox: SandboxServer, scenario: str, code: str) -> None:
+    fetched = naver(sandbox, "blog", scenario, nonce=scenario)
     assert fetched.status == 429
     assert json.loads(fetched.body)["errorCode"] == code
 
 
-def test_naver_quota_body_is_the_real_one(sb: SandboxServer) -> None:
-    assert json.loads(naver(sb, "webkr", "quota").body) == {
+def test_naver_quota_body_is_the_real_one(sandbox: SandboxServer) -> None:
+    assert json.loads(naver(sandbox, "webkr", "quota").body) == {
         "errorMessage": "Query limit exceeded.",
         "errorCode": "010",
     }
@@ -331,8 +328,8 @@ def test_naver_quota_body_is_the_real_one(sb: SandboxServer) -> None:
 # -- Kakao ------------------------------------------------------------------------------------
 
 
-def kakao(sb: SandboxServer, vertical: str, **params: object) -> Any:
-    url = f"{sb.base_url('kakao')}/v2/search/{vertical}?{urlencode({'query': PERSONA, **params})}"
+def kakao(sandbox: SandboxServer, vertical: str, **params: object) -> Any:
+    url = f"{sandbox.base_url('kakao')}/v2/search/{vertical}?{urlencode({'query': PERSONA, **params})}"
     fetched = fetch(url, KAKAO_KEYS)
     assert fetched.status == 200
     return json.loads(fetched.body)
@@ -342,8 +339,8 @@ def kakao(sb: SandboxServer, vertical: str, **params: object) -> Any:
     "vertical, extra",
     [("web", set()), ("blog", {"blogname", "thumbnail"}), ("cafe", {"cafename", "thumbnail"})],
 )
-def test_kakao_shapes(sb: SandboxServer, vertical: str, extra: set[str]) -> None:
-    data = kakao(sb, vertical)
+def test_kakao_shapes(sandbox: SandboxServer, vertical: str, extra: set[str]) -> None:
+    data = kakao(sandbox, vertical)
     assert set(data["meta"]) == {"total_count", "pageable_count", "is_end"}
     documents = data["documents"]
     assert isinstance(documents, list) and documents
@@ -352,14 +349,14 @@ def test_kakao_shapes(sb: SandboxServer, vertical: str, extra: set[str]) -> None
         assert datetime.fromisoformat(document["datetime"]).utcoffset() == timedelta(hours=9)
         assert document["datetime"].endswith("+09:00")
         if "thumbnail" in document:
-            assert document["thumbnail"].startswith(f"{sb.url}/media/")
+            assert document["thumbnail"].startswith(f"{sandbox.url}/media/")
 
 
-def test_kakao_paging_ends_on_is_end(sb: SandboxServer) -> None:
+def test_kakao_paging_ends_on_is_end(sandbox: SandboxServer) -> None:
     urls: list[str] = []
     page = 1
     while True:
-        data = kakao(sb, "web", size=10, page=page)
+        data = kakao(sandbox, "web", size=10, page=page)
         urls += [d["url"] for d in data["documents"]]
         if data["meta"]["is_end"]:
             break
@@ -368,21 +365,21 @@ def test_kakao_paging_ends_on_is_end(sb: SandboxServer) -> None:
     assert len(urls) == len(set(urls)) == data["meta"]["total_count"]
 
 
-def test_kakao_uses_numeric_entities(sb: SandboxServer) -> None:
-    data = kakao(sb, "web", size=50)
+def test_kakao_uses_numeric_entities(sandbox: SandboxServer) -> None:
+    data = kakao(sandbox, "web", size=50)
     assert any("&#34;" in d["title"] for d in data["documents"])
 
 
 @pytest.mark.parametrize("params", [{"page": 51}, {"size": 51}, {"sort": "best"}, {"query": ""}])
-def test_kakao_rejects_bad_parameters(sb: SandboxServer, params: dict[str, object]) -> None:
-    url = f"{sb.base_url('kakao')}/v2/search/web?{urlencode({'query': PERSONA, **params})}"
+def test_kakao_rejects_bad_parameters(sandbox: SandboxServer, params: dict[str, object]) -> None:
+    url = f"{sandbox.base_url('kakao')}/v2/search/web?{urlencode({'query': PERSONA, **params})}"
     fetched = fetch(url, KAKAO_KEYS)
     assert fetched.status == 400
     assert "errorType" in json.loads(fetched.body)
 
 
-def test_kakao_throttle_shape(sb: SandboxServer) -> None:
-    fetched = search(sb, "kakao", "quota")
+def test_kakao_throttle_shape(sandbox: SandboxServer) -> None:
+    fetched = search(sandbox, "kakao", "quota")
     assert json.loads(fetched.body) == {
         "errorType": "RequestThrottled",
         "message": "API limit has been exceeded.",
@@ -392,13 +389,13 @@ def test_kakao_throttle_shape(sb: SandboxServer) -> None:
 # -- Brave ------------------------------------------------------------------------------------
 
 
-def brave(sb: SandboxServer, scenario: str = "ok", /, **params: object) -> Fetched:
-    url = f"{sb.base_url('brave', scenario)}/res/v1/web/search?{urlencode({'q': PERSONA, **params})}"
+def brave(sandbox: SandboxServer, scenario: str = "ok", /, **params: object) -> Fetched:
+    url = f"{sandbox.base_url('brave', scenario)}/res/v1/web/search?{urlencode({'q': PERSONA, **params})}"
     return fetch(url, BRAVE_KEYS)
 
 
-def test_brave_shape_marks_and_dates(sb: SandboxServer) -> None:
-    data = json.loads(brave(sb).body)
+def test_brave_shape_marks_and_dates(sandbox: SandboxServer) -> None:
+    data = json.loads(brave(sandbox).body)
     assert data["type"] == "search" and data["query"]["original"] == PERSONA
     web = data["web"]["results"]
     assert len(web) == 20
@@ -410,42 +407,42 @@ def test_brave_shape_marks_and_dates(sb: SandboxServer) -> None:
     assert dated and all(datetime.fromisoformat(r["page_age"]) for r in dated)
 
 
-def test_brave_offset_counts_pages(sb: SandboxServer) -> None:
-    first = json.loads(brave(sb, count=10, offset=0).body)
-    second = json.loads(brave(sb, count=10, offset=1).body)
-    third = json.loads(brave(sb, count=10, offset=2).body)
+def test_brave_offset_counts_pages(sandbox: SandboxServer) -> None:
+    first = json.loads(brave(sandbox, count=10, offset=0).body)
+    second = json.loads(brave(sandbox, count=10, offset=1).body)
+    third = json.loads(brave(sandbox, count=10, offset=2).body)
     assert first["query"]["more_results_available"] and second["query"]["more_results_available"]
     assert not third["query"]["more_results_available"]
     urls = [r["url"] for page in (first, second, third) for r in page["web"]["results"]]
     assert len(urls) == len(set(urls))
 
 
-def test_brave_text_decorations_and_freshness(sb: SandboxServer) -> None:
-    plain = json.loads(brave(sb, text_decorations="false").body)["web"]["results"]
+def test_brave_text_decorations_and_freshness(sandbox: SandboxServer) -> None:
+    plain = json.loads(brave(sandbox, text_decorations="false").body)["web"]["results"]
     assert not any("<strong>" in r["title"] + r["description"] for r in plain)
-    recent = json.loads(brave(sb, freshness="pd").body)["web"]["results"]
-    everything = json.loads(brave(sb).body)["web"]["results"]
+    recent = json.loads(brave(sandbox, freshness="pd").body)["web"]["results"]
+    everything = json.loads(brave(sandbox).body)["web"]["results"]
     assert 0 < len(recent) < len(everything)
     for result in recent:
         age = datetime.now() - datetime.fromisoformat(result["page_age"])
         assert age < timedelta(days=1, hours=10)  # page_age is Korean time without an offset
 
 
-def test_brave_empty_answer_has_no_web_key(sb: SandboxServer) -> None:
-    data = json.loads(brave(sb, "empty").body)
+def test_brave_empty_answer_has_no_web_key(sandbox: SandboxServer) -> None:
+    data = json.loads(brave(sandbox, "empty").body)
     assert "web" not in data and data["query"]["more_results_available"] is False
 
 
 @pytest.mark.parametrize("params", [{"count": 21}, {"offset": 10}, {"freshness": "lastweek"}, {"q": ""}])
-def test_brave_rejects_bad_parameters(sb: SandboxServer, params: dict[str, object]) -> None:
-    fetched = brave(sb, **params)
+def test_brave_rejects_bad_parameters(sandbox: SandboxServer, params: dict[str, object]) -> None:
+    fetched = brave(sandbox, **params)
     assert fetched.status == 422
     assert json.loads(fetched.body)["error"]["code"] == "VALIDATION"
 
 
-def test_brave_quota_differs_from_rate_limit(sb: SandboxServer) -> None:
-    quota = brave(sb, "quota")
-    limited = brave(sb, "ratelimit", nonce="brave-shapes")
+def test_brave_quota_differs_from_rate_limit(sandbox: SandboxServer) -> None:
+    quota = brave(sandbox, "quota")
+    limited = brave(sandbox, "ratelimit", nonce="brave-shapes")
     assert quota.status == limited.status == 429
     assert quota.headers["X-RateLimit-Remaining"].endswith(", 0")
     assert not limited.headers["X-RateLimit-Remaining"].endswith(", 0")
@@ -456,14 +453,13 @@ def test_brave_quota_differs_from_rate_limit(sb: SandboxServer) -> None:
 # -- SearXNG ----------------------------------------------------------------------------------
 
 
-def searxng(sb: SandboxServer, scenario: str = "ok", **params: object) -> Fetched:
-    return fetch(
-        f"{sb.base_url('searxng', scenario)}/search?{urlencode({'q': PERSONA, 'format': 'json', **params})}"
-    )
+def searxng(sandbox: SandboxServer, scenario: str = "ok", **params: object) -> Fetched:
+    query = urlencode({"q": PERSONA, "format": "json", **params})
+    return fetch(f"{sandbox.base_url('searxng', scenario)}/search?{query}")
 
 
-def test_searxng_shape(sb: SandboxServer) -> None:
-    data = json.loads(searxng(sb).body)
+def test_searxng_shape(sandbox: SandboxServer) -> None:
+    data = json.loads(searxng(sandbox).body)
     assert {
         "query",
         "results",
@@ -484,52 +480,53 @@ def test_searxng_shape(sb: SandboxServer) -> None:
             datetime.fromisoformat(result["publishedDate"])
     assert any(
         r["publishedDate"] is None
-        for r in json.loads(searxng(sb, pageno=2).body)["results"] + data["results"]
+        for r in json.loads(searxng(sandbox, pageno=2).body)["results"] + data["results"]
     )
 
 
-def test_searxng_pages(sb: SandboxServer) -> None:
-    pages = [json.loads(searxng(sb, pageno=n).body)["results"] for n in (1, 2, 3, 4)]
+def test_searxng_pages(sandbox: SandboxServer) -> None:
+    pages = [json.loads(searxng(sandbox, pageno=n).body)["results"] for n in (1, 2, 3, 4)]
     assert len(pages[0]) == len(pages[1]) == 10 and pages[2] and pages[3] == []
     urls = [r["url"] for page in pages for r in page]
     assert len(urls) == len(set(urls))
 
 
-def test_searxng_partial_lists_unresponsive_engines(sb: SandboxServer) -> None:
-    partial = json.loads(searxng(sb, "partial").body)
+def test_searxng_partial_lists_unresponsive_engines(sandbox: SandboxServer) -> None:
+    partial = json.loads(searxng(sandbox, "partial").body)
     assert partial["results"]
     assert ["google", "CAPTCHA"] in partial["unresponsive_engines"]
     assert all(isinstance(pair, list) and len(pair) == 2 for pair in partial["unresponsive_engines"])
 
 
-def test_searxng_errors(sb: SandboxServer) -> None:
-    empty = searxng(sb, q="")
+def test_searxng_errors(sandbox: SandboxServer) -> None:
+    empty = searxng(sandbox, q="")
     assert empty.status == 400 and json.loads(empty.body) == {"error": "No query"}
-    assert searxng(sb, time_range="decade").status == 400
-    assert searxng(sb, "nojson").status == 403
-    html = fetch(f"{sb.base_url('searxng', 'nojson')}/search?{urlencode({'q': PERSONA})}")
+    assert searxng(sandbox, time_range="decade").status == 400
+    assert searxng(sandbox, "nojson").status == 403
+    html = fetch(f"{sandbox.base_url('searxng', 'nojson')}/search?{urlencode({'q': PERSONA})}")
     assert html.status == 200 and "<article" in html.text
 
 
-def test_searxng_limiter_wants_browser_headers(sb: SandboxServer) -> None:
-    url = f"{sb.base_url('searxng', 'limiter')}/search?{urlencode({'q': PERSONA, 'format': 'json'})}"
+def test_searxng_limiter_wants_browser_headers(sandbox: SandboxServer) -> None:
+    url = f"{sandbox.base_url('searxng', 'limiter')}/search?{urlencode({'q': PERSONA, 'format': 'json'})}"
     assert fetch(url, {"Accept": "application/json"}).status == 429
     browser = {"Accept": "application/json, text/html;q=0.8", "Accept-Language": "ko-KR,ko;q=0.9"}
     assert fetch(url, browser).status == 200
 
 
-def test_searxng_time_range(sb: SandboxServer) -> None:
-    day = json.loads(searxng(sb, time_range="day").body)["results"]
+def test_searxng_time_range(sandbox: SandboxServer) -> None:
+    day = json.loads(searxng(sandbox, time_range="day").body)["results"]
     assert day and all(r["publishedDate"] is not None for r in day)
-    assert len(day) < len(json.loads(searxng(sb, time_range="year").body)["results"]) + 10
+    assert len(day) < len(json.loads(searxng(sandbox, time_range="year").body)["results"]) + 10
 
 
 # -- DuckDuckGo -------------------------------------------------------------------------------
 
 
-def ddg(sb: SandboxServer, scenario: str = "ok", **form: str) -> Fetched:
+def ddg(sandbox: SandboxServer, scenario: str = "ok", **form: str) -> Fetched:
     return fetch(
-        f"{sb.base_url('duckduckgo', scenario)}/html/", form={"q": PERSONA, "b": "", "kl": "kr-kr", **form}
+        f"{sandbox.base_url('duckduckgo', scenario)}/html/",
+        form={"q": PERSONA, "b": "", "kl": "kr-kr", **form},
     )
 
 
@@ -540,8 +537,8 @@ def next_form(html: str) -> dict[str, str]:
     }
 
 
-def test_ddg_result_markup_ad_and_redirect_links(sb: SandboxServer) -> None:
-    fetched = ddg(sb)
+def test_ddg_result_markup_ad_and_redirect_links(sandbox: SandboxServer) -> None:
+    fetched = ddg(sandbox)
     blocks = ddg_results(fetched.text)
     ads = [b for b in blocks if "result--ad" in b[0]]
     organic = [b for b in blocks if "result--ad" not in b[0]]
@@ -553,36 +550,36 @@ def test_ddg_result_markup_ad_and_redirect_links(sb: SandboxServer) -> None:
     assert '<a class="result__snippet"' in fetched.text and "<b>홍길동</b>" in fetched.text
 
 
-def test_ddg_paging_needs_the_forms_vqd(sb: SandboxServer) -> None:
-    first = ddg(sb)
+def test_ddg_paging_needs_the_forms_vqd(sandbox: SandboxServer) -> None:
+    first = ddg(sandbox)
     form = next_form(first.text)
     assert {"q", "s", "dc", "vqd"} <= set(form) and form["s"] == "10"
-    second = fetch(f"{sb.base_url('duckduckgo')}/html/", form=form)
+    second = fetch(f"{sandbox.base_url('duckduckgo')}/html/", form=form)
     assert second.status == 200 and ddg_results(second.text)
     assert "result--ad" not in second.text
     assert not set(results("duckduckgo", first)) & set(results("duckduckgo", second))
-    without = fetch(f"{sb.base_url('duckduckgo')}/html/", form={**form, "vqd": "4-0"})
+    without = fetch(f"{sandbox.base_url('duckduckgo')}/html/", form={**form, "vqd": "4-0"})
     assert '<form id="challenge-form"' in without.text and not ddg_results(without.text)
 
 
-def test_ddg_no_results_and_blocked(sb: SandboxServer) -> None:
-    none = ddg(sb, q="없는검색어zzz")
+def test_ddg_no_results_and_blocked(sandbox: SandboxServer) -> None:
+    none = ddg(sandbox, q="없는검색어zzz")
     assert '<div class="no-results">' in none.text and not ddg_results(none.text)
-    blocked = ddg(sb, "blocked")
+    blocked = ddg(sandbox, "blocked")
     assert blocked.status == 202 and '<form id="challenge-form"' in blocked.text
 
 
 # -- Google (legacy) --------------------------------------------------------------------------
 
 
-def test_google_shape_paging_and_empty(sb: SandboxServer) -> None:
-    base = sb.base_url("google")
+def test_google_shape_paging_and_empty(sandbox: SandboxServer) -> None:
+    base = sandbox.base_url("google")
     data = json.loads(
         fetch(f"{base}/customsearch/v1?{urlencode({'key': 'k', 'cx': 'c', 'q': PERSONA})}").body
     )
     assert len(data["items"]) == 10 and data["queries"]["nextPage"][0]["startIndex"] == 11
     assert {"title", "link", "snippet", "htmlTitle", "htmlSnippet", "displayLink"} <= set(data["items"][0])
-    empty = json.loads(search(sb, "google", "empty").body)
+    empty = json.loads(search(sandbox, "google", "empty").body)
     assert "items" not in empty and "nextPage" not in empty["queries"]
     assert fetch(f"{base}/customsearch/v1?{urlencode({'key': 'k', 'q': PERSONA})}").status == 400
     assert (
@@ -595,40 +592,40 @@ def test_google_shape_paging_and_empty(sb: SandboxServer) -> None:
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_alternatives_exclusions_and_spacing(sb: SandboxServer, source: str) -> None:
-    chun = {u for u, _ in results(source, search(sb, source, query="성춘향"))}
-    mong = {u for u, _ in results(source, search(sb, source, query="이몽룡"))}
-    both = {u for u, _ in results(source, search(sb, source, query='"성춘향" OR "이몽룡"'))}
-    piped = {u for u, _ in results(source, search(sb, source, query="성춘향 | 이몽룡"))}
+def test_alternatives_exclusions_and_spacing(sandbox: SandboxServer, source: str) -> None:
+    chun = {u for u, _ in results(source, search(sandbox, source, query="성춘향"))}
+    mong = {u for u, _ in results(source, search(sandbox, source, query="이몽룡"))}
+    both = {u for u, _ in results(source, search(sandbox, source, query='"성춘향" OR "이몽룡"'))}
+    piped = {u for u, _ in results(source, search(sandbox, source, query="성춘향 | 이몽룡"))}
     assert chun and mong and both == piped == chun | mong
-    without = {u for u, _ in results(source, search(sb, source, query="성춘향 -춘향전"))}
+    without = {u for u, _ in results(source, search(sandbox, source, query="성춘향 -춘향전"))}
     assert without and without < chun
     # Engines search literally: the spaced-out spelling is not found by the plain name.
-    spaced = {u for u, _ in results(source, search(sb, source, query="가나다고 합성"))}
+    spaced = {u for u, _ in results(source, search(sandbox, source, query="가나다고 합성"))}
     assert "https://cafe.example/secret/77" in spaced
-    assert "https://cafe.example/secret/77" not in {u for u, _ in results(source, search(sb, source))}
+    assert "https://cafe.example/secret/77" not in {u for u, _ in results(source, search(sandbox, source))}
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_added_documents_appear_everywhere_until_removed(sb: SandboxServer, source: str) -> None:
+def test_added_documents_appear_everywhere_until_removed(sandbox: SandboxServer, source: str) -> None:
     url = f"https://cafe.example/added/{source}?utm_source=x"
-    sb.add_document(
+    sandbox.add_document(
         url=url, title="추가된 글 시험용단어", body="시험용단어 홍길동", published="2026-01-02T03:04:05"
     )
     try:
-        assert url in {u for u, _ in results(source, search(sb, source, query="시험용단어"))}
+        assert url in {u for u, _ in results(source, search(sandbox, source, query="시험용단어"))}
     finally:
-        assert sb.remove_document(url)
-    assert results(source, search(sb, source, query="시험용단어")) == []
+        assert sandbox.remove_document(url)
+    assert results(source, search(sandbox, source, query="시험용단어")) == []
 
 
-def test_added_documents_reach_every_naver_vertical(sb: SandboxServer) -> None:
-    sb.add_document(
+def test_added_documents_reach_every_naver_vertical(sandbox: SandboxServer) -> None:
+    sandbox.add_document(
         url="https://news.example.com/added", title="버티컬시험", body="버티컬시험 본문", published=None
     )
     try:
         for vertical in ("webkr", "blog", "news", "cafearticle"):
-            data = json.loads(naver(sb, vertical, query="버티컬시험").body)
+            data = json.loads(naver(sandbox, vertical, query="버티컬시험").body)
             assert data["total"] == 1
     finally:
-        sb.remove_document("https://news.example.com/added")
+        sandbox.remove_document("https://news.example.com/added")

@@ -10,7 +10,6 @@ import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.error import URLError
 
@@ -24,59 +23,53 @@ ROOT = Path(__file__).resolve().parent.parent
 NAVER_KEYS = {"X-Naver-Client-Id": "client-id", "X-Naver-Client-Secret": "client-secret"}
 
 
-@pytest.fixture()
-def sb() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
-def test_addresses(sb: SandboxServer) -> None:
-    assert sb.url.startswith("http://127.0.0.1:") and not sb.url.endswith(":0")
-    assert sb.base_url("naver") == f"{sb.url}/ok/naver"
-    assert sb.base_url("naver", scenario="quota") == f"{sb.url}/quota/naver"
-    assert sb.base_url("searxng", "partial") == f"{sb.url}/partial/searxng"
-    assert sb.base_url("telegram") == f"{sb.url}/telegram"
+def test_addresses(sandbox: SandboxServer) -> None:
+    assert sandbox.url.startswith("http://127.0.0.1:") and not sandbox.url.endswith(":0")
+    assert sandbox.base_url("naver") == f"{sandbox.url}/ok/naver"
+    assert sandbox.base_url("naver", scenario="quota") == f"{sandbox.url}/quota/naver"
+    assert sandbox.base_url("searxng", "partial") == f"{sandbox.url}/partial/searxng"
+    assert sandbox.base_url("telegram") == f"{sandbox.url}/telegram"
     for source, scenario in (("bing", "ok"), ("naver", "nope"), ("kakao", "nojson")):
         with pytest.raises(ValueError):
-            sb.base_url(source, scenario)
-    assert "jikimi sandbox" in fetch(sb.url + "/").text
+            sandbox.base_url(source, scenario)
+    assert "jikimi sandbox" in fetch(sandbox.url + "/").text
 
 
-def test_counters_and_request_log(sb: SandboxServer) -> None:
-    fetch(f"{sb.base_url('naver')}/v1/search/blog.json?query=%ED%99%8D", NAVER_KEYS)
-    fetch(f"{sb.base_url('naver')}/v1/search/news.json?query=x", NAVER_KEYS)
-    fetch(f"{sb.url}/web/forum/1")
-    assert sb.wait_idle()
-    assert sb.hits("/ok/naver") == 2 and sb.hits("/ok/naver/v1/search/blog.json") == 1
-    assert sb.hits("/ok/naver/v1/search/blog.json?") == 0  # the query string is not part of the path
-    assert sb.hits("/web/") == 1 and sb.hits("/") == 3
-    assert sb.bytes_served("/web/forum/1") == len(fetch(f"{sb.url}/web/forum/1").body)
-    method, path, query, headers = sb.requests[0]
+def test_counters_and_request_log(sandbox: SandboxServer) -> None:
+    fetch(f"{sandbox.base_url('naver')}/v1/search/blog.json?query=%ED%99%8D", NAVER_KEYS)
+    fetch(f"{sandbox.base_url('naver')}/v1/search/news.json?query=x", NAVER_KEYS)
+    fetch(f"{sandbox.url}/web/forum/1")
+    assert sandbox.wait_idle()
+    assert sandbox.hits("/ok/naver") == 2 and sandbox.hits("/ok/naver/v1/search/blog.json") == 1
+    assert sandbox.hits("/ok/naver/v1/search/blog.json?") == 0  # the query string is not part of the path
+    assert sandbox.hits("/web/") == 1 and sandbox.hits("/") == 3
+    assert sandbox.bytes_served("/web/forum/1") == len(fetch(f"{sandbox.url}/web/forum/1").body)
+    method, path, query, headers = sandbox.requests[0]
     assert (method, path, query) == ("GET", "/ok/naver/v1/search/blog.json", "query=%ED%99%8D")
     assert headers["X-Naver-Client-Id"] == "client-id"
-    sb.reset()
-    assert sb.hits("/") == 0 and sb.bytes_served("/") == 0 and sb.requests == []
+    sandbox.reset()
+    assert sandbox.hits("/") == 0 and sandbox.bytes_served("/") == 0 and sandbox.requests == []
 
 
-def test_reset_forgets_once_only_scenarios(sb: SandboxServer) -> None:
-    url = f"{sb.base_url('naver', 'ratelimit')}/v1/search/webkr.json?query=x"
+def test_reset_forgets_once_only_scenarios(sandbox: SandboxServer) -> None:
+    url = f"{sandbox.base_url('naver', 'ratelimit')}/v1/search/webkr.json?query=x"
     assert [fetch(url, NAVER_KEYS).status for _ in range(2)] == [429, 200]
-    sb.reset()
+    sandbox.reset()
     assert fetch(url, NAVER_KEYS).status == 429
 
 
-def test_post_form_counts_as_the_same_request(sb: SandboxServer) -> None:
-    url = f"{sb.base_url('duckduckgo', 'flaky')}/html/"
+def test_post_form_counts_as_the_same_request(sandbox: SandboxServer) -> None:
+    url = f"{sandbox.base_url('duckduckgo', 'flaky')}/html/"
     assert fetch(url, form={"q": "홍길동", "kl": "kr-kr"}).status == 500
     assert fetch(url, form={"kl": "kr-kr", "q": "홍길동"}).status == 200
 
 
-def test_concurrent_requests_are_all_counted(sb: SandboxServer) -> None:
+def test_concurrent_requests_are_all_counted(sandbox: SandboxServer) -> None:
     statuses: list[int] = []
     lock = threading.Lock()
 
     def worker(n: int) -> None:
-        status = fetch(f"{sb.url}/web/forum/{n % 10 + 1}").status
+        status = fetch(f"{sandbox.url}/web/forum/{n % 10 + 1}").status
         with lock:
             statuses.append(status)
 
@@ -85,33 +78,33 @@ def test_concurrent_requests_are_all_counted(sb: SandboxServer) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert statuses == [200] * 40 and sb.hits("/web/forum/") == 40
+    assert statuses == [200] * 40 and sandbox.hits("/web/forum/") == 40
 
 
-def test_gzip_when_offered(sb: SandboxServer) -> None:
-    url = f"{sb.base_url('naver')}/v1/search/webkr.json?query=%ED%99%8D%EA%B8%B8%EB%8F%99"
+def test_gzip_when_offered(sandbox: SandboxServer) -> None:
+    url = f"{sandbox.base_url('naver')}/v1/search/webkr.json?query=%ED%99%8D%EA%B8%B8%EB%8F%99"
     zipped = fetch(url, {**NAVER_KEYS, "Accept-Encoding": "gzip, deflate"})
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(zipped.body))["total"] > 0
     assert "Content-Encoding" not in fetch(url, NAVER_KEYS).headers
 
 
-def test_google_key_in_header(sb: SandboxServer) -> None:
-    url = f"{sb.base_url('google')}/customsearch/v1?cx=c&q=%ED%99%8D%EA%B8%B8%EB%8F%99"
+def test_google_key_in_header(sandbox: SandboxServer) -> None:
+    url = f"{sandbox.base_url('google')}/customsearch/v1?cx=c&q=%ED%99%8D%EA%B8%B8%EB%8F%99"
     assert fetch(url, {"X-Goog-Api-Key": "k"}).status == 200
     assert fetch(url, {"X-Goog-Api-Key": "bad-key"}).status == 401
 
 
-def test_reset_content_restores_everything(sb: SandboxServer) -> None:
-    sb.add_document(url="https://x.example/1", title="되돌림시험", body="되돌림시험")
-    sb.remove_document(f"{sb.url}/web/forum/1")
-    sb.set_page("/web/forum/1", "changed")
-    sb.post_message("hongnews", "new")
-    sb.reset_content()
-    assert not sb.remove_document("https://x.example/1")
-    assert sb.remove_document(f"{sb.url}/web/forum/1")
-    assert "changed" not in fetch(f"{sb.url}/web/forum/1").text
-    assert 'data-post="hongnews/59"' not in fetch(f"{sb.url}/telegram/s/hongnews").text
+def test_reset_content_restores_everything(sandbox: SandboxServer) -> None:
+    sandbox.add_document(url="https://x.example/1", title="되돌림시험", body="되돌림시험")
+    sandbox.remove_document(f"{sandbox.url}/web/forum/1")
+    sandbox.set_page("/web/forum/1", "changed")
+    sandbox.post_message("hongnews", "new")
+    sandbox.reset_content()
+    assert not sandbox.remove_document("https://x.example/1")
+    assert sandbox.remove_document(f"{sandbox.url}/web/forum/1")
+    assert "changed" not in fetch(f"{sandbox.url}/web/forum/1").text
+    assert 'data-post="hongnews/59"' not in fetch(f"{sandbox.url}/telegram/s/hongnews").text
 
 
 def test_self_signed_certificate_is_refused_and_never_reaches_a_route() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import urllib.request
-from collections.abc import Iterator
 from urllib.error import HTTPError
 
 import pytest
@@ -39,12 +38,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect())
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
 def send(request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
     outgoing = urllib.request.Request(
         request.url, data=request.body, headers=dict(request.headers), method=request.method
@@ -63,11 +56,11 @@ def send(request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
     return status, flat, body
 
 
-def config(sb: SandboxServer, source: str, scenario: str, max_pages: int = 3) -> SourceConfig:
+def config(sandbox: SandboxServer, source: str, scenario: str, max_pages: int = 3) -> SourceConfig:
     return SourceConfig(
         name=source,
         enabled=True,
-        base_url=sb.base_url(source, scenario),
+        base_url=sandbox.base_url(source, scenario),
         max_pages=max_pages,
         client_id="client-id",
         client_secret="client-secret",
@@ -77,11 +70,11 @@ def config(sb: SandboxServer, source: str, scenario: str, max_pages: int = 3) ->
 
 
 def crawl(
-    sb: SandboxServer, source: str, scenario: str = "ok", text: str = PERSONA, max_pages: int = 3
+    sandbox: SandboxServer, source: str, scenario: str = "ok", text: str = PERSONA, max_pages: int = 3
 ) -> list[ParsedPage]:
     """Every page of one query, as the spider would walk them (no retries)."""
     module = registry.SOURCES[source]
-    cfg = config(sb, source, scenario, max_pages)
+    cfg = config(sandbox, source, scenario, max_pages)
     query = Query(text=text, case_id=1, term_id=1, vertical=module.VERTICALS[0])
     pages: list[ParsedPage] = []
     cursor: PageCursor | None = PageCursor(1)
@@ -93,15 +86,15 @@ def crawl(
     return pages
 
 
-def failure(sb: SandboxServer, source: str, scenario: str, text: str = PERSONA) -> SourceError:
+def failure(sandbox: SandboxServer, source: str, scenario: str, text: str = PERSONA) -> SourceError:
     with pytest.raises(SourceError) as caught:
-        crawl(sb, source, scenario, text)
+        crawl(sandbox, source, scenario, text)
     return caught.value
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_ok_finds_the_persona_and_pages_within_max_pages(sb: SandboxServer, source: str) -> None:
-    pages = crawl(sb, source, max_pages=2)
+def test_ok_finds_the_persona_and_pages_within_max_pages(sandbox: SandboxServer, source: str) -> None:
+    pages = crawl(sandbox, source, max_pages=2)
     results = [r for page in pages for r in page.results]
     assert 1 <= len(pages) <= 2
     assert any(PERSONA in r.title + r.snippet for r in results)
@@ -112,8 +105,8 @@ def test_ok_finds_the_persona_and_pages_within_max_pages(sb: SandboxServer, sour
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_empty_is_an_empty_page_not_an_error(sb: SandboxServer, source: str) -> None:
-    pages = crawl(sb, source, "empty")
+def test_empty_is_an_empty_page_not_an_error(sandbox: SandboxServer, source: str) -> None:
+    pages = crawl(sandbox, source, "empty")
     assert [page.results for page in pages] == [()]
 
 
@@ -132,36 +125,36 @@ FAILURE_CASES = [
 
 @pytest.mark.parametrize(("source", "scenario", "outcome"), FAILURE_CASES)
 def test_failures_map_to_their_outcome(
-    sb: SandboxServer, source: str, scenario: str, outcome: Outcome
+    sandbox: SandboxServer, source: str, scenario: str, outcome: Outcome
 ) -> None:
-    assert failure(sb, source, scenario).outcome is outcome
+    assert failure(sandbox, source, scenario).outcome is outcome
 
 
 @pytest.mark.parametrize("source", [s for s in ENGINES if s != "duckduckgo"])
-def test_auth(sb: SandboxServer, source: str) -> None:
-    assert failure(sb, source, "auth").outcome is Outcome.AUTH
+def test_auth(sandbox: SandboxServer, source: str) -> None:
+    assert failure(sandbox, source, "auth").outcome is Outcome.AUTH
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_malformed_is_an_error(sb: SandboxServer, source: str) -> None:
-    error = failure(sb, source, "malformed")
+def test_malformed_is_an_error(sandbox: SandboxServer, source: str) -> None:
+    error = failure(sandbox, source, "malformed")
     assert error.outcome in (Outcome.ERROR, Outcome.BLOCKED)  # never "nothing found"
 
 
 @pytest.mark.parametrize(("scenario", "low", "high"), [("ratelimit", 1.0, 1.0), ("ratelimit-date", 0.0, 3.0)])
 @pytest.mark.parametrize("source", ENGINES)
 def test_rate_limits_are_retryable_then_recover(
-    sb: SandboxServer, source: str, scenario: str, low: float, high: float
+    sandbox: SandboxServer, source: str, scenario: str, low: float, high: float
 ) -> None:
-    limited = failure(sb, source, scenario)
+    limited = failure(sandbox, source, scenario)
     assert limited.reason == RATE_LIMITED and limited.retry_after is not None
     assert low <= limited.retry_after <= high
-    assert crawl(sb, source, scenario, max_pages=1)[0].results  # the same request, retried
+    assert crawl(sandbox, source, scenario, max_pages=1)[0].results  # the same request, retried
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_bare_rate_limit_has_no_wait(sb: SandboxServer, source: str) -> None:
-    limited = failure(sb, source, "ratelimit-bare")
+def test_bare_rate_limit_has_no_wait(sandbox: SandboxServer, source: str) -> None:
+    limited = failure(sandbox, source, "ratelimit-bare")
     if source == "kakao":
         # Kakao words both limits alike; without a Retry-After the throttle is read as the daily quota.
         assert limited.outcome is Outcome.QUOTA
@@ -171,19 +164,19 @@ def test_bare_rate_limit_has_no_wait(sb: SandboxServer, source: str) -> None:
         assert limited.retry_after is None
 
 
-def test_searxng_partial_and_json_disabled(sb: SandboxServer) -> None:
-    pages = crawl(sb, "searxng", "partial", max_pages=1)
+def test_searxng_partial_and_json_disabled(sandbox: SandboxServer) -> None:
+    pages = crawl(sandbox, "searxng", "partial", max_pages=1)
     assert pages[0].results and (pages[0].partial_reason or "").startswith("unresponsive engines: ")
-    error = failure(sb, "searxng", "nojson")
+    error = failure(sandbox, "searxng", "nojson")
     assert (error.outcome, error.reason) == (Outcome.ERROR, "searxng JSON output disabled")
 
 
-def test_duckduckgo_202_is_blocked(sb: SandboxServer) -> None:
-    assert failure(sb, "duckduckgo", "blocked").outcome is Outcome.BLOCKED
+def test_duckduckgo_202_is_blocked(sandbox: SandboxServer) -> None:
+    assert failure(sandbox, "duckduckgo", "blocked").outcome is Outcome.BLOCKED
 
 
 @pytest.mark.parametrize("source", ENGINES)
-def test_injection_payloads_arrive_as_inert_text(sb: SandboxServer, source: str) -> None:
-    results = [r for page in crawl(sb, source, "injection", max_pages=1) for r in page.results]
+def test_injection_payloads_arrive_as_inert_text(sandbox: SandboxServer, source: str) -> None:
+    results = [r for page in crawl(sandbox, source, "injection", max_pages=1) for r in page.results]
     assert results
     assert all(r.url.startswith(("http://", "https://")) for r in results)
