@@ -7,24 +7,16 @@ from __future__ import annotations
 import json
 import socket
 import stat
-from collections.abc import Iterator
 
 import pytest
 
 from jikimi.config import load_settings
 from jikimi.config_template import INITIAL_CONFIG, sandbox_config
 from jikimi.first_run import SEARCH_ENGINES
-from tests.conftest import JikimiHome
+from sandbox.server import SandboxServer
+from tests.support.home import JikimiHome
 
 ENGINES = ("naver", "kakao", "brave", "searxng", "duckduckgo")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
 
 
 @pytest.fixture
@@ -82,18 +74,20 @@ def test_an_engine_turned_on_without_its_key_is_an_error_naming_it(home: JikimiH
         result = home.cli(*args)
         assert result.code == 2
         assert result.err.strip().splitlines() == [
-            ("jikimi: error: sources.kakao.api_key is missing: kakao is turned on but has no api_key; "
-            "add it under [sources.kakao] in the config file, or set enabled = false there")
+            (
+                "jikimi: error: sources.kakao.api_key is missing: kakao is turned on but has no api_key; "
+                "add it under [sources.kakao] in the config file, or set enabled = false there"
+            )
         ]
 
 
-def test_sandbox_config_works_as_printed(home: JikimiHome, sandbox: object) -> None:
-    port = sandbox.url.rsplit(":", 1)[1]  # type: ignore[attr-defined]
+def test_sandbox_config_works_as_printed(home: JikimiHome, sandbox: SandboxServer) -> None:
+    port = sandbox.url.rsplit(":", 1)[1]
     printed = home.ok("sandbox", "--config", "--port", port)
     assert "sandbox-id" in printed
     home.write_config(printed)
     home.ok("init")
-    sandbox.reset()  # type: ignore[attr-defined]
+    sandbox.reset()
     result = home.cli("sources", "check", "--json")
     assert result.code == 0, result.out + result.err
     checked = json.loads(result.out)["sources"]
@@ -102,7 +96,7 @@ def test_sandbox_config_works_as_printed(home: JikimiHome, sandbox: object) -> N
     assert checked["google"]["outcome"] == "off" and checked["telegram"]["outcome"] == "skipped"
     # One call per engine, for the neutral test word only.
     for name in ENGINES:
-        assert sandbox.hits(f"/ok/{name}/") == 1, name  # type: ignore[attr-defined]
+        assert sandbox.hits(f"/ok/{name}/") == 1, name
     text = home.cli("sources", "check")
     assert text.code == 0 and "answered, with no results" in text.out
     # ... and a pass against it finds the fictional case's exposures.
@@ -114,8 +108,8 @@ def test_sandbox_config_works_as_printed(home: JikimiHome, sandbox: object) -> N
     assert summary["notices"] == [] and sum(int(v["new"]) for v in summary["new_by_case"].values()) > 0
 
 
-def test_sources_check_names_each_failure_and_its_fix(home: JikimiHome, sandbox: object) -> None:
-    base = sandbox.url  # type: ignore[attr-defined]
+def test_sources_check_names_each_failure_and_its_fix(home: JikimiHome, sandbox: SandboxServer) -> None:
+    base = sandbox.url
     home.write_config(
         "\n".join(
             [
@@ -162,9 +156,9 @@ def test_sources_check_names_each_failure_and_its_fix(home: JikimiHome, sandbox:
     assert "set enabled = true under [sources.google]" in checked["google"]["detail"]
 
 
-def test_only_duckduckgo_is_said(home: JikimiHome, sandbox: object) -> None:
+def test_only_duckduckgo_is_said(home: JikimiHome, sandbox: SandboxServer) -> None:
     lines = ["[network]", "allow_private_addresses = true", "download_delay = 0.0"]
-    lines += ["[sources.duckduckgo]", f'base_url = "{sandbox.base_url("duckduckgo")}"']  # type: ignore[attr-defined]
+    lines += ["[sources.duckduckgo]", f'base_url = "{sandbox.base_url("duckduckgo")}"']
     lines += ["[sources.telegram]", "enabled = false"]
     home.write_config("\n".join(lines) + "\n")
     home.ok("init")
