@@ -6,7 +6,7 @@ import socket
 
 from crawler.safety.addresses import UnsafeURLError, check_url, origin_of
 from jikimi.config import Settings
-from storage.urls import InvalidURLError, parse_target_url, telegram_channel
+from storage.urls import InvalidURLError, is_telegram_host, parse_target_url, telegram_channel
 
 
 class TargetRefusedError(Exception):
@@ -32,7 +32,7 @@ def vet_target_url(url: str, settings: Settings) -> str:
         clean = parse_target_url(url)
     except InvalidURLError as exc:
         raise TargetRefusedError(f"not a usable URL: {exc}") from None
-    if "t.me" in clean and telegram_channel(clean) is None:
+    if is_telegram_host(clean) and telegram_channel(clean) is None:
         raise TargetRefusedError("a Telegram target must look like https://t.me/s/<channel>")
     try:
         check_url(

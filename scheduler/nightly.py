@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO
 
@@ -60,6 +61,38 @@ def _pump(stream: IO[str], on_event: ProgressCallback | None) -> None:
             on_event(event)
 
 
+@dataclass(frozen=True)
+class StageExit:
+    """How a crawl process ended: its return code (negative: killed by that signal), and whether
+    it was this runner that killed it for running over its time limit."""
+
+    code: int
+    timed_out: bool = False
+
+
+def describe_failure(stage: str, done: StageExit, time_limit: float) -> tuple[str, str] | None:
+    """(the `<stage>-crawl` outcome's reason, the pass's problem line) for a failed crawl, or None."""
+    if done.timed_out:
+        return f"stopped after {time_limit:.0f} s (its time limit)", f"the {stage} crawl ran out of time"
+    if done.code in (EXIT_OK, EXIT_DEGRADED):
+        return None
+    if done.code == 2:
+        return "the crawl could not start (configuration)", f"the {stage} crawl could not start"
+    if done.code < 0:
+        number = -done.code
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = "unknown signal"
+        # Nobody here sent it: a SIGKILL from outside is, in practice, the kernel's OOM killer.
+        hint = "; likely out of memory" if number == signal.SIGKILL else ""
+        return (
+            f"killed by signal {number} ({name}){hint}",
+            f"the {stage} crawl was killed by signal {number} ({name}){hint}",
+        )
+    return f"the crawl process failed (exit {done.code})", f"the {stage} crawl failed"
+
+
 def run_stage(
     settings: Settings,
     stage: str,
@@ -68,8 +101,8 @@ def run_stage(
     on_event: ProgressCallback | None = None,
     verbose: bool = False,
     timeout: float | None = None,
-) -> int:
-    """Run one crawl stage in a subprocess; returns its exit code, or -9 when it was killed for time."""
+) -> StageExit:
+    """Run one crawl stage in a subprocess (`python -m crawler`, the alias of `scrapy crawl STAGE`)."""
     cmd = [sys.executable, "-m", "crawler", stage, "--run-id", str(run_id)]
     if verbose:
         cmd.append("--verbose")
@@ -92,14 +125,14 @@ def run_stage(
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
                 reader.join(5)
-                return -9
+                return StageExit(proc.returncode, timed_out=True)
             time.sleep(0.1)
     except KeyboardInterrupt:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         raise
     reader.join(5)
-    return proc.returncode
+    return StageExit(proc.returncode)
 
 
 def _alive(run: Run, settings: Settings) -> bool:
@@ -149,7 +182,9 @@ def run_pass(
 ) -> NightlyResult:
     """Crawl stages of one run, one pass at a time (see `one_pass`)."""
     with one_pass(store, wait=wait, on_wait=on_wait):
-        return _crawl(settings, store, kind=kind, stages=stages, on_event=on_event, verbose=verbose)
+        result = _crawl(settings, store, kind=kind, stages=stages, on_event=on_event, verbose=verbose)
+        _finish(store, result)
+    return result
 
 
 def _crawl(
@@ -161,7 +196,8 @@ def _crawl(
     on_event: ProgressCallback | None,
     verbose: bool,
 ) -> NightlyResult:
-    """Crawl stages of one run; a killed earlier run is closed as `interrupted` first (R1)."""
+    """Crawl stages of one run (left `running` until `_finish`); a killed earlier run is closed as
+    `interrupted` first (R1)."""
     # Tracebacks of this process (APScheduler logs job errors) go through the redactor: teach it the terms.
     REDACTOR.add(t.text for t in active_terms(store))
     stale = mark_stale_runs_interrupted(store, still_running=lambda run: _alive(run, settings))
@@ -171,20 +207,12 @@ def _crawl(
     result = NightlyResult(run_ids=[run_id])
     _report_skipped_terms(store, run_id)
     for stage in stages:
-        code = run_stage(settings, stage, run_id, on_event=on_event, verbose=verbose)
-        if code == -9:
-            record_source(
-                store, run_id, f"{stage}-crawl", "error", f"stopped after {settings.crawl_timeout:.0f} s"
-            )
-            result.problems.append(f"the {stage} crawl ran out of time")
-        elif code == 2:
-            record_source(
-                store, run_id, f"{stage}-crawl", "error", "the crawl could not start (configuration)"
-            )
-            result.problems.append(f"the {stage} crawl could not start")
-        elif code not in (EXIT_OK, EXIT_DEGRADED):
-            record_source(store, run_id, f"{stage}-crawl", "error", f"the crawl process failed (exit {code})")
-            result.problems.append(f"the {stage} crawl failed")
+        done = run_stage(settings, stage, run_id, on_event=on_event, verbose=verbose)
+        failure = describe_failure(stage, done, settings.crawl_timeout)
+        if failure is not None:
+            reason, problem = failure
+            record_source(store, run_id, f"{stage}-crawl", "error", reason)
+            result.problems.append(problem)
     run = get_run(store, run_id)
     for src in run.sources:
         result.outcomes[src.source] = src.outcome
@@ -199,9 +227,14 @@ def _crawl(
     elif any(o not in GOOD for o in result.outcomes.values()) or result.unreached_terms:
         # Terms a source did not reach (budget, quota) are work not done: never a clean exit.
         result.exit_code = EXIT_DEGRADED
-    status = {EXIT_OK: "ok", EXIT_DEGRADED: "partial", EXIT_FAILED: "failed"}[result.exit_code]
-    finish_run(store, run_id, status, {"problems": result.problems})
     return result
+
+
+def _finish(store: Store, result: NightlyResult) -> None:
+    """Store the run's final status: what the process exits with, after every step has run."""
+    status = {EXIT_OK: "ok", EXIT_DEGRADED: "partial", EXIT_FAILED: "failed"}[result.exit_code]
+    for run_id in result.run_ids:
+        finish_run(store, run_id, status, {"problems": result.problems})
 
 
 def _report_skipped_terms(store: Store, run_id: int) -> None:
@@ -253,6 +286,8 @@ def run_nightly(
     with one_pass(store, wait=wait, on_wait=on_wait):
         result = _crawl(settings, store, kind=kind, stages=stages, on_event=on_event, verbose=verbose)
         _after_steps(settings, store, result, actor)
+        # Last: `jikimi status` must say what the process exits with, export and notify included.
+        _finish(store, result)
     return result
 
 

@@ -149,7 +149,6 @@ def _normalise_parts(parts: SplitResult) -> SplitResult:
     return SplitResult(scheme, netloc, path, query, "")
 
 
-_TELEGRAM_HOSTS = frozenset({"t.me", "telegram.me"})
 _TELEGRAM_PREVIEW_POST = re.compile(r"/s/([A-Za-z0-9_]{3,64})/(\d+)/?")
 _TELEGRAM_POST = re.compile(r"/([A-Za-z0-9_]{3,64})/(\d+)/?")
 
@@ -208,6 +207,15 @@ def redact_url(url: str) -> str:
     hidden = "?…" if (parts.query or parts.fragment or params or "?" in text or "#" in text) else ""
     prefix = f"{parts.scheme.lower()}://" if parts.scheme else "//"
     return f"{prefix}{netloc}{path}{hidden}"
+
+
+def is_telegram_host(url: str) -> bool:
+    """Whether a URL points at Telegram's own host (t.me, telegram.me), whatever its path."""
+    try:
+        host = (urlsplit(url.strip()).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return False
+    return host in _TELEGRAM_HOSTS
 
 
 def telegram_channel(url: str) -> str | None:
