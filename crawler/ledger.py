@@ -26,7 +26,7 @@ class SourceTally:
     planned_terms: int = 0  # terms this source had to search this pass (reached or not)
     failures: dict[Outcome, str] = field(default_factory=dict)  # first reason per failure outcome
     partial_reasons: list[str] = field(default_factory=list)
-    stopped: bool = False  # quota/auth: no more requests to this source in this run
+    stopped: bool = False  # quota/auth, or a wait over max_retry_after: no more requests this run
     dropped: dict[str, int] = field(default_factory=dict)  # named reasons results or pages were dropped
 
     def fail(self, outcome: Outcome, reason: str) -> None:

@@ -117,11 +117,14 @@ def record_recheck(run: PageRun, item: ExposureFetched) -> None:
             fetched_at=item.fetched_at,
         )
     run.verdicts[outcome.split(":", 1)[0]] += 1
-    if verdict.inconclusive:
+    if verdict.inconclusive and item.reason != "ok":
         # A failure to look is reported as what it was (blocked, unreachable...), never as "nothing new".
-        failure = tally_outcome(item.reason) if item.reason != "ok" else None
         reason = outcome.split(":", 1)[1]
-        tally.fail(failure or Outcome.ERROR, f"exposure {exposure.id}: {reason}")
+        tally.fail(tally_outcome(item.reason) or Outcome.ERROR, f"exposure {exposure.id}: {reason}")
         tally.drop(reason)
     else:
+        # The page was read. A verdict it cannot settle (the term was only ever an engine's claim, or an
+        # advocate changed the exposure meanwhile) is counted in the verdicts and `dropped`, not a failure.
         tally.results += 1
+        if verdict.inconclusive:
+            tally.drop(outcome.split(":", 1)[1])

@@ -211,3 +211,22 @@ def test_nothing_to_recheck_is_empty(home: JikimiHome, sandbox: SandboxServer) -
     code, summary = recheck(home)
     assert code == 0 and summary["outcome"] == "empty"
     assert sb.requests == []
+
+
+def test_a_term_never_seen_in_text_is_inconclusive_but_not_a_failure(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
+    home.write_config(page_config(sandbox))
+    case_id = setup_case(home)
+    # Only a search engine ever claimed the term was here; the live page does not show it.
+    engine_only = stored_exposure(home, case_id, sandbox.url + "/web/forum/4", "engine")
+
+    code, summary = recheck(home)
+
+    assert evidence(home, engine_only)[-1][1] == "inconclusive:term-never-seen"
+    assert statuses(home)[engine_only] == "reported"
+    verdicts = summary["verdicts"]
+    assert isinstance(verdicts, dict) and verdicts["inconclusive"] == 1
+    # The page was read: the source did its job, and a nightly pass is not degraded by it.
+    assert summary["outcome"] == "ok"
+    assert code == 0

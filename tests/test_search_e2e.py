@@ -145,3 +145,24 @@ def test_unreachable_engine_is_named(home: JikimiHome) -> None:
     assert code == 3
     assert outcomes(summary) == {"searxng": "unreachable"}
     assert summary["sources"]["searxng"]["reason"] == "connection refused"
+
+
+def test_a_wait_longer_than_max_retry_after_skips_the_source_for_this_pass(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
+    # The sandbox asks for Retry-After: 1 once per query; this operator honours half a second at most.
+    home.write_config(
+        engine_config(sandbox, {"naver": "ratelimit"}).replace(
+            "max_retry_after = 5.0", "max_retry_after = 0.5"
+        )
+    )
+    setup_case(home, ("홍길동", "name"))
+    code, summary = run_json(home)
+    assert code == 3
+    assert outcomes(summary) == {"naver": "error"}
+    status = json.loads(home.ok("status", "--json"))
+    reason = status["runs"][0]["sources"]["naver"]["reason"]
+    assert "max_retry_after" in reason and "not asked again" in reason
+    # Nothing was asked twice: no request came back before the server's second was up.
+    requests = [(r[1], r[2]) for r in sandbox.requests]
+    assert requests and len(requests) == len(set(requests))

@@ -172,6 +172,18 @@ class SearchSpider(scrapy.Spider):
                 self.configs[source], query, cursor, response.status, headers, response.body
             )
         except SourceError as exc:
+            cap = self.context.settings.network.max_retry_after
+            if exc.reason == RATE_LIMITED and exc.retry_after is not None and exc.retry_after > cap:
+                # Asking again before the server said would be impolite, and refused again: the source
+                # sits out the rest of this pass, and says so.
+                tally.fail(
+                    exc.outcome,
+                    f"rate limited: asked to wait {exc.retry_after:.0f} s, more than max_retry_after "
+                    f"({cap:g} s); not asked again this pass",
+                )
+                tally.stopped = True
+                self._query_done(source)
+                return
             if exc.reason == RATE_LIMITED and attempt < MAX_RATE_LIMIT_RETRIES:
                 delay = self._backoff(exc.retry_after, attempt)
                 tally.retries += 1
@@ -210,9 +222,11 @@ class SearchSpider(scrapy.Spider):
         self._query_done(source)
 
     def _backoff(self, retry_after: float | None, attempt: int) -> float:
+        """The server's wait when it named one (within max_retry_after: checked before), else ours."""
+        if retry_after is not None:
+            return max(0.0, retry_after)
         cap = self.context.settings.network.max_retry_after
-        wanted = retry_after if retry_after is not None else 2.0 ** (attempt + 1)
-        return max(0.0, min(wanted, cap))
+        return min(2.0 ** (attempt + 1), cap)
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
