@@ -7,14 +7,13 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sandbox.server import SandboxServer
 from scheduler.nightly import StageExit, describe_failure
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 
 @pytest.mark.parametrize(
@@ -46,12 +45,6 @@ def test_a_failed_crawl_is_described_by_how_it_ended(done: StageExit, reason: st
 @pytest.mark.parametrize("code", [0, 3])
 def test_a_finished_crawl_is_no_failure(code: int) -> None:
     assert describe_failure("search", StageExit(code), 60.0) is None
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as sb:
-        yield sb
 
 
 def _crawl_children() -> list[int]:

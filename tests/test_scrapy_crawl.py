@@ -11,23 +11,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from sandbox.server import SandboxServer
 from tests.support.home import JikimiHome
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRAPY = str(Path(sys.executable).with_name("scrapy"))
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as sb:
-        yield sb
 
 
 def searxng_only(sb: SandboxServer) -> str:

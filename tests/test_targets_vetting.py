@@ -7,7 +7,7 @@ import pytest
 from jikimi.config import load_settings
 from jikimi.targets import TargetRefusedError, vet_target_url
 from storage.urls import is_telegram_host
-from tests.conftest import JikimiHome
+from tests.support.home import JikimiHome
 
 
 @pytest.mark.parametrize(
