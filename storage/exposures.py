@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +15,8 @@ from storage.cases import NotFoundError, ValidationError
 from storage.crypto import Cipher, Crypto
 from storage.database import Store
 from storage.models import Case, Exposure, Sighting, Term, utcnow
-from storage.triage import join_context, rescore, split_context
+from storage.scoring import assess
+from storage.triage import join_context, rescore, signals_for, split_context
 
 CONFIDENCE_RANK = {"engine": 0, "snippet": 1, "page": 2}
 EXPOSURE_STATUSES = ("new", "confirmed", "dismissed", "reported", "removed", "reappeared")
@@ -130,7 +131,8 @@ def record_observations(
 ) -> list[tuple[int, bool]]:
     """`record_observation` for a batch (one page of search results), with the same rows as a result:
     each case and its cipher looked up once, the exposures already known found in one query, the new
-    ones inserted in one statement and the sightings in another. Returns (id, created) per observation.
+    ones inserted (scores computed from the batch, which holds all their evidence) in one executemany,
+    the sightings in another, and each known exposure scored once. Returns (id, created) per observation.
     """
     for obs in observations:
         if obs.confidence not in CONFIDENCE_RANK:
@@ -153,34 +155,24 @@ def record_observations(
         .with_for_update()
     ).all()
     known = {(row.case_id, row.url_idx): row for row in known_rows}
+    keys = [(obs.case_id, group[0]) for obs, group in zip(observations, candidates, strict=True)]
     fresh: dict[tuple[int, str], int] = {}  # (case, url_idx) -> position of its first new observation
     for position, (obs, group) in enumerate(zip(observations, candidates, strict=True)):
         if not any((obs.case_id, idx) in known for idx in group):
-            fresh.setdefault((obs.case_id, crypto.index("url", obs.canonical_url)), position)
-    created_ids: dict[tuple[int, str], int] = {}
-    if fresh:
-        values = [
-            _new_exposure(observations[p], url_idx, ciphers[case_id])
-            for (case_id, url_idx), p in fresh.items()
-        ]
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(Exposure).values(values).on_conflict_do_nothing(index_elements=["case_id", "url_idx"])
-        for new_id, case_id, url_idx in session.execute(
-            stmt.returning(Exposure.id, Exposure.case_id, Exposure.url_idx)
-        ):
-            created_ids[(case_id, url_idx)] = int(new_id)
+            fresh.setdefault(keys[position], position)
+    created_ids = _insert_new(session, [observations[p] for p in fresh.values()], list(fresh), ciphers)
     out: list[tuple[int, bool]] = []
     sightings: list[dict[str, object]] = []
+    touched: dict[int, Exposure] = {}
     for position, (obs, group) in enumerate(zip(observations, candidates, strict=True)):
         cipher = ciphers[obs.case_id]
-        key = (obs.case_id, crypto.index("url", obs.canonical_url))
         row = next((known[(obs.case_id, idx)] for idx in group if (obs.case_id, idx) in known), None)
         if row is not None:
             _merge(row, obs, cipher.encrypt_opt)
             exposure_id, created = row.id, False
-        elif key in created_ids and fresh.get(key) == position:
-            exposure_id, created = created_ids[key], True
+            touched[row.id] = row
+        elif keys[position] in created_ids and fresh.get(keys[position]) == position:
+            exposure_id, created = created_ids[keys[position]], True
         else:  # a repeat within the batch, or another writer won the race: the one-by-one path merges
             out.append(record_observation(session, crypto, obs))
             continue
@@ -196,13 +188,54 @@ def record_observations(
             }
         )
     if sightings:
-        session.execute(insert_rows(Sighting), sightings)
-    # Every sighting is evidence: each exposure the batch touched is scored again, once.
-    for exposure_id in sorted({int(row["exposure_id"]) for row in sightings}):  # type: ignore[call-overload]
-        row = session.get(Exposure, exposure_id)
-        if row is not None:
-            rescore(session, row)
+        session.execute(insert_rows(Sighting.__table__), sightings)  # type: ignore[arg-type]
+    # Every sighting is evidence: each exposure known before the batch is scored again, once.
+    for exposure_id in sorted(touched):
+        rescore(session, touched[exposure_id])
     return out
+
+
+def _insert_new(
+    session: Session,
+    observations: Sequence[Observation],
+    keys: Sequence[tuple[int, str]],
+    ciphers: Mapping[int, Cipher],
+) -> dict[tuple[int, str], int]:
+    """Insert new exposures (skipping any another writer inserted meanwhile): (case, url_idx) -> id.
+
+    A new exposure's only evidence is this one sighting, so its score is computed here, as `rescore`
+    would from the database, without reading it back.
+    """
+    if not observations:
+        return {}
+    term_ids = {obs.term_id for obs in observations if obs.term_id is not None}
+    kinds = {
+        int(i): str(k) for i, k in session.execute(select(Term.id, Term.kind).where(Term.id.in_(term_ids)))
+    }
+    values = []
+    for obs, (case_id, url_idx) in zip(observations, keys, strict=True):
+        row = _new_exposure(obs, url_idx, ciphers[case_id])
+        result = assess(
+            signals_for(
+                confidence=obs.confidence,
+                variant=obs.variant,
+                match_confidence=obs.match_confidence,
+                level=obs.match_level,
+                context=join_context(obs.context),
+                term_kind=kinds.get(obs.term_id) if obs.term_id is not None else None,
+                sources=[obs.source],
+                verify_outcomes=[],
+                reupload=False,
+            )
+        )
+        row.update(score=float(result.score), tier=result.tier, reasons=list(result.reasons))
+        values.append(row)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = Exposure.__table__
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["case_id", "url_idx"])  # type: ignore[arg-type]
+    returned = session.execute(stmt.returning(table.c.id, table.c.case_id, table.c.url_idx), values)
+    return {(int(case_id), str(url_idx)): int(new_id) for new_id, case_id, url_idx in returned}
 
 
 def _new_exposure(obs: Observation, url_idx: str, cipher: Cipher) -> dict[str, object]:

@@ -8,6 +8,7 @@ Imports only the standard library and w3lib: `storage` is the core of the depend
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -94,6 +95,8 @@ class InvalidURLError(ValueError):
     """An advocate-entered URL that cannot be watched; the message is one line naming the problem."""
 
 
+# Pure and repeated: a search result's URL is canonicalised for its key, its domain and its platform.
+@lru_cache(maxsize=4096)
 def canonical_url(url: str) -> str:
     """The identity of a page: one spelling per page, idempotent, and never an exception.
 
