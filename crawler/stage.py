@@ -20,7 +20,7 @@ from crawler.context import ProgressReporter, stdout_progress
 from crawler.ledger import SourceTally, is_good
 from jikimi.config import ConfigError, Settings, load_settings
 from jikimi.logs import REDACTOR, setup_logging
-from storage.cases import active_terms
+from storage.cases import active_terms, redaction_forms
 from storage.database import DatabaseError, Store, open_store
 from storage.keyring import KeyringError, load_keyring
 from storage.runs import finish_run, get_run, record_source, start_run
@@ -97,7 +97,7 @@ class Stage:
         except (ConfigError, KeyringError, DatabaseError) as exc:
             raise StageError(str(exc)) from None
         # Every registered term is a secret for the log formatter, in this process too.
-        REDACTOR.add(t.text for t in active_terms(store))
+        REDACTOR.add(redaction_forms(active_terms(store)))
         if wanted is None:
             run_id, own = start_run(store, OWN_RUN_KIND, os.getpid()), True
         else:

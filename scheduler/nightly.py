@@ -27,7 +27,7 @@ from jikimi.logs import REDACTOR
 from scheduler.after_steps import STEPS
 from scheduler.lock import PassLockedError, acquire_pass_lock
 from scheduler.result import EXIT_DEGRADED, EXIT_FAILED, EXIT_OK, GOOD, NightlyResult
-from storage.cases import active_terms, usable_terms
+from storage.cases import active_terms, redaction_forms, usable_terms
 from storage.database import Store
 from storage.models import Run
 from storage.runs import finish_run, get_run, mark_stale_runs_interrupted, record_source, start_run
@@ -199,7 +199,7 @@ def _crawl(
     """Crawl stages of one run (left `running` until `_finish`); a killed earlier run is closed as
     `interrupted` first (R1)."""
     # Tracebacks of this process (APScheduler logs job errors) go through the redactor: teach it the terms.
-    REDACTOR.add(t.text for t in active_terms(store))
+    REDACTOR.add(redaction_forms(active_terms(store)))
     stale = mark_stale_runs_interrupted(store, still_running=lambda run: _alive(run, settings))
     if stale:
         logger.warning("%d earlier run(s) did not finish; this pass redoes their work", stale)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.breadth import TermRejectedError, breadth_problem
+from matching.queries import search_queries
 from matching.terms import TermSpec, TermSpecError, compact, compile_term
 from storage.crypto import Cipher, Crypto
 from storage.database import Store
@@ -352,6 +353,25 @@ def usable_terms(terms: Sequence[TermView]) -> tuple[list[TermView], list[Skippe
         else:
             skipped.append(SkippedTerm(term.id, term.case_id, reason))
     return usable, skipped
+
+
+def redaction_forms(terms: Sequence[TermView]) -> list[str]:
+    """Every spelling of these terms a log line could carry: as registered, aliases, romanizations.
+
+    The log redactor ignores case and separators and decodes percent-escapes and punycode itself; the
+    matcher's own search variants add what it cannot derive (`Hong Gildong` for 홍길동).
+    """
+    forms: list[str] = []
+    for term in terms:
+        forms.append(term.text)
+        try:
+            forms += [
+                query
+                for _kind, query in search_queries(TermSpec(term.case_id, term.id, term.text, term.kind))
+            ]
+        except Exception:  # noqa: BLE001, S112 - an unusable stored term still has its text redacted
+            continue
+    return forms
 
 
 def remove_term(store: Store, term_id: int) -> int:

@@ -31,6 +31,7 @@ from zope.interface import implementer  # type: ignore[import-untyped]
 
 from crawler.safety.addresses import first_non_public, normalise_host
 from crawler.safety.policy import SafetyPolicy
+from jikimi.logs import host_tag
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -84,8 +85,8 @@ class SafeHostnameResolver(CachingHostnameResolver):
         self._refusals.move_to_end(key)
         while len(self._refusals) > _REMEMBERED_REFUSALS:
             self._refusals.popitem(last=False)
-        # A host name is not secret (the query string is); the address itself is left out.
-        logger.warning("refused to connect to %s: private address (%s)", key, reason)
+        # A host name can be a person's name (hansoyul.example, or its punycode): logged as a digest.
+        logger.warning("refused to connect to %s: private address (%s)", host_tag(key), reason)
 
     def note_accepted(self, host: str) -> None:
         """A clean answer: a stale refusal must not turn a later plain DNS failure into "unsafe"."""
