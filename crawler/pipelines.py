@@ -15,9 +15,15 @@ from storage.urls import canonical_url, domain_of, platform_of
 logger = logging.getLogger(__name__)
 
 
+# Exposures wait in memory for at most this many results before one transaction stores them: fewer
+# statements and commits per result. A crash loses at most this batch, which the next pass finds again.
+BATCH_RESULTS = 500
+
+
 class ExposurePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self._pending: list[tuple[str, Observation]] = []  # (source, observation), oldest first
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExposurePipeline:
@@ -35,8 +41,23 @@ class ExposurePipeline:
             self._search_page(item)
         return item
 
+    def close_spider(self) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        """Store every pending exposure in one transaction and count the new ones per source and case."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        ctx = self.context
+        with ctx.store.session() as session:
+            recorded = record_observations(session, ctx.store.crypto, [obs for _, obs in pending])
+        for (source, obs), (_exposure_id, created) in zip(pending, recorded, strict=True):
+            if created:
+                ctx.count_new(source, obs.case_id)
+
     def _search_page(self, page: SearchPage) -> None:
-        """Every exposure of one answer in one transaction: a commit per page, not per result."""
+        """A page's exposures join the pending batch (stored together, see `BATCH_RESULTS`)."""
         ctx = self.context
         tally = ctx.tally(page.source)
         seen_at = now_utc()
@@ -70,10 +91,6 @@ class ExposurePipeline:
                     published_at=result.published,
                 )
             )
-        if not observations:
-            return
-        with ctx.store.session() as session:
-            recorded = record_observations(session, ctx.store.crypto, observations)
-        for _exposure_id, was_created in recorded:
-            if was_created:
-                ctx.count_new(page.source, page.query.case_id)
+        self._pending.extend((page.source, obs) for obs in observations)
+        if len(self._pending) >= BATCH_RESULTS:
+            self.flush()

@@ -164,6 +164,7 @@ def record_observations(
     out: list[tuple[int, bool]] = []
     sightings: list[dict[str, object]] = []
     touched: dict[int, Exposure] = {}
+    queries: dict[tuple[int, str], str] = {}  # one ciphertext per query of a case: a page shares it
     for position, (obs, group) in enumerate(zip(observations, candidates, strict=True)):
         cipher = ciphers[obs.case_id]
         row = next((known[(obs.case_id, idx)] for idx in group if (obs.case_id, idx) in known), None)
@@ -182,7 +183,7 @@ def record_observations(
                 "exposure_id": exposure_id,
                 "run_id": obs.run_id,
                 "source": obs.source,
-                "query_ct": cipher.encrypt_opt(obs.query),
+                "query_ct": _query_ct(queries, cipher, obs),
                 "rank": obs.rank,
                 "seen_at": obs.seen_at,
             }
@@ -193,6 +194,15 @@ def record_observations(
     for exposure_id in sorted(touched):
         rescore(session, touched[exposure_id])
     return out
+
+
+def _query_ct(cache: dict[tuple[int, str], str], cipher: Cipher, obs: Observation) -> str | None:
+    if obs.query is None:
+        return None
+    key = (obs.case_id, obs.query)
+    if key not in cache:
+        cache[key] = cipher.encrypt(obs.query)
+    return cache[key]
 
 
 def _insert_new(
