@@ -6,7 +6,6 @@ Real SQLite (and PostgreSQL for the authorization table), real Argon2id, real TO
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,14 +53,23 @@ def token(client: FlaskClient, path: str = "/") -> str:
     return csrf_token(client.get(path).get_data(as_text=True))
 
 
+class SignedIn(dict[str, FlaskClient]):
+    """A signed-in client per user, made on first use (each sign-in costs an Argon2id check)."""
+
+    def __init__(self, app: Flask, world: World) -> None:
+        super().__init__()
+        self.app, self.world = app, world
+
+    def __missing__(self, name: str) -> FlaskClient:
+        client = self.app.test_client()
+        assert sign_in(client, self.world, name) == 302
+        self[name] = client
+        return client
+
+
 @pytest.fixture
-def clients(app: Flask, world: World) -> Iterator[dict[str, FlaskClient]]:
-    out = {}
-    for name in ("alice", "bob", "vera", "ada"):
-        client = app.test_client()
-        assert sign_in(client, world, name) == 302
-        out[name] = client
-    yield out
+def clients(app: Flask, world: World) -> dict[str, FlaskClient]:
+    return SignedIn(app, world)
 
 
 def test_signed_out_visitors_go_to_the_login_page(app: Flask, world: World) -> None:
@@ -276,3 +284,62 @@ def test_open_page_links_only_http_urls_with_noreferrer(
 ) -> None:
     html = clients["alice"].get(f"/exposures/{world.exposures_a[0]}/open").get_data(as_text=True)
     assert 'rel="noreferrer noopener"' in html and 'href="https://blog.example.com/' in html
+
+
+def test_deliveries_download_masked_once_and_are_per_case(
+    store: Store, clients: dict[str, FlaskClient], world: World
+) -> None:
+    alice = clients["alice"]
+    csrf = token(alice)
+    first = alice.post(f"/cases/{world.case_a}/deliveries", data={"format": "csv", "csrf_token": csrf})
+    assert first.status_code == 200 and "attachment" in first.headers["Content-Disposition"]
+    body = first.get_data(as_text=True)
+    assert "blog.example.com/post/" in body and CANARY not in body
+    again = alice.post(f"/cases/{world.case_a}/deliveries", data={"format": "csv", "csrf_token": csrf})
+    assert "blog.example.com/post/" not in again.get_data(as_text=True)  # nothing new for this recipient
+    page = alice.get(f"/cases/{world.case_a}/deliveries").get_data(as_text=True)
+    assert page.count("<tr><td>") == 2
+    assert (
+        clients["bob"]
+        .post(
+            f"/cases/{world.case_a}/deliveries", data={"format": "csv", "csrf_token": token(clients["bob"])}
+        )
+        .status_code
+        == 404
+    )
+    assert any(r.action == "export" and r.actor == "alice" for r in list_records(store, case_id=world.case_a))
+
+
+def test_admin_grants_a_case_in_the_console(
+    store: Store, clients: dict[str, FlaskClient], world: World
+) -> None:
+    ada = clients["ada"]
+    assert ada.get(f"/cases/{world.case_b}").status_code == 404
+    response = ada.post(
+        "/admin/grants",
+        data={"case": str(world.case_b), "username": "ada", "action": "grant", "csrf_token": token(ada)},
+    )
+    assert response.status_code == 302
+    assert ada.get(f"/cases/{world.case_b}").status_code == 200
+    grants = [r for r in list_records(store, case_id=world.case_b) if r.action == "case.grant"]
+    assert grants and grants[0].actor == "ada"
+    bob = clients["bob"]
+    assert (
+        bob.post(
+            "/admin/grants",
+            data={"case": str(world.case_a), "username": "bob", "action": "grant", "csrf_token": token(bob)},
+        ).status_code
+        == 403
+    )
+
+
+def test_a_term_of_another_case_cannot_be_removed(
+    store: Store, clients: dict[str, FlaskClient], world: World
+) -> None:
+    from storage.cases import list_terms
+
+    term_b = list_terms(store, world.case_b)[0].id
+    alice = clients["alice"]
+    response = alice.post(f"/cases/{world.case_a}/terms/{term_b}/remove", data={"csrf_token": token(alice)})
+    assert response.status_code == 404
+    assert [t.id for t in list_terms(store, world.case_b)] == [term_b]

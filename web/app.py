@@ -12,7 +12,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from jikimi.config import Settings
 from storage.crypto import Crypto
 from storage.database import Store
-from web import auth, i18n, pages_admin, pages_cases, pages_exposure, pages_ops, pages_triage, security
+from web import (
+    auth,
+    i18n,
+    pages_admin,
+    pages_cases,
+    pages_deliveries,
+    pages_exposure,
+    pages_ops,
+    pages_triage,
+    security,
+)
 from web.context import Console
 
 MAX_BODY = 2 * 1024 * 1024  # pasted text to test a term on is the largest thing ever posted
@@ -53,6 +63,7 @@ def create_app(store: Store, settings: Settings) -> Flask:
         pages_cases.bp,
         pages_triage.bp,
         pages_exposure.bp,
+        pages_deliveries.bp,
         pages_ops.bp,
         pages_admin.bp,
     ):

@@ -36,8 +36,7 @@ def _mark(word: str) -> str:
     return word
 
 
-# Words the templates translate from data (roles, statuses, kinds, outcomes): listed so the catalogs hold
-# them.
+# Words the templates translate from data (roles, statuses, kinds, outcomes), listed for the catalogs.
 DATA_WORDS = (
     _mark("admin"),
     _mark("advocate"),

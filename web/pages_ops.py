@@ -6,7 +6,7 @@ per case, so they need the grant like every other page of a case.
 
 from __future__ import annotations
 
-import subprocess  # nosec B404: starts `jikimi run` (a fixed argument list, no shell)
+import subprocess  # nosec B404 - starts `jikimi run` (a fixed argument list, no shell)
 import sys
 from datetime import UTC, datetime
 
@@ -147,7 +147,7 @@ def start_run() -> ResponseReturnValue:
     if settings.config_file is not None:
         command += ["--config", str(settings.config_file)]
     command.append("run")
-    subprocess.Popen(  # nosec B603: fixed arguments, no shell, no user input
+    subprocess.Popen(  # nosec B603 - fixed arguments, no shell, no user input
         command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
