@@ -13,24 +13,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import StopDownload
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
 from crawler.extract import decode_html, extract_text, looks_script_only, text_sha256
 from crawler.fetch_failures import failure_reason
-from crawler.page_items import ExposureFetched, TargetVisited, TextSeen
-from crawler.page_run import PAGES, ExposureJob, PageRun, RenderJob
+from crawler.page_items import ExposureFetched, TargetVisited, TextSeen, TokenResolved
+from crawler.page_run import PAGES, RESOLVE, ExposureJob, PageRun, RenderJob
 from crawler.page_status import is_block_page, removal_notice, status_detail, status_reason
+from crawler.redirect_tokens import (
+    HEADERS_ONLY,
+    MAX_HOPS,
+    REDIRECT_STATUSES,
+    final_url,
+    is_token_hop,
+    token_request_url,
+)
 from crawler.robots import RobotsDisallowedError
 from crawler.safety.errors import MediaStoppedError, RefusedRequestError
 from crawler.telegram import TelegramReader, is_telegram_url
 from storage.models import utcnow
 from storage.targets_state import TargetState
+from storage.urls import is_redirect_token
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +100,7 @@ class PageCrawler(scrapy.Spider):
         self.telegram = TelegramReader(page_run, self.exposure_failed)
 
     async def start(self) -> AsyncIterator[Any]:
+        self.crawler.signals.connect(self.stop_at_headers, signal=signals.headers_received)
         for target in self.run.targets:
             yield self.target_request(target)
         for request in self.telegram.channel_requests():
@@ -177,6 +189,8 @@ class PageCrawler(scrapy.Spider):
     # -- exposure pages: verification and removal re-checks ----------------------------------------
 
     def exposure_request(self, job: ExposureJob) -> scrapy.Request:
+        if self.run.naver_base and is_redirect_token(job.exposure.url):
+            return self.token_request(job, token_request_url(job.exposure.url, self.run.naver_base), 0)
         if is_telegram_url(job.exposure.url):
             return self.telegram.lookup_request(job)
         return scrapy.Request(
@@ -225,6 +239,60 @@ class PageCrawler(scrapy.Spider):
         if not before_sending(failure):
             self.context.tally(job.source).calls += 1
         yield ExposureFetched(job.purpose, job.exposure, failure_reason(failure), utcnow())
+
+    # -- redirect tokens: where a search engine's link leads, from the headers alone ----------------
+
+    def stop_at_headers(self, headers: Any, body_length: int, request: scrapy.Request, **kwargs: Any) -> None:
+        """A token's answer is its headers: the download stops there, no body is read."""
+        if request.meta.get(HEADERS_ONLY):
+            raise StopDownload(fail=False)
+
+    def token_request(self, job: ExposureJob, url: str, hops: int) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_token,
+            errback=self.token_failed,
+            dont_filter=True,
+            meta={
+                "exposure_job": job,
+                "token_hops": hops,
+                HEADERS_ONLY: True,
+                "dont_redirect": True,  # the Location is read, not followed
+                "dont_obey_robotstxt": True,  # an API's own link, asked like the API
+                "handle_httpstatus_list": [*REDIRECT_STATUSES, *HANDLED_STATUSES],
+            },
+        )
+
+    def parse_token(self, response: Response) -> Iterator[Any]:
+        job: ExposureJob = response.meta["exposure_job"]
+        self.context.tally(RESOLVE).calls += 1
+        if response.status not in REDIRECT_STATUSES:
+            reason = status_reason(response.status) or "not-a-redirect"
+            yield TokenResolved(job.purpose, job.exposure, None, reason, utcnow(), response.status)
+            return
+        target = final_url(response.url, header(response, b"Location"))
+        if target is None:
+            yield TokenResolved(job.purpose, job.exposure, None, "unsafe-address", utcnow(), response.status)
+            return
+        base = self.run.naver_base or ""
+        if is_token_hop(target, base):
+            hops = int(response.meta.get("token_hops", 0)) + 1
+            if hops > MAX_HOPS:
+                yield TokenResolved(job.purpose, job.exposure, None, "too-many-redirects", utcnow(), 0)
+                return
+            url = token_request_url(target, base) if is_redirect_token(target) else target
+            yield self.token_request(job, url, hops)
+            return
+        yield TokenResolved(job.purpose, job.exposure, target, "ok", utcnow(), response.status)
+        if job.purpose != "resolve":
+            # The verification or recheck goes on at the real URL (the pipeline maps a merged id).
+            yield self.exposure_request(ExposureJob(job.purpose, replace(job.exposure, url=target)))
+
+    def token_failed(self, failure: Failure) -> Iterator[Any]:
+        job: ExposureJob = failure.request.meta["exposure_job"]  # type: ignore[attr-defined]
+        if not before_sending(failure):
+            self.context.tally(RESOLVE).calls += 1
+        yield TokenResolved(job.purpose, job.exposure, None, failure_reason(failure), utcnow())
 
     # -- hand-over to the browser phase --------------------------------------------------------------
 

@@ -69,3 +69,18 @@ class ExposureFetched:
     text: str = ""
     text_sha256: str | None = None
     notice: str | None = None  # a removal notice on the page, or a missing Telegram message/channel
+
+
+@dataclass(frozen=True)
+class TokenResolved:
+    """Where a search engine's redirect token leads (`final_url`), or the named reason it could not be read.
+
+    Only the token's answer headers were read: its `Location` is the exposure's real URL.
+    """
+
+    purpose: str  # the job it belongs to: `resolve` alone, or a `verify`/`recheck` that continues
+    exposure: ExposureToFetch
+    final_url: str | None
+    reason: str
+    fetched_at: datetime
+    http_status: int | None = None

@@ -6,23 +6,25 @@ page wrote it, `confidence="page"`, a SimHash fingerprint of the text, a link to
 exposure it re-uploads, and an evidence row. `TargetVisited` is stored after that (batched, one
 transaction per batch), so a crash repeats a visit rather than losing what it found.
 `ExposureFetched` goes to verification (`crawler.verify`) or the removal re-check
-(`crawler.recheck`).
+(`crawler.recheck`); `TokenResolved` gives a token exposure its real URL (`crawler.resolve`).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from scrapy.crawler import Crawler
 
 from crawler.extract import text_sha256
 from crawler.page_crawl import PageCrawler
-from crawler.page_items import ExposureFetched, TargetVisited, TextSeen
+from crawler.page_items import ExposureFetched, TargetVisited, TextSeen, TokenResolved
 from crawler.page_matches import SNIPPET_WIDTH, best_per_case
 from crawler.page_run import PageRun
 from crawler.page_status import describe, tally_outcome
 from crawler.recheck import record_recheck
+from crawler.resolve import record_resolution
 from crawler.verify import record_verification
 from matching import snippet_around
 from matching.fingerprint import try_fingerprint
@@ -61,6 +63,8 @@ class PagePipeline:
             self._visited(item)
         elif isinstance(item, ExposureFetched):
             self._fetched(item)
+        elif isinstance(item, TokenResolved):
+            record_resolution(self.run, item)
         return item
 
     def close_spider(self) -> None:
@@ -164,6 +168,10 @@ class PagePipeline:
 
     def _fetched(self, item: ExposureFetched) -> None:
         self.run.fetched.add(item.exposure.id)
+        merged = self.run.merged.get(item.exposure.id)
+        if merged is not None and merged != item.exposure.id:
+            # Its token led to a URL the case already had: the fetch belongs to that exposure now.
+            item = replace(item, exposure=replace(item.exposure, id=merged))
         self.run.finished("verify" if item.purpose == "verify" else "recheck")
         if item.purpose == "verify":
             record_verification(self.run, item)

@@ -20,18 +20,21 @@ from storage.cases import TermView
 from storage.targets_state import ExposureToFetch, TargetState
 
 PAGES, TELEGRAM, VERIFY, RECHECK = "pages", "telegram", "verify", "recheck"
+# Reading where search engines' redirect tokens lead (Naver's `openapi.naver.com/l?...` links).
+RESOLVE = "redirects"
 
 
 @dataclass(frozen=True)
 class ExposureJob:
-    """Fetch an exposure's page: to confirm a search hit (`verify`) or to see if it is gone (`recheck`)."""
+    """Fetch an exposure's page: to confirm a search hit (`verify`), to see if it is gone (`recheck`), or only
+    to read where its redirect token leads (`resolve`). A token is always resolved first."""
 
     purpose: str
     exposure: ExposureToFetch
 
     @property
     def source(self) -> str:
-        return VERIFY if self.purpose == "verify" else RECHECK
+        return {"verify": VERIFY, "resolve": RESOLVE}.get(self.purpose, RECHECK)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,9 @@ class PageRun:
     newest_term: dict[int, datetime] = field(default_factory=dict)  # case id -> newest active term
     verdicts: Counter[str] = field(default_factory=Counter)  # re-check verdicts (removed, live, ...)
     done: Counter[str] = field(default_factory=Counter)  # finished targets or fetches per source
+    # Where redirect tokens are read: the enabled Naver source's base URL (None: tokens are left alone).
+    naver_base: str | None = None
+    merged: dict[int, int] = field(default_factory=dict)  # token exposure id -> the id it lives on as
 
     def finished(self, source: str) -> None:
         """Count one finished target or fetch of `source` and tell the parent process."""

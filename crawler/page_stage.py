@@ -4,40 +4,54 @@ One crawl (`crawler.spiders.pages.PageSpider`), up to two phases: the plain phas
 everything through Scrapy's HTTP client (robots.txt obeyed the RFC 9309 way, conditional requests,
 the address gate and the media guard); a browser phase (`crawler.render`) follows only when some
 page needs JavaScript. The stage then stores one honest outcome per source: `pages` and `telegram`
-(when it has channels or is enabled), and `verify` when search hits were verified.
+(when it has channels or is enabled), `verify` when search hits were verified, and `redirects` when
+Naver's redirect tokens were read for the real URL of their exposures.
 """
 
 from __future__ import annotations
 
 from crawler.context import CrawlContext
-from crawler.page_run import PAGES, TELEGRAM, VERIFY, PageRun
+from crawler.page_run import PAGES, RESOLVE, TELEGRAM, VERIFY, PageRun
 from crawler.page_status import describe
+from crawler.resolve import naver_base, resolve_jobs
 from crawler.sources.base import Outcome
 from crawler.telegram import is_telegram_url
 from crawler.verify import verification_jobs
 from storage.targets_state import TargetUpdate, target_states, update_targets
+from storage.urls import is_redirect_token
 
 
 def plan_pages(ctx: CrawlContext) -> tuple[PageRun, list[str]]:
     """The targets, channels and verifications of this pass, and the sources that will get an outcome."""
     states = target_states(ctx.store)
     telegram = ctx.settings.sources.get(TELEGRAM)
+    jobs = verification_jobs(ctx.settings, ctx.store, ctx.run_id)
+    base = naver_base(ctx.settings)
+    if base is not None:
+        # Naver's redirect tokens get their real URL in every pass, verification or not (headers only).
+        jobs += resolve_jobs(ctx.store, {job.exposure.id for job in jobs})
     run = PageRun.build(
         ctx,
         targets=[t for t in states if not is_telegram_url(t.url)],
         channels=[t for t in states if is_telegram_url(t.url)],
-        exposure_jobs=verification_jobs(ctx.settings, ctx.store, ctx.run_id),
+        exposure_jobs=jobs,
         telegram=telegram,
+        naver_base=base,
     )
+    verifying = [job for job in jobs if job.purpose == "verify"]
+    tokens = [job for job in jobs if base is not None and is_redirect_token(job.exposure.url)]
     sources = [PAGES]
     if run.channels or (telegram is not None and telegram.enabled):
         sources.append(TELEGRAM)
-    if run.exposure_jobs:
+    if verifying:
         sources.append(VERIFY)
+    if tokens:
+        sources.append(RESOLVE)
     for source, total in (
         (PAGES, len(run.targets)),
         (TELEGRAM, len(run.channels)),
-        (VERIFY, len(run.exposure_jobs)),
+        (VERIFY, len(verifying)),
+        (RESOLVE, len(tokens)),
     ):
         if source in sources:
             ctx.progress.emit("plan", source=source, total=total)

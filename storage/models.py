@@ -221,6 +221,9 @@ class Evidence(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     text_sha256: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(32))
+    # The URL fetched when it is not the exposure's own (migration 0007): the redirect token a search
+    # engine gave, kept as evidence of where the exposure was found once its real URL is known.
+    url_ct: Mapped[str | None] = mapped_column(Text)
 
 
 class Export(Base):

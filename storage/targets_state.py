@@ -22,7 +22,7 @@ from storage.database import Store
 from storage.models import Case, Evidence, Exposure, Sighting, Target, utcnow
 from storage.triage import rescore_id
 
-EVIDENCE_PURPOSES = ("verify", "recheck", "page")
+EVIDENCE_PURPOSES = ("verify", "recheck", "page", "resolve")
 MAX_ERROR_LENGTH = 200
 MAX_OUTCOME_LENGTH = 32
 

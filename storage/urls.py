@@ -179,6 +179,16 @@ def domain_of(url: str) -> str:
     return host.removeprefix("www.")
 
 
+# Naver's Open API gives some results as `http://openapi.naver.com/l?<token>`, a redirect to the real page.
+_REDIRECT_TOKEN_PREFIXES = ("http://openapi.naver.com/l?", "https://openapi.naver.com/l?")
+
+
+def is_redirect_token(url: str) -> bool:
+    """Whether a URL is a search engine's redirect token rather than the page itself."""
+    head, _, token = str(url).strip().partition("?")
+    return bool(token) and (head + "?").lower() in _REDIRECT_TOKEN_PREFIXES
+
+
 def platform_of(url: str) -> str:
     """A short platform name for reports and exports ("telegram", "naver_blog", ...), else "web"."""
     host = _host(canonical_url(url))

@@ -16,6 +16,7 @@ from jikimi.cli.app_state import CliError, actor, app, emit_json, state
 from storage.audit import record as audit  # reads of decrypted data are audited; changes audit themselves
 from storage.exposures import EXPOSURE_STATUSES, get_exposure
 from storage.lifecycle import EventView, history, mark, mark_case, reuploads_of
+from storage.redirects import redirect_tokens_of
 
 exposure_app = typer.Typer(
     help="Move one exposure (or all of a case) through confirmed, reported, removed, reappeared "
@@ -167,6 +168,7 @@ def exposure_show(
     view = get_exposure(store, exposure_id)
     events = history(store, exposure_id)
     copies = reuploads_of(store, exposure_id)
+    links = redirect_tokens_of(store, exposure_id)
     audit(store, actor(), "exposure.show", case_id=view.case_id, obj=("exposure", exposure_id))
     if json_output:
         emit_json(
@@ -189,6 +191,7 @@ def exposure_show(
                 "last_seen": view.last_seen.isoformat(),
                 "reupload_of": view.reupload_of_id,
                 "reuploads": copies,
+                "found_as": links,
                 "history": [event_dict(e) for e in events],
             }
         )
@@ -200,6 +203,8 @@ def exposure_show(
     for reason in view.reasons:
         console.print(f"  - {reason}", markup=False)
     console.print(f"url: {view.url}", markup=False)
+    for link in links:
+        console.print(f"found as the search engine's link: {link}", markup=False)
     sources = ", ".join(view.sources)
     console.print(
         f"platform: {view.platform} · confidence: {view.confidence} · sources: {sources}", markup=False
