@@ -87,7 +87,8 @@ def parse_response(
         raise SourceError(Outcome.ERROR, responses.MALFORMED)
     ranked = _ranked(cursor)
     results: list[SearchResult] = []
-    for block in page.css("div.result"):
+    blocks = page.css("div.result")  # selected once: the "nothing here" check below reuses it
+    for block in blocks:
         if "result--ad" in (block.attrib.get("class") or "").split():
             continue
         result = _result(block, query, ranked + len(results) + 1)
@@ -95,7 +96,7 @@ def parse_response(
             results.append(result)
     # A page with neither results nor the "no results" notice is a layout we do not know, perhaps a
     # new kind of block page: never let it pass as "nothing found".
-    if not results and not page.css(".no-results") and not page.css("div.result"):
+    if not results and not blocks and not page.css(".no-results"):
         raise SourceError(Outcome.ERROR, responses.MALFORMED)
     return ParsedPage(tuple(results), _next_page(cfg, query, cursor, page, ranked + len(results), results))
 
@@ -190,11 +191,11 @@ def _next_form(page: Selector, cursor: PageCursor) -> dict[str, str] | None:
     current = _int(cursor.state.get("s", "0"))
     best: dict[str, str] | None = None
     for form in page.css("form"):
-        fields = {
-            name: form.css(f'input[name="{name}"]').attrib.get("value", "")
-            for name in FORM_STATE
-            if form.css(f'input[name="{name}"]')
-        }
+        fields: dict[str, str] = {}
+        for field in form.css("input[name]"):  # one pass over the inputs; the first of a name counts
+            name = field.attrib.get("name", "")
+            if name in FORM_STATE and name not in fields:
+                fields[name] = field.attrib.get("value", "")
         offset = _int(fields.get("s", ""))
         if offset is None or not fields.get("vqd") or offset <= (current or 0):
             continue
