@@ -87,8 +87,11 @@ def clean(text: str) -> Layer:
         if replacement != text[start]:
             edits.append((start, end, replacement, flag))
     layer = apply_edits(text, edits)
-    # Lower-casing ASCII maps one character to one, so it needs no edit entries.
-    layer.text = layer.text.translate(_LOWER_ASCII)
+    # Lower-casing maps one character to one here (every character whose case folding changes more than its
+    # case was replaced by an edit above), so it needs no edit entries; str.lower is a C pass, while
+    # translate looks every character up in a dict.
+    lowered = layer.text.lower()
+    layer.text = lowered if len(lowered) == len(layer.text) else layer.text.translate(_LOWER_ASCII)
     return layer
 
 

@@ -10,6 +10,7 @@ per character, so it is done only where a cheap regex says it may matter:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from itertools import product
@@ -40,7 +41,19 @@ _MASK_RUN = regex.compile(
 )
 # Letters that hide a syllable only when written alone between two syllables (김x지, 김ㅇ지, 김?지).
 _INLINE_MASKS = frozenset("xoㅇ?？")
-_QWERTY_RUN = regex.compile(rf"(?<![a-z])(?:{_C}{_V}(?:{_F})?)+(?![a-z])")
+_QWERTY_RUN = re.compile(rf"(?<![a-z])(?:{_C}{_V}(?:{_F})?)+(?![a-z])")
+# Cheap pre-filters (the standard library's engine scans plain classes fastest): no Latin letter, no QWERTY
+# view; no jamo, Han, or Latin/digit look-alike next to a syllable, no recomposition view.
+_ANY_LATIN = re.compile(r"[a-z]")
+_MAYBE_RECOMPOSE = (
+    re.compile(
+        r"[\u3131-\u318e\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3400-\u9fff\uf900-\ufaff"
+        r"\U00016fe0-\U00016fff\U00020000-\U0003ffff]"
+    ),
+    re.compile(r"[o027le1|!i](?<=[\uac00-\ud7a3][o027le1|!i])"),
+    re.compile(r"[o027l1|!i](?=[\uac00-\ud7a3])"),
+    re.compile(r"[o027][l1|!i]"),
+)
 
 
 def _merge(ranges: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
@@ -181,6 +194,9 @@ def recomposition_views(view: DenseView, worth_a_look: Callable[[str], bool]) ->
     per word.
     """
     text = view.clean.text
+    # One class per search: the standard engine scans a single class far faster than an alternation.
+    if not any(prefilter.search(text) for prefilter in _MAYBE_RECOMPOSE):
+        return []
     ranges = [
         (*_around(text, m.start(), m.end(), PAD), m.start(), m.end()) for m in _REC_TRIGGER.finditer(text)
     ]
@@ -219,6 +235,8 @@ def qwerty_views(view: DenseView, worth_a_look: Callable[[str], bool]) -> list[U
     string and kept only if `worth_a_look` (an automaton probe) finds something in it and its neighbours.
     """
     text = view.clean.text
+    if not _ANY_LATIN.search(text):
+        return []
     ranges = []
     typed_at: dict[int, str] = {}
     for found in _QWERTY_RUN.finditer(text):
