@@ -57,6 +57,9 @@ FIELDS = (
     "reasons",
 )
 TERM_FIELD = "term"
+# A case label is the advocate's words, often the person's name ("홍길동 사건"): `case` carries the id,
+# the label travels only with the terms, on the same opt-in.
+CASE_LABEL_FIELD = "case_label"
 # Cells a spreadsheet would read as a formula (OWASP "CSV injection"), plus the full-width signs
 # that East Asian input methods produce and some spreadsheets accept the same way.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -81,14 +84,14 @@ def iso_utc(value: datetime) -> str:
 
 
 def fields(include_terms: bool) -> tuple[str, ...]:
-    return FIELDS + (TERM_FIELD,) if include_terms else FIELDS
+    return FIELDS + (TERM_FIELD, CASE_LABEL_FIELD) if include_terms else FIELDS
 
 
 def record_dict(row: ExportRow, include_terms: bool) -> dict[str, object]:
-    """The one schema every format carries; `term` exists only with `include_terms`."""
+    """The one schema every format carries; `term` and `case_label` exist only with `include_terms`."""
     out: dict[str, object] = {
         "id": row.id,
-        "case": row.case,
+        "case": row.case_id,
         "url": row.url,
         "domain": row.domain,
         "platform": row.platform,
@@ -105,6 +108,7 @@ def record_dict(row: ExportRow, include_terms: bool) -> dict[str, object]:
     }
     if include_terms:
         out[TERM_FIELD] = row.term
+        out[CASE_LABEL_FIELD] = row.case
     return out
 
 

@@ -17,6 +17,11 @@ from tests.support.search import ENGINES, engine_config
 
 CANARY = "캐너리홍QZ"
 CANARY_HANDLE = "canary_qz_handle"
+# Host names are names: the handle as a host, and the name in punycode (IDNA), as hostile links carry them.
+CANARY_HOST = "canary-qz-handle.example"
+CANARY_PUNYCODE = "xn--" + CANARY.lower().encode("punycode").decode("ascii")
+# Advocates name a case after the person.
+CANARY_LABEL = f"{CANARY} 사건"
 
 
 @pytest.fixture
@@ -60,10 +65,12 @@ def test_canary_never_leaks(tmp_path: Path, canary_sandbox: SandboxServer) -> No
         return proc.stdout
 
     jikimi("init")
-    case_id = jikimi("case", "add", "--label", "canary case", "--consent", "fictional").strip()
+    case_id = jikimi("case", "add", "--label", CANARY_LABEL, "--consent", "fictional").strip()
     jikimi("term", "add", case_id, "-", stdin=CANARY + "\n")  # stdin keeps it out of argv
     jikimi("term", "add", case_id, "-", "--kind", "handle", stdin=CANARY_HANDLE + "\n")
     jikimi("target", "add", "https://forum.example.net/board/1", "--case", case_id)
+    jikimi("target", "add", f"https://{CANARY_HOST}/board/1", "--case", case_id)
+    jikimi("target", "add", f"https://{CANARY_PUNYCODE}.example/", "--case", case_id)
     jikimi("run", ok=(0, 3))
     jikimi("run", ok=(0, 3))
     exports = tmp_path / "exports"
@@ -72,14 +79,21 @@ def test_canary_never_leaks(tmp_path: Path, canary_sandbox: SandboxServer) -> No
         jikimi("export", "--format", fmt, "--output", str(exports / f"all.{fmt}"))
     jikimi("export", "--format", "csv", "--output", str(exports / "new.csv"), "--new")
     jikimi("status")
-    jikimi("case", "list")
+    jikimi("case", "list", explicit_read=True)
     jikimi("exposures", "list", explicit_read=True)
     listed = jikimi("exposures", "list", "--json", explicit_read=True)
     assert "forum.example.net" in listed, "the canary page must have become an exposure"
     jikimi("term", "list", case_id, explicit_read=True)
     jikimi("case", "show", case_id, explicit_read=True)
 
-    needles = [CANARY.encode("utf-8"), CANARY_HANDLE.encode("utf-8"), CANARY.encode("utf-16-le")]
+    needles = [
+        CANARY.encode("utf-8"),
+        CANARY_HANDLE.encode("utf-8"),
+        CANARY.encode("utf-16-le"),
+        b"canary-qz-handle",
+        CANARY_PUNYCODE.encode("ascii"),
+        "사건".encode(),
+    ]
     leaks = []
     for path in files_under([data, exports]):
         raw = path.read_bytes()

@@ -366,6 +366,33 @@ def test_term_only_with_include_terms(store: Store, out: Path, fmt: str) -> None
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+def test_a_case_label_naming_the_person_leaves_only_with_include_terms(
+    store: Store, out: Path, fmt: str
+) -> None:
+    label = f"{CANARY} 사건"  # advocates name cases after the person
+    case_id, term_id = seed_case(store, label=label)
+    add_exposure(store, case_id, "https://forum.example/1", term_id=term_id)
+    without = export(store, out / f"without.{fmt}", fmt).path
+    raw = without.read_bytes()
+    assert CANARY.encode() not in raw and "사건".encode() not in raw
+    text = without.read_text(encoding="utf-8-sig")
+    if fmt == "csv":
+        [row] = list(csv.DictReader(io.StringIO(text)))
+        assert row["case"] == str(case_id) and "case_label" not in row
+    if fmt == "jsonl":
+        record = json.loads(text)
+        assert record["case"] == case_id and "case_label" not in record
+    if fmt == "html":
+        assert f"#{case_id}" in text
+    with_terms = export(store, out / f"with.{fmt}", fmt, include_terms=True).path.read_text(
+        encoding="utf-8-sig"
+    )
+    assert label in with_terms
+    if fmt == "csv":
+        assert next(csv.DictReader(io.StringIO(with_terms)))["case_label"] == label
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_carries_the_fields(store: Store, out: Path, fmt: str) -> None:
     case_id, _ = seed_case(store)
     exposure_id = add_exposure(store, case_id, "https://forum.example/t/1", platform="forum")
@@ -373,8 +400,9 @@ def test_every_format_carries_the_fields(store: Store, out: Path, fmt: str) -> N
     path = export(store, out / f"out.{fmt}", fmt).path
     text = path.read_text(encoding="utf-8-sig")
     if fmt == "html":
+        assert "사건 A" not in text  # the case label only with --include-terms
         for value in (
-            "사건 A",
+            f"#{case_id}",
             "https://forum.example/t/1",
             "forum.example",
             "forum",
@@ -397,7 +425,7 @@ def test_every_format_carries_the_fields(store: Store, out: Path, fmt: str) -> N
     assert record.pop("reasons")
     assert record == {
         "id": str(exposure_id) if fmt == "csv" else exposure_id,
-        "case": "사건 A",
+        "case": str(case_id) if fmt == "csv" else case_id,  # the label only with --include-terms
         "url": "https://forum.example/t/1",
         "domain": "forum.example",
         "platform": "forum",

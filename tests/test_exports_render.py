@@ -111,7 +111,10 @@ def test_term_column_only_when_asked() -> None:
     assert "zq_handle" not in render("jsonl", rows) and '"term"' not in render("jsonl", rows)
     assert "zq_handle" not in render("html", rows) and "term:" not in render("html", rows)
     with_terms = ExportMeta(exported_at=T0, include_terms=True)
-    assert render("csv", rows, with_terms).splitlines()[0].endswith(",term")
+    assert render("csv", rows, with_terms).splitlines()[0].endswith(",term,case_label")
+    # The case label (often the person's name) travels on the same opt-in, never by default.
+    assert "사건 A" not in render("csv", rows) + render("jsonl", rows) + render("html", rows)
+    assert "사건 A" in render("csv", rows, with_terms) and "사건 A" in render("html", rows, with_terms)
     assert json.loads(render("jsonl", rows, with_terms))["term"] == "zq_handle"
     assert "term: zq_handle" in render("html", rows, with_terms)
 

@@ -88,12 +88,13 @@ def run_command(
         result = _run(settings, store, stages, json_output, wait)
     except PassLockedError:
         raise pass_locked(store) from None
-    labels = {c.id: c.label for c in list_cases(store)}
+    # Case ids only: a label is the advocate's words, often the person's name, and this output is a log.
+    case_ids = [c.id for c in list_cases(store)]
     notice = search_notice(settings) if "search" in stages else None
     if json_output:
-        emit_json({**_summary(result, labels), "notices": [notice] if notice else []})
+        emit_json({**_summary(result), "notices": [notice] if notice else []})
     else:
-        _print_summary(result, labels)
+        _print_summary(result, case_ids)
         if notice:
             state.console.print(f"notice: {notice}", markup=False)
     raise typer.Exit(result.exit_code)
@@ -131,7 +132,7 @@ def _run(settings: Settings, store: Store, stages: list[str], json_output: bool,
         )
 
 
-def _summary(result: NightlyResult, labels: dict[int, str]) -> dict[str, object]:
+def _summary(result: NightlyResult) -> dict[str, object]:
     return {
         "run_ids": result.run_ids,
         "exit_code": result.exit_code,
@@ -144,14 +145,14 @@ def _summary(result: NightlyResult, labels: dict[int, str]) -> dict[str, object]
             for s, o in result.outcomes.items()
         },
         "new_by_case": {
-            str(cid): {"label": labels.get(cid, ""), "new": n} for cid, n in result.new_by_case.items()
+            str(cid): {"new": n} for cid, n in result.new_by_case.items()
         },
         "problems": result.problems,
         "export": {"path": result.export_path, "count": result.exported} if result.export_path else None,
     }
 
 
-def _print_summary(result: NightlyResult, labels: dict[int, str]) -> None:
+def _print_summary(result: NightlyResult, case_ids: list[int]) -> None:
     console = state.console
     sources = Table(
         "source", "outcome", "terms not reached", "reason", title=f"run {result.run_ids[0]}: sources"
@@ -163,9 +164,9 @@ def _print_summary(result: NightlyResult, labels: dict[int, str]) -> None:
             source, f"[{style}]{outcome}[/{style}]", f"{unreached:,}", result.reasons.get(source, "")
         )
     console.print(sources)
-    cases = Table("case", "label", "new exposures", title="new exposures per case")
-    for case_id, label in sorted(labels.items()):
-        cases.add_row(str(case_id), label, str(result.new_by_case.get(case_id, 0)))
+    cases = Table("case", "new exposures", title="new exposures per case")
+    for case_id in sorted(case_ids):
+        cases.add_row(f"#{case_id}", str(result.new_by_case.get(case_id, 0)))
     console.print(cases)
     if not result.outcomes:
         console.print("no source ran: enable one under [sources.<name>] in the config")
