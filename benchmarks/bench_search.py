@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -208,6 +209,7 @@ def main() -> int:
     print(f"CPU: jikimi crawl {jikimi_cpu:.2f} s, bare scrapy {bare_cpu:.2f} s (start-up included in both)")
     print(f"CPU ratio bare/jikimi: {bare_cpu / jikimi_cpu:.2f} (target >= 0.5)")
     print(f"wall: jikimi {jikimi_wall:.1f} s, bare {bare_wall:.1f} s")
+    shutil.rmtree(data, ignore_errors=True)
     return 0
 
 
