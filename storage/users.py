@@ -174,6 +174,15 @@ def disable_user(store: Store, username: str) -> UserView:
         return _view(row)
 
 
+def end_sessions(store: Store, user_id: int) -> None:
+    """Sign-out: every session of the user ends, copies of its cookie included (sessions are signed
+    cookies, so only the epoch they carry can revoke them)."""
+    with store.session() as session:
+        row = session.get(User, user_id, with_for_update=True)
+        if row is not None:
+            row.session_epoch += 1
+
+
 def reset_user(store: Store, username: str, password: str) -> NewCredentials:
     """New password and TOTP secret; unlocks and re-enables the account, ends its open sessions."""
     password = check_password(password)

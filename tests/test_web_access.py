@@ -343,3 +343,16 @@ def test_a_term_of_another_case_cannot_be_removed(
     response = alice.post(f"/cases/{world.case_a}/terms/{term_b}/remove", data={"csrf_token": token(alice)})
     assert response.status_code == 404
     assert [t.id for t in list_terms(store, world.case_b)] == [term_b]
+
+
+def test_sign_out_revokes_copies_of_the_session_cookie(app: Flask, clients: dict[str, FlaskClient]) -> None:
+    alice = clients["alice"]
+    assert alice.get("/").status_code == 200
+    copy = app.test_client()
+    cookie = alice.get_cookie("jikimi_session")
+    assert cookie is not None
+    copy.set_cookie("jikimi_session", cookie.value)
+    assert copy.get("/").status_code == 200
+    alice.post("/logout", data={"csrf_token": token(alice)})
+    assert alice.get("/").status_code == 302
+    assert copy.get("/").status_code == 302  # the copied cookie died with the sign-out

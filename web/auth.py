@@ -21,7 +21,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from storage.audit import record as audit
-from storage.users import UserView, authenticate, get_user
+from storage.users import UserView, authenticate, end_sessions, get_user
 from web.context import console
 from web.i18n import LOCALES
 from web.security import limiter
@@ -158,6 +158,7 @@ def login() -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])  # signed-in only: `_gate` turns everyone else away
 def logout() -> ResponseReturnValue:
     audit(console().store, current_user.username, "console.sign_out", obj=("user", current_user.view.id))
+    end_sessions(console().store, current_user.view.id)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
