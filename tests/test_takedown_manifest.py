@@ -90,6 +90,7 @@ def test_every_manifest_command_succeeds_in_order(home: JikimiHome, tmp_path: Pa
     commands = _commands(out / "manifest.json")
     recipients = [d["recipient"] for d in json.loads((out / "manifest.json").read_text("utf-8"))["drafts"]]
     assert recipients == ["naver", "telegram", "kcsc", "d4u"]
+    assert commands
     for words in commands:
         result = home.cli(*words)
         assert result.code == 0, (words, result.err)
