@@ -144,9 +144,7 @@ def _summary(result: NightlyResult) -> dict[str, object]:
             }
             for s, o in result.outcomes.items()
         },
-        "new_by_case": {
-            str(cid): {"new": n} for cid, n in result.new_by_case.items()
-        },
+        "new_by_case": {str(cid): {"new": n} for cid, n in result.new_by_case.items()},
         "problems": result.problems,
         "export": {"path": result.export_path, "count": result.exported} if result.export_path else None,
     }
