@@ -120,3 +120,18 @@ def test_verification_follows_the_token_to_the_page(home: JikimiHome, sandbox: S
     sources = summary["sources"]
     assert isinstance(sources, dict) and sources["redirects"]["outcome"] == "ok"
     assert sandbox.hits(PATH) == 1
+
+
+def test_a_reported_token_is_rechecked_at_its_real_url(home: JikimiHome, sandbox: SandboxServer) -> None:
+    url = _publish(sandbox)
+    home.write_config(engine_config(sandbox, {"naver": "ok"}))
+    setup_case(home, (PERSONA, "name"))
+    _run(home, "search")
+    token_id = _by_url(home)[TOKEN + redirect_token(url)]["id"]
+    home.ok("exposure", "mark", str(token_id), "reported", "--channel", "kcsc")  # reported as a token
+    sandbox.reset()
+    result = home.cli("recheck", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["verdicts"]["live"] == 1
+    assert _by_url(home)[url]["id"] == token_id
+    assert sandbox.hits(PATH) == 1 and sandbox.hits("/ok/naver/l") == 1
