@@ -145,14 +145,19 @@ def test_empty_text_and_no_terms() -> None:
     assert Matcher.build([]).scan("김민지 합성") == []
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    st.text(
-        alphabet=st.sampled_from(list("김민지이서연 .ㄱㅁㅈㅎ○*합성능욕abcKIMm1n\u200b\n洪金")), max_size=40
-    )
+NOISE = st.text(
+    alphabet=st.sampled_from(list("김민지이서연 .ㄱㅁㅈㅎ○*합성능욕abcKIMm1n\u200b\n洪金")), max_size=40
 )
-def test_any_text_scans_and_spans_are_consistent(text: str) -> None:
-    for match in MATCHER.scan(text):
+
+
+@settings(max_examples=150, deadline=None)
+@given(NOISE, NOISE)
+def test_any_text_scans_and_spans_are_consistent(left: str, right: str) -> None:
+    # A registered name stands alone somewhere in arbitrary text, so every example has matches to check.
+    text = f"{left} 김민지 {right}"
+    matches = MATCHER.scan(text)
+    assert matches
+    for match in matches:
         assert 0 <= match.start < match.end <= len(text)
         assert match.text == text[match.start : match.end]
         assert match.level in ("high", "low")
