@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from storage.keyring import Keyring, KeyringError
+from storage.keyring import Keyring, KeyringError, load_keyring
 
 CHECK_PLAINTEXT = b"jikimi key check"
 
@@ -104,9 +104,23 @@ class Crypto:
     def for_case(self, key_id: str) -> Cipher:
         cipher = self._case_ciphers.get(key_id)
         if cipher is None:
+            if key_id not in self.keyring.cases:
+                self._reload_case_keys()
             cipher = Cipher(self.keyring.case_keys(key_id))
             self._case_ciphers[key_id] = cipher
         return cipher
+
+    def _reload_case_keys(self) -> None:
+        """A long-running process (the console, the scheduler) sees cases another process opened since
+        it started: their keys were added to the key file after it was read."""
+        if self.keyring.path is None:
+            return
+        try:
+            fresh = load_keyring(self.keyring.path)
+        except KeyringError:
+            return  # the caller's own look-up then names the missing key
+        for key_id, keys in fresh.cases.items():
+            self.keyring.cases.setdefault(key_id, keys)
 
     def forget_case(self, key_id: str) -> None:
         self._case_ciphers.pop(key_id, None)

@@ -141,3 +141,19 @@ def test_cli_users_and_grants(home: JikimiHome) -> None:
     actions = [r["action"] for r in json.loads(home.ok("audit", "list", "--json", "--limit", "0"))]
     for action in ("user.add", "case.grant", "user.disable", "user.reset", "case.revoke"):
         assert action in actions
+
+
+def test_a_running_process_reads_cases_opened_after_it_started(store: Store, database_url: str) -> None:
+    """The console keeps its store open for days; cases opened meanwhile by the CLI must be readable."""
+    from storage.cases import get_case
+    from storage.database import open_store
+    from storage.keyring import load_keyring
+
+    path = store.crypto.keyring.path
+    assert path is not None
+    console = open_store(database_url, load_keyring(path))
+    try:
+        case_id = _case(store)  # another process adds the case and its key to the key file
+        assert get_case(console, case_id).label == "사례"
+    finally:
+        console.close()
