@@ -356,3 +356,37 @@ def test_sign_out_revokes_copies_of_the_session_cookie(app: Flask, clients: dict
     alice.post("/logout", data={"csrf_token": token(alice)})
     assert alice.get("/").status_code == 302
     assert copy.get("/").status_code == 302  # the copied cookie died with the sign-out
+
+
+def test_runs_audit_takedown_and_report_pages(
+    store: Store, clients: dict[str, FlaskClient], world: World
+) -> None:
+    from storage.runs import finish_run, record_source, start_run
+
+    run_id = start_run(store, "nightly")
+    record_source(store, run_id, "naver", "blocked", reason="captcha page", calls=3)
+    finish_run(store, run_id, "partial")
+    alice, ada = clients["alice"], clients["ada"]
+    runs = alice.get("/runs").get_data(as_text=True)
+    assert (
+        f"#{run_id}" in runs and "차단됨" in runs and "captcha page" in runs
+    )  # honest outcome, not "nothing"
+    assert 'action="/runs"' not in runs  # only admins see the button that starts a pass
+    assert 'action="/runs"' in ada.get("/runs").get_data(as_text=True)
+    audit_page = ada.get("/audit?actor=alice").get_data(as_text=True)
+    assert "chain" in audit_page and "console.sign_in" in audit_page
+    csrf = token(alice)
+    alice.post(
+        f"/cases/{world.case_a}/triage/decide",
+        data={"action": "confirm", "ids": [str(i) for i in world.exposures_a], "csrf_token": csrf},
+    )
+    takedown = alice.get(f"/cases/{world.case_a}/takedown").get_data(as_text=True)
+    assert "blog.example.com/post/" in takedown
+    draft = alice.get(f"/cases/{world.case_a}/takedown/1.txt")
+    assert draft.status_code == 200 and "attachment" in draft.headers["Content-Disposition"]
+    reported = alice.post(f"/cases/{world.case_a}/takedown/1/reported", data={"csrf_token": csrf})
+    assert reported.status_code == 302
+    assert {get_exposure(store, i).status for i in world.exposures_a} == {"reported"}
+    report = alice.get(f"/cases/{world.case_a}/report")
+    assert report.status_code == 200 and "script-src" not in report.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in report.headers["Content-Security-Policy"]
