@@ -13,7 +13,8 @@ How it works (one module per step):
 - `index`: every variant of every term of every case compiled once into a few Aho-Corasick automata
   (`patterns`) plus small dictionaries; scanning never loops over terms.
 - `scan`: runs the automata over the views; `judge` applies the boundary rules; `latin` handles romanizations,
-  handles and mixed-script words; `weak` finds 초성, masks and anagrams only near a second signal.
+  handles and mixed-script words; `weak` finds 초성 and masks only near a second signal (anagrams are
+  reordered names in the main automaton, weak like them).
 - `matcher`: weighs context and exclusions, scores each match (`candidate`, weights in `kinds`), keeps the
   best per (case, term, span).
 """

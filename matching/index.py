@@ -1,19 +1,19 @@
 """Everything built from the registered terms: the automata and the small dictionaries for weak variants.
 
 Building walks each term once; scanning never walks the terms. Pattern sets:
-- `main`: compact forms in any script (terms, aliases, school short forms, elongations, context and exclude
-  words, built-in keywords and their 초성 such as ㄴㅇ);
+- `main`: compact forms in any script (terms, aliases, school short forms, elongations, full names with their
+  syllables reordered, context and exclude words, built-in keywords and their 초성 such as ㄴㅇ);
 - `respell[...]`: full names with one jamo component blanked in every syllable (see `variants.REDUCERS`);
 - `roman`: spelling-blind keys of romanized names, bare surnames and Latin-script terms;
 - `handles`: handle keys.
-`chosung` and `anagrams` map a name's initials or sorted syllables to the terms that have them; they are
-consulted only near a second signal.
+`chosung` maps a name's initials to the terms that have them; it is consulted only near a second signal.
 """
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
+from itertools import permutations
 from typing import TypeVar
 
 from matching import hangul, patterns
@@ -22,7 +22,6 @@ from matching.patterns import ROLE_BITS, PatternSet, pack
 from matching.romanize import name_keys, roman_key, surname_keys
 from matching.terms import Term, TermSpec, compact, compile_term, is_hangul_word, is_latin_word
 from matching.variants import (
-    anagram_key,
     elongations,
     handle_key,
     handle_parts,
@@ -74,10 +73,8 @@ class Index:
         self.roman = PatternSet()
         self.handles = PatternSet()
         self.chosung: dict[str, Members] = {}
-        self.anagrams: dict[int, Members] = {}
         self.case_terms: dict[int, Members] = {}
         self.weak_lengths: list[int] = []
-        self.anagram_lengths: list[int] = []
 
     def term(self, number: int) -> Term:
         return tuple.__new__(Term, self.rows[number])
@@ -154,14 +151,16 @@ class Index:
             entry = (i << ROLE_BITS) | patterns.RESPELLING
             for pattern_set, reduced in zip(self._respell_sets, reduced_keys(key)):
                 pattern_set.add(WORD_MARK + reduced, entry)
-            _add_to(self.anagrams, anagram_key(key), i)
-            if len(key) not in self.anagram_lengths:
-                self.anagram_lengths = sorted({*self.anagram_lengths, len(key)})
+            # Reordered syllables go into the main automaton, so they cost nothing until one appears.
+            self.main.add_all(
+                ["".join(order) for order in dict.fromkeys(permutations(key)) if "".join(order) != key],
+                (i << ROLE_BITS) | patterns.ANAGRAM,
+            )
 
     def finish(self) -> None:
         for pattern_set in (self.main, self.roman, self.handles, *self.respell.values()):
             pattern_set.finish()
-        for table in (self.chosung, self.anagrams, self.case_terms):
+        for table in (self.chosung, self.case_terms):
             _freeze(table)
 
 

@@ -30,6 +30,7 @@ RESPELLING = 9
 HANDLE_SWAPPED = 10
 LATIN_EXACT = 11
 LATIN_ALIAS = 12
+ANAGRAM = 13  # a full name with its syllables reordered (동길홍): weak, counted only near a second signal
 
 
 def pack(index: int, role: int) -> int:

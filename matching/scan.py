@@ -6,19 +6,20 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
-from operator import ne
+from operator import add, ne
 
 from matching import patterns
 from matching.candidate import Candidate, distance
 from matching.index import Index, members
 from matching.judge import judge
 from matching.latin import SurnameHit, handle_candidates, mixed_candidates, roman_candidates
-from matching.lexicon import GENERIC_KEYWORDS, KEYWORDS
+from matching.lexicon import GENERIC_KEYWORDS, KEYWORDS, PARTICLE_SET
 from matching.normalize import clean
 from matching.romanize import surname_keys
+from matching.terms import Term
 from matching.variants import reduced
-from matching.views import SEPARATOR_SPLIT, DenseView, View
-from matching.weak import anagram_candidates, initial_candidates
+from matching.views import SEPARATOR_SPLIT, WORD_MARK, DenseView, View
+from matching.weak import initial_candidates
 from matching.windows import mask_views, merge_ranges, qwerty_views, recomposition_views
 
 CONTEXT_WINDOW = 50
@@ -71,6 +72,10 @@ def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: Sca
                     else:
                         state.excluded.add(term.number)
                 continue
+            if role == patterns.ANAGRAM and _particle_reading(
+                term.key, term.surname_len, view.text[start:end]
+            ):
+                continue
             verdict = judge(
                 view,
                 start,
@@ -81,14 +86,18 @@ def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: Sca
             )
             if verdict is None:
                 continue
-            base = {patterns.ALIAS: "alias", patterns.ELONGATION: "elongation"}.get(
-                role, "particle" if verdict.particle else "exact"
-            )
+            base = {
+                patterns.ALIAS: "alias",
+                patterns.ELONGATION: "elongation",
+                patterns.ANAGRAM: "anagram",
+            }.get(role, "particle" if verdict.particle else "exact")
             reasons = verdict.reasons
             if role == patterns.ELONGATION:
                 reasons = ("elongation: one syllable stretched in two", *reasons)
             elif role == patterns.ALIAS:
                 reasons = ("alias: registered spelling", *reasons)
+            elif role == patterns.ANAGRAM:
+                reasons = ("anagram: syllables reordered", *reasons)
             state.candidates.append(
                 Candidate(
                     term.number,
@@ -97,9 +106,15 @@ def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: Sca
                     view.flags(start, end),
                     verdict.spacing,
                     reasons,
-                    verdict.needs_context,
+                    verdict.needs_context or role == patterns.ANAGRAM,
                 )
             )
+
+
+def _particle_reading(key: str, surname_len: int, written: str) -> bool:
+    """서연이 is 서연 with a particle, not 이서연 reordered."""
+    surname = key[:surname_len]
+    return surname in PARTICLE_SET and written == key[len(surname) :] + surname
 
 
 def _is_registered_name(index: Index, written: str) -> bool:
@@ -117,15 +132,19 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
     """
     term_of = index.term
     keys = index.keys
-    marked, marks, word_starts = view.marked_words()
+    # Pages repeat their words (particles, everyday words, the names themselves): each distinct word is
+    # searched once, and only a word that proves a respelling is looked up in the page.
+    distinct = list(dict.fromkeys(view.words))
+    distinct_starts = list(accumulate(map(len, distinct[:-1]), initial=0))
+    marks = list(map(add, distinct_starts, range(len(distinct_starts))))  # each earlier word brought a mark
+    marked = WORD_MARK + WORD_MARK.join(distinct)
+    page: list[tuple[str, list[int], list[int]]] = []  # the page's words behind marks, built on first use
     for which, pattern_set in index.respell.items():
         if not len(pattern_set):
             continue
         for mark, end, pattern in pattern_set.find(reduced(marked, which)):
             word = bisect_left(marks, mark)
-            start = word_starts[word]
-            end = start + end - mark - 1
-            written = view.text[start:end]
+            written = distinct[word][: end - mark - 1]
             chosen = []
             for entry in pattern_set.entries_of(pattern):
                 number = entry >> patterns.ROLE_BITS
@@ -137,25 +156,47 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
             # (성성규 -> 서성규) would flag every victim one jamo away from every name in the text.
             if not chosen or _is_registered_name(index, written):
                 continue
-            # Respellings are contiguous and start a word, so the verdict is the same for every term here.
-            verdict = judge(view, start, end, surname_len=chosen[0].surname_len, fuzzy=True)
-            if verdict is None:
-                continue
-            span = view.orig_span(start, end)
-            flags = view.flags(start, end)
-            reasons = (f"respelled: the {which} jamo of one syllable differs", *verdict.reasons)
-            for term in chosen:
-                state.candidates.append(
-                    Candidate(
-                        term.number,
-                        "respelled",
-                        *span,
-                        flags,
-                        verdict.spacing,
-                        reasons,
-                        verdict.needs_context,
-                    )
-                )
+            if not page:
+                page.append(view.marked_words())
+            for start in _occurrences(*page[0], distinct[word]):
+                _add_respelling(view, state, chosen, which, start, start + len(written))
+
+
+def _occurrences(page: str, marks: list[int], starts: list[int], word: str) -> list[int]:
+    """Compact starts of every occurrence of `word` as a whole word in the marked page."""
+    needle = WORD_MARK + word
+    found = []
+    position = page.find(needle)
+    while position >= 0:
+        after = position + len(needle)
+        if after == len(page) or page[after] == WORD_MARK:
+            found.append(starts[bisect_left(marks, position)])
+        position = page.find(needle, position + 1)
+    return found
+
+
+def _add_respelling(
+    view: DenseView, state: ScanState, chosen: list[Term], which: str, start: int, end: int
+) -> None:
+    # Respellings are contiguous and start a word, so the verdict is the same for every term here.
+    verdict = judge(view, start, end, surname_len=chosen[0].surname_len, fuzzy=True)
+    if verdict is None:
+        return
+    span = view.orig_span(start, end)
+    flags = view.flags(start, end)
+    reasons = (f"respelled: the {which} jamo of one syllable differs", *verdict.reasons)
+    for term in chosen:
+        state.candidates.append(
+            Candidate(
+                term.number,
+                "respelled",
+                *span,
+                flags,
+                verdict.spacing,
+                reasons,
+                verdict.needs_context,
+            )
+        )
 
 
 def _finds_any(index: Index, probe: str) -> bool:
@@ -215,7 +256,6 @@ def _weak(
     for lo, hi in clean_ranges:
         compact_lo = dense.layer.output_index(lo)
         compact_hi = dense.layer.output_index(min(hi, len(dense.clean.text)))
-        state.candidates += anagram_candidates(dense, compact_lo, compact_hi, index, allowed)
         state.candidates += initial_candidates(dense, compact_lo, compact_hi, index, allowed)
     for window in mask_views(dense, clean_ranges):
         state.candidates += initial_candidates(window, 0, len(window.text), index, allowed)

@@ -124,13 +124,3 @@ def handle_key(text: str) -> str:
 def handle_parts(text: str) -> list[str]:
     parts = [p for p in text.strip().lower().lstrip("@").replace(".", "_").replace("-", "_").split("_") if p]
     return parts
-
-
-def anagram_hash(total: int, square: int, length: int) -> int:
-    """Multiset hash of a run of syllables from the sum of code points and of their squares (order-blind)."""
-    return (((square << 22) | total) << 3) | length
-
-
-def anagram_key(text: str) -> int:
-    codes = [ord(c) for c in text]
-    return anagram_hash(sum(codes), sum([c * c for c in codes]), len(codes))

@@ -1,8 +1,9 @@
-"""Weak variants (초성, partial 초성, masks, anagrams), looked for only in windows around a second signal.
+"""Weak variants (초성, partial 초성, masks), looked for only in windows around a second signal (anagrams are
+reordered names in the main automaton, see `index`).
 
 Thousands of names share the same initials, so these forms are meaningless alone and would flood a scan of a
 whole page. Near a keyword or another term of the case they become worth reporting, at low confidence.
-Candidates come from dictionaries keyed by initials or by a multiset hash of the syllables, so the work per
+Candidates come from a dictionary keyed by initials, so the work per
 window does not depend on how many terms are registered (beyond the few that share a key).
 """
 
@@ -12,14 +13,13 @@ import re
 
 from matching import hangul
 from matching.candidate import Candidate
-from matching.index import Index, Members, members
+from matching.index import Index, members
 from matching.judge import judge, starts_inside_word
 from matching.kinds import GAP_NONE
-from matching.lexicon import MASK, PARTICLE_SET
+from matching.lexicon import MASK
 from matching.views import View
 
 _LAUGHTER = frozenset("ㅋㅎ")
-_SYLLABLE_RUN = re.compile("[\uac00-\ud7a3]{3,}")
 _CONSONANT_OR_MASK = re.compile("[\u3131-\u314e" + MASK + "]")
 SYLLABLE, CONSONANT, MASKED, OTHER = 0, 1, 2, 3
 
@@ -61,53 +61,6 @@ def _accept(
         (reason, *verdict.reasons),
         needs_context=True,
     )
-
-
-def anagram_candidates(
-    view: View, lo: int, hi: int, index: Index, allowed: set[int] | None
-) -> list[Candidate]:
-    """Reordered syllables (동길홍) in compact range [lo, hi), via a rolling multiset hash of each span."""
-    found: list[Candidate] = []
-    text = view.text
-    table = index.anagrams
-    for run in _SYLLABLE_RUN.finditer(text, lo, hi):
-        codes = [ord(c) for c in run.group()]
-        for length in index.anagram_lengths:
-            if length > len(codes):
-                break
-            total = sum(codes[:length])
-            square = sum(c * c for c in codes[:length])
-            for offset in range(len(codes) - length + 1):
-                if offset:
-                    old, new = codes[offset - 1], codes[offset + length - 1]
-                    total += new - old
-                    square += new * new - old * old
-                value = table.get((((square << 22) | total) << 3) | length)
-                if value is None:
-                    continue
-                start = run.start() + offset
-                found += _anagram_hits(view, index, allowed, value, start, length)
-    return found
-
-
-def _anagram_hits(
-    view: View, index: Index, allowed: set[int] | None, value: Members, start: int, length: int
-) -> list[Candidate]:
-    span = view.text[start : start + length]
-    result = []
-    for number in (value,) if isinstance(value, int) else value:
-        term = index.term(number)
-        key = term.key
-        surname = key[: term.surname_len]
-        if surname in PARTICLE_SET and span == key[len(surname) :] + surname:
-            continue  # 서연이 is 서연 with a particle, not 이서연 reordered
-        if key != span and sorted(key) == sorted(span):
-            candidate = _accept(
-                view, index, allowed, number, start, start + length, "anagram", "anagram: syllables reordered"
-            )
-            if candidate:
-                result.append(candidate)
-    return result
 
 
 def _chosung_edges_ok(view: View, start: int, end: int) -> bool:
