@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import glob
 import json
 import os
 import secrets
@@ -111,7 +112,45 @@ def load_keyring(path: Path, env_value: str | None = None) -> Keyring:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyringError(f"key file {path} cannot be read: {exc.__class__.__name__}") from None
+    sweep_stale_temps(path)
     return parse_keyring(text, path)
+
+
+def _temp_path(path: Path, pid: int) -> Path:
+    return path.with_name(f".{path.name}.{pid}.tmp")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_temps(path: Path) -> int:
+    """Remove the temp copies a killed `save_keyring` left beside the key file; returns how many.
+
+    Such a copy holds keys, perhaps one a purge or a rotation has since retired: it must not outlive
+    the crash. A temp file of a live process is that process's save in progress, and is left alone.
+    """
+    removed = 0
+    for temp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid_text = temp.name[len(path.name) + 2 : -len(".tmp")]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
+            continue
+        with contextlib.suppress(OSError):
+            # Overwrite before unlinking: the bytes should not linger in a freed block either.
+            size = temp.stat().st_size
+            with open(temp, "r+b") as fh:
+                fh.write(b"\0" * size)
+                fh.flush()
+                os.fsync(fh.fileno())
+            temp.unlink()
+            removed += 1
+    return removed
 
 
 def save_keyring(keyring: Keyring) -> None:
@@ -120,7 +159,8 @@ def save_keyring(keyring: Keyring) -> None:
         raise KeyringError("keys from JIKIMI_KEYRING are read-only: use a key file to add or remove keys")
     path = keyring.path
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    sweep_stale_temps(path)
+    tmp = _temp_path(path, os.getpid())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -186,6 +186,19 @@ def pending_purges(store: Store) -> list[str]:
         return [k[len(PENDING_PREFIX) :] for k in keys]
 
 
+def finish_pending_case(store: Store, case_id: int) -> bool:
+    """Finish the interrupted purge of this case, if there is one (its rows gone, its key not yet)."""
+    with store.session() as session:
+        keys = list(
+            session.scalars(
+                select(Meta.key).where(Meta.key.like(PENDING_PREFIX + "%"), Meta.value == str(case_id))
+            )
+        )
+    for key in keys:
+        _remove_key(store, key[len(PENDING_PREFIX) :])
+    return bool(keys)
+
+
 def finish_pending(store: Store) -> int:
     """Remove the keys of purges interrupted after their rows were deleted; returns how many."""
     pending = pending_purges(store)

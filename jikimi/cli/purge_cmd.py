@@ -10,7 +10,7 @@ import typer
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
 from jikimi.cli.cases import case_app
 from storage.models import utcnow
-from storage.purge import PurgeReport, case_summary, purge_case
+from storage.purge import PurgeReport, case_summary, finish_pending_case, purge_case
 from storage.retention import notice_lines, purge_due, scheduled
 
 retention_app = typer.Typer(
@@ -53,6 +53,14 @@ def case_purge(
     Asks you to type the case id (or pass --yes). The audit trail keeps the case id, never its label.
     """
     store = state.store()
+    # A purge killed after the rows went but before the key did: this command finishes it.
+    if finish_pending_case(store, case_id):
+        finished = PurgeReport(case_id=case_id, key_removed=True)
+        if json_output:
+            emit_json({**report_dict(finished), "finished_interrupted_purge": True})
+        else:
+            print(f"case {case_id}: an interrupted purge is now finished, its key destroyed")
+        return
     counts = case_summary(store, case_id)
     if not yes:
         what = ", ".join(f"{n} {table}" for table, n in counts.items()) or "no other rows"

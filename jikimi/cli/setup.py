@@ -18,6 +18,7 @@ from storage.cases import list_cases, list_targets
 from storage.database import open_store
 from storage.exposures import count_by_case
 from storage.keyring import KeyringError, create_keyring_file, load_keyring
+from storage.purge import finish_pending
 from storage.runs import recent_runs
 
 
@@ -88,6 +89,8 @@ def status_command(
     """Show cases, exposures by status, the sources and how each ended its last runs."""
     settings = state.settings()
     store = state.store()
+    # An interrupted purge (rows gone, key still in the key file) is finished here, not left forever.
+    purges_finished = finish_pending(store) if store.crypto.keyring.path is not None else 0
     cases = list_cases(store)
     counts = count_by_case(store)
     runs = recent_runs(store, limit=5)
@@ -128,6 +131,10 @@ def status_command(
     from jikimi.status_extras import extra_status  # late: optional sections added by later features
 
     extras = extra_status(store, settings)
+    if purges_finished:
+        extras.setdefault("notices", []).append(
+            f"finished {purges_finished} interrupted case purge(s): their keys are destroyed"
+        )
     data.update(extras)
     audit(store, actor(), "status")
     if json_output:
