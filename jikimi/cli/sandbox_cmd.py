@@ -30,7 +30,8 @@ def sandbox_command(
     if config:
         if port == 0:
             raise CliError("--config needs the port the sandbox will listen on (not 0)")
-        typer.echo(sandbox_config(f"http://{host}:{port}"), nl=False)
+        netloc = f"[{host}]" if ":" in host else host  # an IPv6 address needs brackets in a URL
+        typer.echo(sandbox_config(f"http://{netloc}:{port}"), nl=False)
         return
     from sandbox.server import serve
 
