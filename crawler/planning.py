@@ -2,8 +2,11 @@
 
 Pure: the caller reads terms, budgets and history from storage and gets back a plan; nothing here does I/O.
 
-Choices (a query's worst-case cost is `max_pages` calls; the spider reads further pages only while they
-still bring matches or new results, so a quiet night costs one call per query):
+Choices (a query is planned at the cost of its first page, one call: the spider reads further pages only
+while they still bring matches or new results (`crawler.decide.worth_next_page`) and only while the
+source's budget lasts, checked before every request; a term cut off there is reported unreached like
+one the plan left out. Reserving `max_pages` per query instead made a quiet night meet the budget at a
+third of it):
 - Exact tier first. Every searchable term gets its exact phrase on the verticals worth searching for its
   kind (a handle or nickname is not news: `KIND_VERTICALS` of the source). A term's own `aliases` are
   searched with it. Names and keywords each keep their own query, because in an OR query a common name
@@ -83,7 +86,7 @@ class SourcePlan:
 
     source: str
     queries: tuple[Query, ...]
-    calls_planned: int  # worst case: every query reads max_pages pages
+    calls_planned: int  # first pages: one call per query (further pages only as they pay, budget permitting)
     unreached_term_ids: tuple[int, ...]  # not searched this run for lack of budget (starve them next time)
     reached_term_ids: tuple[int, ...] = ()  # whose exact search is planned (mark them searched on success)
 
@@ -153,7 +156,7 @@ def _plan_source(
     last_ok: datetime | None,
     starved: frozenset[int],
 ) -> SourcePlan:
-    query_cost = max(cfg.max_pages, 1)
+    query_cost = 1  # the first page; see the module notes
     full = _needs_full_search(last_ok, starved)
     ordered = sorted((t for t in terms if _phrases(t)), key=_priority(starved, full))
     since = None if last_ok is None else _utc(last_ok) - FRESHNESS_OVERLAP

@@ -85,18 +85,19 @@ def test_single_endpoint_sources_use_the_empty_vertical() -> None:
     assert {q.vertical for q in plan([NAME], source("duckduckgo", or_operator="")).queries} == {""}
 
 
-def test_cost_is_max_pages_per_query_and_counts_calls_used_today() -> None:
-    p = plan([NAME, OTHER], source("duckduckgo", or_operator="", budget=10, max_pages=3), used=4)
-    # 6 calls left: the two exact queries (3 each) fit, no variant does.
-    assert texts(p) == [("홍길동", "", 10), ("김민지", "", 20)]
-    assert p.calls_planned == 6
+def test_a_query_is_planned_at_its_first_page_and_calls_used_today_count() -> None:
+    p = plan([NAME, OTHER], source("duckduckgo", or_operator="", budget=7, max_pages=3), used=4)
+    # 3 calls left: the two exact queries (a first page each) and the best variant fit; further pages
+    # are bought at run time only while they pay and the budget lasts.
+    assert texts(p) == [("홍길동", "", 10), ("김민지", "", 20), ("Hong Gildong", "", 10)]
+    assert p.calls_planned == 3
 
 
 def test_terms_beyond_the_budget_are_unreached_and_whole() -> None:
-    p = plan([NAME, OTHER], source("naver", budget=10, max_pages=2))
-    # A term costs 4 verticals x 2 pages = 8: the second term cannot get even part of its verticals.
+    p = plan([NAME, OTHER], source("naver", budget=6, max_pages=2))
+    # A name costs its 4 verticals: the second term cannot get even part of its verticals.
     assert p.reached_term_ids == (10,) and p.unreached_term_ids == (20,)
-    assert {q.term_id for q in p.queries} == {10} and p.calls_planned == 8
+    assert {q.term_id for q in p.queries} == {10} and p.calls_planned == 4
 
 
 def test_no_budget_plans_nothing() -> None:
@@ -107,7 +108,7 @@ def test_no_budget_plans_nothing() -> None:
 
 
 def test_starved_terms_come_first() -> None:
-    cfg = source("duckduckgo", or_operator="", budget=2, max_pages=2)
+    cfg = source("duckduckgo", or_operator="", budget=1, max_pages=2)
     assert plan([NAME, OTHER], cfg).reached_term_ids == (10,)
     starved = plan([NAME, OTHER], cfg, starved=[20])
     assert starved.reached_term_ids == (20,) and starved.unreached_term_ids == (10,)
