@@ -58,6 +58,7 @@ def test_first_visit_matches_pages_and_names_every_outcome(home: JikimiHome, san
     assert sources(summary)["pages"] == {
         "outcome": "blocked",
         "reason": f"target {ids['/web/blocked']}: blocked",
+        "unreached_terms": 0,  # a page source has no terms left unsearched
     }
     outcomes = {path: targets(home)[ids[path]]["last_outcome"] for path in paths}
     assert outcomes == {

@@ -119,6 +119,7 @@ def test_a_channel_without_public_preview_is_an_error_not_nothing_new(
     assert sources(summary)["telegram"] == {
         "outcome": "error",
         "reason": f"target {target}: no-public-preview",
+        "unreached_terms": 0,  # a page source has no terms left unsearched
     }
     assert targets(home)[target]["last_outcome"] == "no-public-preview"
     assert targets(home)[target]["last_error"] == "the channel has no public preview"
