@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -131,6 +131,9 @@ class Settings:
     sources: Mapping[str, SourceConfig] = field(default_factory=dict)
     # None: the embedded default, stages run as local processes.
     cluster: ClusterSettings | None = None
+    # Whether some setting came from a JIKIMI_<KEY> environment variable (`jikimi init` then writes no
+    # config file of its own: its defaults would override nothing but could turn an engine off).
+    from_environment: bool = False
 
     def enabled_sources(self) -> list[SourceConfig]:
         return [s for s in self.sources.values() if s.enabled]
@@ -198,13 +201,16 @@ def load_settings(config_path: str | Path | None = None, env: Mapping[str, str] 
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     elif explicit:
         raise ConfigError(f"config file {path} does not exist")
-    _apply_env(raw, env)
-    return _build(raw, data_dir, path if path.exists() else None)
+    from_environment = _apply_env(raw, env)
+    settings = _build(raw, data_dir, path if path.exists() else None)
+    return replace(settings, from_environment=from_environment) if from_environment else settings
 
 
-def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
-    """`JIKIMI_NETWORK__ALLOW_PRIVATE_ADDRESSES=true` sets `[network] allow_private_addresses`."""
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> bool:
+    """`JIKIMI_NETWORK__ALLOW_PRIVATE_ADDRESSES=true` sets `[network] allow_private_addresses`; True when
+    some setting came from the environment."""
     reserved = {"JIKIMI_CONFIG", "JIKIMI_DATA_DIR", "JIKIMI_KEY_FILE", "JIKIMI_KEYRING"}
+    applied = False
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name in reserved:
             continue
@@ -218,8 +224,10 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
                 raise ConfigError(f"environment variable {name} does not name a setting")
             node = child
         node[parts[-1]] = _env_value(value)
+        applied = True
     if env.get("JIKIMI_KEY_FILE"):
         raw["key_file"] = env["JIKIMI_KEY_FILE"]
+    return applied
 
 
 def _env_value(value: str) -> Any:

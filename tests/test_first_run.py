@@ -61,6 +61,20 @@ def test_init_writes_a_commented_config_once(fresh: JikimiHome) -> None:
     assert config.read_text(encoding="utf-8").endswith("# mine\n")
 
 
+def test_init_of_an_existing_or_environment_set_up_writes_no_config(fresh: JikimiHome) -> None:
+    fresh.ok("init")
+    config = fresh.data_dir / "config.toml"
+    config.unlink()
+    # An existing set-up (its key file is there) migrates without a config file appearing under it.
+    again = fresh.ok("init")
+    assert not config.exists() and "notice: no config file yet" in again
+    other = fresh.data_dir.parent / "other"
+    fresh.monkeypatch.setenv("JIKIMI_DATA_DIR", str(other))
+    fresh.monkeypatch.setenv("JIKIMI_SOURCES__KAKAO__API_KEY", "from-the-environment")
+    fresh.ok("init")
+    assert not (other / "config.toml").exists(), "settings from the environment: no file to override them"
+
+
 def test_no_config_file_is_said_not_silently_duckduckgo(fresh: JikimiHome) -> None:
     fresh.ok("init")
     (fresh.data_dir / "config.toml").unlink()

@@ -12,6 +12,7 @@ from rich.table import Table
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
 from jikimi.config import CONFIG_FILE_NAME
 from jikimi.config_template import INITIAL_CONFIG
+from jikimi.first_run import search_notice
 from storage.audit import ensure_audit_key  # audit trail
 from storage.audit import record as audit
 from storage.cases import list_cases, list_targets
@@ -37,8 +38,9 @@ def write_initial_config(path: Path) -> Path:
 
 @app.command("init")
 def init_command() -> None:
-    """Create the data directory, the key file (0600), the database and, when there is none, a commented
-    config.toml with every search engine off until its keys are filled in; or migrate an existing set-up."""
+    """Create the data directory, the key file (0600), the database and, on a first run (no key file, no
+    config file, no JIKIMI_ settings in the environment), a commented config.toml with every search engine
+    off until its keys are filled in; or migrate an existing set-up."""
     settings = state.settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     created_key = False
@@ -59,13 +61,16 @@ def init_command() -> None:
     state.set_store(store)
     console = state.console
     console.print(f"database ready: {_describe_db(settings.database_url)}")
-    if settings.config_file is None:
+    if settings.config_file is None and created_key and not settings.from_environment:
+        # A first run: the commented config. An existing set-up keeps working as it did without one.
         written = write_initial_config(settings.data_dir / CONFIG_FILE_NAME)
         console.print(
             f"config file written: {written} (every search engine is off until you add its keys there; "
             "then `jikimi sources check` tests them)",
             markup=False,
         )
+    elif (notice := search_notice(settings)) is not None:
+        console.print(f"notice: {notice}", markup=False)
     if created_key:
         console.print(
             f"key file created: {settings.key_file} (keep a copy somewhere safe: without it the data is lost)"
