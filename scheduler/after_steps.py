@@ -17,17 +17,31 @@ logger = logging.getLogger(__name__)
 
 
 def export_new(settings: Settings, store: Store, result: NightlyResult, actor: str) -> None:
-    """The morning file for takedown teams: exactly the exposures not exported before."""
+    """The morning file for takedown teams: the strong and likely exposures not delivered before.
+
+    Never replaces a file: a second pass finishing in the same second writes `...-2.csv` beside it.
+    """
     if settings.export_dir is None:
         return
-    from datetime import UTC, datetime
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
 
+    from storage.exports import DELIVERY_TIERS
     from takedown.exporting import export_exposures, nightly_export_path
 
     settings.export_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = nightly_export_path(settings.export_dir, datetime.now(UTC), "csv")
+    path = nightly_export_path(settings.export_dir, datetime.now(ZoneInfo(settings.timezone)), "csv")
     done = export_exposures(
-        store, fmt="csv", output=path, only_new=True, case_id=None, include_terms=False, actor=actor
+        store,
+        fmt="csv",
+        output=path,
+        only_new=True,
+        case_id=None,
+        include_terms=False,
+        actor=actor,
+        unique=True,
+        tiers=DELIVERY_TIERS,
+        timezone=settings.timezone,
     )
     result.export_path = str(done.path)
     result.exported = done.count

@@ -1,26 +1,30 @@
 """Which exposures an export carries, and the record of what each export delivered.
 
-An only-new export (`jikimi export --new`, the nightly feed) carries exactly the exposures that no
-earlier only-new export carried, and never a dismissed one. Two guards make "exactly once" hold
-when exports run at the same time:
+Deliveries are per recipient (`--for takedown-team`, default `default`): an only-new export
+(`jikimi export --new`, the nightly feed) carries exactly the exposures that no earlier only-new
+export to the same recipient carried, never a dismissed one, and by default only the `strong` and
+`likely` ones (a weak one goes out when asked for by tier, or once an advocate confirmed it). Two
+guards make "exactly once per recipient" hold when exports run at the same time:
 
 - only-new exports run one at a time: on SQLite every Store transaction is BEGIN IMMEDIATE, so the
   second waits for the first to commit; on PostgreSQL `lock_new_exports` takes a transaction-scoped
   advisory lock, and read-committed gives each later statement a snapshot that sees the commit;
-- the partial unique index `uq_export_items_new_exposure` (migration 0003) lets an exposure appear
-  in at most one only-new export, so even a caller that skipped the lock cannot deliver it twice.
+- the partial unique index `uq_export_items_new_recipient` (migrations 0003, 0006) lets an exposure
+  appear in at most one only-new export per recipient, so even a caller that skipped the lock cannot
+  deliver it twice.
 
 The matched term is decrypted only when the advocate asked for it (`include_terms`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import exists, insert, select, text
+from sqlalchemy import exists, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +35,13 @@ from storage.exposures import BY_SCORE
 from storage.models import Case, Export, ExportItem, Exposure, Sighting, Term, utcnow
 
 EXPORT_FORMATS = ("csv", "jsonl", "html")
+DEFAULT_RECIPIENT = "default"
+# What a delivery carries unless asked otherwise: what is worth a takedown team's time.
+DELIVERY_TIERS = ("strong", "likely")
+# A weak exposure an advocate has looked at and kept is worth delivering whatever its score.
+ADVOCATE_KEPT_STATUSES = ("confirmed", "reported", "reappeared")
+# A recipient is a short label (it is stored and printed in clear, so never a person's name in Hangul).
+_RECIPIENT = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 # pg_advisory_xact_lock takes a bigint: a fixed number that only jikimi's only-new exports use.
 _NEW_EXPORT_LOCK = 0x6A696B696D690001
 _CHUNK = 500
@@ -75,6 +86,18 @@ class ExportRecord:
     include_terms: bool
     count: int
     path: str | None
+    recipient: str = DEFAULT_RECIPIENT
+    rewrite_of: int | None = None
+
+
+def check_recipient(recipient: str) -> str:
+    """The recipient label, lower-cased, or a ValidationError saying what a label may hold."""
+    label = (recipient or "").strip().lower()
+    if not _RECIPIENT.fullmatch(label):
+        raise ValidationError(
+            "recipient must be 1 to 64 lower-case letters, digits, '.', '_' or '-' (e.g. takedown-team)"
+        )
+    return label
 
 
 def lock_new_exports(session: Session) -> None:
@@ -94,16 +117,35 @@ def select_for_export(
     case_id: int | None = None,
     only_new: bool = False,
     include_terms: bool = False,
+    recipient: str = DEFAULT_RECIPIENT,
+    tiers: Collection[str] | None = None,
+    batch: int | None = None,
 ) -> list[ExportRow]:
-    """The exposures an export carries, highest score first; only-new ones skip dismissed and delivered."""
+    """The exposures an export carries, highest score first.
+
+    Only-new ones skip dismissed exposures and those already delivered to `recipient`. `tiers` keeps
+    exposures of those tiers plus any an advocate kept (`ADVOCATE_KEPT_STATUSES`); None keeps all.
+    `batch` selects exactly what that earlier export delivered.
+    """
     if case_id is not None and session.get(Case, case_id) is None:
         raise NotFoundError(f"no case with id {case_id}")
     query = select(Exposure, Case).join(Case, Case.id == Exposure.case_id).order_by(*BY_SCORE)
     if case_id is not None:
         query = query.where(Exposure.case_id == case_id)
+    if batch is not None:
+        if session.get(Export, batch) is None:
+            raise NotFoundError(f"no export batch with id {batch}")
+        carried = select(ExportItem.id).where(
+            ExportItem.exposure_id == Exposure.id, ExportItem.export_id == batch
+        )
+        query = query.where(exists(carried))
+    if tiers is not None:
+        query = query.where(or_(Exposure.tier.in_(list(tiers)), Exposure.status.in_(ADVOCATE_KEPT_STATUSES)))
     if only_new:
         delivered = select(ExportItem.id).where(
-            ExportItem.exposure_id == Exposure.id, ExportItem.only_new.is_(True)
+            ExportItem.exposure_id == Exposure.id,
+            ExportItem.only_new.is_(True),
+            ExportItem.recipient == recipient,
         )
         query = query.where(Exposure.status != "dismissed", ~exists(delivered))
     pairs = [(row[0], row[1]) for row in session.execute(query)]
@@ -174,6 +216,8 @@ def record_export(
     path: Path | str,
     exposure_ids: Sequence[int],
     created_at: datetime | None = None,
+    recipient: str = DEFAULT_RECIPIENT,
+    rewrite_of: int | None = None,
 ) -> int:
     """Record an export and what it delivered; the caller's transaction makes it final.
 
@@ -190,24 +234,39 @@ def record_export(
         count=len(exposure_ids),
         # The path may carry a case name an advocate chose: encrypted like every other label.
         path_ct=crypto.data.encrypt(str(path)),
+        recipient=recipient,
+        rewrite_of=rewrite_of,
     )
     session.add(export)
     session.flush()
     if exposure_ids:
-        items = [{"export_id": export.id, "exposure_id": i, "only_new": only_new} for i in exposure_ids]
+        items = [
+            {"export_id": export.id, "exposure_id": i, "only_new": only_new, "recipient": recipient}
+            for i in exposure_ids
+        ]
         try:
             session.execute(insert(ExportItem), items)
         except IntegrityError:
             raise ExportConflictError(
-                "another export already delivered some of these exposures: run the export again"
+                f"another export already delivered some of these exposures to {recipient}:"
+                " run the export again"
             ) from None
     return export.id
 
 
-def list_exports(store: Store, limit: int = 20) -> list[ExportRecord]:
-    """The most recent exports, newest first."""
+def set_export_path(session: Session, crypto: Crypto, export_id: int, path: Path | str) -> None:
+    """The final name of an export's file, when it had to differ from the one asked for."""
+    export = session.get(Export, export_id)
+    if export is not None:
+        export.path_ct = crypto.data.encrypt(str(path))
+
+
+def list_exports(store: Store, limit: int = 20, recipient: str | None = None) -> list[ExportRecord]:
+    """The most recent exports (deliveries), newest first; only one recipient's when given."""
     with store.session() as session:
         query = select(Export).order_by(Export.id.desc()).limit(limit)
+        if recipient is not None:
+            query = query.where(Export.recipient == recipient)
         return [
             ExportRecord(
                 id=e.id,
@@ -218,6 +277,8 @@ def list_exports(store: Store, limit: int = 20) -> list[ExportRecord]:
                 include_terms=e.include_terms,
                 count=e.count,
                 path=store.crypto.data.decrypt_opt(e.path_ct),
+                recipient=e.recipient,
+                rewrite_of=e.rewrite_of,
             )
             for e in session.scalars(query)
         ]

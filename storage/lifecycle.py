@@ -3,9 +3,13 @@
 Every change appends an `exposure_events` row (who, when, from, to, through which channel, to whom,
 a note) and moves `exposures.status`; nothing is ever edited in place, so the history is the record
 a takedown team can show. An advocate's change is also written to the audit trail in the same
-transaction (ids, statuses and the channel only). A dismissed exposure stays dismissed:
-`record_observation` keeps its status and every export, notification and draft skips
-`SUPPRESSED_STATUSES`.
+transaction (ids, statuses and the channel only). A dismissed exposure stays dismissed until an
+advocate reopens it: `record_observation` keeps its status and every export, notification and
+draft skips `SUPPRESSED_STATUSES`.
+
+Decisions are reversible: `reopen` moves any status back to `new` with a reason, and every change
+carries a change-set id shared by all the exposures one command moved, so `undo` reverses a mistaken
+bulk change as one step (new events, `undo-<id>`; history is never rewritten).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,15 +35,16 @@ from storage.exposures import EXPOSURE_STATUSES
 from storage.models import Case, Exposure, ExposureEvent, utcnow
 from storage.triage import rescore
 
-# to-status -> the statuses it may be reached from. `reported -> reported` is a re-report (escalated
-# to another channel). `reappeared -> dismissed` lets an advocate undo a wrong re-upload link.
+# from-status -> the statuses it may move to. `reported -> reported` is a re-report (escalated to
+# another channel). `reappeared -> dismissed` lets an advocate undo a wrong re-upload link. Every
+# status may be reopened to `new` (with a reason, `reopen`): no decision is final.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"confirmed", "dismissed", "reported"}),
-    "confirmed": frozenset({"reported", "dismissed"}),
-    "reported": frozenset({"removed", "reported"}),
-    "removed": frozenset({"reappeared"}),
-    "reappeared": frozenset({"reported", "dismissed"}),
-    "dismissed": frozenset(),
+    "confirmed": frozenset({"reported", "dismissed", "new"}),
+    "reported": frozenset({"removed", "reported", "new"}),
+    "removed": frozenset({"reappeared", "new"}),
+    "reappeared": frozenset({"reported", "dismissed", "new"}),
+    "dismissed": frozenset({"new"}),
 }
 SUPPRESSED_STATUSES = ("dismissed",)
 OPEN_STATUSES = ("new", "confirmed", "reported", "reappeared")
@@ -64,6 +70,15 @@ class EventView:
     recipient: str | None
     note: str | None
     verified_at: datetime | None
+    change_set: str | None = None
+
+
+UNDO_PREFIX = "undo-"
+
+
+def new_change_set() -> str:
+    """A short random id naming the exposures one command changed together."""
+    return uuid.uuid4().hex[:12]
 
 
 def allowed(from_status: str, to_status: str) -> bool:
@@ -94,6 +109,7 @@ class _Change:
     recipient: str | None
     note: str | None
     verified_at: datetime | None
+    change_set: str | None = None
 
 
 def _change(
@@ -105,6 +121,7 @@ def _change(
     recipient: str | None,
     at: datetime | None,
     verified_at: datetime | None,
+    change_set: str | None = None,
 ) -> _Change:
     if to_status not in TRANSITIONS:
         raise ValidationError(f"status must be one of {', '.join(EXPOSURE_STATUSES)}")
@@ -128,7 +145,9 @@ def _change(
             raise ValidationError("verified at is in the future")
     elif to_status == "removed":
         verified_at = at
-    return _Change(to_status, actor, at, channel, recipient, note, verified_at)
+    return _Change(
+        to_status, actor, at, channel, recipient, note, verified_at, change_set or new_change_set()
+    )
 
 
 def _aware(value: datetime, field: str) -> datetime:
@@ -161,6 +180,8 @@ def _channel_and_recipient(channel: str | None, recipient: str | None) -> tuple[
 
 def _apply(session: Session, crypto: Crypto, row: Exposure, case: Case, change: _Change) -> ExposureEvent:
     check_transition(row.status, change.to_status)
+    if change.to_status == "new" and change.note is None:
+        raise ValidationError("reopening an exposure needs a reason (--note)")
     return _record(session, crypto, row, case, change)
 
 
@@ -182,6 +203,7 @@ def _record(session: Session, crypto: Crypto, row: Exposure, case: Case, change:
         note_ct=cipher.encrypt_opt(change.note),
         recipient_ct=cipher.encrypt_opt(change.recipient),
         verified_at=change.verified_at,
+        change_set=change.change_set,
     )
     session.add(event)
     row.status = change.to_status
@@ -224,6 +246,7 @@ def mark(
     recipient: str | None = None,
     at: datetime | None = None,
     verified_at: datetime | None = None,
+    action: str = "exposure.mark",
 ) -> EventView:
     """Move one exposure to `status`, recording who did it, when, how and to whom."""
     change = _change(
@@ -240,12 +263,26 @@ def mark(
             session,
             store.crypto,
             change.actor,
-            "exposure.mark",
+            action,
             case.id,
             ("exposure", row.id),
-            {"from": view.from_status, "to": view.to_status, "channel": view.channel},
+            {
+                "from": view.from_status,
+                "to": view.to_status,
+                "channel": view.channel,
+                "change_set": change.change_set,
+            },
         )
         return view
+
+
+def reopen(
+    store: Store, exposure_id: int, *, actor: str, note: str | None, at: datetime | None = None
+) -> EventView:
+    """Move an exposure back to `new` from any status, with the reason kept in its history."""
+    if note is None or not note.strip():
+        raise ValidationError("reopening an exposure needs a reason (--note)")
+    return mark(store, exposure_id, "new", actor=actor, note=note, at=at, action="exposure.reopen")
 
 
 def mark_case(
@@ -262,10 +299,12 @@ def mark_case(
     verified_at: datetime | None = None,
     platform: str | None = None,
     ids: Sequence[int] | None = None,
+    change_set: str | None = None,
 ) -> list[int]:
     """Move every exposure of a case in `from_status` (optionally only `platform` or `ids`) at once.
 
-    All or nothing, in one transaction. Returns the ids that changed, in id order.
+    All or nothing, in one transaction. Returns the ids that changed, in id order. Every event gets
+    `change_set` (a new id when not given), so `undo(change_set)` reverses the whole step.
     """
     if from_status not in TRANSITIONS:
         raise ValidationError(f"from status must be one of {', '.join(EXPOSURE_STATUSES)}")
@@ -280,6 +319,7 @@ def mark_case(
         recipient=recipient,
         at=at,
         verified_at=verified_at,
+        change_set=change_set,
     )
     with store.session() as session:
         case = session.get(Case, case_id)
@@ -318,11 +358,112 @@ def mark_case(
                 "to": to_status,
                 "channel": change.channel,
                 "platform": platform,
+                "change_set": change.change_set,
                 "count": len(changed),
                 "ids": changed if len(changed) <= MAX_LIST else None,
             },
         )
         return changed
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    change_set: str  # the change set undone
+    undo_set: str  # the change set of the undo itself
+    restored: list[int]  # exposures moved back, in id order
+    skipped: list[int]  # exposures changed again since: left alone
+
+
+def last_change_set(store: Store, actor: str | None = None) -> str | None:
+    """The most recent change set not already undone (and not itself an undo), optionally by `actor`."""
+    with store.session() as session:
+        query = (
+            select(ExposureEvent.change_set)
+            .where(ExposureEvent.change_set.is_not(None), ~ExposureEvent.change_set.startswith(UNDO_PREFIX))
+            .order_by(ExposureEvent.id.desc())
+        )
+        if actor is not None:
+            query = query.where(ExposureEvent.actor == actor)
+        undone = set(
+            session.scalars(
+                select(ExposureEvent.change_set)
+                .where(ExposureEvent.change_set.startswith(UNDO_PREFIX))
+                .distinct()
+            )
+        )
+        for change_set in session.scalars(query.limit(500)):
+            if change_set is not None and UNDO_PREFIX + change_set not in undone:
+                return change_set
+    return None
+
+
+def undo(store: Store, change_set: str, *, actor: str, note: str | None = None) -> UndoResult:
+    """Reverse one change set as one step: each exposure it moved goes back to its earlier status.
+
+    An exposure changed again since (its last event is not this change set's) is left alone and
+    named in `skipped`. The undo is itself a change set (`undo-<id>`), audited, in one transaction;
+    it bypasses `TRANSITIONS` because it restores a state the exposure was in a moment ago.
+    """
+    change_set = (change_set or "").strip()
+    if not change_set or change_set.startswith(UNDO_PREFIX):
+        raise ValidationError("name a change set to undo (an undo itself cannot be undone)")
+    undo_set = UNDO_PREFIX + change_set
+    with store.session() as session:
+        events = list(
+            session.scalars(
+                select(ExposureEvent).where(ExposureEvent.change_set == change_set).order_by(ExposureEvent.id)
+            )
+        )
+        if not events:
+            raise NotFoundError(f"no change set {change_set}")
+        if session.scalar(select(ExposureEvent.id).where(ExposureEvent.change_set == undo_set).limit(1)):
+            raise ValidationError(f"change set {change_set} was already undone")
+        restored: list[int] = []
+        skipped: list[int] = []
+        case_ids: set[int] = set()
+        for event in events:
+            row, case = _locked_exposure(session, event.exposure_id)
+            latest = session.scalar(
+                select(ExposureEvent.id)
+                .where(ExposureEvent.exposure_id == row.id)
+                .order_by(ExposureEvent.at.desc(), ExposureEvent.id.desc())
+                .limit(1)
+            )
+            if latest != event.id or row.status != event.to_status or event.from_status is None:
+                skipped.append(row.id)
+                continue
+            change = _change(
+                event.from_status,
+                actor=actor,
+                channel=None,
+                note=note or f"undo of change set {change_set}",
+                recipient=None,
+                at=None,
+                verified_at=None,
+                change_set=undo_set,
+            )
+            _record(session, store.crypto, row, case, change)
+            restored.append(row.id)
+            case_ids.add(case.id)
+        if not restored:
+            raise ValidationError(
+                f"change set {change_set}: every exposure in it changed since; nothing undone"
+            )
+        audit_append(
+            session,
+            store.crypto,
+            actor,
+            "exposure.undo",
+            next(iter(case_ids)) if len(case_ids) == 1 else None,
+            None,
+            {
+                "change_set": change_set,
+                "count": len(restored),
+                "ids": sorted(restored) if len(restored) <= MAX_LIST else None,
+                "skipped": len(skipped),
+            },
+        )
+        return UndoResult(change_set, undo_set, sorted(restored), sorted(skipped))
 
 
 def history(store: Store, exposure_id: int) -> list[EventView]:
@@ -365,6 +506,7 @@ def _event_view(crypto: Crypto, event: ExposureEvent, key_id: str) -> EventView:
         recipient=cipher.decrypt_opt(event.recipient_ct),
         note=cipher.decrypt_opt(event.note_ct),
         verified_at=event.verified_at,
+        change_set=event.change_set,
     )
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import shlex
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,17 +20,28 @@ from zoneinfo import ZoneInfo
 
 from storage.cases import ValidationError
 from storage.database import Store
+from storage.exports import ADVOCATE_KEPT_STATUSES, DELIVERY_TIERS
 from storage.exposures import EXPOSURE_STATUSES, list_exposures
 from storage.lifecycle import SUPPRESSED_STATUSES
 from takedown.notices import Notice, NoticeItem, render_eml, render_text
 
 MANIFEST_NAME = "manifest.json"
-# Confirmed by an advocate, or back after a removal (a re-upload of known content included).
-DEFAULT_STATUSES = ("confirmed", "reappeared")
+# Not yet reported and not dismissed: found, confirmed by an advocate, or back after a removal (a
+# re-upload of known content included). Which of them is worth a notice is the tier's say (below).
+DEFAULT_STATUSES = ("new", "confirmed", "reappeared")
 
 
-def select_items(store: Store, statuses: Sequence[str], case_id: int | None = None) -> list[NoticeItem]:
-    """The exposures to draft notices for: only their URL, first-seen time, status and sources."""
+def select_items(
+    store: Store,
+    statuses: Sequence[str],
+    case_id: int | None = None,
+    tiers: Collection[str] | None = DELIVERY_TIERS,
+) -> list[NoticeItem]:
+    """The exposures to draft notices for: only their URL, first-seen time, status and sources.
+
+    `tiers` keeps exposures of those tiers, plus any an advocate kept (confirmed, reported,
+    reappeared) whatever their tier; None keeps every tier.
+    """
     for status in statuses:
         if status not in EXPOSURE_STATUSES:
             raise ValidationError(f"status must be one of {', '.join(EXPOSURE_STATUSES)}")
@@ -39,6 +50,8 @@ def select_items(store: Store, statuses: Sequence[str], case_id: int | None = No
     items = []
     for status in dict.fromkeys(statuses):
         for view in list_exposures(store, case_id, status):
+            if tiers is not None and view.tier not in tiers and view.status not in ADVOCATE_KEPT_STATUSES:
+                continue
             items.append(
                 NoticeItem(
                     exposure_id=view.id,

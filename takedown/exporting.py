@@ -8,8 +8,9 @@ renderers write only to the stream they are given.
 `export_exposures` is the one function with I/O, and the single entry point for the CLI and the
 nightly job (the place where an audit record of an export belongs). The file and its record succeed
 or fail together: rows are selected and the export recorded in one database transaction; the file
-is rendered into a temporary file in the target directory, fsynced and renamed onto the target
-(`os.replace`, atomic on POSIX) before that transaction commits. Any failure before the commit
+is rendered into a temporary file in the target directory, fsynced and linked under its name
+(`os.link`, which never replaces an existing file; `os.replace` only with `--force`) just before
+that transaction commits. Any failure before the commit
 removes the temporary file and records nothing; a failed commit also removes the file it just put
 in place, so those exposures go out again next time rather than never.
 """
@@ -22,9 +23,9 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -32,10 +33,20 @@ import jinja2
 from sqlalchemy.orm import Session
 
 from storage import audit
-from storage.cases import ValidationError
+from storage.cases import NotFoundError, ValidationError
 from storage.database import Store
-from storage.exports import EXPORT_FORMATS, ExportRow, lock_new_exports, record_export, select_for_export
+from storage.exports import (
+    DEFAULT_RECIPIENT,
+    EXPORT_FORMATS,
+    ExportRow,
+    check_recipient,
+    lock_new_exports,
+    record_export,
+    select_for_export,
+    set_export_path,
+)
 from storage.models import utcnow
+from storage.times import iso_local
 
 log = logging.getLogger(__name__)
 
@@ -76,18 +87,19 @@ class ExportMeta:
     only_new: bool = False
     include_terms: bool = False
     case_id: int | None = None
+    timezone: str = "UTC"  # every time in the file is ISO 8601 in this zone, with its offset
 
 
 def iso_utc(value: datetime) -> str:
-    """ISO 8601 in UTC with a `Z`, to the second."""
-    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """ISO 8601 in UTC with its offset, to the second."""
+    return iso_local(value, "UTC")
 
 
 def fields(include_terms: bool) -> tuple[str, ...]:
     return FIELDS + (TERM_FIELD, CASE_LABEL_FIELD) if include_terms else FIELDS
 
 
-def record_dict(row: ExportRow, include_terms: bool) -> dict[str, object]:
+def record_dict(row: ExportRow, include_terms: bool, timezone: str = "UTC") -> dict[str, object]:
     """The one schema every format carries; `term` and `case_label` exist only with `include_terms`."""
     out: dict[str, object] = {
         "id": row.id,
@@ -99,8 +111,8 @@ def record_dict(row: ExportRow, include_terms: bool) -> dict[str, object]:
         "snippet": row.snippet,
         "confidence": row.confidence,
         "sources": list(row.sources),
-        "first_seen": iso_utc(row.first_seen),
-        "last_seen": iso_utc(row.last_seen),
+        "first_seen": iso_local(row.first_seen, timezone),
+        "last_seen": iso_local(row.last_seen, timezone),
         "status": row.status,
         "score": None if row.score is None else round(row.score),
         "tier": row.tier,
@@ -133,7 +145,7 @@ def write_csv(rows: Sequence[ExportRow], out: TextIO, meta: ExportMeta) -> None:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        record = record_dict(row, meta.include_terms)
+        record = record_dict(row, meta.include_terms, meta.timezone)
         writer.writerow([_csv_cell(record[c], c) for c in columns])
 
 
@@ -146,7 +158,7 @@ def jsonl_line(record: dict[str, object]) -> str:
 
 def write_jsonl(rows: Sequence[ExportRow], out: TextIO, meta: ExportMeta) -> None:
     """One JSON object per line; nothing at all when there is nothing to export."""
-    out.writelines(jsonl_line(record_dict(row, meta.include_terms)) for row in rows)
+    out.writelines(jsonl_line(record_dict(row, meta.include_terms, meta.timezone)) for row in rows)
 
 
 def safe_href(url: str) -> str | None:
@@ -189,7 +201,7 @@ def _by_score(row: ExportRow) -> tuple[float, datetime, int]:
     return (-(row.score if row.score is not None else -1.0), row.first_seen, row.id)
 
 
-def group_for_platforms(rows: Sequence[ExportRow]) -> list[PlatformGroup]:
+def group_for_platforms(rows: Sequence[ExportRow], timezone: str = "UTC") -> list[PlatformGroup]:
     """Platform, then domain (both alphabetical), then the highest score (then the earliest seen) first."""
     by_platform: dict[str, dict[str, list[ExportRow]]] = {}
     for row in rows:
@@ -203,8 +215,8 @@ def group_for_platforms(rows: Sequence[ExportRow]) -> list[PlatformGroup]:
                     ReportItem(
                         row=r,
                         href=safe_href(r.url),
-                        first_seen=iso_utc(r.first_seen),
-                        last_seen=iso_utc(r.last_seen),
+                        first_seen=iso_local(r.first_seen, timezone),
+                        last_seen=iso_local(r.last_seen, timezone),
                     )
                     for r in sorted(by_platform[platform][domain], key=_by_score)
                 ),
@@ -215,13 +227,13 @@ def group_for_platforms(rows: Sequence[ExportRow]) -> list[PlatformGroup]:
     return groups
 
 
-def group_for_report(rows: Sequence[ExportRow]) -> list[TierGroup]:
+def group_for_report(rows: Sequence[ExportRow], timezone: str = "UTC") -> list[TierGroup]:
     """Tier first (strong, likely, weak: what to act on first), then platform and domain."""
     by_tier: dict[str, list[ExportRow]] = {}
     for row in rows:
         by_tier.setdefault(row.tier or "unscored", []).append(row)
     order = [t for t in TIER_ORDER if t in by_tier] + sorted(set(by_tier) - set(TIER_ORDER))
-    return [TierGroup(t, len(by_tier[t]), tuple(group_for_platforms(by_tier[t]))) for t in order]
+    return [TierGroup(t, len(by_tier[t]), tuple(group_for_platforms(by_tier[t], timezone))) for t in order]
 
 
 def _environment() -> jinja2.Environment:
@@ -243,9 +255,10 @@ def write_html(rows: Sequence[ExportRow], out: TextIO, meta: ExportMeta) -> None
     """A self-contained report: inline CSS, no scripts, no external resources."""
     template = _ENV.get_template("export.html.j2")
     chunks = template.generate(
-        groups=group_for_report(rows),
+        groups=group_for_report(rows, meta.timezone),
         total=len(rows),
-        exported_at=iso_utc(meta.exported_at),
+        exported_at=iso_local(meta.exported_at, meta.timezone),
+        timezone=meta.timezone,
         only_new=meta.only_new,
         include_terms=meta.include_terms,
         case_id=meta.case_id,
@@ -276,18 +289,23 @@ class ExportResult:
     path: Path
     count: int
     export_id: int
+    recipient: str = DEFAULT_RECIPIENT
 
 
-def check_output(output: Path, *, overwrite: bool = True) -> Path:
-    """The absolute target path, or a ValidationError naming the problem; touches nothing."""
+def check_output(output: Path, *, overwrite: bool = False) -> Path:
+    """The absolute target path, or a ValidationError naming the problem; touches nothing.
+
+    An existing file is refused unless `overwrite` (`--force`): an export may be the only copy of
+    what a takedown team was sent.
+    """
     output = Path(output).expanduser()
     parent = output.parent if output.parent != Path("") else Path(".")
     if not parent.is_dir():
         raise ValidationError(f"output: directory {parent} does not exist")
     if output.is_dir():
         raise ValidationError(f"output: {output} is a directory")
-    if not overwrite and output.exists():
-        raise ValidationError(f"output: {output} already exists")
+    if not overwrite and (output.exists() or output.is_symlink()):
+        raise ValidationError(f"output: {output} already exists (use --force to replace it)")
     return parent.resolve() / output.name
 
 
@@ -301,29 +319,53 @@ def export_exposures(
     include_terms: bool = False,
     actor: str,
     now: datetime | None = None,
-    overwrite: bool = True,
+    overwrite: bool = False,
+    unique: bool = False,
+    recipient: str = DEFAULT_RECIPIENT,
+    tiers: Collection[str] | None = None,
+    batch: int | None = None,
+    timezone: str = "UTC",
 ) -> ExportResult:
     """Write one export file and record what it delivered, all or nothing.
 
-    `only_new` exports exactly the exposures no earlier only-new export delivered (never dismissed
-    ones) and marks them delivered. Bad input (format, case, directory) raises before anything is
-    written or recorded.
+    `only_new` exports exactly the exposures no earlier only-new export delivered to `recipient`
+    (never dismissed ones) and marks them delivered to it. `tiers` limits the selection (plus what an
+    advocate kept); `batch` writes again exactly what that export delivered (recorded as a copy, it
+    delivers nothing new). An existing file is never replaced unless `overwrite`; with `unique` a
+    taken name gets a numbered sibling instead (the nightly feed). Bad input (format, case,
+    directory, recipient) raises before anything is written or recorded.
     """
     if fmt not in EXPORT_FORMATS:
         raise ValidationError(f"format must be one of {', '.join(EXPORT_FORMATS)}")
-    target = check_output(Path(output), overwrite=overwrite)
+    if batch is not None and only_new:
+        raise ValidationError("a batch is written again as it was: it cannot also take only new exposures")
+    recipient = check_recipient(recipient)
+    target = check_output(Path(output), overwrite=overwrite or unique)
     render = RENDERERS[fmt]
     exported_at = now or utcnow()
     meta = ExportMeta(
-        exported_at=exported_at, only_new=only_new, include_terms=include_terms, case_id=case_id
+        exported_at=exported_at,
+        only_new=only_new,
+        include_terms=include_terms,
+        case_id=case_id,
+        timezone=timezone,
     )
-    placed = False
+    placed: Path | None = None
     try:
         with store.session() as session:
             if only_new:
                 lock_new_exports(session)
+            if batch is not None:
+                recipient = _batch_recipient(session, batch, recipient)
             rows = select_for_export(
-                session, store.crypto, case_id=case_id, only_new=only_new, include_terms=include_terms
+                session,
+                store.crypto,
+                case_id=case_id,
+                only_new=only_new,
+                include_terms=include_terms,
+                recipient=recipient,
+                tiers=tiers,
+                batch=batch,
             )
             if not include_terms:
                 rows = _masked(session, store, rows)
@@ -339,6 +381,8 @@ def export_exposures(
                 path=target,
                 exposure_ids=[r.id for r in rows],
                 created_at=exported_at,
+                recipient=recipient,
+                rewrite_of=batch,
             )
             # Exports are audited actions (a bulk read of decrypted exposures), in the same transaction.
             audit.append(
@@ -353,20 +397,38 @@ def export_exposures(
                     "count": len(rows),
                     "only_new": only_new,
                     "include_terms": include_terms,
+                    "recipient": recipient,
+                    "batch": batch,
                 },
             )
-            _write_atomically(target, lambda out: render(rows, out, meta))
-            placed = True
+            # The file becomes final (linked under its name) as the last step before the commit
+            # that records the delivery: either both happen or, if the commit fails, the file is
+            # taken back below.
+            placed = _write_atomically(
+                target, lambda out: render(rows, out, meta), overwrite=overwrite, unique=unique
+            )
+            if placed != target:
+                set_export_path(session, store.crypto, export_id, placed)
     except BaseException:
-        if placed:
+        if placed is not None:
             # The commit failed after the file was put in place: without its record the file
             # would be delivered again next time, so take it back.
-            target.unlink(missing_ok=True)
+            placed.unlink(missing_ok=True)
         raise
     log.info(
         "export %d: %d exposures, format %s, only_new=%s, by %s", export_id, len(rows), fmt, only_new, actor
     )
-    return ExportResult(path=target, count=len(rows), export_id=export_id)
+    return ExportResult(path=placed, count=len(rows), export_id=export_id, recipient=recipient)
+
+
+def _batch_recipient(session: Session, batch: int, asked: str) -> str:
+    """A batch written again keeps the recipient it was delivered to."""
+    from storage.models import Export
+
+    export = session.get(Export, batch)
+    if export is None:
+        raise NotFoundError(f"no export batch with id {batch}")
+    return export.recipient if asked == DEFAULT_RECIPIENT else asked
 
 
 def _masked(session: Session, store: Store, rows: Sequence[ExportRow]) -> list[ExportRow]:
@@ -382,8 +444,18 @@ def _masked(session: Session, store: Store, rows: Sequence[ExportRow]) -> list[E
     return [replace(r, title=masker(r.title, r.case_id), snippet=masker(r.snippet, r.case_id)) for r in rows]
 
 
-def _write_atomically(target: Path, write: Callable[[TextIO], None]) -> None:
-    """Render into a private temporary file beside `target`, fsync it, then rename it onto `target`."""
+MAX_UNIQUE_TRIES = 1000
+
+
+def _write_atomically(
+    target: Path, write: Callable[[TextIO], None], *, overwrite: bool = False, unique: bool = False
+) -> Path:
+    """Render into a private temporary file beside `target`, fsync it, then give it its name.
+
+    Without `overwrite` the name is taken with `os.link`, which fails rather than replace a file
+    that appeared meanwhile (another pass finishing in the same second); with `unique` the next free
+    `name-2.ext`, `name-3.ext`... is used instead. Returns the final path.
+    """
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     tmp = Path(tmp_name)
     try:
@@ -392,11 +464,32 @@ def _write_atomically(target: Path, write: Callable[[TextIO], None]) -> None:
             write(out)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(tmp, target)
+        if overwrite and not unique:
+            os.replace(tmp, target)
+            final = target
+        else:
+            final = _link_unique(tmp, target, unique=unique)
+            tmp.unlink()
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_directory(target.parent)
+    return final
+
+
+def _link_unique(tmp: Path, target: Path, *, unique: bool) -> Path:
+    for attempt in range(1, MAX_UNIQUE_TRIES + 1):
+        candidate = target if attempt == 1 else target.with_name(f"{target.stem}-{attempt}{target.suffix}")
+        try:
+            os.link(tmp, candidate)
+        except FileExistsError:
+            if not unique:
+                raise ValidationError(
+                    f"output: {target} already exists (use --force to replace it)"
+                ) from None
+            continue
+        return candidate
+    raise ValidationError(f"output: no free name next to {target}")
 
 
 def _fsync_directory(directory: Path) -> None:

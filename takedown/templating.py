@@ -19,6 +19,8 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from storage.times import clock_text
+
 TEMPLATES = Path(__file__).with_name("templates")
 
 # C0/C1 controls, zero-width characters and bidirectional embeddings, overrides and isolates.
@@ -40,9 +42,8 @@ def url_text(url: object) -> Markup:
 
 
 def clock(moment: datetime, tz: object) -> str:
-    """`2026-11-24 03:12 KST` in the given zone."""
-    local = moment.astimezone(tz)  # type: ignore[arg-type]
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    """`2026-11-24 03:12 KST +09:00` in the given zone: the offset is always shown."""
+    return clock_text(moment.astimezone(tz))  # type: ignore[arg-type]
 
 
 def _environment() -> Environment:

@@ -216,7 +216,7 @@ def test_failure_mid_write_leaves_no_file_and_records_nothing(
     previous.write_text("yesterday's file", encoding="utf-8")
     monkeypatch.setitem(exporting.RENDERERS, "csv", _failing_renderer)
     with pytest.raises(RuntimeError):
-        export(store, previous, "csv", only_new=only_new)
+        export(store, previous, "csv", only_new=only_new, overwrite=True)  # even with --force
     assert [p.name for p in out.iterdir()] == ["feed.csv"]  # no temporary file left behind
     assert previous.read_text(encoding="utf-8") == "yesterday's file"
     assert export_rows(store) == 0 and export_item_rows(store) == 0
@@ -233,9 +233,13 @@ def test_failure_at_rename_leaves_no_file_and_records_nothing(
     def refuse(src: Any, dst: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
+    # The file gets its name with os.link (never replacing), or os.replace with --force: refuse both.
     monkeypatch.setattr("takedown.exporting.os.replace", refuse)
+    monkeypatch.setattr("takedown.exporting.os.link", refuse)
     with pytest.raises(PermissionError):
         export(store, out / "out.jsonl", only_new=True)
+    with pytest.raises(PermissionError):
+        export(store, out / "out.jsonl", only_new=True, overwrite=True)
     monkeypatch.undo()
     assert list(out.iterdir()) == [] and export_rows(store) == 0
 
@@ -410,8 +414,8 @@ def test_every_format_carries_the_fields(store: Store, out: Path, fmt: str) -> N
             "지인능욕 게시물",
             "snippet",
             "kakao, naver",
-            "2026-11-20T03:00:00Z",
-            "2026-11-20T08:00:00Z",
+            "2026-11-20T03:00:00+00:00",
+            "2026-11-20T08:00:00+00:00",
         ):
             assert value in text
         return
@@ -433,8 +437,8 @@ def test_every_format_carries_the_fields(store: Store, out: Path, fmt: str) -> N
         "snippet": "지인능욕 게시물",
         "confidence": "snippet",
         "sources": sources,
-        "first_seen": "2026-11-20T03:00:00Z",
-        "last_seen": "2026-11-20T08:00:00Z",
+        "first_seen": "2026-11-20T03:00:00+00:00",
+        "last_seen": "2026-11-20T08:00:00+00:00",
         "status": "new",
     }
 

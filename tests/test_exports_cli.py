@@ -40,9 +40,12 @@ def test_export_new_twice(seeded: tuple[JikimiHome, Store, int], tmp_path: Path)
     home, _, _ = seeded
     first = tmp_path / "feed.csv"
     out = home.ok("export", "--format", "csv", "--output", str(first), "--new")
-    assert out.strip() == f"wrote 2 exposures to {first} (export 1)"
+    assert out.strip() == f"wrote 2 exposures for default to {first} (export 1)"
     assert len(first.read_text(encoding="utf-8-sig").splitlines()) == 3
-    result = home.cli("export", "--format", "csv", "--output", str(first), "--new", "--json")
+    refused = home.cli("export", "--format", "csv", "--output", str(first), "--new")
+    assert refused.code == 2 and "already exists" in refused.err and "--force" in refused.err
+    assert len(first.read_text(encoding="utf-8-sig").splitlines()) == 3  # untouched
+    result = home.cli("export", "--format", "csv", "--output", str(first), "--new", "--json", "--force")
     assert result.code == 0 and result.err == ""
     data = json.loads(result.out)
     assert (data["count"], data["path"], data["only_new"], data["export_id"]) == (0, str(first), True, 2)

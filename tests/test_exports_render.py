@@ -78,7 +78,7 @@ def test_csv_has_bom_header_and_joined_sources() -> None:
     assert list(records[0]) == list(exporting.FIELDS)
     assert [r["sources"] for r in records] == ["kakao;naver", "naver"]
     assert records[1]["title"] == ""
-    assert records[0]["first_seen"] == "2026-11-20T03:00:05Z"
+    assert records[0]["first_seen"] == "2026-11-20T03:00:05+00:00"
 
 
 def test_csv_neutralises_every_column() -> None:
@@ -291,7 +291,7 @@ def test_html_groups_by_tier_then_platform_then_domain_with_counts() -> None:
     assert '<h3>web <span class="count">(3)</span></h3>' in html
     assert '<h4>b.example <span class="count">(2)</span></h4>' in html
     assert "score 95 (strong)" in html
-    assert "Exported 2026-11-24T18:00:00Z" in html and "5 exposures" in html
+    assert "Exported 2026-11-24T18:00:00+00:00 (UTC)" in html and "5 exposures" in html
 
 
 @pytest.mark.parametrize(
@@ -303,9 +303,9 @@ def test_html_empty_page(only_new: bool, message: str) -> None:
     assert message in html and "<table" not in html and html.rstrip().endswith("</html>")
 
 
-def test_iso_utc_converts_and_marks_zulu() -> None:
+def test_iso_utc_converts_and_shows_the_offset() -> None:
     kst = timezone(timedelta(hours=9))
-    assert exporting.iso_utc(datetime(2026, 11, 24, 3, 0, tzinfo=kst)) == "2026-11-23T18:00:00Z"
+    assert exporting.iso_utc(datetime(2026, 11, 24, 3, 0, tzinfo=kst)) == "2026-11-23T18:00:00+00:00"
 
 
 def test_nightly_export_path() -> None:

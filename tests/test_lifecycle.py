@@ -45,6 +45,12 @@ EXPECTED_ALLOWED = {
     ("removed", "reappeared"),
     ("reappeared", "reported"),
     ("reappeared", "dismissed"),
+    # Any decision can be reopened (with a reason): issue 12 item 3.
+    ("confirmed", "new"),
+    ("dismissed", "new"),
+    ("reported", "new"),
+    ("removed", "new"),
+    ("reappeared", "new"),
 }
 TEXT = (
     "게시물 조회수 1532 댓글 44 작성일 2026.11.20 이 글은 예시 문장으로 이루어진 텍스트이며 실제 내용과 "
@@ -192,7 +198,7 @@ def test_unknown_exposure_and_status(store: Store) -> None:
         mark(store, exposure_id, "deleted", actor="a")
 
 
-def test_dismissed_is_final_and_survives_a_new_sighting(store: Store) -> None:
+def test_dismissed_survives_a_new_sighting_and_only_a_reasoned_reopen_moves_it(store: Store) -> None:
     case_id = create_case(store, "c", CONSENT)
     exposure_id = _exposure(store, case_id, "https://forum.example/1")
     mark(store, exposure_id, "dismissed", actor="a", at=T0 + timedelta(hours=1))
@@ -200,7 +206,9 @@ def test_dismissed_is_final_and_survives_a_new_sighting(store: Store) -> None:
     assert get_exposure(store, exposure_id).status == "dismissed"
     for status in EXPOSURE_STATUSES:
         with pytest.raises(ValidationError):
-            mark(store, exposure_id, status, actor="a")
+            mark(store, exposure_id, status, actor="a")  # `new` too: a reopen needs a reason
+    mark(store, exposure_id, "new", actor="a", note="wrongly dismissed")
+    assert get_exposure(store, exposure_id).status == "new"
 
 
 def test_mark_case_moves_only_matching_exposures_in_one_go(store: Store) -> None:
@@ -350,6 +358,8 @@ def test_changes_are_audited_in_the_same_transaction(store: Store) -> None:
         "exposure",
         a,
     )
+    change_set = single.details.pop("change_set")  # the id `exposure undo` takes
+    assert isinstance(change_set, str) and change_set
     assert single.details == {"from": "new", "to": "reported", "channel": "email"}  # the address stays out
     assert (bulk.action, bulk.actor, bulk.details["count"], bulk.details["ids"]) == (
         "exposure.mark_case",

@@ -50,7 +50,7 @@ def test_mark_show_and_history(home: JikimiHome) -> None:
         "reported",
         "--channel",
         "x-report-form",
-        "--to",
+        "--for",
         "X safety team",
         "--at",
         "2026-11-21T09:00",
@@ -114,7 +114,7 @@ def test_mark_case_in_bulk(home: JikimiHome) -> None:
     )
     home.ok("exposure", "mark", str(ids[2]), "dismissed")
     out = home.ok("exposure", "mark-case", str(case_id), "--from", "new", "--to", "confirmed")
-    assert out.strip() == f"2 exposure(s) of case {case_id}: new -> confirmed"
+    assert out.splitlines()[0] == f"2 exposure(s) of case {case_id}: new -> confirmed"
     changed = json.loads(
         home.ok(
             "exposure",
@@ -131,7 +131,7 @@ def test_mark_case_in_bulk(home: JikimiHome) -> None:
             "--json",
         )
     )
-    assert changed == {"changed": [ids[0]]}
+    assert changed["changed"] == [ids[0]] and changed["change_set"]
     [_, reported] = json.loads(home.ok("exposure", "history", str(ids[0]), "--json"))
     assert (reported["channel"], reported["recipient"]) == ("email", "abuse@x.example")
     listed = {e["id"]: e["status"] for e in json.loads(home.ok("exposures", "list", "--json"))}

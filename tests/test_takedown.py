@@ -190,7 +190,7 @@ def test_notice_text_has_both_languages_times_and_law() -> None:
     assert "[한국어]" in text and "[English]" in text
     assert text.index("[한국어]") < text.index("[English]")  # Naver reads Korean first
     assert "https://blog.naver.com/a/1" in text and "https://blog.naver.com/a/2" in text
-    assert "2026-11-24 03:12 KST (2026-11-23 18:12 UTC)" in text
+    assert "2026-11-24 03:12 KST +09:00 (2026-11-23 18:12 UTC +00:00)" in text
     assert "최초 확인" in text and "First seen" in text
     assert "전기통신사업법 제22조의5" in text and "Art. 22-5" in text
     assert "DRAFT FOR REVIEW" in text and "VERIFY BEFORE USE" in text

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from jikimi.cli.app_state import app, emit_json, state
 from storage.audit import AuditView, list_records, verify
+from storage.times import local_text
 
 audit_app = typer.Typer(
     help="The audit trail: who read or changed what, when, and whether it is intact.", no_args_is_help=True
@@ -43,11 +44,11 @@ def audit_list(
     if json_output:
         emit_json([audit_dict(r) for r in records])
         return
-    table = Table("id", "at (UTC)", "actor", "action", "case", "object", "details")
+    table = Table("id", "at", "actor", "action", "case", "object", "details")
     for r in records:
         table.add_row(
             str(r.id),
-            f"{r.at:%Y-%m-%d %H:%M:%S}",
+            local_text(r.at, state.settings().timezone),
             r.actor,
             r.action,
             str(r.case_id or ""),

@@ -15,8 +15,19 @@ from rich.text import Text
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
 from storage.audit import record as audit  # reads of decrypted data are audited; changes audit themselves
 from storage.exposures import EXPOSURE_STATUSES, get_exposure
-from storage.lifecycle import EventView, history, mark, mark_case, reuploads_of
+from storage.lifecycle import (
+    EventView,
+    history,
+    last_change_set,
+    mark,
+    mark_case,
+    new_change_set,
+    reopen,
+    reuploads_of,
+    undo,
+)
 from storage.redirects import redirect_tokens_of
+from storage.times import local_text
 
 exposure_app = typer.Typer(
     help="Move one exposure (or all of a case) through confirmed, reported, removed, reappeared "
@@ -79,12 +90,12 @@ def event_dict(event: EventView) -> dict[str, object]:
         "recipient": event.recipient,
         "verified_at": event.verified_at.isoformat() if event.verified_at else None,
         "note": event.note,
+        "change_set": event.change_set,
     }
 
 
 def _local(moment: datetime) -> str:
-    local = moment.astimezone(ZoneInfo(state.settings().timezone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return local_text(moment, state.settings().timezone)
 
 
 @exposure_app.command("mark")
@@ -94,7 +105,8 @@ def exposure_mark(
     channel: ChannelOpt = None,
     note: NoteOpt = None,
     recipient: Annotated[
-        str | None, typer.Option("--to", "--recipient", help="To whom it was reported (stored encrypted).")
+        str | None,
+        typer.Option("--for", "--recipient", help="To whom it was reported (stored encrypted)."),
     ] = None,
     at: AtOpt = None,
     verified_at: VerifiedOpt = None,
@@ -132,13 +144,15 @@ def exposure_mark_case(
     channel: ChannelOpt = None,
     note: NoteOpt = None,
     recipient: Annotated[
-        str | None, typer.Option("--recipient", help="To whom they were reported (stored encrypted).")
+        str | None,
+        typer.Option("--for", "--recipient", help="To whom they were reported (stored encrypted)."),
     ] = None,
     at: AtOpt = None,
     verified_at: VerifiedOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Change every matching exposure of a case at once (all or nothing); prints how many changed."""
+    """Change every matching exposure of a case at once (all or nothing); `exposure undo` reverses it."""
+    change_set = new_change_set()
     changed = mark_case(
         state.store(),
         case_id,
@@ -152,11 +166,63 @@ def exposure_mark_case(
         verified_at=_when(verified_at, "--verified-at"),
         platform=platform,
         ids=ids,
+        change_set=change_set,
     )
     if json_output:
-        emit_json({"changed": changed})
+        emit_json({"changed": changed, "change_set": change_set if changed else None})
     else:
         print(f"{len(changed)} exposure(s) of case {case_id}: {from_status.value} -> {to_status.value}")
+        if changed:
+            print(f"change set {change_set} (undo with: jikimi exposure undo {change_set})")
+
+
+@exposure_app.command("reopen")
+def exposure_reopen(
+    exposure_id: Annotated[int, typer.Argument(help="Exposure id.")],
+    note: Annotated[
+        str, typer.Option("--note", help="Why it is reopened (required; stored encrypted); '-' reads stdin.")
+    ],
+    at: AtOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Move an exposure back to `new` from any status (a dismissal too), with the reason in its history."""
+    event = reopen(state.store(), exposure_id, actor=actor(), note=_note(note), at=_when(at, "--at"))
+    if json_output:
+        emit_json(event_dict(event))
+    else:
+        print(f"exposure {exposure_id}: {event.from_status} -> {event.to_status}")
+
+
+@exposure_app.command("undo")
+def exposure_undo(
+    change_set: Annotated[
+        str | None,
+        typer.Argument(help="The change set to undo (printed by mark-case). Default: your most recent one."),
+    ] = None,
+    note: NoteOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Reverse a status change (a whole mark-case at once): each exposure goes back to where it was."""
+    who = actor()
+    target = change_set or last_change_set(state.store(), actor=who)
+    if target is None:
+        raise CliError("nothing to undo: no change by you yet")
+    result = undo(state.store(), target, actor=who, note=_note(note))
+    if json_output:
+        emit_json(
+            {
+                "change_set": result.change_set,
+                "undo_change_set": result.undo_set,
+                "restored": result.restored,
+                "skipped": result.skipped,
+            }
+        )
+        return
+    restored = len(result.restored)
+    print(f"change set {result.change_set} undone: {restored} exposure(s) back to their earlier status")
+    if result.skipped:
+        ids = ", ".join(str(i) for i in result.skipped)
+        print(f"left alone (changed again since): {ids}")
 
 
 @exposure_app.command("show")

@@ -12,6 +12,7 @@ from jikimi.cli.app_state import actor, app, emit_json, state
 from storage.audit import record as audit  # audit trail: every read of decrypted data and every change
 from storage.exposures import EXPOSURE_STATUSES, ExposureView, list_exposures
 from storage.scoring import TIERS
+from storage.times import local_text
 
 exposures_app = typer.Typer(help="What was found.", no_args_is_help=True)
 app.add_typer(exposures_app, name="exposures")
@@ -81,7 +82,7 @@ def exposures_list(
             e.url,
             (e.title or "")[:60],
             e.confidence,
-            f"{e.first_seen:%Y-%m-%d %H:%M}",
+            local_text(e.first_seen, state.settings().timezone),
             e.status,
         )
     state.console.print(table)

@@ -21,6 +21,7 @@ from storage.exposures import count_by_case
 from storage.keyring import KeyringError, create_keyring_file, load_keyring
 from storage.purge import finish_pending
 from storage.runs import recent_runs
+from storage.times import local_text
 
 
 def write_initial_config(path: Path) -> Path:
@@ -155,9 +156,8 @@ def status_command(
     if not runs:
         console.print("no run yet: `jikimi run` runs a pass now")
     for run in runs:
-        table = Table(
-            title=f"run {run.id} ({run.kind}) {run.status}, started {run.started_at:%Y-%m-%d %H:%M} UTC"
-        )
+        started = local_text(run.started_at, state.settings().timezone)
+        table = Table(title=f"run {run.id} ({run.kind}) {run.status}, started {started}")
         for col in ("source", "outcome", "reason", "calls", "results", "new", "unreached"):
             table.add_column(col)
         for s in run.sources:

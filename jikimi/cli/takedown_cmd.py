@@ -13,8 +13,10 @@ from rich.text import Text
 
 from jikimi.cli.app_state import CliError, actor, app, emit_json, state
 from storage.audit import record as audit  # drafts decrypt URLs into files: audited like an export
+from storage.exports import DELIVERY_TIERS
 from storage.exposures import EXPOSURE_STATUSES
 from storage.lifecycle import SUPPRESSED_STATUSES
+from storage.scoring import TIERS
 from takedown.drafts import DEFAULT_STATUSES, manifest_entry, select_items, write_drafts
 from takedown.notices import plan_notices
 from takedown.platforms import OPERATOR_FILE_NAME, PlatformDirectory, PlatformDirectoryError, load_directory
@@ -45,7 +47,15 @@ def takedown_draft(
     statuses: Annotated[
         list[DraftStatus] | None,
         typer.Option(
-            "--status", help="Exposures in this status (repeat). Default: confirmed and reappeared."
+            "--status", help="Exposures in this status (repeat). Default: new, confirmed and reappeared."
+        ),
+    ] = None,
+    tier: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tier",
+            help="Also draft this tier (weak; repeat). By default only strong and likely exposures, and"
+            " any an advocate confirmed.",
         ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
@@ -54,21 +64,26 @@ def takedown_draft(
     directory = _directory()
     settings = state.settings()
     wanted = [s.value for s in statuses] if statuses else list(DEFAULT_STATUSES)
+    extra = [t.strip().lower() for t in tier or ()]
+    for value in extra:
+        if value not in TIERS:
+            raise CliError(f"--tier: must be one of {', '.join(TIERS)}")
+    tiers = list(dict.fromkeys((*DELIVERY_TIERS, *extra)))
     store = state.store()
-    items = select_items(store, wanted, case_id)
+    items = select_items(store, wanted, case_id, tiers=tiers)
     notices = plan_notices(items, directory)
     audit(
         store,
         actor(),
         "takedown.draft",
         case_id=case_id,
-        details={"statuses": wanted, "exposures": len(items), "notices": len(notices)},
+        details={"statuses": wanted, "tiers": tiers, "exposures": len(items), "notices": len(notices)},
     )
     if not notices:
         if json_output:
             emit_json({"drafts": [], "exposures": 0})
         else:
-            print(f"nothing to draft: no exposure in status {', '.join(wanted)}")
+            print(f"nothing to draft: no exposure in status {', '.join(wanted)} and tier {', '.join(tiers)}")
         return
     try:
         written = write_drafts(notices, output, timezone=settings.timezone, generated_at=datetime.now(UTC))

@@ -11,6 +11,7 @@ from jikimi.cli.app_state import CliError, actor, app, emit_json, state
 from jikimi.targets import TargetRefusedError, vet_target_url
 from storage.audit import record as audit  # audit trail: every read of decrypted data and every change
 from storage.cases import add_target, list_targets, remove_target
+from storage.times import local_text
 from storage.urls import platform_of
 
 target_app = typer.Typer(help="Watch public pages and Telegram channels.", no_args_is_help=True)
@@ -73,7 +74,7 @@ def target_list(json_output: Annotated[bool, typer.Option("--json", help="Print 
             str(t.case_id or "all"),
             t.platform,
             "yes" if t.render else "no",
-            f"{t.last_checked_at:%Y-%m-%d %H:%M}" if t.last_checked_at else "never",
+            local_text(t.last_checked_at, state.settings().timezone) if t.last_checked_at else "never",
             (t.last_outcome or "") + (f": {t.last_error}" if t.last_error else ""),
         )
     state.console.print(table)

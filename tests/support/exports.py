@@ -39,6 +39,11 @@ def add_exposure(
         "source": "naver",
         "seen_at": seen,
         "term_id": term_id,
+        # As the matcher describes "홍길동 ... 지인능욕": exact, high, an exploitation keyword beside it.
+        "variant": "exact",
+        "match_confidence": 1.0,
+        "match_level": "high",
+        "context": frozenset({"keyword"}),
     }
     values.update(kw)
     with store.session() as s:
