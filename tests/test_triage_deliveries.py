@@ -1,4 +1,4 @@
-"""Deliveries by tier and recipient, reopen and undo, files never overwritten, times with offsets: through the CLI.
+"""Deliveries by tier and recipient, reopen and undo, files never overwritten, times with offsets (CLI).
 
 Every test drives the real `jikimi` entry point against a real pass over the sandbox engines.
 """
@@ -8,23 +8,15 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import JikimiHome
+from sandbox.server import SandboxServer
+from tests.support.home import JikimiHome
 from tests.test_triage_scoring import run_case
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[object]:
-    from sandbox.server import SandboxServer
-
-    with SandboxServer() as sb:
-        yield sb
 
 
 def listed(home: JikimiHome, *args: str) -> list[dict[str, Any]]:
@@ -41,10 +33,12 @@ def export_json(home: JikimiHome, path: Path, *args: str) -> dict[str, Any]:
     )
 
 
-# --- item 2: deliveries take what is worth sending ---------------------------------------------------------
+# --- item 2: deliveries take what is worth sending ----------------------------------------------------------
 
 
-def test_new_export_leaves_weak_out_until_asked_or_confirmed(home: JikimiHome, sandbox: object) -> None:
+def test_new_export_leaves_weak_out_until_asked_or_confirmed(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
     run_case(home, sandbox)
     everything = listed(home)
     worth = [e["id"] for e in everything if e["tier"] in ("strong", "likely")]
@@ -71,7 +65,7 @@ def test_new_export_leaves_weak_out_until_asked_or_confirmed(home: JikimiHome, s
     assert bad.code == 2 and "--tier" in bad.err and not (home.data_dir / "x.csv").exists()
 
 
-def test_takedown_draft_takes_strong_and_likely_by_default(home: JikimiHome, sandbox: object) -> None:
+def test_takedown_draft_takes_strong_and_likely_by_default(home: JikimiHome, sandbox: SandboxServer) -> None:
     case_id = run_case(home, sandbox)
     everything = listed(home)
     worth = {e["id"] for e in everything if e["tier"] in ("strong", "likely")}
@@ -100,10 +94,10 @@ def test_takedown_draft_takes_strong_and_likely_by_default(home: JikimiHome, san
     assert with_weak["exposures"] == len(worth) + len(weak)
 
 
-# --- item 3: reversible decisions --------------------------------------------------------------------------
+# --- item 3: reversible decisions ---------------------------------------------------------------------------
 
 
-def test_reopen_from_any_status_with_a_reason(home: JikimiHome, sandbox: object) -> None:
+def test_reopen_from_any_status_with_a_reason(home: JikimiHome, sandbox: SandboxServer) -> None:
     run_case(home, sandbox)
     first = listed(home)[0]["id"]
     home.ok("exposure", "mark", str(first), "dismissed")
@@ -123,7 +117,7 @@ def test_reopen_from_any_status_with_a_reason(home: JikimiHome, sandbox: object)
     assert sum(1 for r in audit if r["action"] == "exposure.reopen") == 4
 
 
-def test_a_mistaken_bulk_change_is_undone_as_one_step(home: JikimiHome, sandbox: object) -> None:
+def test_a_mistaken_bulk_change_is_undone_as_one_step(home: JikimiHome, sandbox: SandboxServer) -> None:
     case_id = run_case(home, sandbox)
     before = {e["id"]: e["status"] for e in listed(home)}
     assert set(before.values()) == {"new"}
@@ -159,10 +153,12 @@ def test_a_mistaken_bulk_change_is_undone_as_one_step(home: JikimiHome, sandbox:
     assert {e["id"]: e["status"] for e in listed(home)} == after
 
 
-# --- item 4: deliveries per recipient ------------------------------------------------------------------------
+# --- item 4: deliveries per recipient -----------------------------------------------------------------------
 
 
-def test_new_is_per_recipient_and_batches_can_be_written_again(home: JikimiHome, sandbox: object) -> None:
+def test_new_is_per_recipient_and_batches_can_be_written_again(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
     run_case(home, sandbox)
     worth = [e["id"] for e in listed(home) if e["tier"] in ("strong", "likely")]
     html = home.data_dir / "team.html"
@@ -206,7 +202,7 @@ def test_new_is_per_recipient_and_batches_can_be_written_again(home: JikimiHome,
         assert result.code == 2 and message in result.err and not target.exists(), result.err
 
 
-def test_one_name_for_the_recipient_on_the_command_line(home: JikimiHome, sandbox: object) -> None:
+def test_one_name_for_the_recipient_on_the_command_line(home: JikimiHome, sandbox: SandboxServer) -> None:
     case_id = run_case(home, sandbox)
     first = listed(home)[0]["id"]
     home.ok("exposure", "mark", str(first), "reported", "--channel", "email", "--for", "abuse@forum.example")
@@ -230,10 +226,10 @@ def test_one_name_for_the_recipient_on_the_command_line(home: JikimiHome, sandbo
     assert recipients == ["abuse@forum.example", "abuse@cafe.example"]
 
 
-# --- issue 10 item 3: export files are never overwritten -----------------------------------------------------
+# --- issue 10 item 3: export files are never overwritten ----------------------------------------------------
 
 
-def test_output_onto_an_existing_file_refuses_unless_forced(home: JikimiHome, sandbox: object) -> None:
+def test_output_onto_an_existing_file_refuses_unless_forced(home: JikimiHome, sandbox: SandboxServer) -> None:
     run_case(home, sandbox)
     target = home.data_dir / "feed.csv"
     target.write_text("what the team was sent yesterday", encoding="utf-8")
@@ -247,7 +243,7 @@ def test_output_onto_an_existing_file_refuses_unless_forced(home: JikimiHome, sa
 
 
 def test_two_nightly_exports_in_the_same_second_each_keep_their_file(
-    home: JikimiHome, sandbox: object
+    home: JikimiHome, sandbox: SandboxServer
 ) -> None:
     """The nightly name has one-second resolution: the second file gets a sibling name, never the first's."""
     from jikimi.config import load_settings
@@ -295,7 +291,7 @@ def test_two_nightly_exports_in_the_same_second_each_keep_their_file(
 
 
 def test_a_file_appearing_meanwhile_is_never_replaced_and_nothing_is_recorded(
-    home: JikimiHome, sandbox: object, monkeypatch: pytest.MonkeyPatch
+    home: JikimiHome, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another writer takes the name between the check and the link: refused, no delivery recorded."""
     from takedown import exporting
@@ -317,10 +313,10 @@ def test_a_file_appearing_meanwhile_is_never_replaced_and_nothing_is_recorded(
     assert os.stat(target).st_nlink == 1
 
 
-# --- item 9: times in the configured zone with the offset ------------------------------------------------------
+# --- item 9: times in the configured zone with the offset ---------------------------------------------------
 
 
-def test_times_show_the_configured_zone_and_offset(home: JikimiHome, sandbox: object) -> None:
+def test_times_show_the_configured_zone_and_offset(home: JikimiHome, sandbox: SandboxServer) -> None:
     run_case(home, sandbox)  # the configuration sets no zone: the default, Asia/Seoul
     table = home.ok("exposures", "list")
     assert "+09:00" in table

@@ -148,7 +148,8 @@ def export_command(
         )
     else:
         noun = "exposure" if result.count == 1 else "exposures"
-        message = f"wrote {result.count} {noun} for {result.recipient} to {result.path} (export {result.export_id})"
+        message = f"wrote {result.count} {noun} for {result.recipient} to {result.path}"
+        message += f" (export {result.export_id})"
         state.console.print(message, markup=False)
     if include_terms:
         sys.stderr.write(
