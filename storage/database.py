@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.crypto import Crypto
@@ -29,6 +30,33 @@ BUSY_TIMEOUT_MS = 30_000
 
 class DatabaseError(Exception):
     """The database cannot be opened, or its schema is not the one this version of jikimi expects."""
+
+
+class DatabaseUnusableError(DatabaseError):
+    """The database file is damaged, or the disk under it is full or failing: not the user's input."""
+
+
+_DAMAGED = ("malformed", "not a database", "corrupt", "file is encrypted")
+_DISK = ("disk is full", "disk i/o error", "no space left", "quota exceeded", "file too large", "readonly")
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
+
+
+def database_failure(exc: BaseException) -> str | None:
+    """One line saying why the database or the disk failed, for a failure that is neither; else None.
+
+    The driver's own words are kept (they name no data); SQL text and parameters are never shown.
+    """
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+        return f"the disk is full or failing ({exc.strerror}): free space or fix the disk, then run it again"
+    if not isinstance(exc, DBAPIError):
+        return None
+    words = " ".join(str(exc.orig).split())[:120]
+    lowered = words.lower()
+    if any(marker in lowered for marker in _DAMAGED):
+        return f"the database file is damaged ({words}): restore it from a backup"
+    if any(marker in lowered for marker in _DISK):
+        return f"the disk is full or failing ({words}): free space or fix the disk, then run it again"
+    return f"the database failed ({exc.orig.__class__.__name__}: {words})"
 
 
 def make_engine(url: str) -> Engine:
@@ -92,7 +120,10 @@ def current_revision(engine: Engine) -> str | None:
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
-    except OperationalError as exc:
+    except DBAPIError as exc:
+        failure = database_failure(exc)
+        if failure is not None and not failure.startswith("the database failed"):
+            raise DatabaseUnusableError(failure) from None
         raise DatabaseError(f"cannot open the database: {exc.orig.__class__.__name__}") from None
 
 

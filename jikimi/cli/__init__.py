@@ -19,7 +19,7 @@ from jikimi.config import ConfigError
 from jikimi.logs import REDACTOR
 from storage.cases import NotFoundError, ValidationError
 from storage.crypto import DecryptionError
-from storage.database import DatabaseError
+from storage.database import DatabaseError, DatabaseUnusableError, database_failure
 from storage.keyring import KeyringError
 
 
@@ -41,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="jikimi", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
+    except DatabaseUnusableError as exc:
+        # A damaged database or a full disk is not bad input: exit 1, in one line, no traceback.
+        _error(str(exc))
+        return 1
     except (
         CliError,
         ConfigError,
@@ -66,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    except Exception as exc:  # only the database's and the disk's failures are worded here; others re-raise
+        failure = database_failure(exc)
+        if failure is None:
+            raise
+        _error(failure)
+        return 1
     finally:
         app_state.close()
 

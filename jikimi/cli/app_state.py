@@ -16,7 +16,7 @@ from rich.console import Console
 
 from jikimi.config import Settings, load_settings
 from jikimi.logs import REDACTOR, setup_logging
-from storage.database import DatabaseError, Store, open_store
+from storage.database import DatabaseError, DatabaseUnusableError, Store, open_store
 from storage.keyring import KeyringError, load_keyring
 
 
@@ -56,6 +56,8 @@ class State:
             try:
                 keyring = load_keyring(settings.key_file, os.environ.get("JIKIMI_KEYRING"))
                 self._store = open_store(settings.database_url, keyring)
+            except DatabaseUnusableError:
+                raise  # damaged or out of space: exit 1, not the bad-input 2
             except (KeyringError, DatabaseError) as exc:
                 raise CliError(str(exc)) from None
         return self._store
