@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from itertools import accumulate
-from operator import add, ne
+from itertools import accumulate, compress
+from operator import add, itemgetter, ne
 
 from matching import patterns
 from matching.candidate import Candidate, distance
@@ -24,6 +24,7 @@ from matching.windows import mask_views, merge_ranges, qwerty_views, recompositi
 
 CONTEXT_WINDOW = 50
 FUZZY_BASES = frozenset({"respelled", "elongation"})
+_THIRD = itemgetter(slice(2, 3))
 
 
 @dataclass(slots=True)
@@ -133,8 +134,10 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
     term_of = index.term
     keys = index.keys
     # Pages repeat their words (particles, everyday words, the names themselves): each distinct word is
-    # searched once, and only a word that proves a respelling is looked up in the page.
-    distinct = list(dict.fromkeys(view.words))
+    # searched once, and only a word that proves a respelling is looked up in the page. Respelled names have
+    # three syllables or more, so shorter words (half of Korean text) are left out, with C-level calls only.
+    unique = list(dict.fromkeys(view.words))
+    distinct = list(compress(unique, map(_THIRD, unique)))  # w[2:3] is empty for shorter words
     distinct_starts = list(accumulate(map(len, distinct[:-1]), initial=0))
     marks = list(map(add, distinct_starts, range(len(distinct_starts))))  # each earlier word brought a mark
     marked = WORD_MARK + WORD_MARK.join(distinct)
