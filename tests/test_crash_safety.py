@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from sandbox.server import SandboxServer
+from storage.database import Store
 from tests.support.home import ROOT, JikimiHome, setup_case
 from tests.support.search import engine_config
 
@@ -83,7 +84,7 @@ def test_killed_passes_converge_without_duplicates(
     assert crashed == _urls(reference_home)
 
 
-def test_a_live_concurrent_run_is_not_marked_interrupted(store) -> None:  # type: ignore[no-untyped-def]
+def test_a_live_concurrent_run_is_not_marked_interrupted(store: Store) -> None:
     from storage.runs import get_run, mark_stale_runs_interrupted, start_run
 
     live = start_run(store, "manual", os.getpid())

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.decide import decide_search_hit, judge_page, worth_next_page
+from crawler.decide import Decision, decide_search_hit, judge_page, worth_next_page
 from crawler.sources.base import Query, SearchResult
 from matching import Matcher, TermSpec
 from storage.cases import TermView
@@ -19,7 +19,7 @@ MATCHER = Matcher.build(
 )
 
 
-def _decide(title: str, snippet: str, exact: bool = True, term: TermView = NAME):  # type: ignore[no-untyped-def]
+def _decide(title: str, snippet: str, exact: bool = True, term: TermView = NAME) -> Decision | None:
     result = SearchResult("https://x.example/1", title, snippet, None, "naver", term.text, 1)
     query = Query(text=term.text, case_id=7, term_id=term.id, exact=exact)
     return decide_search_hit(result, query, term, MATCHER.scan(f"{title}\n{snippet}", case_ids={7}))

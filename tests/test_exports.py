@@ -476,7 +476,7 @@ def test_hostile_page_text_is_inert(store: Store, out: Path, fmt: str) -> None:
         assert '<a href="https://forum.example/ok" rel="noreferrer noopener">' in text
 
 
-def test_names_in_titles_and_snippets_are_masked_without_include_terms(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_names_in_titles_and_snippets_are_masked_without_include_terms(store: Store, tmp_path: Path) -> None:
     """A title names the victim as the page wrote it: the export shows the URL, not the name."""
 
     from takedown.exporting import export_exposures

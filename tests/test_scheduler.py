@@ -105,7 +105,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
     class FakeDateTime(datetime):
         @classmethod
-        def now(cls, tz=None):  # type: ignore[no-untyped-def]
+        # A plain datetime, not Self as the supertype promises: APScheduler only compares it.
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
             return fake.now.astimezone(tz) if tz else fake.now.astimezone(UTC).replace(tzinfo=None)
 
     # APScheduler reads the time in exactly these two places: due jobs, and the misfire check.
@@ -405,11 +406,12 @@ def test_a_trigger_that_stops_moving_is_pushed_forward() -> None:
 
         stuck_calls = 0
 
-        def get_next_fire_time(self, previous_fire_time, now):  # type: ignore[no-untyped-def]
+        def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
             if previous_fire_time is not None and Stuck.stuck_calls < 3:
                 Stuck.stuck_calls += 1
                 return start
-            return super().get_next_fire_time(previous_fire_time, now)
+            answer: datetime | None = super().get_next_fire_time(previous_fire_time, now)
+            return answer
 
     class Guarded(WallClockCronTrigger, Stuck):
         __slots__ = ()

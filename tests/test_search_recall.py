@@ -177,17 +177,19 @@ def test_the_plan_finds_every_exposure_an_exhaustive_search_finds(
     assert quiet_calls <= calls
 
 
-def test_pages_beyond_the_plan_stop_at_the_budget_and_say_so(home: JikimiHome, sandbox: object) -> None:
+def test_pages_beyond_the_plan_stop_at_the_budget_and_say_so(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
     """The plan reserves a query's first page only; a busy answer pages on only while budget lasts."""
-    sandbox.reset_content()  # type: ignore[attr-defined]
+    sandbox.reset_content()
     for i in range(25):  # more matching pages than one Brave answer holds (20)
-        sandbox.add_document(  # type: ignore[attr-defined]
+        sandbox.add_document(
             f"https://busy.example/{i}",
             f"홍길동 합성 요청 {i}",
             "홍길동 사진 유포",
             published=datetime.now(UTC),
         )
-    brave = f'[sources.brave]\nbase_url = "{sandbox.base_url("brave")}"\napi_key = "k"\n'  # type: ignore[attr-defined]
+    brave = f'[sources.brave]\nbase_url = "{sandbox.base_url("brave")}"\napi_key = "k"\n'
     home.write_config(
         "[network]\nallow_private_addresses = true\ndownload_delay = 0.0\n"
         f"{brave}max_pages = 3\ndaily_budget = 2\n"
@@ -197,11 +199,11 @@ def test_pages_beyond_the_plan_stop_at_the_budget_and_say_so(home: JikimiHome, s
     case_id = home.ok("case", "add", "--label", "바쁜 밤", "--consent", "fictional, test").strip()
     home.ok("term", "add", case_id, "홍길동", "--kind", "name")
     home.ok("term", "add", case_id, "이서연", "--kind", "name")
-    sandbox.reset()  # type: ignore[attr-defined]
+    sandbox.reset()
     try:
         result = home.cli("run", "--stage", "search", "--json")
     finally:
-        sandbox.reset_content()  # type: ignore[attr-defined]
+        sandbox.reset_content()
     summary = json.loads(result.out)
-    assert sandbox.hits("/ok/brave") == 2  # type: ignore[attr-defined]
+    assert sandbox.hits("/ok/brave") == 2
     assert summary["sources"]["brave"]["unreached_terms"] == 1, summary

@@ -21,7 +21,7 @@ from storage.cases import (
     get_case,
     list_terms,
 )
-from storage.database import DatabaseError, current_revision, head_revision, make_engine, open_store
+from storage.database import DatabaseError, Store, current_revision, head_revision, make_engine, open_store
 from storage.exposures import Observation, list_exposures, record_observation, record_observations
 from storage.keyring import Keyring, KeyringError, create_keyring_file, load_keyring
 from storage.runs import calls_today, finish_run, last_success, record_source, start_run
@@ -49,13 +49,13 @@ def _obs(case_id: int, url: str, seen: datetime, **kw: object) -> Observation:
     return Observation(**base)  # type: ignore[arg-type]
 
 
-def test_migrations_reach_head(store) -> None:  # type: ignore[no-untyped-def]
+def test_migrations_reach_head(store: Store) -> None:
     assert current_revision(store.engine) == head_revision()
     names = set(sa.inspect(store.engine).get_table_names())
     assert {"cases", "terms", "targets", "runs", "run_sources", "exposures", "sightings", "exports"} <= names
 
 
-def test_case_and_terms_round_trip_encrypted(store) -> None:  # type: ignore[no-untyped-def]
+def test_case_and_terms_round_trip_encrypted(store: Store) -> None:
     case_id = create_case(store, "사건 A", CONSENT, notes="메모")
     term_id = add_term(store, case_id, CANARY, "name", context=["가나다고"], exclude=["기상캐스터"])
     case = get_case(store, case_id)
@@ -73,7 +73,7 @@ def test_case_and_terms_round_trip_encrypted(store) -> None:  # type: ignore[no-
     assert CANARY not in raw and "사건 A" not in raw and "가나다고" not in raw
 
 
-def test_duplicate_term_refused_even_with_other_spacing(store) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_term_refused_even_with_other_spacing(store: Store) -> None:
     case_id = create_case(store, "c", CONSENT)
     add_term(store, case_id, "홍길동", "name")
     with pytest.raises(ValidationError):
@@ -81,18 +81,18 @@ def test_duplicate_term_refused_even_with_other_spacing(store) -> None:  # type:
 
 
 @pytest.mark.parametrize("bad", ["", "   "])
-def test_empty_term_refused(store, bad: str) -> None:  # type: ignore[no-untyped-def]
+def test_empty_term_refused(store: Store, bad: str) -> None:
     case_id = create_case(store, "c", CONSENT)
     with pytest.raises(ValidationError):
         add_term(store, case_id, bad)
 
 
-def test_unknown_case_refused(store) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_case_refused(store: Store) -> None:
     with pytest.raises(NotFoundError):
         add_term(store, 999, "홍길동")
 
 
-def test_closed_case_terms_not_watched(store) -> None:  # type: ignore[no-untyped-def]
+def test_closed_case_terms_not_watched(store: Store) -> None:
     open_id = create_case(store, "open", CONSENT)
     closed_id = create_case(store, "closed", CONSENT)
     add_term(store, open_id, "가나다라")
@@ -101,7 +101,7 @@ def test_closed_case_terms_not_watched(store) -> None:  # type: ignore[no-untype
     assert [t.text for t in active_terms(store)] == ["가나다라"]
 
 
-def test_exposure_unique_per_case_and_url(store) -> None:  # type: ignore[no-untyped-def]
+def test_exposure_unique_per_case_and_url(store: Store) -> None:
     a = create_case(store, "a", CONSENT)
     b = create_case(store, "b", CONSENT)
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -122,7 +122,7 @@ def test_exposure_unique_per_case_and_url(store) -> None:  # type: ignore[no-unt
     assert "forum.example" not in raw
 
 
-def test_confidence_never_goes_down(store) -> None:  # type: ignore[no-untyped-def]
+def test_confidence_never_goes_down(store: Store) -> None:
     a = create_case(store, "a", CONSENT)
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
     with store.session() as s:
@@ -168,7 +168,7 @@ def test_sqlite_runs_in_wal_with_busy_timeout(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_run_ledger_outcomes_and_budget(store) -> None:  # type: ignore[no-untyped-def]
+def test_run_ledger_outcomes_and_budget(store: Store) -> None:
     run_id = start_run(store, "search")
     record_source(store, run_id, "naver", "ok", calls=7, results=12, new_exposures=3)
     record_source(store, run_id, "brave", "quota", "daily quota exhausted", calls=2)
@@ -209,14 +209,14 @@ def test_concurrent_upserts_from_several_processes(database_url: str, tmp_path: 
     st.close()
 
 
-def test_target_requires_open_case(store) -> None:  # type: ignore[no-untyped-def]
+def test_target_requires_open_case(store: Store) -> None:
     case_id = create_case(store, "c", CONSENT)
     close_case(store, case_id)
     with pytest.raises(ValidationError):
         add_target(store, "https://forum.example/x", "web", case_id)
 
 
-def test_target_of_a_case_is_encrypted_with_the_case_key(store) -> None:  # type: ignore[no-untyped-def]
+def test_target_of_a_case_is_encrypted_with_the_case_key(store: Store) -> None:
     """Purging a case destroys its key: its watched URLs must go with it, even in old backups."""
     from storage.cases import list_targets
     from storage.models import Target
@@ -237,7 +237,7 @@ def test_target_of_a_case_is_encrypted_with_the_case_key(store) -> None:  # type
     }
 
 
-def test_a_batch_records_what_one_by_one_records(store) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_records_what_one_by_one_records(store: Store) -> None:
     a = create_case(store, "a", CONSENT)
     b = create_case(store, "b", CONSENT)
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
