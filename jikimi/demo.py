@@ -79,7 +79,7 @@ def _capture(*args: str) -> str:
 
 def _console_user(case_id: int) -> dict[str, str]:
     """A demo advocate for the console, granted the demo case (fictional data: its password is printed)."""
-    _step("6. a console account for the demo case")
+    _step("7. a console account for the demo case")
     password = secrets.token_urlsafe(12)
     print("$ jikimi user add demo --role advocate --password-stdin --json", flush=True)
     with contextlib.redirect_stdout(io.StringIO()) as out:
@@ -127,12 +127,19 @@ def main() -> int:
         _step("3. first pass: ask every engine, read the watched channel")
         _run("run", expect=(0, 3))
         first = json.loads(_capture("exposures", "list", "--json"))
-        _step(f"4. {len(first)} exposure(s) found")
+        _step(f"4. {len(first)} exposure(s) found, most certain first (score, tier, reasons)")
         _run("exposures", "list")
+        tiers = {t: [e for e in first if e["tier"] == t] for t in ("strong", "likely", "weak")}
+        print(", ".join(f"{len(found)} {tier}" for tier, found in tiers.items()))
+        if first:
+            print(f"why the first one ranks first: {'; '.join(first[0]['reasons'])}")
+        _step("5. the morning delivery: strong and likely only; weak ones (namesakes) wait for review")
         export = data / "exports" / "demo-export.html"
-        _run("export", "--format", "html", "--output", str(export))
+        _run("export", "--format", "html", "--output", str(export), "--new", "--for", "takedown-team")
         print(f"HTML report for the takedown team: {export}")
-        _step("5. second pass: the same results again, nothing recorded twice")
+        delivered = json.loads(_capture("export", "batches", "--for", "takedown-team", "--json"))[0]["count"]
+        print(f"delivered {delivered}; kept back for review: {len(tiers['weak'])} weak")
+        _step("6. second pass: the same results again, nothing recorded twice")
         _run("run", expect=(0, 3))
         second = json.loads(_capture("exposures", "list", "--json"))
         print(f"exposures after the first pass: {len(first)}, after the second: {len(second)}")
