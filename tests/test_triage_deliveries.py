@@ -16,7 +16,7 @@ import pytest
 
 from sandbox.server import SandboxServer
 from tests.support.home import JikimiHome
-from tests.test_triage_scoring import run_case
+from tests.support.triage import run_case
 
 
 def listed(home: JikimiHome, *args: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from storage.exposures import Observation, get_exposure, record_observation
 from storage.scoring import Signals, assess
 from storage.targets_state import record_evidence
 from tests.support.home import JikimiHome
+from tests.support.triage import run_case
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 
@@ -251,34 +252,6 @@ def test_migration_scores_existing_exposures(tmp_path: Path) -> None:
 # --- the command line, end to end against the sandbox ---
 
 
-def _config(sb: SandboxServer) -> str:
-    return "\n".join(
-        [
-            "[network]",
-            "allow_private_addresses = true",
-            "download_delay = 0.0",
-            "download_timeout = 3.0",
-            "[sources.naver]",
-            f'base_url = "{sb.base_url("naver", scenario="ok")}"',
-            'client_id = "test-id"',
-            'client_secret = "test-secret"',
-            'verticals = ["webkr", "blog"]',
-            "[sources.kakao]",
-            f'base_url = "{sb.base_url("kakao", scenario="ok")}"',
-            'api_key = "test-key"',
-            'verticals = ["web"]',
-            "[sources.brave]",
-            "enabled = false",
-            "[sources.searxng]",
-            "enabled = false",
-            "[sources.duckduckgo]",
-            "enabled = false",
-            "[sources.telegram]",
-            "enabled = false",
-        ]
-    )
-
-
 NAMESAKE_TITLES = (
     "독후감",
     "닉네임",
@@ -290,17 +263,6 @@ NAMESAKE_TITLES = (
     "팩트체크",
 )
 ABUSE_TITLES = ("지인능욕", "딥페이크", "겹지인방", "신상", "합성")
-
-
-def run_case(home: JikimiHome, sb: SandboxServer) -> int:
-    home.write_config(_config(sb))
-    home.ok("init")
-    case_id = int(home.ok("case", "add", "--label", "시험 사례", "--consent", "fictional, test").strip())
-    home.ok("term", "add", str(case_id), "홍길동", "--kind", "name", "--context", "가나다고")
-    home.ok("term", "add", str(case_id), "gildong_hong", "--kind", "handle")
-    result = home.cli("run", "--stage", "search")
-    assert result.code in (0, 3), result.err
-    return case_id
 
 
 def test_cli_ranks_true_exposures_above_namesakes(home: JikimiHome, sandbox: SandboxServer) -> None:
