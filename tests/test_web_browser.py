@@ -24,11 +24,12 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request, expect
 
 from jikimi.config import load_settings
+from storage.cases import Consent, add_term, create_case
 from storage.database import Store, open_store
 from storage.exposures import get_exposure
 from storage.keyring import load_keyring
 from storage.users import add_user, grant
-from tests.support.web import CANARY, PASSWORD, World, build_world
+from tests.support.web import CANARY, PASSWORD, World, build_world, observe
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -321,3 +322,29 @@ def test_no_term_in_any_url_or_the_access_log(
         for form in (term, quote(term), quote(term).lower(), quote(term, safe="").replace("%", "%25")):
             assert not [u for u in urls if form in u], form
             assert form not in log, form
+
+
+def test_select_several_decide_at_once_and_undo_as_one_step(console: Console, page: Page) -> None:
+    case_id = create_case(console.store, "사례 C", Consent("victim, signed form", "tester", "2026-12-01"))
+    add_term(console.store, case_id, CANARY)
+    ids = [
+        observe(console.store, case_id, n, title=f"{CANARY} 글 {n}", snippet=f"{CANARY} {n}")
+        for n in range(3)
+    ]
+    name, secret = console.user("advocate", case_id)
+    sign_in(page, console, name, secret)
+    response = page.goto(f"{console.url}/cases/{case_id}/triage")
+    assert response is not None
+    assert response.status == 200, page.content()[:2000]
+    rows = page.locator("#queue tr.item")
+    expect(rows).to_have_count(3)
+    chosen = [int(str(rows.nth(i).get_attribute("data-id"))) for i in range(2)]
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.keyboard.press("d")
+    expect(rows).to_have_count(1)
+    assert [get_exposure(console.store, i).status for i in chosen] == ["dismissed", "dismissed"]
+    page.keyboard.press("u")
+    expect(rows).to_have_count(3)
+    assert [get_exposure(console.store, i).status for i in ids] == ["new", "new", "new"]

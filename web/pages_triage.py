@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from storage.audit import record as audit
 from storage.cases import NotFoundError, ValidationError
-from storage.lifecycle import mark_case
+from storage.lifecycle import mark_case, new_change_set
+from storage.lifecycle import undo as undo_change_set
 from storage.models import Case, Exposure
 from web.access import actor, require_case
 from web.context import console
@@ -100,26 +101,28 @@ def _ids_of_case(case_id: int) -> dict[int, str]:
 
 
 def _apply(
-    case_id: int, changes: list[tuple[str, str, list[int]]]
-) -> tuple[list[tuple[str, str, list[int]]], list[str]]:
-    done: list[tuple[str, str, list[int]]] = []
-    errors: list[str] = []
-    for from_status, to_status, ids in changes:
+    case_id: int, to_status: str, groups: dict[str, list[int]], change_set: str
+) -> tuple[int, list[str]]:
+    """One decision on many exposures: one change set, so `undo` reverses it as one step."""
+    changed, errors = 0, []
+    for from_status, ids in sorted(groups.items()):
         try:
-            changed = mark_case(
-                console().store,
-                case_id,
-                from_status,
-                to_status,
-                actor=actor(),
-                ids=ids,
-                note=REOPEN_NOTE if to_status == "new" else None,
-                channel="console",
+            changed += len(
+                mark_case(
+                    console().store,
+                    case_id,
+                    from_status,
+                    to_status,
+                    actor=actor(),
+                    ids=ids,
+                    note=REOPEN_NOTE if to_status == "new" else None,
+                    channel="console",
+                    change_set=change_set,
+                )
             )
-            done.append((from_status, to_status, changed))
         except (ValidationError, NotFoundError) as exc:
             errors.append(str(exc))
-    return done, errors
+    return changed, errors
 
 
 @bp.post("/cases/<int:case_id>/triage/decide")
@@ -132,10 +135,10 @@ def decide(case_id: int) -> ResponseReturnValue:
     for exposure_id, status in _ids_of_case(case_id).items():
         if status != to_status:
             by_status[status].append(exposure_id)
-    done, errors = _apply(case_id, [(s, to_status, ids) for s, ids in sorted(by_status.items())])
-    if done:
-        session["undo"] = {"case": case_id, "changes": [[f, t, ids] for f, t, ids in done]}
-    count = sum(len(ids) for _f, _t, ids in done)
+    change_set = new_change_set()
+    count, errors = _apply(case_id, to_status, by_status, change_set)
+    if count:
+        session["undo"] = {"case": case_id, "change_set": change_set}
     messages = [_("%(count)d changed.", count=count)] + errors
     if _htmx():
         return _render(case_id, messages, fragment=True)
@@ -148,13 +151,22 @@ def undo(case_id: int) -> ResponseReturnValue:
     require_case(case_id)
     last = session.get("undo")
     messages: list[str] = []
-    if not last or last.get("case") != case_id:
+    if not last or last.get("case") != case_id or not last.get("change_set"):
         messages.append(_("Nothing to undo."))
     else:
         session.pop("undo", None)
-        reverse = [(str(t), str(f), [int(i) for i in ids]) for f, t, ids in reversed(last["changes"])]
-        done, errors = _apply(case_id, reverse)
-        messages = [_("Undone: %(count)d.", count=sum(len(i) for _f, _t, i in done))] + errors
+        try:
+            result = undo_change_set(console().store, str(last["change_set"]), actor=actor())
+            messages.append(_("Undone: %(count)d.", count=len(result.restored)))
+            if result.skipped:
+                messages.append(
+                    _(
+                        "Changed again since, left as they are: %(ids)s",
+                        ids=", ".join(f"#{i}" for i in result.skipped),
+                    )
+                )
+        except (ValidationError, NotFoundError) as exc:
+            messages.append(str(exc))
     if _htmx():
         return _render(case_id, messages, fragment=True)
     return redirect(url_for("triage.show", case_id=case_id))
