@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from jikimi.config import Settings, WebSettings, load_settings
 from storage.audit import list_records
 from storage.database import Store
 from storage.exposures import get_exposure
+from storage.models import Export
 from storage.users import find_user
 from tests.support.web import CANARY, PASSWORD, World, build_world, csrf_token
 from web import create_app
@@ -295,8 +297,27 @@ def test_deliveries_download_masked_once_and_are_per_case(
     assert "blog.example.com/post/" in body and CANARY not in body
     again = alice.post(f"/cases/{world.case_a}/deliveries", data={"format": "csv", "csrf_token": csrf})
     assert "blog.example.com/post/" not in again.get_data(as_text=True)  # nothing new for this recipient
+    other = alice.post(
+        f"/cases/{world.case_a}/deliveries", data={"format": "csv", "recipient": "kcsc", "csrf_token": csrf}
+    )
+    assert "blog.example.com/post/" in other.get_data(as_text=True)  # new for another recipient
     page = alice.get(f"/cases/{world.case_a}/deliveries").get_data(as_text=True)
-    assert page.count("<tr><td>") == 2
+    assert page.count("<tr><td>") == 3 and "kcsc" in page
+    with store.session() as session:
+        first_batch = min(session.scalars(select(Export.id).where(Export.case_id == world.case_a)))
+    copy = alice.post(
+        f"/cases/{world.case_a}/deliveries/{first_batch}", data={"format": "jsonl", "csrf_token": csrf}
+    )
+    assert copy.status_code == 200 and "blog.example.com/post/" in copy.get_data(as_text=True)
+    assert CANARY not in copy.get_data(as_text=True)
+    bob = clients["bob"]
+    assert (
+        bob.post(
+            f"/cases/{world.case_b}/deliveries/{first_batch}",
+            data={"format": "csv", "csrf_token": token(bob)},
+        ).status_code
+        == 404
+    )
     assert (
         clients["bob"]
         .post(

@@ -7,12 +7,11 @@ recorded as a delivery) into a private temporary directory and sent to the brows
 
 from __future__ import annotations
 
-import inspect
 import re
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -27,8 +26,6 @@ from web.context import console
 bp = Blueprint("deliveries", __name__)
 RECIPIENT = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 MIMETYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson", "html": "text/html"}
-# Until deliveries per recipient exist in the export code, every delivery goes to the one recipient.
-PER_RECIPIENT = "recipient" in inspect.signature(export_exposures).parameters
 
 
 @bp.get("/cases/<int:case_id>/deliveries")
@@ -45,7 +42,6 @@ def index(case_id: int) -> ResponseReturnValue:
         case_id=case_id,
         batches=batches,
         formats=EXPORT_FORMATS,
-        per_recipient=PER_RECIPIENT,
     )
 
 
@@ -57,7 +53,25 @@ def deliver(case_id: int) -> ResponseReturnValue:
     if fmt not in EXPORT_FORMATS or not RECIPIENT.fullmatch(recipient):
         flash(_("Choose a format, and a recipient name of lower-case letters, digits, '.', '_' or '-'."))
         return redirect(url_for("deliveries.index", case_id=case_id))
-    extra: dict[str, object] = {"recipient": recipient} if PER_RECIPIENT else {}
+    return _download(case_id, fmt, recipient=recipient)
+
+
+@bp.post("/cases/<int:case_id>/deliveries/<int:batch>")
+def again(case_id: int, batch: int) -> ResponseReturnValue:
+    """Write an earlier batch again, in any format (recorded as a copy; it delivers nothing new)."""
+    require_case(case_id)
+    with console().store.session() as session:
+        found = session.get(Export, batch)
+        if found is None or found.case_id != case_id:
+            abort(404)
+        recipient = found.recipient
+    fmt = request.form.get("format", "csv")
+    if fmt not in EXPORT_FORMATS:
+        abort(400)
+    return _download(case_id, fmt, recipient=recipient, batch=batch)
+
+
+def _download(case_id: int, fmt: str, *, recipient: str, batch: int | None = None) -> ResponseReturnValue:
     with tempfile.TemporaryDirectory(prefix="jikimi-web-") as tmp:
         target = Path(tmp) / f"case{case_id}-delivery.{fmt}"
         try:
@@ -65,10 +79,12 @@ def deliver(case_id: int) -> ResponseReturnValue:
                 console().store,
                 fmt=fmt,
                 output=target,
-                only_new=True,
+                only_new=batch is None,
                 case_id=case_id,
                 actor=actor(),
-                **extra,  # type: ignore[arg-type]
+                recipient=recipient,
+                batch=batch,
+                timezone=console().settings.timezone,
             )
         except (ValidationError, NotFoundError) as exc:
             flash(str(exc))
