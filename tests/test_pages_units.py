@@ -21,8 +21,8 @@ from crawler.fetch_failures import failure_reason
 from crawler.page_items import ExposureFetched
 from crawler.page_status import REASONS, is_block_page, removal_notice, status_reason, tally_outcome
 from crawler.recheck import judge
-from crawler.render import refuse_response
 from crawler.robots import RobotsDisallowedError
+from crawler.safety.browser_guard import refuse_response
 from crawler.safety.errors import MediaStoppedError, RefusedRequestError
 from crawler.sources.base import Outcome
 from crawler.telegram import INCREMENTAL_PAGE_CAP, lookup_text, message_ref, next_before, preview_url

@@ -26,6 +26,7 @@ from twisted.internet.threads import deferToThread
 
 from crawler.safety.addresses import Resolve, UnsafeURLError, default_resolve, non_public_reason, parse_target
 from crawler.safety.browser import verify_browser_settings
+from crawler.safety.browser_guard import GATE_META, guard_browser_page
 from crawler.safety.errors import RefusedRequestError
 from crawler.safety.policy import SafetyPolicy
 from crawler.safety.resolver import SafeHostnameResolver, install_resolver
@@ -55,6 +56,7 @@ class SafetyGateMiddleware:
         self.resolve = resolve
         self.cache_size = cache_size
         self._reactor = reactor  # None: Twisted's global reactor, looked up when first needed
+        self.browser_gate: object = None  # PLAYWRIGHT_ABORT_REQUEST, for pages guarded by default
 
     @property
     def reactor(self) -> Any:
@@ -72,7 +74,9 @@ class SafetyGateMiddleware:
         if not policy.allow_private:
             _require_twisted_http(settings)
         cache_size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
-        return cls(policy, crawler.stats, cache_size=cache_size)
+        gate = cls(policy, crawler.stats, cache_size=cache_size)
+        gate.browser_gate = settings.get("PLAYWRIGHT_ABORT_REQUEST")
+        return gate
 
     def verdict(self, url: str) -> UnsafeURLError | None:
         """The gate's objection to `url`, or None; may block on DNS, so it runs in a thread."""
@@ -88,6 +92,7 @@ class SafetyGateMiddleware:
         if objection is not None:
             raise self._refuse(objection.rule, str(objection))
         forbid_browser_downloads(request)
+        guard_browser_responses(request, self.browser_gate)
 
     def process_response(self, request: Request, response: Response) -> Response:
         # Defence in depth: the peer Scrapy actually talked to, or the server the browser ended on
@@ -155,6 +160,18 @@ def forbid_browser_downloads(request: Request) -> None:
         context_kwargs = dict(request.meta.get("playwright_context_kwargs") or {})
         context_kwargs["accept_downloads"] = False
         request.meta["playwright_context_kwargs"] = context_kwargs
+
+
+def guard_browser_responses(request: Request, browser_gate: object) -> None:
+    """Every browser page gets the response guard (`browser_guard`), not only the render spider's.
+
+    Without it a page's redirect hop to an internal address, or media its scripts pull, would reach
+    Chromium unchecked. A request that brings its own init callback (the render spider's, which
+    installs the same guard and more) keeps it.
+    """
+    if request.meta.get("playwright") and "playwright_page_init_callback" not in request.meta:
+        request.meta["playwright_page_init_callback"] = guard_browser_page
+        request.meta.setdefault(GATE_META, browser_gate)
 
 
 def _require_twisted_http(settings: BaseSettings) -> None:
