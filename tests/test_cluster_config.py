@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from jikimi.config import ConfigError, load_settings
+from jikimi.config import ConfigError, Settings, load_settings
 
 
-def _load(tmp_path: Path, text: str) -> object:
+def _load(tmp_path: Path, text: str) -> Settings:
     config = tmp_path / "config.toml"
     config.write_text(text, encoding="utf-8")
     return load_settings(config, env={"JIKIMI_DATA_DIR": str(tmp_path)})
@@ -26,11 +26,12 @@ def test_nodes_with_and_without_credentials(tmp_path: Path) -> None:
         '[cluster]\nscrapyd = ["http://node-a:6800/", '
         '{url = "https://node-b:6800", username = "jikimi", password = "s3cret-node-pass"}]\n',
     )
-    cluster = settings.cluster  # type: ignore[attr-defined]
+    cluster = settings.cluster
+    assert cluster is not None
     assert [n.url for n in cluster.nodes] == ["http://node-a:6800", "https://node-b:6800"]
     assert cluster.nodes[1].username == "jikimi"
     assert cluster.shards == 4  # two per node unless set
-    assert "s3cret-node-pass" in settings.secrets()  # type: ignore[attr-defined]  # the log redactor hides it
+    assert "s3cret-node-pass" in settings.secrets()  # the log redactor hides it
 
 
 @pytest.mark.parametrize(

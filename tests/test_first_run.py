@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -33,8 +34,8 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_the_templates_load_and_turn_every_engine_off(tmp_path: object) -> None:
-    path = tmp_path / "config.toml"  # type: ignore[operator]
+def test_the_templates_load_and_turn_every_engine_off(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
     path.write_text(INITIAL_CONFIG, encoding="utf-8")
     settings = load_settings(path, env={})
     assert [s.name for s in settings.enabled_sources()] == ["telegram"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def cli(home: JikimiHome, database_url: str) -> JikimiHome:
     return home
 
 
-def _key_file(home: JikimiHome) -> dict[str, object]:
+def _key_file(home: JikimiHome) -> dict[str, Any]:  # parsed JSON
     data = json.loads((home.data_dir / "jikimi.key").read_text())
     assert isinstance(data, dict)
     return data
@@ -34,8 +35,8 @@ def _key_file(home: JikimiHome) -> dict[str, object]:
 def test_keys_status_shows_fingerprints_never_keys(cli: JikimiHome) -> None:
     out = cli.ok("keys", "status")
     raw = _key_file(cli)
-    cases: dict[str, list[str]] = raw["cases"]  # type: ignore[assignment]
-    families: list[list[str]] = [raw[f] for f in ("data", "index", "audit")]  # type: ignore[misc]
+    cases: dict[str, list[str]] = raw["cases"]
+    families: list[list[str]] = [raw[f] for f in ("data", "index", "audit")]
     families += cases.values()
     secrets = [k for keys in families for k in keys]
     assert all(s not in out for s in secrets)
@@ -51,7 +52,7 @@ def test_keys_rotate_then_everything_still_reads(cli: JikimiHome) -> None:
     assert "old keys retired" in out
     after = _key_file(cli)
     for family in ("data", "index", "audit"):
-        assert len(after[family]) == 1 and after[family] != before[family]  # type: ignore[arg-type]
+        assert len(after[family]) == 1 and after[family] != before[family]
     assert TERM in cli.ok("term", "list", "1")
     assert "intact" in cli.ok("audit", "verify")
     actions = [r["action"] for r in json.loads(cli.ok("audit", "list", "--json"))]
@@ -78,7 +79,7 @@ def test_pending_rotation_is_shown_and_resumed(cli: JikimiHome) -> None:
     assert json.loads(cli.ok("keys", "status", "--json"))["rotation_pending"] == "reencrypt"
     assert "resumed and finished" in cli.ok("keys", "rotate", "--resume")
     assert "key rotation stopped" not in cli.ok("status")
-    assert len(_key_file(cli)["data"]) == 1  # type: ignore[arg-type]
+    assert len(_key_file(cli)["data"]) == 1
 
 
 def test_rotation_refused_while_a_run_is_recorded_running(cli: JikimiHome) -> None:
@@ -88,5 +89,5 @@ def test_rotation_refused_while_a_run_is_recorded_running(cli: JikimiHome) -> No
     store.close()
     result = cli.cli("keys", "rotate")
     assert result.code == 2 and "still running" in result.err and "\n" not in result.err.strip()
-    assert len(_key_file(cli)["data"]) == 1  # type: ignore[arg-type]
+    assert len(_key_file(cli)["data"]) == 1
     assert "old keys retired" in cli.ok("keys", "rotate", "--force")

@@ -305,7 +305,8 @@ def test_a_broken_audit_trail_stops_the_rotation_before_any_key_is_retired(fille
     with pytest.raises(kr.RotationError, match="audit trail is broken at record 2"):
         kr.rotate(filled, "advocate")
     assert len(load_keyring(key_path(filled)).data) == 2
-    assert kr.pending(filled)["phase"] == "audit"  # type: ignore[index]
+    pending = kr.pending(filled)
+    assert pending is not None and pending["phase"] == "audit"
     assert snapshot(_fresh_view(filled)) == before
 
 

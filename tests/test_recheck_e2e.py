@@ -7,6 +7,7 @@ marked `reported`; the re-check fetches each through the real crawl subprocess.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sandbox.server import SandboxServer
 from tests.support.home import PERSONA, JikimiHome, setup_case
@@ -55,7 +56,7 @@ def stored_exposure(
         store.close()
 
 
-def recheck(home: JikimiHome) -> tuple[int, dict[str, object]]:
+def recheck(home: JikimiHome) -> tuple[int, dict[str, Any]]:  # parsed JSON
     result = home.cli("recheck", "--json")
     assert result.code in (0, 3), result.err[-3000:]
     return result.code, json.loads(result.out)
@@ -166,7 +167,7 @@ def test_a_removed_exposure_that_comes_back_reappears(home: JikimiHome, sandbox:
     sb.set_page("/web/back", page(f"다시 올림: 가나다고 {PERSONA} 사진 모음"))
     code, summary = recheck(home)
     assert code == 0 and statuses(home)[exposure] == "reappeared"
-    assert summary["verdicts"]["reappeared"] == 1  # type: ignore[index]
+    assert summary["verdicts"]["reappeared"] == 1
     assert [row[1] for row in evidence(home, exposure)] == [
         "live",
         "removed:notice",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import Callable
 
 import brotli
 import pytest
@@ -94,13 +95,13 @@ def test_a_short_body_is_judged_by_its_share_only_once_complete() -> None:
         ("zstd", zstd.compress),
     ],
 )
-def test_the_sniffer_decodes_a_coding_just_far_enough(coding: str, encode: object) -> None:
-    encoded = encode(b"\n\n" + MP4 * 1000)  # type: ignore[operator]
+def test_the_sniffer_decodes_a_coding_just_far_enough(coding: str, encode: Callable[[bytes], bytes]) -> None:
+    encoded = encode(b"\n\n" + MP4 * 1000)
     sniffer = HeadSniffer(coding)
     kinds = [sniffer.feed(encoded[i : i + 7]) for i in range(0, min(len(encoded), 4000), 7)]
     assert "mp4" in kinds and sniffer.done
     text = HeadSniffer(coding)
-    page = encode(b"<html>" + "홍길동 ".encode() * 2000)  # type: ignore[operator]
+    page = encode(b"<html>" + "홍길동 ".encode() * 2000)
     assert all(text.feed(page[i : i + 100]) is None for i in range(0, len(page), 100))
 
 

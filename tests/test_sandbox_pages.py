@@ -31,7 +31,9 @@ def test_forum_page_text_lives_in_article_amid_boilerplate(sandbox: SandboxServe
     assert "홍길동" not in fetch(f"{sandbox.url}/web/forum/4").text
     # Page 9 names the persona only inside a script: not visible text.
     nine = fetch(f"{sandbox.url}/web/forum/9").text
-    assert "홍길동" in nine and "홍길동" not in re.search(r"<article.*?</article>", nine, re.DOTALL).group(0)  # type: ignore[union-attr]
+    article = re.search(r"<article.*?</article>", nine, re.DOTALL)
+    assert article is not None
+    assert "홍길동" in nine and "홍길동" not in article.group(0)
 
 
 def test_conditional_requests_get_304_without_a_body(sandbox: SandboxServer) -> None:

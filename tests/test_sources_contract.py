@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from crawler.sources import brave, duckduckgo, google, kakao, naver, registry, searxng
-from crawler.sources.base import Outcome, PageCursor, Query, SourceConfig, SourceError
+from crawler.sources.base import Outcome, PageCursor, ParsedPage, Query, SourceConfig, SourceError
 from crawler.sources.retry_after import RATE_LIMITED
 from jikimi.config import KNOWN_SOURCES
 
@@ -58,12 +58,15 @@ def config(module: ModuleType, base_url: str | None = None, **overrides: Any) ->
     return replace(base, **overrides)
 
 
-def query(module: ModuleType, text: str = CANARY, **kw: object) -> Query:
-    return Query(text=text, case_id=1, term_id=7, vertical=module.VERTICALS[0], **kw)  # type: ignore[arg-type]
+def query(module: ModuleType, text: str = CANARY, **kw: Any) -> Query:
+    return Query(text=text, case_id=1, term_id=7, vertical=module.VERTICALS[0], **kw)
 
 
-def parse(module: ModuleType, status: int, body: bytes, headers: dict[str, str] | None = None) -> object:
-    return module.parse_response(config(module), query(module), PageCursor(1), status, headers or {}, body)
+def parse(module: ModuleType, status: int, body: bytes, headers: dict[str, str] | None = None) -> ParsedPage:
+    page: ParsedPage = module.parse_response(
+        config(module), query(module), PageCursor(1), status, headers or {}, body
+    )
+    return page
 
 
 def parse_error(
@@ -152,10 +155,10 @@ def test_check_config_reports_each_missing_credential(module: ModuleType, requir
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.NAME)
 def test_happy_page_parses_with_ranks_from_one(module: ModuleType) -> None:
     page = parse(module, 200, fixture(PAGE1[module.NAME]))
-    assert page.results  # type: ignore[attr-defined]
-    ranks = [r.rank for r in page.results]  # type: ignore[attr-defined]
+    assert page.results
+    ranks = [r.rank for r in page.results]
     assert ranks == list(range(1, len(ranks) + 1))
-    for result in page.results:  # type: ignore[attr-defined]
+    for result in page.results:
         assert result.source == module.NAME and result.query == CANARY
         assert result.url.startswith(("http://", "https://"))
         text = result.title + result.snippet

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from matching import Matcher, TermSpec
 from sandbox.server import SandboxServer
+from storage.database import Store
 from storage.exposures import Observation, get_exposure, record_observation
 from storage.scoring import Signals, assess
 from storage.targets_state import record_evidence
@@ -127,17 +128,17 @@ def test_reasons_never_carry_the_term() -> None:
 
 
 @pytest.fixture
-def case_and_matcher(store: object) -> Iterator[tuple[object, int, Matcher]]:
+def case_and_matcher(store: Store) -> Iterator[tuple[Store, int, Matcher]]:
     from storage.cases import Consent, add_term, create_case
 
     consent = Consent(statement="v, form", recorded_by="a", recorded_at="2026-11-20")
-    case_id = create_case(store, "사례", consent)  # type: ignore[arg-type]
-    term_id = add_term(store, case_id, "한소율", kind="name", context=["가나다고"])  # type: ignore[arg-type]
+    case_id = create_case(store, "사례", consent)
+    term_id = add_term(store, case_id, "한소율", kind="name", context=["가나다고"])
     matcher = Matcher.build([TermSpec(case_id, term_id, "한소율", context=("가나다고",))])
     yield store, case_id, matcher
 
 
-def _observe(store: object, case_id: int, matcher: Matcher, url: str, text: str, source: str) -> int:
+def _observe(store: Store, case_id: int, matcher: Matcher, url: str, text: str, source: str) -> int:
     from storage.database import Store
 
     assert isinstance(store, Store)
@@ -164,7 +165,7 @@ def _observe(store: object, case_id: int, matcher: Matcher, url: str, text: str,
     return exposure_id
 
 
-def test_stored_score_follows_the_evidence(case_and_matcher: tuple[object, int, Matcher]) -> None:
+def test_stored_score_follows_the_evidence(case_and_matcher: tuple[Store, int, Matcher]) -> None:
     from storage.database import Store
     from storage.models import Exposure
 

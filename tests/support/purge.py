@@ -26,7 +26,9 @@ def populate(store: Store, slug: str, label: str, term: str) -> int:
     run_id = start_run(store, "search")
     now = datetime.now(UTC)
     with store.session() as session:
-        key_id = session.get(Case, case_id).key_id  # type: ignore[union-attr]
+        case = session.get(Case, case_id)
+        assert case is not None
+        key_id = case.key_id
         cipher = store.crypto.for_case(key_id)
         exposure_ids = []
         for i in range(3):
