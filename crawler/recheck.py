@@ -24,7 +24,7 @@ from crawler.page_items import MESSAGE_MISSING, NO_PREVIEW, ExposureFetched
 from crawler.page_run import RECHECK, PageRun
 from crawler.page_status import tally_outcome
 from crawler.sources.base import Outcome
-from storage.cases import ValidationError
+from storage.errors import ValidationError
 from storage.lifecycle import mark
 from storage.targets_state import ExposureToFetch, record_evidence
 

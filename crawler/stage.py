@@ -21,8 +21,9 @@ from crawler.ledger import SourceTally, is_good
 from jikimi.config import ConfigError, Settings, load_settings
 from jikimi.logs import REDACTOR, setup_logging
 from storage.cases import active_terms, redaction_forms
-from storage.database import DatabaseError, Store, open_store
-from storage.keyring import KeyringError, load_keyring
+from storage.database import Store, open_store
+from storage.errors import DatabaseError, KeyringError, NotFoundError
+from storage.keyring import load_keyring
 from storage.runs import finish_run, get_run, record_source, start_run
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class Stage:
         else:
             try:
                 get_run(store, wanted)
-            except LookupError:
+            except NotFoundError:
                 store.close()
                 raise StageError(f"no run {wanted}") from None
             run_id, own = wanted, False

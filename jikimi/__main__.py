@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
-from jikimi.cli import run
+import sys
 
-run()
+from jikimi.cli import main
+
+sys.exit(main())

@@ -6,7 +6,8 @@ import socket
 
 from crawler.safety.addresses import UnsafeURLError, check_url, origin_of
 from jikimi.config import Settings
-from storage.urls import InvalidURLError, is_telegram_host, parse_target_url, telegram_channel
+from storage.errors import InvalidURLError
+from storage.urls import is_telegram_host, parse_target_url, telegram_channel
 
 
 class TargetRefusedError(Exception):

@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from storage.crypto import Crypto
 from storage.database import Store
-from storage.keyring import Keyring, KeyringError, locked_keyring, new_index_key
+from storage.errors import AuditDetailsError, KeyringError
+from storage.keyring import Keyring, locked_keyring, new_index_key
 from storage.models import AuditRecord, Meta, utcnow
 
 GENESIS = "0" * 64
@@ -46,10 +47,6 @@ MAX_LIST = 200
 
 Scalar = int | bool | str | None
 DetailValue = Scalar | list[Scalar]
-
-
-class AuditDetailsError(ValueError):
-    """An audit record was given a value it must not hold; the message names the field, never the value."""
 
 
 @dataclass(frozen=True)

@@ -15,24 +15,13 @@ from matching.queries import search_queries
 from matching.terms import TermSpec, TermSpecError, compact, compile_term
 from storage.crypto import Cipher, Crypto
 from storage.database import Store
+from storage.errors import NotFoundError, TermTooBroadError, ValidationError
 from storage.keyring import locked_keyring, new_case_key_id, new_fernet_key
 from storage.models import Case, Target, Term, utcnow
 
 TERM_KINDS = ("name", "alias", "handle", "keyword")
 CASE_STATUSES = ("open", "closed")
 MAX_TERM_LENGTH = 100
-
-
-class NotFoundError(Exception):
-    """No case, term, target or exposure has that id."""
-
-
-class ValidationError(Exception):
-    """An input value is not acceptable; the message names the field."""
-
-
-class TermTooBroadError(ValidationError):
-    """A term is too short or too common to watch; registering it anyway needs an explicit `broad`."""
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,10 @@ from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from storage.keyring import Keyring, KeyringError, load_keyring
+from storage.errors import DecryptionError, KeyringError
+from storage.keyring import Keyring, load_keyring
 
 CHECK_PLAINTEXT = b"jikimi key check"
-
-
-class DecryptionError(Exception):
-    """A stored value cannot be decrypted with the keys at hand (wrong key file or purged case)."""
 
 
 def _multi(keys: Sequence[bytes]) -> MultiFernet:

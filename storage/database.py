@@ -21,19 +21,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.crypto import Crypto
-from storage.keyring import Keyring, KeyringError
+from storage.errors import DatabaseError, DatabaseUnusableError, KeyringError
+from storage.keyring import Keyring
 from storage.models import Meta
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
-
-
-class DatabaseError(Exception):
-    """The database cannot be opened, or its schema is not the one this version of jikimi expects."""
-
-
-class DatabaseUnusableError(DatabaseError):
-    """The database file is damaged, or the disk under it is full or failing: not the user's input."""
 
 
 _DAMAGED = ("malformed", "not a database", "corrupt", "file is encrypted")

@@ -28,12 +28,13 @@ from sqlalchemy import exists, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.cases import NotFoundError, ValidationError
 from storage.crypto import Crypto
 from storage.database import Store
+from storage.errors import ExportConflictError, NotFoundError, ValidationError
 from storage.exposures import BY_SCORE
 from storage.models import Case, Export, ExportItem, Exposure, Sighting, Term, utcnow
 
+# The one list of export formats: the CLI offers these, takedown.exporting renders each of them.
 EXPORT_FORMATS = ("csv", "jsonl", "html")
 DEFAULT_RECIPIENT = "default"
 # What a delivery carries unless asked otherwise: what is worth a takedown team's time.
@@ -45,10 +46,6 @@ _RECIPIENT = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 # pg_advisory_xact_lock takes a bigint: a fixed number that only jikimi's only-new exports use.
 _NEW_EXPORT_LOCK = 0x6A696B696D690001
 _CHUNK = 500
-
-
-class ExportConflictError(Exception):
-    """Another only-new export already delivered one of these exposures; nothing was recorded."""
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from sqlalchemy import insert as insert_rows
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.cases import NotFoundError, ValidationError
 from storage.crypto import Cipher, Crypto
 from storage.database import Store
+from storage.errors import NotFoundError, ValidationError
 from storage.models import Case, Exposure, Sighting, Term, utcnow
 from storage.scoring import assess
 from storage.triage import join_context, rescore, signals_for, split_context

@@ -26,11 +26,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from storage.errors import KeyringError
+
 FORMAT = "jikimi-keyring/1"
-
-
-class KeyringError(Exception):
-    """The key file is missing, unreadable, malformed or does not match the database."""
 
 
 @dataclass

@@ -31,9 +31,10 @@ from sqlalchemy import MetaData, Table, select, update
 from sqlalchemy.orm import Session
 
 from storage import audit
-from storage.crypto import Cipher, Crypto, DecryptionError
+from storage.crypto import Cipher, Crypto
 from storage.database import Store
-from storage.keyring import Keyring, KeyringError, locked_keyring, new_fernet_key, new_index_key
+from storage.errors import DecryptionError, KeyringError, RotationError
+from storage.keyring import Keyring, locked_keyring, new_fernet_key, new_index_key
 from storage.models import AuditRecord, Base, Case, Meta, Run, utcnow
 from storage.purge import finish_pending, owner_key_ids, single_pk
 
@@ -54,10 +55,6 @@ INDEX_SOURCES: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 AfterBatch = Callable[[str, int], None]
-
-
-class RotationError(Exception):
-    """A key rotation cannot start or continue; the message says why and what to do."""
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from matching.fingerprint import DEFAULT_THRESHOLD, FingerprintError, check, distance
 from storage.audit import MAX_LIST
 from storage.audit import append as audit_append
-from storage.cases import NotFoundError, ValidationError
 from storage.crypto import Crypto
 from storage.database import Store
+from storage.errors import NotFoundError, ValidationError
 from storage.exposures import EXPOSURE_STATUSES
 from storage.models import Case, Exposure, ExposureEvent, utcnow
 from storage.triage import rescore

@@ -22,9 +22,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from storage import audit
-from storage.cases import NotFoundError
 from storage.database import Store, sqlite_path
-from storage.keyring import KeyringError, locked_keyring
+from storage.errors import KeyringError, NotFoundError
+from storage.keyring import locked_keyring
 from storage.models import AuditRecord, Base, Case, Meta
 
 logger = logging.getLogger(__name__)

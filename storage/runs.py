@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from storage.database import Store
+from storage.errors import NotFoundError
 from storage.models import Run, RunSource, utcnow
 
 RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
@@ -81,7 +82,7 @@ def finish_run(store: Store, run_id: int, status: str, report: dict[str, object]
     with store.session() as session:
         run = session.get(Run, run_id)
         if run is None:
-            raise LookupError(f"no run {run_id}")
+            raise NotFoundError(f"no run {run_id}")
         run.status = status
         run.finished_at = utcnow()
         if report is not None:
@@ -116,7 +117,7 @@ def get_run(store: Store, run_id: int) -> RunView:
     with store.session() as session:
         run = session.get(Run, run_id)
         if run is None:
-            raise LookupError(f"no run {run_id}")
+            raise NotFoundError(f"no run {run_id}")
         return _view(run)
 
 

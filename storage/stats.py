@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from storage.cases import NotFoundError, ValidationError
 from storage.database import Store
+from storage.errors import NotFoundError, ValidationError
 from storage.lifecycle import OPEN_STATUSES
 from storage.models import Case, Exposure, ExposureEvent
 

@@ -17,8 +17,9 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.cases import ValidationError, target_cipher
+from storage.cases import target_cipher
 from storage.database import Store
+from storage.errors import ValidationError
 from storage.models import Case, Evidence, Exposure, Sighting, Target, utcnow
 from storage.triage import rescore_id
 

@@ -13,6 +13,8 @@ from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
+from storage.errors import InvalidURLError
+
 MAX_TARGET_URL_LENGTH = 2048
 
 # Click and campaign identifiers: they name the visit, not the page.
@@ -89,10 +91,6 @@ _TELEGRAM_RESERVED = frozenset(
         "invoice",
     }
 )
-
-
-class InvalidURLError(ValueError):
-    """An advocate-entered URL that cannot be watched; the message is one line naming the problem."""
 
 
 # Pure and repeated: a search result's URL is canonicalised for its key, its domain and its platform.

@@ -18,8 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.cases import NotFoundError, ValidationError
 from storage.database import Store
+from storage.errors import NotFoundError, ValidationError
 from storage.models import Case, CaseGrant, User, utcnow
 
 ROLES = ("admin", "advocate", "viewer")

@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from storage.cases import ValidationError
 from storage.database import Store
+from storage.errors import ValidationError
 from storage.exports import ADVOCATE_KEPT_STATUSES, DELIVERY_TIERS
 from storage.exposures import EXPOSURE_STATUSES, list_exposures
 from storage.lifecycle import SUPPRESSED_STATUSES

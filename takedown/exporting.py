@@ -33,8 +33,8 @@ import jinja2
 from sqlalchemy.orm import Session
 
 from storage import audit
-from storage.cases import NotFoundError, ValidationError
 from storage.database import Store
+from storage.errors import NotFoundError, ValidationError
 from storage.exports import (
     DEFAULT_RECIPIENT,
     EXPORT_FORMATS,
@@ -267,6 +267,8 @@ def write_html(rows: Sequence[ExportRow], out: TextIO, meta: ExportMeta) -> None
 
 
 Renderer = Callable[[Sequence[ExportRow], TextIO, ExportMeta], None]
+# One renderer for each of storage.exports.EXPORT_FORMATS, the one list of formats (the CLI offers
+# it); tests/test_one_of_each.py holds them together.
 RENDERERS: dict[str, Renderer] = {"csv": write_csv, "jsonl": write_jsonl, "html": write_html}
 
 

@@ -13,9 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from storage import audit
-from storage.audit import AuditDetailsError, append, list_records, record, verify
+from storage.audit import append, list_records, record, verify
 from storage.database import Store, open_store
-from storage.keyring import KeyringError, load_keyring, parse_keyring, save_keyring
+from storage.errors import AuditDetailsError, KeyringError
+from storage.keyring import load_keyring, parse_keyring, save_keyring
 
 N = 6
 

@@ -16,9 +16,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from storage.cases import Consent, NotFoundError, ValidationError, add_term, create_case
+from storage.cases import Consent, add_term, create_case
 from storage.database import Store, open_store
-from storage.exports import ExportConflictError, exported_exposure_ids, list_exports, record_export
+from storage.errors import ExportConflictError, NotFoundError, ValidationError
+from storage.exports import exported_exposure_ids, list_exports, record_export
 from storage.exposures import Observation, record_observation
 from storage.keyring import load_keyring
 from storage.models import Exposure

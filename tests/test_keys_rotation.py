@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 from storage import keys_rotation as kr
 from storage.audit import list_records, record, verify
-from storage.cases import ValidationError, add_target, add_term, list_cases, list_targets, list_terms
-from storage.crypto import Cipher, Crypto, DecryptionError
+from storage.cases import add_target, add_term, list_cases, list_targets, list_terms
+from storage.crypto import Cipher, Crypto
 from storage.database import Store, open_store
+from storage.errors import DecryptionError, KeyringError, RotationError, ValidationError
 from storage.exposures import Observation, list_exposures, record_observation
-from storage.keyring import Keyring, KeyringError, load_keyring
+from storage.keyring import Keyring, load_keyring
 from storage.models import Base, Case, Export, Exposure, ExposureEvent, Sighting
 from storage.runs import start_run
 from tests.support.purge import CANARY, OTHER_TERM, key_path, populate
@@ -208,7 +209,7 @@ def test_a_crash_midway_leaves_everything_readable_and_resume_finishes(
         assert len(load_keyring(key_path(filled)).data) == 2
         assert snapshot(other) == before
         assert verify(other).ok
-        with pytest.raises(kr.RotationError):
+        with pytest.raises(RotationError):
             kr.rotate(other, "advocate", resume_only=False, batch_size=0)
         report = kr.rotate(other, "advocate", resume_only=True, batch_size=3)
         assert report.resumed
@@ -290,7 +291,7 @@ def _fresh_view(store: Store) -> Store:
 def test_rotation_refused_while_a_crawl_runs(filled: Store) -> None:
     start_run(filled, "search")
     key_text = key_path(filled).read_text()
-    with pytest.raises(kr.RotationError, match="still running"):
+    with pytest.raises(RotationError, match="still running"):
         kr.rotate(filled, "advocate")
     assert key_path(filled).read_text() == key_text
     assert kr.pending(filled) is None
@@ -302,7 +303,7 @@ def test_a_broken_audit_trail_stops_the_rotation_before_any_key_is_retired(fille
     before = snapshot(filled)
     with filled.engine.begin() as conn:
         conn.execute(sa.text("UPDATE audit_log SET actor = 'forged' WHERE id = 2"))
-    with pytest.raises(kr.RotationError, match="audit trail is broken at record 2"):
+    with pytest.raises(RotationError, match="audit trail is broken at record 2"):
         kr.rotate(filled, "advocate")
     assert len(load_keyring(key_path(filled)).data) == 2
     pending = kr.pending(filled)
@@ -320,7 +321,7 @@ def test_read_only_keys_cannot_rotate(filled: Store) -> None:
 
 
 def test_resume_with_nothing_pending(store: Store) -> None:
-    with pytest.raises(kr.RotationError, match="no key rotation is pending"):
+    with pytest.raises(RotationError, match="no key rotation is pending"):
         kr.rotate(store, "advocate", resume_only=True)
 
 
@@ -345,7 +346,7 @@ def test_an_index_column_without_a_known_purpose_stops_rotation() -> None:
         sa.Column("text_ct", sa.Text),
         sa.Column("text_idx", sa.String(64)),
     )
-    with pytest.raises(kr.RotationError, match="notes.text_idx"):
+    with pytest.raises(RotationError, match="notes.text_idx"):
         kr.encrypted_tables(metadata)
 
 

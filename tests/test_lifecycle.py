@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from matching.fingerprint import fingerprint
-from storage.cases import Consent, NotFoundError, ValidationError, create_case
+from storage.cases import Consent, create_case
 from storage.database import Store
+from storage.errors import NotFoundError, ValidationError
 from storage.exposures import EXPOSURE_STATUSES, Observation, get_exposure, record_observation
 from storage.lifecycle import (
     REUPLOAD_CHANNEL,

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from storage.cases import Consent, ValidationError, add_target, close_case, create_case
+from storage.cases import Consent, add_target, close_case, create_case
 from storage.database import Store
+from storage.errors import ValidationError
 from storage.exposures import Observation, record_observation
 from storage.lifecycle import mark
 from storage.runs import start_run

@@ -11,11 +11,12 @@ import sqlalchemy as sa
 
 from storage import purge
 from storage.audit import list_records, verify
-from storage.cases import NotFoundError, add_target, get_case, list_cases
-from storage.crypto import Cipher, DecryptionError
+from storage.cases import add_target, get_case, list_cases
+from storage.crypto import Cipher
 from storage.database import Store, open_store
+from storage.errors import DecryptionError, KeyringError, NotFoundError
 from storage.exposures import list_exposures
-from storage.keyring import Keyring, KeyringError, load_keyring
+from storage.keyring import Keyring, load_keyring
 from storage.models import Case, Export, ExportItem
 from tests.support.home import files_under
 from tests.support.purge import CANARY, OTHER_TERM, key_path, populate

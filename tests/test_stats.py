@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from matching.fingerprint import fingerprint
-from storage.cases import Consent, NotFoundError, create_case
+from storage.cases import Consent, create_case
 from storage.database import Store
+from storage.errors import NotFoundError
 from storage.exposures import Observation, record_observation
 from storage.lifecycle import fingerprint_key, link_reupload, mark
 from storage.stats import (

@@ -11,8 +11,6 @@ import sqlalchemy as sa
 
 from storage.cases import (
     Consent,
-    NotFoundError,
-    ValidationError,
     active_terms,
     add_target,
     add_term,
@@ -21,9 +19,10 @@ from storage.cases import (
     get_case,
     list_terms,
 )
-from storage.database import DatabaseError, Store, current_revision, head_revision, make_engine, open_store
+from storage.database import Store, current_revision, head_revision, make_engine, open_store
+from storage.errors import DatabaseError, KeyringError, NotFoundError, ValidationError
 from storage.exposures import Observation, list_exposures, record_observation, record_observations
-from storage.keyring import Keyring, KeyringError, create_keyring_file, load_keyring
+from storage.keyring import Keyring, create_keyring_file, load_keyring
 from storage.runs import calls_today, finish_run, last_success, record_source, start_run
 
 CONSENT = Consent(

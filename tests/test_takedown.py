@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.cases import Consent, ValidationError, add_term, create_case
+from storage.cases import Consent, add_term, create_case
 from storage.database import Store, open_store
+from storage.errors import ValidationError
 from storage.exposures import Observation, record_observation
 from storage.keyring import load_keyring
 from storage.lifecycle import mark

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from storage.errors import InvalidURLError
 from storage.urls import (
-    InvalidURLError,
     canonical_url,
     domain_of,
     parse_target_url,

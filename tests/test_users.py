@@ -9,8 +9,9 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-from storage.cases import Consent, NotFoundError, ValidationError, create_case
+from storage.cases import Consent, create_case
 from storage.database import Store, make_engine
+from storage.errors import NotFoundError, ValidationError
 from storage.models import utcnow
 from storage.users import (
     add_user,

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from storage.audit import record as audit
-from storage.cases import NotFoundError, ValidationError
+from storage.errors import NotFoundError, ValidationError
 from storage.models import Case
 from storage.users import find_user, grant, grants, list_users, revoke
 from web.access import actor, require_admin

@@ -12,16 +12,8 @@ from sqlalchemy import select
 
 from matching import Matcher, TermSpec, TermSpecError
 from storage.audit import record as audit
-from storage.cases import (
-    TERM_KINDS,
-    NotFoundError,
-    ValidationError,
-    add_term,
-    case_view,
-    remove_term,
-    target_view,
-    terms_in_session,
-)
+from storage.cases import TERM_KINDS, add_term, case_view, remove_term, target_view, terms_in_session
+from storage.errors import NotFoundError, ValidationError
 from storage.models import Case, Target, Term
 from storage.runs import recent_runs
 from web.access import actor, my_case_ids, require_case

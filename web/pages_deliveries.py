@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from storage.cases import NotFoundError, ValidationError
+from storage.errors import NotFoundError, ValidationError
 from storage.exports import EXPORT_FORMATS
 from storage.models import Export
 from takedown.exporting import export_exposures

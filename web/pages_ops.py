@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from storage.audit import list_records, verify
 from storage.audit import record as audit
-from storage.cases import NotFoundError, ValidationError
+from storage.errors import NotFoundError, ValidationError
 from storage.lifecycle import mark_case
 from storage.runs import recent_runs
 from storage.stats import build_report

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from storage.audit import record as audit
-from storage.cases import NotFoundError, ValidationError
+from storage.errors import NotFoundError, ValidationError
 from storage.lifecycle import mark_case, new_change_set
 from storage.lifecycle import undo as undo_change_set
 from storage.models import Case, Exposure

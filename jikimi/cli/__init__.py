@@ -5,32 +5,71 @@ Bad input ends as one line on stderr and exit code 2, never a traceback and neve
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
 from collections.abc import Sequence
 
 import typer
 from typer.exceptions import TyperException
 
-from jikimi.cli import app_state
+from jikimi.cli import (
+    app_state,
+    audit,
+    case,
+    export,
+    exposure,
+    exposures,
+    init,
+    keys,
+    match,
+    recheck,
+    report,
+    retention,
+    run,
+    sandbox,
+    schedule,
+    sources,
+    status,
+    takedown,
+    target,
+    term,
+    user,
+    web,
+)
 from jikimi.cli.app_state import CliError, app, state
 from jikimi.config import ConfigError
 from jikimi.logs import REDACTOR
-from storage.cases import NotFoundError, ValidationError
-from storage.crypto import DecryptionError
-from storage.database import DatabaseError, DatabaseUnusableError, database_failure
-from storage.keyring import KeyringError
+from storage.database import database_failure
+from storage.errors import (
+    DatabaseError,
+    DatabaseUnusableError,
+    DecryptionError,
+    KeyringError,
+    NotFoundError,
+    ValidationError,
+)
 
-
-def _register_commands() -> None:
-    """Every module of this package registers its commands on `app` when imported."""
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name != "app_state":
-            importlib.import_module(f"{__name__}.{info.name}")
-
-
-_register_commands()
+# Every command, in one place: a command group per module (`jikimi/cli/<group>.py`), named after it.
+app.command("init")(init.init_command)
+app.command("status")(status.status_command)
+app.add_typer(case.case_app, name="case")
+app.add_typer(term.term_app, name="term")
+app.add_typer(target.target_app, name="target")
+app.command("match")(match.match_command)
+app.command("run")(run.run_command)
+app.command("recheck")(recheck.recheck_command)
+app.command("schedule")(schedule.schedule_command)
+app.add_typer(sources.sources_app, name="sources")
+app.add_typer(exposures.exposures_app, name="exposures")
+app.add_typer(exposure.exposure_app, name="exposure")
+app.add_typer(export.export_app, name="export")
+app.add_typer(takedown.takedown_app, name="takedown")
+app.command("report")(report.report_command)
+app.add_typer(audit.audit_app, name="audit")
+app.add_typer(keys.keys_app, name="keys")
+app.add_typer(retention.retention_app, name="retention")
+app.add_typer(user.user_app, name="user")
+app.command("web")(web.web_command)
+app.command("sandbox")(sandbox.sandbox_command)
 
 __all__ = ["CliError", "app", "main"]
 
@@ -88,10 +127,6 @@ def _error(message: str) -> None:
     line = " ".join(message.split())
     sys.stderr.write(f"jikimi: error: {REDACTOR(line)}\n")
     sys.stderr.flush()
-
-
-def run() -> None:
-    sys.exit(main())
 
 
 _ = state

@@ -16,8 +16,12 @@ from rich.console import Console
 
 from jikimi.config import Settings, load_settings
 from jikimi.logs import REDACTOR, setup_logging
-from storage.database import DatabaseError, DatabaseUnusableError, Store, open_store
-from storage.keyring import KeyringError, load_keyring
+from storage.database import Store, open_store
+from storage.errors import DatabaseError, DatabaseUnusableError, KeyringError
+from storage.keyring import load_keyring
+
+# The `--json` option of list and show commands.
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 class CliError(Exception):

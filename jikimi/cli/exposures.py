@@ -8,14 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jikimi.cli.app_state import actor, app, emit_json, state
+from jikimi.cli.app_state import actor, emit_json, state
 from storage.audit import record as audit  # audit trail: every read of decrypted data and every change
 from storage.exposures import EXPOSURE_STATUSES, ExposureView, list_exposures
 from storage.scoring import TIERS
 from storage.times import local_text
 
 exposures_app = typer.Typer(help="What was found.", no_args_is_help=True)
-app.add_typer(exposures_app, name="exposures")
 
 ExposureStatus = StrEnum("ExposureStatus", {s: s for s in EXPOSURE_STATUSES})  # type: ignore[misc]
 Tier = StrEnum("Tier", {t: t for t in TIERS})  # type: ignore[misc]

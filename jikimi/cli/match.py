@@ -1,7 +1,7 @@
 """`jikimi match`: find watch terms, even disguised, in text read from standard input.
 
-A thin shell over `matching.Matcher`: it parses options, reads stdin, prints matches. Register it with
-`app.command("match")(match_command)`. Terms come from --terms-file or stdin (`--term -`) so a
+A thin shell over `matching.Matcher`: it parses options, reads stdin, prints matches. Registered in
+`jikimi/cli/__init__.py` with every other command. Terms come from --terms-file or stdin (`--term -`) so a
 name need not appear in the process list or the shell history; `--term NAME` stays for quick trials.
 """
 

@@ -9,16 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jikimi.cli.app_state import CliError, actor, app, emit_json, state
-from storage.cases import NotFoundError, ValidationError
-from storage.exports import (
-    DEFAULT_RECIPIENT,
-    DELIVERY_TIERS,
-    EXPORT_FORMATS,
-    ExportConflictError,
-    check_recipient,
-    list_exports,
-)
+from jikimi.cli.app_state import CliError, actor, emit_json, state
+from storage.errors import ExportConflictError, NotFoundError, ValidationError
+from storage.exports import DEFAULT_RECIPIENT, DELIVERY_TIERS, EXPORT_FORMATS, check_recipient, list_exports
 from storage.scoring import TIERS
 from storage.times import iso_local, local_text
 from takedown.exporting import check_output, export_exposures
@@ -28,7 +21,6 @@ export_app = typer.Typer(
     invoke_without_command=True,
     no_args_is_help=False,
 )
-app.add_typer(export_app, name="export")
 
 ForOpt = Annotated[
     str,

@@ -7,14 +7,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jikimi.cli.app_state import app, emit_json, state
+from jikimi.cli.app_state import emit_json, state
 from storage.audit import AuditView, list_records, verify
 from storage.times import local_text
 
 audit_app = typer.Typer(
     help="The audit trail: who read or changed what, when, and whether it is intact.", no_args_is_help=True
 )
-app.add_typer(audit_app, name="audit")
 
 
 def audit_dict(record: AuditView) -> dict[str, object]:

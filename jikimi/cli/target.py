@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from jikimi.cli.app_state import CliError, actor, emit_json, state
 from jikimi.targets import TargetRefusedError, vet_target_url
 from storage.audit import record as audit  # audit trail: every read of decrypted data and every change
 from storage.cases import add_target, list_targets, remove_target
@@ -15,7 +15,6 @@ from storage.times import local_text
 from storage.urls import platform_of
 
 target_app = typer.Typer(help="Watch public pages and Telegram channels.", no_args_is_help=True)
-app.add_typer(target_app, name="target")
 
 
 @target_app.command("add")

@@ -1,9 +1,8 @@
-"""`jikimi case ...` and `jikimi term ...`."""
+"""`jikimi term ...`: register, import, list and remove the watch terms of a case."""
 
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,31 +10,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from jikimi.cli.app_state import CliError, JsonOpt, actor, emit_json, state
 from jikimi.term_file import TermFileError, decode, parse_lines, parse_terms
 from storage.audit import record as audit  # audit trail: every read of decrypted data and every change
-from storage.cases import (
-    CaseView,
-    Consent,
-    NewTerm,
-    TermTooBroadError,
-    TermView,
-    add_terms,
-    close_case,
-    create_case,
-    get_case,
-    list_cases,
-    list_terms,
-    remove_term,
-)
-from storage.users import find_user, grant, revoke
+from storage.cases import NewTerm, TermView, add_terms, list_terms, remove_term
+from storage.errors import TermTooBroadError
 
-case_app = typer.Typer(help="Open, list, show and close cases.", no_args_is_help=True)
 term_app = typer.Typer(help="Register the watch terms of a case.", no_args_is_help=True)
-app.add_typer(case_app, name="case")
-app.add_typer(term_app, name="term")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 class TermKind(StrEnum):
@@ -43,23 +24,6 @@ class TermKind(StrEnum):
     alias = "alias"
     handle = "handle"
     keyword = "keyword"
-
-
-class CaseStatus(StrEnum):
-    open = "open"
-    closed = "closed"
-
-
-def case_dict(case: CaseView) -> dict[str, object]:
-    return {
-        "id": case.id,
-        "label": case.label,
-        "notes": case.notes,
-        "status": case.status,
-        "consent": case.consent.__dict__,
-        "created_at": case.created_at.isoformat(),
-        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
-    }
 
 
 def term_dict(term: TermView) -> dict[str, object]:
@@ -75,76 +39,7 @@ def term_dict(term: TermView) -> dict[str, object]:
     }
 
 
-@case_app.command("add")
-def case_add(
-    label: Annotated[str, typer.Option("--label", help="A label the team recognises (stored encrypted).")],
-    consent: Annotated[
-        str,
-        typer.Option(
-            "--consent", help="Who consented, when and how (e.g. 'victim, 2026-11-20, signed form')."
-        ),
-    ],
-    notes: Annotated[str | None, typer.Option("--notes", help="Free notes (stored encrypted).")] = None,
-    json_output: JsonOpt = False,
-) -> None:
-    """Open a case. A consent record is required: nobody is watched without it."""
-    record = Consent(statement=consent, recorded_by=actor(), recorded_at=datetime.now(UTC).isoformat())
-    case_id = create_case(state.store(), label, record, notes)
-    audit(state.store(), actor(), "case.add", case_id=case_id)
-    if json_output:
-        emit_json({"id": case_id})
-    else:
-        print(case_id)
-
-
-@case_app.command("list")
-def case_list(
-    status: Annotated[CaseStatus | None, typer.Option("--status", help="Only cases in this status.")] = None,
-    json_output: JsonOpt = False,
-) -> None:
-    """List cases with their labels (decrypted for you; the read is audited)."""
-    cases = list_cases(state.store(), status.value if status else None)
-    audit(state.store(), actor(), "case.list", details={"count": len(cases)})
-    if json_output:
-        emit_json([case_dict(c) for c in cases])
-        return
-    table = Table("id", "label", "status", "opened")
-    for c in cases:
-        table.add_row(str(c.id), c.label, c.status, f"{c.created_at:%Y-%m-%d}")
-    state.console.print(table)
-
-
-@case_app.command("show")
-def case_show(
-    case_id: Annotated[int, typer.Argument(help="Case id.")],
-    json_output: JsonOpt = False,
-) -> None:
-    """Show one case, its consent record and its terms."""
-    store = state.store()
-    case = get_case(store, case_id)
-    terms = list_terms(store, case_id)
-    audit(store, actor(), "case.show", case_id=case_id, details={"terms": len(terms)})
-    if json_output:
-        emit_json({**case_dict(case), "terms": [term_dict(t) for t in terms]})
-        return
-    console = state.console
-    console.print(f"case {case.id}: {case.label} ({case.status})")
-    consent = case.consent
-    console.print(f"consent: {consent.statement} (recorded by {consent.recorded_by}, {consent.recorded_at})")
-    if case.notes:
-        console.print(f"notes: {case.notes}")
-    _print_terms(terms)
-
-
-@case_app.command("close")
-def case_close(case_id: Annotated[int, typer.Argument(help="Case id.")]) -> None:
-    """Close a case: its terms are no longer searched; its data stays until purged."""
-    close_case(state.store(), case_id)
-    audit(state.store(), actor(), "case.close", case_id=case_id)
-    print(f"case {case_id} closed")
-
-
-def _print_terms(terms: list[TermView]) -> None:
+def print_terms(terms: list[TermView]) -> None:
     table = Table("id", "kind", "term", "context", "exclude", "active")
     for t in terms:
         table.add_row(
@@ -274,7 +169,7 @@ def term_list(case_id: Annotated[int, typer.Argument(help="Case id.")], json_out
     if json_output:
         emit_json([term_dict(t) for t in terms])
     else:
-        _print_terms(terms)
+        print_terms(terms)
 
 
 @term_app.command("remove")
@@ -283,39 +178,3 @@ def term_remove(term_id: Annotated[int, typer.Argument(help="Term id.")]) -> Non
     case_id = remove_term(state.store(), term_id)
     audit(state.store(), actor(), "term.remove", case_id=case_id, obj=("term", term_id))
     print(f"term {term_id} removed")
-
-
-@case_app.command("grant")
-def case_grant(
-    case_id: Annotated[int, typer.Argument(help="Case id.")],
-    username: Annotated[str, typer.Argument(help="Console user who may work the case.")],
-) -> None:
-    """Let a console user read and work a case (admins too need a grant to read it)."""
-    store = state.store()
-    user = find_user(store, username)
-    added = grant(store, case_id, username, by=actor())
-    if added:
-        audit(store, actor(), "case.grant", case_id=case_id, obj=("user", user.id))
-    print(
-        f"case {case_id} granted to {user.username}"
-        if added
-        else f"{user.username} already has case {case_id}"
-    )
-
-
-@case_app.command("revoke")
-def case_revoke(
-    case_id: Annotated[int, typer.Argument(help="Case id.")],
-    username: Annotated[str, typer.Argument(help="Console user.")],
-) -> None:
-    """Take a case away from a console user."""
-    store = state.store()
-    user = find_user(store, username)
-    removed = revoke(store, case_id, username)
-    if removed:
-        audit(store, actor(), "case.revoke", case_id=case_id, obj=("user", user.id))
-    print(
-        f"case {case_id} revoked from {user.username}"
-        if removed
-        else f"{user.username} had no grant on case {case_id}"
-    )

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from jikimi.cli.app_state import CliError, actor, emit_json, state
 from storage.audit import record as audit  # drafts decrypt URLs into files: audited like an export
 from storage.exports import DELIVERY_TIERS
 from storage.exposures import EXPOSURE_STATUSES
@@ -22,7 +22,6 @@ from takedown.notices import plan_notices
 from takedown.platforms import OPERATOR_FILE_NAME, PlatformDirectory, PlatformDirectoryError, load_directory
 
 takedown_app = typer.Typer(help="Draft takedown notices and see where they go.", no_args_is_help=True)
-app.add_typer(takedown_app, name="takedown")
 
 DraftStatus = StrEnum(  # type: ignore[misc]
     "DraftStatus", {s: s for s in EXPOSURE_STATUSES if s not in SUPPRESSED_STATUSES}

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jikimi.cli.app_state import actor, app, emit_json, state
-from jikimi.cli.run_cmd import WaitOpt, pass_locked, waiting_notice
+from jikimi.cli.app_state import actor, emit_json, state
+from jikimi.cli.run import WaitOpt, pass_locked, waiting_notice
 from scheduler.lock import PassLockedError
 from scheduler.nightly import run_pass
 from storage.audit import record as audit
@@ -17,7 +17,6 @@ from storage.runs import get_run
 VERDICTS = ("removed", "reappeared", "live", "still-removed", "inconclusive")
 
 
-@app.command("recheck")
 def recheck_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     wait: WaitOpt = False,

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from jikimi.cli.app_state import CliError, actor, emit_json, state
 from storage.audit import record as audit
 from storage.stats import build_report, report_to_dict
 from takedown.drafts import write_private
@@ -22,7 +22,6 @@ class ReportFormat(StrEnum):
     json = "json"
 
 
-@app.command("report")
 def report_command(
     output: Annotated[
         Path | None,

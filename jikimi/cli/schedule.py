@@ -9,11 +9,10 @@ from typing import Annotated
 
 import typer
 
-from jikimi.cli.app_state import CliError, app, state
+from jikimi.cli.app_state import CliError, state
 from jikimi.logs import setup_logging
 
 
-@app.command("schedule")
 def schedule_command(
     once: Annotated[
         bool,

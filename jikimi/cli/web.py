@@ -13,12 +13,11 @@ from typing import Annotated
 
 import typer
 
-from jikimi.cli.app_state import app, state
+from jikimi.cli.app_state import state
 from jikimi.logs import RedactingFormatter, setup_logging
 
 
-@app.command("web")
-def web(
+def web_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8080,
 ) -> None:

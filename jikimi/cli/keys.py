@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from jikimi.cli.app_state import CliError, actor, emit_json, state
 from storage.audit import record
-from storage.keys_rotation import DEFAULT_BATCH, RotationError, key_status, rotate
+from storage.errors import RotationError
+from storage.keys_rotation import DEFAULT_BATCH, key_status, rotate
 
 keys_app = typer.Typer(help="The key file: fingerprints of the keys, and key rotation.", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
 
 
 @keys_app.command("status")

@@ -8,12 +8,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from jikimi.cli.app_state import app, emit_json, state
+from jikimi.cli.app_state import emit_json, state
 from jikimi.first_run import search_notice
 from scheduler.result import EXIT_DEGRADED, EXIT_OK
 
 sources_app = typer.Typer(help="Check the search engines jikimi is set up to use.", no_args_is_help=True)
-app.add_typer(sources_app, name="sources")
 
 
 @sources_app.command("check")

@@ -6,11 +6,10 @@ from typing import Annotated
 
 import typer
 
-from jikimi.cli.app_state import CliError, app
+from jikimi.cli.app_state import CliError
 from jikimi.config_template import sandbox_config
 
 
-@app.command("sandbox")
 def sandbox_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0 picks a free one).")] = 8800,

@@ -10,14 +10,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from jikimi.cli.app_state import CliError, actor, emit_json, state
 from storage.audit import record as audit
 from storage.users import NewCredentials, UserView, add_user, disable_user, list_users, reset_user
 
 user_app = typer.Typer(
     help="Accounts of the web console (every role signs in with a TOTP code).", no_args_is_help=True
 )
-app.add_typer(user_app, name="user")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 PasswordStdin = Annotated[

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from jikimi.cli.app_state import CliError, actor, emit_json, state
 from jikimi.config import Settings
 from jikimi.first_run import search_notice
 from scheduler.lock import PassLockedError
@@ -66,7 +66,6 @@ class _Bars:
             self.progress.update(task, completed=task_total, description=f"{source} ({event.get('outcome')})")
 
 
-@app.command("run")
 def run_command(
     stage: Annotated[
         list[Stage] | None, typer.Option("--stage", help="Only these stages (default: all). Repeats.")

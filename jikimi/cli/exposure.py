@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from jikimi.cli.app_state import CliError, actor, app, emit_json, state
+from jikimi.cli.app_state import CliError, actor, emit_json, state
 from storage.audit import record as audit  # reads of decrypted data are audited; changes audit themselves
 from storage.exposures import EXPOSURE_STATUSES, get_exposure
 from storage.lifecycle import (
@@ -34,7 +34,6 @@ exposure_app = typer.Typer(
     "or dismissed.",
     no_args_is_help=True,
 )
-app.add_typer(exposure_app, name="exposure")
 
 Status = StrEnum("Status", {s: s for s in EXPOSURE_STATUSES})  # type: ignore[misc]
 
