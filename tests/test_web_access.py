@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy import select
 
 from jikimi.config import Settings, WebSettings, load_settings
@@ -409,3 +410,12 @@ def test_runs_audit_takedown_and_report_pages(
     report = alice.get(f"/cases/{world.case_a}/report")
     assert report.status_code == 200 and "script-src" not in report.headers["Content-Security-Policy"]
     assert "default-src 'none'" in report.headers["Content-Security-Policy"]
+
+
+def test_exposure_page_shows_score_tier_and_reasons(
+    clients: dict[str, FlaskClient], world: World, store: Store
+) -> None:
+    view = get_exposure(store, world.exposures_a[0])
+    html = clients["alice"].get(f"/exposures/{view.id}").get_data(as_text=True)
+    assert view.tier and f"tier-{view.tier}" in html
+    assert view.reasons and all(str(escape(reason)) in html for reason in view.reasons)
