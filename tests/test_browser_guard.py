@@ -16,8 +16,9 @@ import pytest
 import scrapy
 
 from crawler.page_run import RenderJob
-from crawler.render import GATE_META, guard_page
+from crawler.render import guard_page
 from crawler.safety.browser import CONTEXT_OPTIONS, abort_request_factory
+from crawler.safety.browser_guard import GATE_META
 from sandbox.server import SandboxServer
 
 pytestmark = pytest.mark.browser
