@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from flask import Flask, session
-from flask_babel import Babel, format_datetime, get_locale
+from flask import Flask, current_app, g, session
+from flask_babel import Babel, get_locale
 
 from jikimi.config import Settings
 
 LOCALES = ("ko", "en")
-# Year to minute with the zone offset: a time without its offset was a complaint of the triage issue.
-DATE_FORMAT = "yyyy-MM-dd HH:mm xxx"
 
 
 def _locale(default: str) -> str:
@@ -28,7 +27,21 @@ def init(app: Flask, settings: Settings) -> None:
 
 
 def when(moment: datetime | None) -> str:
-    return "–" if moment is None else format_datetime(moment, DATE_FORMAT)
+    """Year to minute in the configured zone, with the offset (numeric: the same in every language).
+
+    The standard library formats it: a queue page shows hundreds, and Babel's formatter is far slower."""
+    if moment is None:
+        return "–"
+    local = moment.astimezone(_zone())
+    offset = local.isoformat()[-6:]
+    return f"{local:%Y-%m-%d %H:%M} {offset}"
+
+
+def _zone() -> ZoneInfo:
+    zone: ZoneInfo | None = g.get("jikimi_zone")
+    if zone is None:
+        zone = g.jikimi_zone = ZoneInfo(str(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return zone
 
 
 def _mark(word: str) -> str:
