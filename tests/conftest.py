@@ -34,12 +34,14 @@ def _is_loopback(address: object) -> bool:
 def _guarded_connect(self: socket.socket, address: object) -> None:
     if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
         raise ConnectionRefusedError(f"tests may only reach loopback, not {address!r}")
+    # socket's address type is private to typeshed; the guard passes it through.
     return _real_connect(self, address)  # type: ignore[arg-type]
 
 
 def _guarded_connect_ex(self: socket.socket, address: object) -> int:
     if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
         raise ConnectionRefusedError(f"tests may only reach loopback, not {address!r}")
+    # socket's address type is private to typeshed; the guard passes it through.
     return _real_connect_ex(self, address)  # type: ignore[arg-type]
 
 

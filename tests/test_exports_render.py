@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,8 @@ T0 = datetime(2026, 11, 20, 3, 0, 5, 123456, tzinfo=UTC)
 META = ExportMeta(exported_at=datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
 
 
-def row(i: int = 1, **kw: object) -> ExportRow:
-    values: dict[str, object] = {
+def row(i: int = 1, **kw: Any) -> ExportRow:
+    values: dict[str, Any] = {
         "id": i,
         "case_id": 1,
         "case": "사건 A",
@@ -38,7 +39,7 @@ def row(i: int = 1, **kw: object) -> ExportRow:
         "term": None,
     }
     values.update(kw)
-    return ExportRow(**values)  # type: ignore[arg-type]
+    return ExportRow(**values)
 
 
 def render(fmt: str, rows: list[ExportRow], meta: ExportMeta = META) -> str:

@@ -91,6 +91,7 @@ def test_too_short_text_has_no_fingerprint(text: str) -> None:
 @pytest.mark.parametrize("bad", ["", "xyz", "ABCDEF0123456789", "0123456789abcdef0", 12])
 def test_malformed_fingerprints_refused(bad: object) -> None:
     with pytest.raises(FingerprintError):
+        # the wrong type, on purpose.
         distance(bad, "0" * 16)  # type: ignore[arg-type]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -172,11 +173,11 @@ def test_removed_defaults_verification_to_the_event_time(store: Store) -> None:
         ({"actor": "a", "channel": "email:x@a.example", "recipient": "y@b.example"}, "address"),
     ],
 )
-def test_bad_input_refused_and_nothing_written(store: Store, kwargs: dict[str, object], message: str) -> None:
+def test_bad_input_refused_and_nothing_written(store: Store, kwargs: dict[str, Any], message: str) -> None:
     case_id = create_case(store, "c", CONSENT)
     exposure_id = _exposure(store, case_id, "https://forum.example/1")
     with pytest.raises(ValidationError, match=message):
-        mark(store, exposure_id, "reported", **kwargs)  # type: ignore[arg-type]
+        mark(store, exposure_id, "reported", **kwargs)
     assert history(store, exposure_id) == []
 
 

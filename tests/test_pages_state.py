@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -142,7 +143,7 @@ def test_evidence_rows(store: Store) -> None:
     assert rows[0].fetched_at == T0 and rows[0].text_sha256 == SHA
     assert [e.purpose for e in list_evidence(store, exposure, "recheck")] == ["recheck"]
     for bad in ({"purpose": "screenshot"}, {"outcome": ""}, {"text_sha256": "abc"}):
-        arguments = {
+        arguments: dict[str, Any] = {
             "run_id": run_id,
             "purpose": "verify",
             "http_status": 200,
@@ -151,7 +152,7 @@ def test_evidence_rows(store: Store) -> None:
             **bad,
         }
         with pytest.raises(ValidationError), store.session() as session:
-            record_evidence(session, exposure, **arguments)  # type: ignore[arg-type]
+            record_evidence(session, exposure, **arguments)
 
 
 def test_only_this_runs_new_hits_from_verifying_sources_are_verified(store: Store) -> None:

@@ -271,6 +271,7 @@ def test_a_page_is_read_whole_when_a_term_is_newer_than_its_last_visit() -> None
             1, case_id, "https://example.org/", "web", False, None, None, None, None, checked, None
         )
 
+    # no context: the code under test never reads it.
     run = PageRun(context=None)  # type: ignore[arg-type]
     run.newest_term = newest_terms([term(1, NOW - timedelta(days=3)), term(2, NOW)])
     assert run.full_read(target(None, None))  # never visited

@@ -431,6 +431,7 @@ def _drive(config_path: str) -> None:
         def from_crawler(cls, crawler: Any) -> PublicDnsGate:
             gate = super().from_crawler(crawler)
             gate.resolve = lambda host, port: [PUBLIC_V4]
+            # a gate object where Scrapy expects its resolver.
             return gate  # type: ignore[return-value]
 
     class ProbeSpider(Spider):
@@ -472,6 +473,7 @@ def _drive(config_path: str) -> None:
                 outcomes[key]["text"] = response.text
 
         def failed(self, failure: Failure) -> None:
+            # Twisted's Failure carries Scrapy's request as an attribute it does not declare.
             key = failure.request.cb_kwargs["key"]  # type: ignore[attr-defined]
             value = failure.value
             response = getattr(value, "response", None)

@@ -140,6 +140,7 @@ def test_media_signatures(head: bytes, media: bool) -> None:
 
 def test_middleware_never_sends_a_media_request() -> None:
     stats = Stats()
+    # `stats`: a stand-in for Scrapy's stats collector.
     middleware = MediaGuardMiddleware(stats)  # type: ignore[arg-type]
     with pytest.raises(RefusedRequestError) as excinfo:
         middleware.process_request(Request("https://example.com/p.jpg?q=VICTIM"))
@@ -153,6 +154,7 @@ def test_middleware_never_sends_a_media_request() -> None:
 
 def test_extension_stops_non_text_at_the_headers() -> None:
     stats = Stats()
+    # `stats`: a stand-in for Scrapy's stats collector.
     extension = MediaGuardExtension(stats)  # type: ignore[arg-type]
     request = Request("https://example.com/v.html")
     extension.headers_received(Headers({"Content-Type": "text/html"}), 100, request, spider=None)
@@ -169,6 +171,7 @@ def test_extension_stops_non_text_at_the_headers() -> None:
 
 def test_extension_stops_on_a_signature_spread_over_chunks() -> None:
     stats = Stats()
+    # `stats`: a stand-in for Scrapy's stats collector.
     extension = MediaGuardExtension(stats)  # type: ignore[arg-type]
     request = Request("https://example.com/lying.html")
     extension.bytes_received(b"\x00\x00", request, spider=None)
@@ -185,6 +188,7 @@ def test_extension_stops_on_a_signature_spread_over_chunks() -> None:
 
 def test_middleware_refuses_a_rendered_page_that_was_media() -> None:
     stats = Stats()
+    # `stats`: a stand-in for Scrapy's stats collector.
     middleware = MediaGuardMiddleware(stats)  # type: ignore[arg-type]
     request = Request("https://example.com/v.html")
     video = HtmlResponse(

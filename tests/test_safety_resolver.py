@@ -104,6 +104,7 @@ def resolve(resolver: SafeHostnameResolver, host: str, port: int = 80) -> Collec
 
 def strict(reactor: FakeReactor, policy: SafetyPolicy | None = None) -> SafeHostnameResolver:
     # A stand-in with the one resolver slot SafeHostnameResolver touches, not a whole Twisted reactor.
+    # stand-ins for the Twisted reactor and Scrapy process.
     return SafeHostnameResolver(reactor, 100, policy or SafetyPolicy())  # type: ignore[arg-type]
 
 
@@ -168,6 +169,7 @@ def test_from_crawler_reads_the_jikimi_settings() -> None:
             {"JIKIMI_ALLOW_PRIVATE_ADDRESSES": "True", "JIKIMI_TRUSTED_ORIGINS": "http://127.0.0.1:8888"}
         )
 
+    # stand-ins for the Twisted reactor and Scrapy process.
     resolver = SafeHostnameResolver.from_crawler(Process(), FakeReactor())  # type: ignore[arg-type]
     assert resolver.policy == SafetyPolicy(True, frozenset({("http", "127.0.0.1", 8888)}))
 
@@ -191,6 +193,7 @@ def test_reinstalling_wraps_the_system_resolver_not_the_earlier_gate() -> None:
 
 def gate_with(reactor: FakeReactor, policy: SafetyPolicy | None = None) -> tuple[SafetyGateMiddleware, Stats]:
     stats = Stats()
+    # Stats(): a stand-in for Scrapy's stats collector.
     return SafetyGateMiddleware(policy or SafetyPolicy(), stats, reactor=reactor), stats  # type: ignore[arg-type]
 
 
@@ -237,10 +240,13 @@ def test_a_resolver_with_another_policy_refuses_everything() -> None:
 
 
 def test_verdict_uses_the_injected_resolver() -> None:
+    # Stats(): a stand-in for Scrapy's stats collector.
     gate = SafetyGateMiddleware(SafetyPolicy(), Stats(), resolve=lambda host, port: ["10.1.1.1"])  # type: ignore[arg-type]
     objection = gate.verdict("http://example.com/?q=VICTIM")
     assert objection is not None and objection.rule == "private_address"
+    # verdict is None only for an allowed URL.
     assert gate.verdict("ftp://example.com/").rule == "scheme_not_allowed"  # type: ignore[union-attr]
+    # Stats(): a stand-in for Scrapy's stats collector.
     public = SafetyGateMiddleware(SafetyPolicy(), Stats(), resolve=lambda host, port: ["93.184.216.34"])  # type: ignore[arg-type]
     assert public.verdict("http://example.com/?q=VICTIM") is None
 

@@ -106,6 +106,7 @@ def test_from_crawler_refuses_settings_that_bypass_the_resolver(
     overrides: dict[str, Any], message: str
 ) -> None:
     with pytest.raises((ValueError, TypeError), match=message):
+        # a stand-in crawler with only what from_crawler reads.
         SafetyGateMiddleware.from_crawler(Crawler(scrapy_settings(**overrides)))  # type: ignore[arg-type]
 
 
@@ -114,4 +115,5 @@ def test_the_sandbox_may_use_any_handler() -> None:
         JIKIMI_ALLOW_PRIVATE_ADDRESSES=True,
         DOWNLOAD_HANDLERS={"http": "scrapy.core.downloader.handlers._httpx.HttpxDownloadHandler"},
     )
+    # a stand-in crawler with only what from_crawler reads.
     assert SafetyGateMiddleware.from_crawler(Crawler(settings)).policy.allow_private  # type: ignore[arg-type]

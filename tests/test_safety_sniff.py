@@ -112,6 +112,7 @@ def test_an_unknown_coding_is_left_to_the_decoded_check() -> None:
 
 def test_extension_stops_disguised_media_and_names_the_rule() -> None:
     stats = Stats()
+    # `stats`: a stand-in for Scrapy's stats collector.
     extension = MediaGuardExtension(stats)  # type: ignore[arg-type]
     request = Request("https://example.com/v.html")
     extension.headers_received(Headers({"Content-Type": "text/plain"}), 3_000_000, request, spider=None)
@@ -142,6 +143,7 @@ def test_extension_stops_disguised_media_and_names_the_rule() -> None:
 
 def test_middleware_sniffs_the_decoded_body() -> None:
     stats = Stats()
+    # `stats`: a stand-in for Scrapy's stats collector.
     middleware = MediaSniffMiddleware(stats)  # type: ignore[arg-type]
     request = Request("https://example.com/v.html")
     video = HtmlResponse(request.url, headers={"Content-Type": "text/html"}, body=b" \n" + MP4)

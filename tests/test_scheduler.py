@@ -96,6 +96,7 @@ class ManualScheduler(BaseScheduler):  # type: ignore[misc]  # APScheduler 3 shi
         pass
 
     def tick(self) -> float | None:
+        # APScheduler 3 ships no types.
         return self._process_jobs()  # type: ignore[no-any-return]
 
 
@@ -402,7 +403,7 @@ def test_a_trigger_that_stops_moving_is_pushed_forward() -> None:
 
     start = datetime(2017, 10, 29, 3, 30, tzinfo=ZoneInfo("Europe/Helsinki"), fold=1)
 
-    class Stuck(CronTrigger):  # type: ignore[misc]
+    class Stuck(CronTrigger):  # type: ignore[misc]  # APScheduler 3 ships no types
         """Answers `start` three times, whatever it is asked, like the bug; then the real answer."""
 
         stuck_calls = 0

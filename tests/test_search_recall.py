@@ -12,6 +12,7 @@ import gzip
 import json
 import urllib.request
 from datetime import UTC, datetime
+from typing import Any
 
 from crawler.context import term_specs
 from crawler.decide import judge_page
@@ -26,7 +27,7 @@ from storage.urls import canonical_url
 from tests.support.home import JikimiHome
 
 ENGINES = ("naver", "kakao", "brave", "searxng", "duckduckgo")
-CREDENTIALS = {
+CREDENTIALS: dict[str, dict[str, Any]] = {
     "naver": {"client_id": "test-id", "client_secret": "test-secret"},
     "kakao": {"api_key": "test-key"},
     "brave": {"api_key": "test-key"},
@@ -101,7 +102,7 @@ def exhaustive(sb: SandboxServer, terms: list[TermView]) -> tuple[Found, int]:
                 enabled=True,
                 base_url=sb.base_url(name),
                 max_pages=50,
-                **CREDENTIALS.get(name, {}),  # type: ignore[arg-type]
+                **CREDENTIALS.get(name, {}),
             )
             for vertical in module.VERTICALS:
                 for text in texts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -31,8 +32,8 @@ CONSENT = Consent(
 CANARY = "캐너리홍길동QX7"
 
 
-def _obs(case_id: int, url: str, seen: datetime, **kw: object) -> Observation:
-    base: dict[str, object] = {
+def _obs(case_id: int, url: str, seen: datetime, **kw: Any) -> Observation:
+    base: dict[str, Any] = {
         "case_id": case_id,
         "url": url,
         "canonical_url": url,
@@ -45,7 +46,7 @@ def _obs(case_id: int, url: str, seen: datetime, **kw: object) -> Observation:
         "seen_at": seen,
     }
     base.update(kw)
-    return Observation(**base)  # type: ignore[arg-type]
+    return Observation(**base)
 
 
 def test_migrations_reach_head(store: Store) -> None:
