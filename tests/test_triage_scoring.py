@@ -204,15 +204,16 @@ def test_stored_score_follows_the_evidence(case_and_matcher: tuple[Store, int, M
     assert stored == view.tier
 
 
-def test_migration_scores_existing_exposures(tmp_path: Path) -> None:
-    """A database from before scores (0003) gets a score, tier and reasons for every exposure on upgrade."""
+def test_migration_scores_existing_exposures(database_url: str, tmp_path: Path) -> None:
+    """A database from before scores (0005) gets a score, tier and reasons for every exposure on upgrade."""
     from alembic import command
     from sqlalchemy import text
 
     from storage.database import _alembic_config, make_engine
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
-    command.upgrade(_alembic_config(engine), "0003")
+    (tmp_path / "db").mkdir(exist_ok=True)
+    engine = make_engine(database_url)
+    command.upgrade(_alembic_config(engine), "0005")
     with engine.begin() as conn:
         conn.execute(
             text(
