@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from crawler.ledger import SourceTally
+from crawler.shard import Shard
 from jikimi.config import Settings
 from matching import Matcher, TermSpec
 from storage.cases import TermView, usable_terms
@@ -59,10 +60,21 @@ class CrawlContext:
     progress: ProgressReporter = field(default_factory=lambda: ProgressReporter(None))
     tallies: dict[str, SourceTally] = field(default_factory=dict)
     new_by_case: dict[int, int] = field(default_factory=dict)
+    # One shard of a pass spread over Scrapyd nodes (`crawler.shard`); None: every case.
+    shard: Shard | None = None
+
+    def in_shard(self, case_id: int | None) -> bool:
+        return self.shard is None or self.shard.includes(case_id)
 
     @classmethod
     def build(
-        cls, settings: Settings, store: Store, run_id: int, terms: list[TermView], progress: ProgressReporter
+        cls,
+        settings: Settings,
+        store: Store,
+        run_id: int,
+        terms: list[TermView],
+        progress: ProgressReporter,
+        shard: Shard | None = None,
     ) -> CrawlContext:
         # A term the matcher cannot compile costs that term only; the pass reports it (run_pass).
         terms, _skipped = usable_terms(terms)
@@ -74,6 +86,7 @@ class CrawlContext:
             terms={t.id: t for t in terms},
             matcher=matcher,
             progress=progress,
+            shard=shard,
         )
 
     def tally(self, source: str) -> SourceTally:

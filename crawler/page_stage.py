@@ -23,7 +23,7 @@ from storage.urls import is_redirect_token
 
 def plan_pages(ctx: CrawlContext) -> tuple[PageRun, list[str]]:
     """The targets, channels and verifications of this pass, and the sources that will get an outcome."""
-    states = target_states(ctx.store)
+    states = [t for t in target_states(ctx.store) if ctx.in_shard(t.case_id)]
     telegram = ctx.settings.sources.get(TELEGRAM)
     jobs = verification_jobs(ctx.settings, ctx.store, ctx.run_id)
     base = naver_base(ctx.settings)

@@ -16,7 +16,11 @@ from storage.urls import is_redirect_token
 
 def plan_recheck(ctx: CrawlContext) -> tuple[PageRun, list[str]]:
     """The exposures to re-check, and the one source that gets an outcome."""
-    jobs = [ExposureJob("recheck", exposure) for exposure in exposures_to_recheck(ctx.store)]
+    jobs = [
+        ExposureJob("recheck", exposure)
+        for exposure in exposures_to_recheck(ctx.store)
+        if ctx.in_shard(exposure.case_id)
+    ]
     # An exposure reported while still a redirect token (before tokens were resolved) is rechecked at
     # its real URL, read from the token's headers first.
     base = naver_base(ctx.settings)

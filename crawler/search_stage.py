@@ -15,7 +15,8 @@ from crawler.planning import PlanTerm, SourcePlan, plan_run
 from crawler.sources.base import Outcome, SourceConfig
 from crawler.sources.registry import SOURCES
 from jikimi.logs import REDACTOR
-from storage.runs import calls_today, last_success, quota_exhausted_today, starved_terms
+from storage import budgets
+from storage.runs import budget_day, calls_today, last_success, quota_exhausted_today, starved_terms
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,10 @@ def plan_search(ctx: CrawlContext) -> SearchPlan:
         else:
             usable.append(cfg)
     used = {cfg.name: calls_today(store, cfg.name, settings.timezone) for cfg in usable}
+    if settings.cluster is not None:
+        # Other nodes are spending the same budgets right now: plan with what the shared counter says.
+        day = budget_day(settings.timezone)
+        used = {name: max(n, budgets.used(store, name, day)) for name, n in used.items()}
     plan_terms = _plan_terms(ctx)
     for name in preset:
         # A source that cannot run today (quota, configuration) reached none of the terms.

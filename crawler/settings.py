@@ -116,6 +116,8 @@ DOWNLOAD_FAIL_ON_DATALOSS = SAFETY_SETTINGS["DOWNLOAD_FAIL_ON_DATALOSS"]
 # API endpoints, not pages: the page spiders obey robots.txt, the search spider does not.
 SEARCH_SPIDER_SETTINGS: dict[str, Any] = {
     "ROBOTSTXT_OBEY": False,
+    # Before anything else sees a search request: in a cluster it first waits for the engine's shared pace.
+    "DOWNLOADER_MIDDLEWARES": {**DOWNLOADER_MIDDLEWARES, "crawler.shared_pace.SharedPaceMiddleware": 50},
     "ITEM_PIPELINES": {"crawler.pipelines.ExposurePipeline": 300},
 }
 PAGE_SPIDER_SETTINGS: dict[str, Any] = {

@@ -18,13 +18,15 @@ from scrapy.crawler import Crawler
 
 from crawler.context import ProgressReporter, stdout_progress
 from crawler.ledger import SourceTally, is_good
+from crawler.shard import Shard, ShardArgumentError, shard_argument
 from jikimi.config import ConfigError, Settings, load_settings
 from jikimi.logs import REDACTOR, setup_logging
-from storage.cases import active_terms, redaction_forms
+from storage.cases import TermView, active_terms, redaction_forms
 from storage.database import Store, open_store
 from storage.errors import DatabaseError, KeyringError, NotFoundError
 from storage.keyring import load_keyring
 from storage.runs import finish_run, get_run, record_source, start_run
+from storage.shards import mark_spider_closed
 
 logger = logging.getLogger(__name__)
 
@@ -83,13 +85,35 @@ class Stage:
     run_id: int
     own_run: bool
     progress: ProgressReporter
+    # Set when the dispatcher of a cluster started this crawl as a Scrapyd job (`scheduler.cluster`).
+    shard: Shard | None = None
+    ledger_id: int | None = None
+    job_id: str | None = None
 
     @classmethod
-    def open(cls, crawler: Crawler, name: str, run: object = None) -> Stage:
-        """Read jikimi's configuration and key, open the store, join run `run` or open one."""
+    def open(
+        cls,
+        crawler: Crawler,
+        name: str,
+        run: object = None,
+        *,
+        shard: object = None,
+        ledger: object = None,
+        job: object = None,
+    ) -> Stage:
+        """Read jikimi's configuration and key, open the store, join run `run` or open one.
+
+        `shard` (`K/N`), `ledger` (its `run_shards` row) and `job` (Scrapyd's `_job`) come from the
+        cluster's dispatcher: the crawl covers one shard's cases and marks its ledger row when it closes.
+        """
         setup_logging(crawler.settings.get("LOG_LEVEL") or logging.WARNING)
         quiet_scrapy_loggers()
         wanted = run_argument(run)
+        try:
+            part = shard_argument(shard)
+        except ShardArgumentError as exc:
+            raise StageError(str(exc)) from None
+        ledger_id = run_argument(ledger)
         try:
             settings = load_settings()
             REDACTOR.add(settings.secrets())
@@ -111,7 +135,29 @@ class Stage:
         progress = (
             stdout_progress() if crawler.settings.getbool("JIKIMI_PROGRESS") else ProgressReporter(None)
         )
-        return cls(name, settings, store, run_id, own, progress)
+        return cls(
+            name,
+            settings,
+            store,
+            run_id,
+            own,
+            progress,
+            shard=part,
+            ledger_id=ledger_id,
+            job_id=str(job) if job else None,
+        )
+
+    def terms(self, *, every_case: bool = False) -> list[TermView]:
+        """The active terms this crawl covers: its shard's cases' (or every case's)."""
+        terms = active_terms(self.store)
+        if self.shard is None or every_case:
+            return terms
+        return [t for t in terms if self.shard.includes(t.case_id)]
+
+    def finished(self, reason: str) -> None:
+        """Every outcome is stored: tell the dispatcher, which trusts this mark over Scrapyd's job list."""
+        if self.ledger_id is not None:
+            mark_spider_closed(self.store, self.ledger_id, self.job_id or "", reason)
 
     def record(
         self,

@@ -25,6 +25,7 @@ from typing import IO
 from jikimi.config import Settings
 from jikimi.logs import REDACTOR
 from scheduler.after_steps import STEPS
+from scheduler.cluster import Dispatcher
 from scheduler.lock import PassLockedError, acquire_pass_lock
 from scheduler.result import EXIT_DEGRADED, EXIT_FAILED, EXIT_OK, GOOD, NightlyResult
 from storage.cases import active_terms, redaction_forms, usable_terms
@@ -206,6 +207,14 @@ def _crawl(
     run_id = start_run(store, kind, os.getpid())
     result = NightlyResult(run_ids=[run_id])
     _report_skipped_terms(store, run_id)
+    counted = [run_id]
+    if settings.cluster is not None:
+        # Spread over Scrapyd nodes: each shard's stages run there, in order; this process only follows.
+        deadline = time.monotonic() + settings.crawl_timeout * len(stages)
+        spread = Dispatcher(settings.cluster, store, run_id, stages, on_event=on_event).run(deadline)
+        result.problems.extend(spread.problems)
+        counted.extend(spread.child_run_ids)
+        stages = ()
     for stage in stages:
         done = run_stage(settings, stage, run_id, on_event=on_event, verbose=verbose)
         failure = describe_failure(stage, done, settings.crawl_timeout)
@@ -221,7 +230,7 @@ def _crawl(
         if src.unreached_terms:
             result.unreached_terms[src.source] = src.unreached_terms
         # new exposures per case are counted from the database, not from the children
-    result.new_by_case = _new_by_case(store, run_id)
+    result.new_by_case = _new_by_case(store, counted)
     if result.problems:
         result.exit_code = EXIT_FAILED
     elif any(o not in GOOD for o in result.outcomes.values()) or result.unreached_terms:
@@ -255,7 +264,8 @@ def _report_skipped_terms(store: Store, run_id: int) -> None:
     )
 
 
-def _new_by_case(store: Store, run_id: int) -> dict[int, int]:
+def _new_by_case(store: Store, run_ids: Sequence[int]) -> dict[int, int]:
+    """New exposures per case of the pass (and of its shards' child runs, in a cluster)."""
     from sqlalchemy import func, select
 
     from storage.models import Exposure
@@ -263,7 +273,7 @@ def _new_by_case(store: Store, run_id: int) -> dict[int, int]:
     with store.session() as session:
         rows = session.execute(
             select(Exposure.case_id, func.count())
-            .where(Exposure.first_run_id == run_id)
+            .where(Exposure.first_run_id.in_(list(run_ids)))
             .group_by(Exposure.case_id)
         )
         return {int(case_id): int(n) for case_id, n in rows}

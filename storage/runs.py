@@ -15,6 +15,8 @@ from storage.models import Run, RunSource, utcnow
 
 RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
 GOOD_OUTCOMES = ("ok", "empty")
+# The child run a cluster shard records into (`storage.shards`): its calls are summed into the pass's own.
+SHARD_RUN_KIND = "shard"
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,9 @@ def recent_runs(store: Store, limit: int = 10, kind: str | None = None) -> list[
         query = select(Run).order_by(Run.id.desc()).limit(limit)
         if kind:
             query = query.where(Run.kind == kind)
+        else:
+            # A cluster pass's shards record into child runs of their own; the pass itself sums them up.
+            query = query.where(Run.kind != SHARD_RUN_KIND)
         return [_view(r) for r in session.scalars(query)]
 
 
@@ -145,13 +150,18 @@ def local_day_start(now: datetime, timezone: str) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def budget_day(timezone: str, now: datetime | None = None) -> str:
+    """The local day (YYYY-MM-DD) a call is counted against, in the configured zone."""
+    return local_day_start(now or utcnow(), timezone).date().isoformat()
+
+
 def calls_today(store: Store, source: str, timezone: str, now: datetime | None = None) -> int:
     start = local_day_start(now or utcnow(), timezone)
     with store.session() as session:
         total = session.scalar(
             select(func.coalesce(func.sum(RunSource.calls), 0))
             .join(Run, Run.id == RunSource.run_id)
-            .where(RunSource.source == source, Run.started_at >= start)
+            .where(RunSource.source == source, Run.started_at >= start, Run.kind != SHARD_RUN_KIND)
         )
         return int(total or 0)
 

@@ -190,3 +190,12 @@ def child_run_ids(store: Store, run_id: int) -> list[int]:
     with store.session() as session:
         rows = session.scalars(select(RunShard.child_run_id).where(RunShard.run_id == run_id)).all()
         return sorted({int(r) for r in rows if r})
+
+
+def latest_ledger(store: Store) -> tuple[int | None, list[LedgerEntry]]:
+    """The most recent pass that was spread over nodes, and its ledger."""
+    with store.session() as session:
+        run_id = session.scalar(select(RunShard.run_id).order_by(RunShard.run_id.desc()).limit(1))
+    if run_id is None:
+        return None, []
+    return int(run_id), ledger(store, int(run_id))

@@ -19,7 +19,6 @@ from crawler.page_stage import close_unfinished, plan_pages
 from crawler.render import browser_phase
 from crawler.settings import PAGE_SPIDER_SETTINGS
 from crawler.stage import Stage
-from storage.cases import active_terms
 
 
 class PageSpider(PageCrawler):
@@ -32,11 +31,27 @@ class PageSpider(PageCrawler):
         self.sources = sources
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, run: object = None, **kwargs: Any) -> Self:
-        stage = Stage.open(crawler, cls.name, run)
+    def from_crawler(
+        cls,
+        crawler: Crawler,
+        *args: Any,
+        run: object = None,
+        shard: object = None,
+        ledger: object = None,
+        _job: object = None,
+        **kwargs: Any,
+    ) -> Self:
+        stage = Stage.open(crawler, cls.name, run, shard=shard, ledger=ledger, job=_job)
         try:
+            # Shard 0 also crawls the targets watched for every case, matched against every case's terms.
+            every_case = stage.shard is not None and stage.shard.index == 0
             ctx = CrawlContext.build(
-                stage.settings, stage.store, stage.run_id, active_terms(stage.store), stage.progress
+                stage.settings,
+                stage.store,
+                stage.run_id,
+                stage.terms(every_case=every_case),
+                stage.progress,
+                stage.shard,
             )
             page_run, sources = cls.plan(ctx)
         except BaseException:
@@ -61,5 +76,6 @@ class PageSpider(PageCrawler):
                 await browser_phase(self.crawler, self.run)
             close_unfinished(self.run)
             self.record()
+            self.stage.finished(reason)
         finally:
             self.stage.close(self.crawler, self.context.tallies)

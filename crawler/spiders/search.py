@@ -36,7 +36,8 @@ from crawler.sources.base import Outcome, PageCursor, Query, SearchResult, Sourc
 from crawler.sources.registry import SOURCES
 from crawler.sources.retry_after import RATE_LIMITED
 from crawler.stage import Stage
-from storage.cases import active_terms
+from storage import budgets
+from storage.runs import budget_day
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +76,20 @@ class SearchSpider(scrapy.Spider):
             context.tally(source).fail(outcome, reason)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, run: object = None, **kwargs: Any) -> Self:
-        stage = Stage.open(crawler, cls.name, run)
+    def from_crawler(
+        cls,
+        crawler: Crawler,
+        *args: Any,
+        run: object = None,
+        shard: object = None,
+        ledger: object = None,
+        _job: object = None,
+        **kwargs: Any,
+    ) -> Self:
+        stage = Stage.open(crawler, cls.name, run, shard=shard, ledger=ledger, job=_job)
         try:
             ctx = CrawlContext.build(
-                stage.settings, stage.store, stage.run_id, active_terms(stage.store), stage.progress
+                stage.settings, stage.store, stage.run_id, stage.terms(), stage.progress, stage.shard
             )
             plan = plan_search(ctx)
         except BaseException:
@@ -95,6 +105,7 @@ class SearchSpider(scrapy.Spider):
             for cfg in self.plan.sources:
                 tally = self.context.tally(cfg.name)
                 self.stage.record(self.crawler, tally, unreached_terms=len(tally.unreached_term_ids))
+            self.stage.finished(reason)
         finally:
             self.stage.close(self.crawler, self.context.tallies)
 
@@ -122,6 +133,10 @@ class SearchSpider(scrapy.Spider):
 
     def _budget_left(self, source: str) -> bool:
         cfg = self.configs[source]
+        if self.context.settings.cluster is not None:
+            # Several nodes search at once: each call is taken from the one shared, row-locked counter.
+            day = budget_day(self.context.settings.timezone)
+            return budgets.reserve(self.stage.store, source, day, 1, cfg.daily_budget) == 1
         used = self.calls_used_today.get(source, 0) + self.context.tally(source).calls
         return used < cfg.daily_budget
 

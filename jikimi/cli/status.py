@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from jikimi.cli.app_state import actor, emit_json, state
@@ -99,12 +100,46 @@ def status_command(
                 f"{s.unreached_terms:,}",
             )
         console.print(table)
+    if "cluster" in extras:
+        _print_cluster(console, extras["cluster"])
     if "scheduler" in extras:
         from scheduler.health import summary_line
 
         console.print(summary_line(extras["scheduler"]))
     for line in extras.get("notices", []):
         console.print(f"notice: {line}")
+
+
+def _print_cluster(console: Console, cluster: dict[str, Any]) -> None:
+    for node in cluster["nodes"]:
+        if node["reachable"]:
+            console.print(
+                f"node {node['node']}: reachable, {node['running']} running, {node['pending']} pending"
+            )
+        else:
+            console.print(f"node {node['node']}: not answering")
+    if not cluster["shards"]:
+        return
+    table = Table(title=f"run {cluster['run']}: shards")
+    for col in ("shard", "stage", "status", "node", "tries", "finished"):
+        table.add_column(col)
+    notes: list[str] = []
+    for shard in cluster["shards"]:
+        node = (shard["node"] or "").removeprefix("http://").removeprefix("https://")
+        table.add_row(
+            str(shard["shard"]),
+            shard["stage"],
+            shard["status"],
+            node,
+            str(shard["attempts"]),
+            (shard["finished_at"] or "")[11:19],
+        )
+        if shard["attempts"] > 1 or shard["status"] == "failed":
+            # What moved a shard, in the ledger's words (ids and node URLs only).
+            notes.extend(f"shard {shard['shard']} {shard['stage']}: {h[9:]}" for h in shard["history"])
+    console.print(table)
+    for note in notes:
+        console.print(note)
 
 
 def _totals(counts: dict[int, dict[str, int]]) -> dict[str, int]:

@@ -1,0 +1,31 @@
+"""In a cluster, one engine is asked at one pace, however many nodes ask it.
+
+Each node's Scrapy already waits `download_delay` between its own requests to a domain; with four nodes the
+engine would see four times that rate. Before a search request leaves, this middleware books the engine's
+next free send time in the shared `source_pace` row (`storage.budgets.next_slot`) and waits for it.
+Without `[cluster]`, or with no delay configured, it does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from scrapy import Request, Spider
+
+from storage import budgets
+
+
+class SharedPaceMiddleware:
+    async def process_request(self, request: Request, spider: Spider) -> None:
+        source = request.meta.get("source")
+        stage = getattr(spider, "stage", None)
+        if not isinstance(source, str) or stage is None or stage.settings.cluster is None:
+            return
+        interval = stage.settings.network.download_delay
+        if interval <= 0:
+            return
+        # The booking is a short row-locked transaction: off the reactor thread, so other requests go on.
+        wait = await asyncio.to_thread(budgets.next_slot, stage.store, source, interval)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return
