@@ -9,16 +9,25 @@ Without `[cluster]`, or with no delay configured, it does nothing.
 from __future__ import annotations
 
 import asyncio
+from typing import Self
 
-from scrapy import Request, Spider
+from scrapy import Request
+from scrapy.crawler import Crawler
 
 from storage import budgets
 
 
 class SharedPaceMiddleware:
-    async def process_request(self, request: Request, spider: Spider) -> None:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
         source = request.meta.get("source")
-        stage = getattr(spider, "stage", None)
+        stage = getattr(self.crawler.spider, "stage", None)
         if not isinstance(source, str) or stage is None or stage.settings.cluster is None:
             return
         interval = stage.settings.network.download_delay

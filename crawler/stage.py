@@ -26,7 +26,7 @@ from storage.database import Store, open_store
 from storage.errors import DatabaseError, KeyringError, NotFoundError
 from storage.keyring import load_keyring
 from storage.runs import finish_run, get_run, record_source, start_run
-from storage.shards import mark_spider_closed
+from storage.shards import is_current_job, mark_spider_closed
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +154,15 @@ class Stage:
             return terms
         return [t for t in terms if self.shard.includes(t.case_id)]
 
+    def superseded(self) -> bool:
+        """A shard job the dispatcher replaced (its node went silent) keeps its hands off the figures."""
+        if self.ledger_id is None:
+            return False
+        if is_current_job(self.store, self.ledger_id, self.job_id or ""):
+            return False
+        logger.warning("this shard job was replaced by another; its outcomes are not recorded")
+        return True
+
     def finished(self, reason: str) -> None:
         """Every outcome is stored: tell the dispatcher, which trusts this mark over Scrapyd's job list."""
         if self.ledger_id is not None:
@@ -168,6 +177,8 @@ class Stage:
         details: dict[str, object] | None = None,
     ) -> None:
         """Store one source's outcome on the run, in the stats, and on the progress stream."""
+        if self.superseded():
+            return
         outcome, reason = tally.outcome()
         record_source(
             self.store,

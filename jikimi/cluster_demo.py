@@ -68,8 +68,11 @@ def world_config(
     *,
     shards: int = 4,
     naver_budget: int | None = None,
+    naver_max_pages: int | None = None,
 ) -> str:
     budget = f"daily_budget = {naver_budget}\n" if naver_budget is not None else ""
+    if naver_max_pages is not None:
+        budget += f"max_pages = {naver_max_pages}\n"
     text = f'database_url = "{database_url}"\n\n' + SOURCES.format(sandbox=sandbox_url, naver_budget=budget)
     if nodes:
         listed = ", ".join(f'"{url}"' for url in nodes)

@@ -72,6 +72,8 @@ class Dispatcher:
         self.on_event = on_event
         now = clock()
         self.nodes = [_NodeState(node, ScrapydClient(node), now) for node in cluster.nodes]
+        # Ledger rows whose job its node did not list, and since when.
+        self._missing: dict[int, float] = {}
 
     def run(self, deadline: float) -> ClusterOutcome:
         entries = create_ledger(self.store, self.run_id, self.cluster.shards, self.stages)
@@ -156,9 +158,15 @@ class Dispatcher:
         if entry.job_id in state.jobs.finished:
             self._retry(entry, entries, f"job on {entry.node} ended without finishing its stage")
         elif not state.jobs.knows(entry.job_id):
-            self._retry(entry, entries, f"node {entry.node} no longer knows the job (restarted?)")
-        elif entry.job_id in state.jobs.running and entry.status != "running":
-            mark_ledger(self.store, entry.id, status="running", note=f"running on {entry.node}")
+            # Scrapyd moves a job from its queue to a process in two steps: missing from both lists for
+            # a moment is not yet lost.
+            since = self._missing.setdefault(entry.id, self.clock())
+            if self.clock() - since >= max(3.0, 2 * self.cluster.poll_interval):
+                self._retry(entry, entries, f"node {entry.node} does not know the job (restarted?)")
+        else:
+            self._missing.pop(entry.id, None)
+            if entry.job_id in state.jobs.running and entry.status != "running":
+                mark_ledger(self.store, entry.id, status="running", note=f"running on {entry.node}")
 
     def _previous_stage_done(self, entry: LedgerEntry, entries: Sequence[LedgerEntry]) -> bool:
         index = self.stages.index(entry.stage)
@@ -188,14 +196,9 @@ class Dispatcher:
             "shard": f"{entry.shard}/{self.cluster.shards}",
             "ledger": str(entry.id),
         }
-        try:
-            job_id = state.client.schedule(self.cluster.project, entry.stage, args, {})
-        except NodeUnreachableError as exc:
-            logger.warning(
-                "could not schedule shard %d %s on %s (%s)", entry.shard, entry.stage, state.node.url, exc
-            )
-            state.reachable = False
-            return
+        # The job id is ours, written down before asking: a node that takes the job but answers too late is
+        # found running it on the next look at its job list, instead of the shard being started twice.
+        job_id = f"jikimi-{self.run_id}-{entry.shard}-{entry.stage}-{entry.attempts + 1}"
         mark_ledger(
             self.store,
             entry.id,
@@ -205,6 +208,19 @@ class Dispatcher:
             attempt=True,
             note=f"scheduled on {state.node.url} as job {job_id}",
         )
+        self._missing.pop(entry.id, None)
+        try:
+            state.client.schedule(self.cluster.project, entry.stage, args, {}, job_id=job_id)
+        except NodeUnreachableError as exc:
+            logger.warning(
+                "scheduling shard %d %s on %s got no answer (%s); its job list will tell",
+                entry.shard,
+                entry.stage,
+                state.node.url,
+                exc,
+            )
+            state.reachable = False
+            return
         self._emit("shard-scheduled", entry, node=state.node.url)
 
     def _emit(self, event: str, entry: LedgerEntry, **extra: object) -> None:

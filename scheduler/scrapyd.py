@@ -35,7 +35,7 @@ class NodeJobs:
 
 
 class ScrapydClient:
-    def __init__(self, node: ScrapydNode, timeout: float = 5.0) -> None:
+    def __init__(self, node: ScrapydNode, timeout: float = 10.0) -> None:
         self.node = node
         self.timeout = timeout
 
@@ -62,8 +62,10 @@ class ScrapydClient:
             raise NodeUnreachableError(f"{self.node.url}: {str(message)[:120]}")
         return body
 
-    def schedule(self, project: str, spider: str, args: dict[str, str], settings: dict[str, str]) -> str:
-        params: list[tuple[str, str]] = [("project", project), ("spider", spider)]
+    def schedule(
+        self, project: str, spider: str, args: dict[str, str], settings: dict[str, str], *, job_id: str
+    ) -> str:
+        params: list[tuple[str, str]] = [("project", project), ("spider", spider), ("jobid", job_id)]
         params.extend(args.items())
         params.extend(("setting", f"{k}={v}") for k, v in settings.items())
         body = self._call("schedule.json", params, post=True)

@@ -131,9 +131,18 @@ def mark_spider_closed(store: Store, entry_id: int, job_id: str, reason: str) ->
     """Called by the stage's spider as it closes: this job finished the stage (`reason` is Scrapy's)."""
     with store.session() as session:
         row = session.get(RunShard, entry_id)
-        if row is not None:
+        # A job the dispatcher already gave up on (its node went silent) may still finish: its mark would
+        # hide whether the job that replaced it finished.
+        if row is not None and row.job_id == job_id:
             row.spider_job_id = job_id
             row.spider_reason = reason[:64]
+
+
+def is_current_job(store: Store, entry_id: int, job_id: str) -> bool:
+    """Whether this Scrapyd job is still the one the ledger row waits for (not a replaced, lost one)."""
+    with store.session() as session:
+        row = session.get(RunShard, entry_id)
+        return row is not None and row.job_id == job_id
 
 
 def aggregate_sources(store: Store, run_id: int) -> None:
@@ -156,12 +165,11 @@ def aggregate_sources(store: Store, run_id: int) -> None:
                     )
                     into.calls = into.results = into.new_exposures = into.unreached_terms = 0
                     merged[src.source] = into
-                if _SEVERITY.get(src.outcome, 6) >= _SEVERITY.get(into.outcome, 6) and (
-                    src.outcome != into.outcome or into.reason is None
-                ):
+                if _SEVERITY.get(src.outcome, 6) > _SEVERITY.get(into.outcome, 6):
                     into.outcome = src.outcome
-                    if src.reason:
-                        into.reason = f"shard {shard_of.get(child_id)}: {src.reason}"[:200]
+                if src.reason:
+                    said = f"shard {shard_of.get(child_id)}: {src.reason}"
+                    into.reason = f"{into.reason}; {said}"[:200] if into.reason else said[:200]
                 into.calls += src.calls
                 into.results += src.results
                 into.new_exposures += src.new_exposures
