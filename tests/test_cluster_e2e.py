@@ -19,13 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from jikimi.cluster_demo import cli_runner, free_port, postgres_database, register_world, world_config
+from jikimi.cluster_demo import cli_runner, free_port, register_world, world_config
 from jikimi.scrapyd_node import Node, start_node
 from sandbox.server import SandboxServer
 from storage.database import open_store
 from storage.keyring import load_keyring
 from storage.shards import LedgerEntry, latest_ledger
-from tests.conftest import PG_ADMIN_URL
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -120,12 +119,6 @@ def nodes(tmp_path: Path) -> Iterator[Callable[[World], list[Node]]]:
         node.stop(signal.SIGKILL)
 
 
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    with postgres_database(PG_ADMIN_URL) as url:
-        yield url
-
-
 def _node_urls() -> list[str]:
     return [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
 
@@ -133,12 +126,12 @@ def _node_urls() -> list[str]:
 def test_a_pass_across_two_nodes_finds_what_one_machine_finds_once_with_one_delivery(
     sandbox: SandboxServer,
     baseline: Baseline,
-    pg_database: str,
+    pg_url: str,
     tmp_path: Path,
     nodes: Callable[[World], list[Node]],
 ) -> None:
     urls = _node_urls()
-    world = make_world(tmp_path, sandbox.url, pg_database, urls)
+    world = make_world(tmp_path, sandbox.url, pg_url, urls)
     started = nodes(world)
 
     done = run_pass(world)
@@ -161,12 +154,12 @@ def test_a_pass_across_two_nodes_finds_what_one_machine_finds_once_with_one_deli
 def test_a_node_killed_mid_pass_has_its_shards_rerun_on_the_other(
     sandbox: SandboxServer,
     baseline: Baseline,
-    pg_database: str,
+    pg_url: str,
     tmp_path: Path,
     nodes: Callable[[World], list[Node]],
 ) -> None:
     urls = _node_urls()
-    world = make_world(tmp_path, sandbox.url, pg_database, urls)
+    world = make_world(tmp_path, sandbox.url, pg_url, urls)
     started = nodes(world)
     victim = started[0]
 
@@ -202,14 +195,14 @@ def test_a_node_killed_mid_pass_has_its_shards_rerun_on_the_other(
 
 
 def test_two_nodes_together_spend_one_daily_budget(
-    sandbox: SandboxServer, pg_database: str, tmp_path: Path, nodes: Callable[[World], list[Node]]
+    sandbox: SandboxServer, pg_url: str, tmp_path: Path, nodes: Callable[[World], list[Node]]
 ) -> None:
     # One page on each of Naver's two verticals: a term costs 2 calls, and the budget is one term's worth.
     # Each shard plans with the whole budget (both plan at once), so only the shared counter keeps the
     # two nodes together at 2 calls.
     budget = 2
     urls = _node_urls()
-    world = make_world(tmp_path, sandbox.url, pg_database, urls, naver_budget=budget, naver_max_pages=1)
+    world = make_world(tmp_path, sandbox.url, pg_url, urls, naver_budget=budget, naver_max_pages=1)
     assert len(nodes(world)) == 2
     before = sandbox.hits("/ok/naver")
 
