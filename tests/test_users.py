@@ -158,3 +158,15 @@ def test_a_running_process_reads_cases_opened_after_it_started(store: Store, dat
         assert get_case(console, case_id).label == "사례"
     finally:
         console.close()
+
+
+def test_web_refuses_a_port_it_cannot_take(home: JikimiHome) -> None:
+    import socket
+
+    home.ok("init")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = home.cli("web", "--port", str(port))
+    assert result.code == 2 and "cannot listen" in result.err and result.err.count("\n") == 1

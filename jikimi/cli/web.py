@@ -7,13 +7,15 @@ formatter, and the console never puts a term in a URL.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import sys
 from typing import Annotated
 
 import typer
 
-from jikimi.cli.app_state import state
+from jikimi.cli.app_state import CliError, state
 from jikimi.logs import RedactingFormatter, setup_logging
 
 
@@ -28,7 +30,15 @@ def web_command(
 
     store = state.store()
     application = create_app(store, state.settings())
-    server = make_server(host, port, application, threaded=True)
+    try:
+        # Werkzeug prints its own advice and exits when the port is taken: one line of ours instead.
+        with contextlib.redirect_stderr(io.StringIO()):
+            server = make_server(host, port, application, threaded=True)
+    except SystemExit:
+        raise CliError(f"--host/--port: cannot listen on {host}:{port} (address in use)") from None
+    except (OSError, OverflowError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CliError(f"--host/--port: cannot listen on {host}:{port} ({reason})") from None
     setup_logging(logging.INFO if state.verbose else logging.WARNING)
     # The access log (one line per request) on stderr, through the same redacting formatter.
     access = logging.StreamHandler(sys.stderr)
