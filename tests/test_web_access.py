@@ -419,3 +419,27 @@ def test_exposure_page_shows_score_tier_and_reasons(
     html = clients["alice"].get(f"/exposures/{view.id}").get_data(as_text=True)
     assert view.tier and f"tier-{view.tier}" in html
     assert view.reasons and all(str(escape(reason)) in html for reason in view.reasons)
+
+
+def test_behind_tls_cookies_are_secure_and_http_is_redirected(
+    store: Store, settings: Settings, world: World
+) -> None:
+    app = create_app(store, replace(settings, web=WebSettings(tls=True, proxies=1)))
+    client = app.test_client()
+    plain = client.get("/login")
+    assert plain.status_code in (301, 302) and plain.headers["Location"].startswith("https://")
+    proxied = {"X-Forwarded-Proto": "https"}
+    page = client.get("/login", headers=proxied)
+    assert page.status_code == 200 and "max-age" in page.headers["Strict-Transport-Security"]
+    response = client.post(
+        "/login",
+        headers=proxied,
+        data={
+            "username": "alice",
+            "password": PASSWORD,
+            "otp": world.code("alice"),
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+    assert response.status_code == 302
+    assert "Secure" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]

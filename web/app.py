@@ -46,7 +46,9 @@ def create_app(store: Store, settings: Settings) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=web.absolute_timeout_hours),
         MAX_CONTENT_LENGTH=MAX_BODY,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which has its own timeouts
-        WTF_CSRF_SSL_STRICT=web.tls,
+        # Flask-WTF's strict mode checks the Referer over HTTPS, and our pages send none (no-referrer):
+        # every POST would fail. The token plus SameSite=Strict cookies carry the protection.
+        WTF_CSRF_SSL_STRICT=False,
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
     )
