@@ -25,7 +25,7 @@ from crawler.page_run import RECHECK, PageRun
 from crawler.page_status import tally_outcome
 from crawler.sources.base import Outcome
 from storage.errors import ValidationError
-from storage.lifecycle import mark
+from storage.lifecycle import StatusChange, mark
 from storage.targets_state import ExposureToFetch, record_evidence
 
 logger = logging.getLogger(__name__)
@@ -95,11 +95,13 @@ def record_recheck(run: PageRun, item: ExposureFetched) -> None:
             mark(
                 ctx.store,
                 exposure.id,
-                verdict.action,
-                actor=ACTOR,
-                channel=CHANNEL,
-                note=f"removal re-check: {outcome}",
-                verified_at=item.fetched_at if verdict.action == "removed" else None,
+                StatusChange(
+                    verdict.action,
+                    actor=ACTOR,
+                    channel=CHANNEL,
+                    note=f"removal re-check: {outcome}",
+                    verified_at=item.fetched_at if verdict.action == "removed" else None,
+                ),
             )
         except ValidationError:
             # An advocate changed the exposure while we looked: their word stands.

@@ -99,6 +99,23 @@ def check_transition(from_status: str, to_status: str) -> None:
 
 
 @dataclass(frozen=True)
+class StatusChange:
+    """One status change as asked: the new status, who, through which channel, to whom, when, why.
+
+    Passed whole to `mark` and `mark_case`; checked once (`_checked`) however many exposures it moves.
+    """
+
+    to_status: str
+    actor: str
+    channel: str | None = None
+    recipient: str | None = None
+    note: str | None = None
+    at: datetime | None = None  # default: now
+    verified_at: datetime | None = None  # only for `removed` (default: `at`)
+    change_set: str | None = None  # default: a new one
+
+
+@dataclass(frozen=True)
 class _Change:
     """A validated status change, ready to apply to any number of rows."""
 
@@ -112,23 +129,15 @@ class _Change:
     change_set: str | None = None
 
 
-def _change(
-    to_status: str,
-    *,
-    actor: str,
-    channel: str | None,
-    note: str | None,
-    recipient: str | None,
-    at: datetime | None,
-    verified_at: datetime | None,
-    change_set: str | None = None,
-) -> _Change:
+def _checked(asked: StatusChange) -> _Change:
+    to_status, at, verified_at = asked.to_status, asked.at, asked.verified_at
     if to_status not in TRANSITIONS:
         raise ValidationError(f"status must be one of {', '.join(EXPOSURE_STATUSES)}")
-    actor = " ".join((actor or "").split())
+    actor = " ".join((asked.actor or "").split())
     if not actor or len(actor) > 64:
         raise ValidationError("actor must be 1 to 64 characters")
-    channel, recipient = _channel_and_recipient(channel, recipient)
+    channel, recipient = _channel_and_recipient(asked.channel, asked.recipient)
+    note = asked.note
     if note is not None:
         note = note.strip() or None
         if note is not None and len(note) > MAX_NOTE_LENGTH:
@@ -146,7 +155,7 @@ def _change(
     elif to_status == "removed":
         verified_at = at
     return _Change(
-        to_status, actor, at, channel, recipient, note, verified_at, change_set or new_change_set()
+        to_status, actor, at, channel, recipient, note, verified_at, asked.change_set or new_change_set()
     )
 
 
@@ -235,23 +244,9 @@ def _locked_exposure(session: Session, exposure_id: int) -> tuple[Exposure, Case
     return found[0], found[1]
 
 
-def mark(
-    store: Store,
-    exposure_id: int,
-    status: str,
-    *,
-    actor: str,
-    channel: str | None = None,
-    note: str | None = None,
-    recipient: str | None = None,
-    at: datetime | None = None,
-    verified_at: datetime | None = None,
-    action: str = "exposure.mark",
-) -> EventView:
-    """Move one exposure to `status`, recording who did it, when, how and to whom."""
-    change = _change(
-        status, actor=actor, channel=channel, note=note, recipient=recipient, at=at, verified_at=verified_at
-    )
+def mark(store: Store, exposure_id: int, asked: StatusChange, *, action: str = "exposure.mark") -> EventView:
+    """Move one exposure as `asked`, recording who did it, when, how and to whom."""
+    change = _checked(asked)
     with store.session() as session:
         row, case = _locked_exposure(session, exposure_id)
         event = _apply(session, store.crypto, row, case, change)
@@ -282,45 +277,31 @@ def reopen(
     """Move an exposure back to `new` from any status, with the reason kept in its history."""
     if note is None or not note.strip():
         raise ValidationError("reopening an exposure needs a reason (--note)")
-    return mark(store, exposure_id, "new", actor=actor, note=note, at=at, action="exposure.reopen")
+    return mark(
+        store, exposure_id, StatusChange("new", actor=actor, note=note, at=at), action="exposure.reopen"
+    )
 
 
 def mark_case(
     store: Store,
     case_id: int,
     from_status: str,
-    to_status: str,
+    asked: StatusChange,
     *,
-    actor: str,
-    channel: str | None = None,
-    note: str | None = None,
-    recipient: str | None = None,
-    at: datetime | None = None,
-    verified_at: datetime | None = None,
     platform: str | None = None,
     ids: Sequence[int] | None = None,
-    change_set: str | None = None,
 ) -> list[int]:
-    """Move every exposure of a case in `from_status` (optionally only `platform` or `ids`) at once.
+    """Move every exposure of a case in `from_status` (optionally only `platform` or `ids`) as `asked`.
 
     All or nothing, in one transaction. Returns the ids that changed, in id order. Every event gets
-    `change_set` (a new id when not given), so `undo(change_set)` reverses the whole step.
+    the change set (a new id when `asked` names none), so `undo(change_set)` reverses the whole step.
     """
     if from_status not in TRANSITIONS:
         raise ValidationError(f"from status must be one of {', '.join(EXPOSURE_STATUSES)}")
     if platform is not None and not _PLATFORM.fullmatch(platform):
         raise ValidationError("platform must be a platform name such as naver_blog or x")
-    check_transition(from_status, to_status)
-    change = _change(
-        to_status,
-        actor=actor,
-        channel=channel,
-        note=note,
-        recipient=recipient,
-        at=at,
-        verified_at=verified_at,
-        change_set=change_set,
-    )
+    check_transition(from_status, asked.to_status)
+    change = _checked(asked)
     with store.session() as session:
         case = session.get(Case, case_id)
         if case is None:
@@ -355,7 +336,7 @@ def mark_case(
             None,
             {
                 "from": from_status,
-                "to": to_status,
+                "to": change.to_status,
                 "channel": change.channel,
                 "platform": platform,
                 "change_set": change.change_set,
@@ -432,15 +413,13 @@ def undo(store: Store, change_set: str, *, actor: str, note: str | None = None) 
             if latest != event.id or row.status != event.to_status or event.from_status is None:
                 skipped.append(row.id)
                 continue
-            change = _change(
-                event.from_status,
-                actor=actor,
-                channel=None,
-                note=note or f"undo of change set {change_set}",
-                recipient=None,
-                at=None,
-                verified_at=None,
-                change_set=undo_set,
+            change = _checked(
+                StatusChange(
+                    event.from_status,
+                    actor=actor,
+                    note=note or f"undo of change set {change_set}",
+                    change_set=undo_set,
+                )
             )
             _record(session, store.crypto, row, case, change)
             restored.append(row.id)

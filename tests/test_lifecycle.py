@@ -16,6 +16,7 @@ from storage.exposures import EXPOSURE_STATUSES, Observation, get_exposure, reco
 from storage.lifecycle import (
     REUPLOAD_CHANNEL,
     TRANSITIONS,
+    StatusChange,
     allowed,
     fingerprint_key,
     history,
@@ -86,7 +87,7 @@ def _walk(store: Store, exposure_id: int, path: list[str], start: datetime) -> d
     at = start
     for status in path:
         at += timedelta(hours=1)
-        mark(store, exposure_id, status, actor="walker", at=at)
+        mark(store, exposure_id, StatusChange(status, actor="walker", at=at))
     return at
 
 
@@ -107,7 +108,9 @@ def test_every_move_from_a_status(store: Store, from_status: str) -> None:
         if (from_status, to_status) in EXPECTED_ALLOWED:
             assert allowed(from_status, to_status)
             event = mark(
-                store, exposure_id, to_status, actor="advocate-kim", at=at, channel="kcsc", note="메모"
+                store,
+                exposure_id,
+                StatusChange(to_status, actor="advocate-kim", at=at, channel="kcsc", note="메모"),
             )
             assert (event.from_status, event.to_status, event.actor, event.at) == (
                 from_status,
@@ -122,7 +125,7 @@ def test_every_move_from_a_status(store: Store, from_status: str) -> None:
         else:
             assert not allowed(from_status, to_status)
             with pytest.raises(ValidationError) as err:
-                mark(store, exposure_id, to_status, actor="advocate-kim", at=at)
+                mark(store, exposure_id, StatusChange(to_status, actor="advocate-kim", at=at))
             assert repr(from_status) in str(err.value) and repr(to_status) in str(err.value)
             assert history(store, exposure_id) == before
             assert get_exposure(store, exposure_id).status == from_status
@@ -134,16 +137,20 @@ def test_event_records_recipient_channel_and_verification_encrypted(store: Store
     reported = mark(
         store,
         exposure_id,
-        "reported",
-        actor="a",
-        channel="email:abuse@smallsite.example",
-        note="보낸 메일 사본 보관",
-        at=T0 + timedelta(hours=1),
+        StatusChange(
+            "reported",
+            actor="a",
+            channel="email:abuse@smallsite.example",
+            note="보낸 메일 사본 보관",
+            at=T0 + timedelta(hours=1),
+        ),
     )
     assert (reported.channel, reported.recipient) == ("email", "abuse@smallsite.example")
     seen_gone = T0 + timedelta(hours=20)
     removed = mark(
-        store, exposure_id, "removed", actor="a", at=T0 + timedelta(hours=30), verified_at=seen_gone
+        store,
+        exposure_id,
+        StatusChange("removed", actor="a", at=T0 + timedelta(hours=30), verified_at=seen_gone),
     )
     assert removed.verified_at == seen_gone and removed.at == T0 + timedelta(hours=30)
     with store.engine.connect() as conn:
@@ -156,8 +163,8 @@ def test_event_records_recipient_channel_and_verification_encrypted(store: Store
 def test_removed_defaults_verification_to_the_event_time(store: Store) -> None:
     case_id = create_case(store, "c", CONSENT)
     exposure_id = _exposure(store, case_id, "https://forum.example/1")
-    mark(store, exposure_id, "reported", actor="a", at=T0 + timedelta(hours=1))
-    event = mark(store, exposure_id, "removed", actor="a", at=T0 + timedelta(hours=5))
+    mark(store, exposure_id, StatusChange("reported", actor="a", at=T0 + timedelta(hours=1)))
+    event = mark(store, exposure_id, StatusChange("removed", actor="a", at=T0 + timedelta(hours=5)))
     assert event.verified_at == T0 + timedelta(hours=5)
 
 
@@ -177,39 +184,41 @@ def test_bad_input_refused_and_nothing_written(store: Store, kwargs: dict[str, A
     case_id = create_case(store, "c", CONSENT)
     exposure_id = _exposure(store, case_id, "https://forum.example/1")
     with pytest.raises(ValidationError, match=message):
-        mark(store, exposure_id, "reported", **kwargs)
+        mark(store, exposure_id, StatusChange("reported", **kwargs))
     assert history(store, exposure_id) == []
 
 
 def test_event_before_the_last_change_refused(store: Store) -> None:
     case_id = create_case(store, "c", CONSENT)
     exposure_id = _exposure(store, case_id, "https://forum.example/1")
-    mark(store, exposure_id, "reported", actor="a", at=T0 + timedelta(hours=5))
+    mark(store, exposure_id, StatusChange("reported", actor="a", at=T0 + timedelta(hours=5)))
     with pytest.raises(ValidationError, match="before the last status change"):
-        mark(store, exposure_id, "removed", actor="a", at=T0 + timedelta(hours=4))
+        mark(store, exposure_id, StatusChange("removed", actor="a", at=T0 + timedelta(hours=4)))
     with pytest.raises(ValidationError, match="before the last status change"):
-        mark(store, exposure_id, "removed", actor="a", at=T0 + timedelta(hours=6), verified_at=T0)
+        mark(
+            store, exposure_id, StatusChange("removed", actor="a", at=T0 + timedelta(hours=6), verified_at=T0)
+        )
 
 
 def test_unknown_exposure_and_status(store: Store) -> None:
     with pytest.raises(NotFoundError):
-        mark(store, 999, "confirmed", actor="a")
+        mark(store, 999, StatusChange("confirmed", actor="a"))
     case_id = create_case(store, "c", CONSENT)
     exposure_id = _exposure(store, case_id, "https://forum.example/1")
     with pytest.raises(ValidationError, match="status must be one of"):
-        mark(store, exposure_id, "deleted", actor="a")
+        mark(store, exposure_id, StatusChange("deleted", actor="a"))
 
 
 def test_dismissed_survives_a_new_sighting_and_only_a_reasoned_reopen_moves_it(store: Store) -> None:
     case_id = create_case(store, "c", CONSENT)
     exposure_id = _exposure(store, case_id, "https://forum.example/1")
-    mark(store, exposure_id, "dismissed", actor="a", at=T0 + timedelta(hours=1))
+    mark(store, exposure_id, StatusChange("dismissed", actor="a", at=T0 + timedelta(hours=1)))
     _exposure(store, case_id, "https://forum.example/1", seen=T0 + timedelta(days=3))
     assert get_exposure(store, exposure_id).status == "dismissed"
     for status in EXPOSURE_STATUSES:
         with pytest.raises(ValidationError):
-            mark(store, exposure_id, status, actor="a")  # `new` too: a reopen needs a reason
-    mark(store, exposure_id, "new", actor="a", note="wrongly dismissed")
+            mark(store, exposure_id, StatusChange(status, actor="a"))  # `new` too: a reopen needs a reason
+    mark(store, exposure_id, StatusChange("new", actor="a", note="wrongly dismissed"))
     assert get_exposure(store, exposure_id).status == "new"
 
 
@@ -220,9 +229,11 @@ def test_mark_case_moves_only_matching_exposures_in_one_go(store: Store) -> None
     b = _exposure(store, case_id, "https://forum.example/b", platform="x")
     c = _exposure(store, case_id, "https://forum.example/c", platform="x")
     d = _exposure(store, other_case, "https://forum.example/d", platform="x")
-    mark(store, c, "dismissed", actor="a", at=T0 + timedelta(hours=1))
+    mark(store, c, StatusChange("dismissed", actor="a", at=T0 + timedelta(hours=1)))
     at = T0 + timedelta(hours=2)
-    changed = mark_case(store, case_id, "new", "confirmed", actor="team-lee", at=at, note="일괄 확인")
+    changed = mark_case(
+        store, case_id, "new", StatusChange("confirmed", actor="team-lee", at=at, note="일괄 확인")
+    )
     assert changed == [a, b]
     for exposure_id in (a, b):
         [event] = history(store, exposure_id)
@@ -238,38 +249,39 @@ def test_mark_case_moves_only_matching_exposures_in_one_go(store: Store) -> None
         store,
         case_id,
         "confirmed",
-        "reported",
-        actor="t",
+        StatusChange("reported", actor="t", channel="x-report-form", at=T0 + timedelta(hours=3)),
         platform="x",
-        channel="x-report-form",
-        at=T0 + timedelta(hours=3),
     )
     assert reported == [b] and get_exposure(store, a).status == "confirmed"
-    assert mark_case(store, case_id, "confirmed", "reported", actor="t", ids=[a]) == [a]
+    assert mark_case(store, case_id, "confirmed", StatusChange("reported", actor="t"), ids=[a]) == [a]
 
 
 def test_mark_case_is_all_or_nothing(store: Store) -> None:
     case_id = create_case(store, "c", CONSENT)
     a = _exposure(store, case_id, "https://forum.example/a")
     b = _exposure(store, case_id, "https://forum.example/b")
-    mark(store, b, "confirmed", actor="a", at=T0 + timedelta(hours=5))
-    mark_case(store, case_id, "new", "confirmed", actor="a", at=T0 + timedelta(hours=1))  # only a
+    mark(store, b, StatusChange("confirmed", actor="a", at=T0 + timedelta(hours=5)))
+    mark_case(
+        store, case_id, "new", StatusChange("confirmed", actor="a", at=T0 + timedelta(hours=1))
+    )  # only a
     # b's last change is later than the bulk time: the whole batch is refused, a included.
     with pytest.raises(ValidationError, match=f"exposure {b}"):
-        mark_case(store, case_id, "confirmed", "reported", actor="a", at=T0 + timedelta(hours=2))
+        mark_case(
+            store, case_id, "confirmed", StatusChange("reported", actor="a", at=T0 + timedelta(hours=2))
+        )
     assert get_exposure(store, a).status == "confirmed" and len(history(store, a)) == 1
     with pytest.raises(ValidationError, match="cannot change an exposure from 'confirmed' to 'removed'"):
-        mark_case(store, case_id, "confirmed", "removed", actor="a")
+        mark_case(store, case_id, "confirmed", StatusChange("removed", actor="a"))
     with pytest.raises(ValidationError, match="not in case"):
-        mark_case(store, case_id, "confirmed", "reported", actor="a", ids=[a, 999])
+        mark_case(store, case_id, "confirmed", StatusChange("reported", actor="a"), ids=[a, 999])
     with pytest.raises(NotFoundError):
-        mark_case(store, 999, "new", "confirmed", actor="a")
+        mark_case(store, 999, "new", StatusChange("confirmed", actor="a"))
 
 
 def _removed_with_fingerprint(store: Store, case_id: int, url: str, text: str) -> int:
     exposure_id = _exposure(store, case_id, url)
-    mark(store, exposure_id, "reported", actor="a", at=T0 + timedelta(hours=1))
-    mark(store, exposure_id, "removed", actor="a", at=T0 + timedelta(hours=9))
+    mark(store, exposure_id, StatusChange("reported", actor="a", at=T0 + timedelta(hours=1)))
+    mark(store, exposure_id, StatusChange("removed", actor="a", at=T0 + timedelta(hours=9)))
     with store.session() as s:
         assert (
             link_reupload(s, store.crypto, exposure_id, fingerprint(text, fingerprint_key(store.crypto)))
@@ -296,7 +308,7 @@ def test_reupload_linked_to_the_removed_original(store: Store) -> None:
     with store.session() as s:
         assert link_reupload(s, store.crypto, copy, fingerprint(copy_text, key)) == original
     assert len(history(store, copy)) == 1
-    mark(store, copy, "reported", actor="a")
+    mark(store, copy, StatusChange("reported", actor="a"))
 
 
 def test_far_text_other_case_or_open_original_not_linked(store: Store) -> None:
@@ -328,7 +340,7 @@ def test_dismissed_exposure_never_raised_by_a_reupload_link(store: Store) -> Non
     key = fingerprint_key(store.crypto)
     _removed_with_fingerprint(store, case_id, "https://forum.example/orig", TEXT)
     dismissed = _exposure(store, case_id, "https://mirror.example/x")
-    mark(store, dismissed, "dismissed", actor="a")
+    mark(store, dismissed, StatusChange("dismissed", actor="a"))
     with store.session() as s:
         assert link_reupload(s, store.crypto, dismissed, fingerprint(TEXT, key)) is None
     assert get_exposure(store, dismissed).status == "dismissed"
@@ -347,12 +359,18 @@ def test_changes_are_audited_in_the_same_transaction(store: Store) -> None:
     case_id = create_case(store, "c", CONSENT)
     a = _exposure(store, case_id, "https://forum.example/a")
     b = _exposure(store, case_id, "https://forum.example/b")
-    mark(store, a, "reported", actor="kim", channel="email:abuse@forum.example", at=T0 + timedelta(hours=1))
-    mark_case(store, case_id, "new", "dismissed", actor="lee", at=T0 + timedelta(hours=2))
+    mark(
+        store,
+        a,
+        StatusChange(
+            "reported", actor="kim", channel="email:abuse@forum.example", at=T0 + timedelta(hours=1)
+        ),
+    )
+    mark_case(store, case_id, "new", StatusChange("dismissed", actor="lee", at=T0 + timedelta(hours=2)))
     with pytest.raises(ValidationError):
-        mark(store, a, "confirmed", actor="kim")  # refused: no audit record either
+        mark(store, a, StatusChange("confirmed", actor="kim"))  # refused: no audit record either
     with pytest.raises(ValidationError, match="platform"):
-        mark_case(store, case_id, "new", "confirmed", actor="lee", platform="Naver Blog")
+        mark_case(store, case_id, "new", StatusChange("confirmed", actor="lee"), platform="Naver Blog")
     bulk, single = list_records(store, case_id=case_id)[:2]
     assert (single.action, single.actor, single.obj_type, single.obj_id) == (
         "exposure.mark",
@@ -390,7 +408,7 @@ def test_concurrent_marks_record_one_change(store: Store) -> None:
         ) -> None:
             barrier.wait()
             try:
-                mark(store, exposure_id, "confirmed", actor=name)
+                mark(store, exposure_id, StatusChange("confirmed", actor=name))
                 outcomes.append("ok")
             except ValidationError:
                 outcomes.append("refused")

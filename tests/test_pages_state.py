@@ -11,7 +11,7 @@ from storage.cases import Consent, add_target, close_case, create_case
 from storage.database import Store
 from storage.errors import ValidationError
 from storage.exposures import Observation, record_observation
-from storage.lifecycle import mark
+from storage.lifecycle import StatusChange, mark
 from storage.runs import start_run
 from storage.targets_state import (
     KEEP,
@@ -163,7 +163,7 @@ def test_only_this_runs_new_hits_from_verifying_sources_are_verified(store: Stor
     _exposure(store, case_id, "https://example.org/other-source", run_id=run_id, source="brave")
     _exposure(store, case_id, "https://example.org/already-page", run_id=run_id, confidence="page")
     dismissed = _exposure(store, case_id, "https://example.org/dismissed", run_id=run_id)
-    mark(store, dismissed, "dismissed", actor="advocate")
+    mark(store, dismissed, StatusChange("dismissed", actor="advocate"))
     closed_case = create_case(store, "닫힌 사례", CONSENT)
     _exposure(store, closed_case, "https://example.org/closed", run_id=run_id)
     close_case(store, closed_case)
@@ -178,9 +178,9 @@ def test_reported_and_removed_exposures_of_open_cases_are_rechecked(store: Store
     reported = _exposure(store, case_id, "https://example.org/r", run_id=None)
     removed = _exposure(store, case_id, "https://example.org/x", run_id=None)
     _exposure(store, case_id, "https://example.org/n", run_id=None)  # new: nothing to re-check
-    mark(store, reported, "reported", actor="advocate")
-    mark(store, removed, "reported", actor="advocate")
-    mark(store, removed, "removed", actor="advocate")
+    mark(store, reported, StatusChange("reported", actor="advocate"))
+    mark(store, removed, StatusChange("reported", actor="advocate"))
+    mark(store, removed, StatusChange("removed", actor="advocate"))
     assert [(e.id, e.status) for e in exposures_to_recheck(store)] == [
         (reported, "reported"),
         (removed, "removed"),

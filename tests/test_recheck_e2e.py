@@ -25,7 +25,7 @@ def stored_exposure(
     home: JikimiHome, case_id: int, url: str, confidence: str = "page", status: str = "reported"
 ) -> int:
     from storage.exposures import Observation, record_observation
-    from storage.lifecycle import mark
+    from storage.lifecycle import StatusChange, mark
     from storage.models import utcnow
     from storage.urls import canonical_url, domain_of, platform_of
 
@@ -50,7 +50,7 @@ def stored_exposure(
                 ),
             )
         if status != "new":
-            mark(store, exposure_id, "reported", actor="advocate", channel="email")
+            mark(store, exposure_id, StatusChange("reported", actor="advocate", channel="email"))
         return exposure_id
     finally:
         store.close()

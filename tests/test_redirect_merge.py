@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from storage.cases import Consent, create_case
 from storage.database import Store
 from storage.exposures import Observation, get_exposure, record_observation
-from storage.lifecycle import history, mark
+from storage.lifecycle import StatusChange, history, mark
 from storage.redirects import redirect_tokens_of, resolve_exposure, unresolved_tokens
 from storage.urls import canonical_url, domain_of, platform_of
 
@@ -40,7 +40,7 @@ def test_token_merges_into_the_direct_exposure(store: Store) -> None:
     case_id = create_case(store, "c", CONSENT)
     token_id = _found(store, case_id, TOKEN, "naver", SEEN - timedelta(days=1))
     direct_id = _found(store, case_id, POST, "searxng", SEEN)
-    mark(store, token_id, "confirmed", actor="advocate")
+    mark(store, token_id, StatusChange("confirmed", actor="advocate"))
     assert [e.id for e in unresolved_tokens(store)] == [token_id]
     with store.session() as session:
         survivor = resolve_exposure(session, store.crypto, token_id, POST, run_id=None, http_status=302)

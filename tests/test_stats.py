@@ -12,7 +12,7 @@ from storage.cases import Consent, create_case
 from storage.database import Store
 from storage.errors import NotFoundError
 from storage.exposures import Observation, record_observation
-from storage.lifecycle import fingerprint_key, link_reupload, mark
+from storage.lifecycle import StatusChange, fingerprint_key, link_reupload, mark
 from storage.stats import (
     ALL_PLATFORMS,
     StatusEvent,
@@ -169,10 +169,10 @@ def test_report_from_the_database(store: Store) -> None:
     b = _exposure(store, case_id, "https://x.com/b/status/2", "x", base)
     c = _exposure(store, case_id, "https://forum.example/c", "web", base + timedelta(days=1))
     _exposure(store, other, "https://forum.example/other", "web", base)
-    mark(store, a, "reported", actor="t", at=base + timedelta(hours=1))
-    mark(store, a, "removed", actor="t", at=base + timedelta(hours=13))
-    mark(store, b, "reported", actor="t", at=base + timedelta(hours=2))
-    mark(store, c, "dismissed", actor="t", at=base + timedelta(days=1, hours=1))
+    mark(store, a, StatusChange("reported", actor="t", at=base + timedelta(hours=1)))
+    mark(store, a, StatusChange("removed", actor="t", at=base + timedelta(hours=13)))
+    mark(store, b, StatusChange("reported", actor="t", at=base + timedelta(hours=2)))
+    mark(store, c, StatusChange("dismissed", actor="t", at=base + timedelta(days=1, hours=1)))
     key = fingerprint_key(store.crypto)
     copy = _exposure(store, case_id, "https://mirror.example/a", "web", now - timedelta(hours=1))
     with store.session() as s:

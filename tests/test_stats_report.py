@@ -16,7 +16,7 @@ from storage.cases import Consent, create_case
 from storage.database import Store, open_store
 from storage.exposures import Observation, record_observation
 from storage.keyring import load_keyring
-from storage.lifecycle import mark
+from storage.lifecycle import StatusChange, mark
 from storage.stats import DayCount, PlatformCounts, PlatformStats, Report, ReuploadLink, build_report
 from takedown.report import column_chart, hours, render_html, share, stacked_rows
 from tests.support.home import JikimiHome
@@ -132,8 +132,8 @@ def _seed(store: Store, label: str) -> tuple[int, int]:
     )
     with store.session() as s:
         exposure_id = record_observation(s, store.crypto, obs)[0]
-    mark(store, exposure_id, "reported", actor="a", at=seen + timedelta(hours=1))
-    mark(store, exposure_id, "removed", actor="a", at=seen + timedelta(hours=7))
+    mark(store, exposure_id, StatusChange("reported", actor="a", at=seen + timedelta(hours=1)))
+    mark(store, exposure_id, StatusChange("removed", actor="a", at=seen + timedelta(hours=7)))
     return case_id, exposure_id
 
 

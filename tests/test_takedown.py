@@ -16,7 +16,7 @@ from storage.database import Store, open_store
 from storage.errors import ValidationError
 from storage.exposures import Observation, record_observation
 from storage.keyring import load_keyring
-from storage.lifecycle import mark
+from storage.lifecycle import StatusChange, mark
 from takedown.drafts import DEFAULT_STATUSES, select_items, write_drafts
 from takedown.notices import NoticeItem, plan_notices, render_eml, render_text
 from takedown.platforms import (
@@ -282,8 +282,8 @@ def test_drafts_written_per_recipient_without_label_term_or_scraped_text(
     _exposure(store, case_id, "https://blog.naver.com/a/9")  # still 'new': not drafted
     dismissed = _exposure(store, case_id, "https://blog.naver.com/a/10")
     for exposure_id in (naver, telegram, other):
-        mark(store, exposure_id, "confirmed", actor="a")
-    mark(store, dismissed, "dismissed", actor="a")
+        mark(store, exposure_id, StatusChange("confirmed", actor="a"))
+    mark(store, dismissed, StatusChange("dismissed", actor="a"))
 
     items = select_items(store, DEFAULT_STATUSES)
     assert [i.exposure_id for i in items] == [naver, telegram, other]

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from storage.audit import list_records, verify
 from storage.audit import record as audit
 from storage.errors import NotFoundError, ValidationError
-from storage.lifecycle import mark_case
+from storage.lifecycle import StatusChange, mark_case
 from storage.runs import recent_runs
 from storage.stats import build_report
 from takedown.drafts import DEFAULT_STATUSES, select_items
@@ -107,11 +107,13 @@ def reported(case_id: int, number: int) -> ResponseReturnValue:
                     console().store,
                     case_id,
                     status,
-                    "reported",
-                    actor=actor(),
+                    StatusChange(
+                        "reported",
+                        actor=actor(),
+                        channel=notice.recipient.channel or None,
+                        recipient=notice.recipient.email or None,
+                    ),
                     ids=ids,
-                    channel=notice.recipient.channel or None,
-                    recipient=notice.recipient.email or None,
                 )
             )
         except (ValidationError, NotFoundError) as exc:

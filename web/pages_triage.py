@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from storage.audit import record as audit
 from storage.errors import NotFoundError, ValidationError
-from storage.lifecycle import mark_case, new_change_set
+from storage.lifecycle import StatusChange, mark_case, new_change_set
 from storage.lifecycle import undo as undo_change_set
 from storage.models import Case, Exposure
 from web.access import actor, require_case
@@ -112,12 +112,14 @@ def _apply(
                     console().store,
                     case_id,
                     from_status,
-                    to_status,
-                    actor=actor(),
+                    StatusChange(
+                        to_status,
+                        actor=actor(),
+                        note=REOPEN_NOTE if to_status == "new" else None,
+                        channel="console",
+                        change_set=change_set,
+                    ),
                     ids=ids,
-                    note=REOPEN_NOTE if to_status == "new" else None,
-                    channel="console",
-                    change_set=change_set,
                 )
             )
         except (ValidationError, NotFoundError) as exc:

@@ -17,6 +17,7 @@ from storage.audit import record as audit  # reads of decrypted data are audited
 from storage.exposures import EXPOSURE_STATUSES, get_exposure
 from storage.lifecycle import (
     EventView,
+    StatusChange,
     history,
     last_change_set,
     mark,
@@ -115,13 +116,15 @@ def exposure_mark(
     event = mark(
         state.store(),
         exposure_id,
-        status.value,
-        actor=actor(),
-        channel=channel,
-        note=_note(note),
-        recipient=recipient,
-        at=_when(at, "--at"),
-        verified_at=_when(verified_at, "--verified-at"),
+        StatusChange(
+            status.value,
+            actor=actor(),
+            channel=channel,
+            note=_note(note),
+            recipient=recipient,
+            at=_when(at, "--at"),
+            verified_at=_when(verified_at, "--verified-at"),
+        ),
     )
     if json_output:
         emit_json(event_dict(event))
@@ -156,16 +159,18 @@ def exposure_mark_case(
         state.store(),
         case_id,
         from_status.value,
-        to_status.value,
-        actor=actor(),
-        channel=channel,
-        note=_note(note),
-        recipient=recipient,
-        at=_when(at, "--at"),
-        verified_at=_when(verified_at, "--verified-at"),
+        StatusChange(
+            to_status.value,
+            actor=actor(),
+            channel=channel,
+            note=_note(note),
+            recipient=recipient,
+            at=_when(at, "--at"),
+            verified_at=_when(verified_at, "--verified-at"),
+            change_set=change_set,
+        ),
         platform=platform,
         ids=ids,
-        change_set=change_set,
     )
     if json_output:
         emit_json({"changed": changed, "change_set": change_set if changed else None})
