@@ -443,3 +443,12 @@ def test_behind_tls_cookies_are_secure_and_http_is_redirected(
     )
     assert response.status_code == 302
     assert "Secure" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
+
+
+def test_queue_filters_by_tier(clients: dict[str, FlaskClient], world: World, store: Store) -> None:
+    tiers = {i: get_exposure(store, i).tier for i in world.exposures_a}
+    alice = clients["alice"]
+    for tier in ("strong", "likely", "weak"):
+        html = alice.get(f"/cases/{world.case_a}/triage?status=all&tier={tier}").get_data(as_text=True)
+        shown = {i for i in world.exposures_a if f'data-id="{i}"' in html}
+        assert shown == {i for i, t in tiers.items() if t == tier}, tier

@@ -22,7 +22,7 @@ from storage.models import Case, Exposure
 from web.access import actor, require_case
 from web.context import console
 from web.highlight import Segment, segments
-from web.queries import QUEUE_STATUSES, queue
+from web.queries import QUEUE_STATUSES, TIERS, queue
 from web.terms import masker_for
 
 bp = Blueprint("triage", __name__)
@@ -32,21 +32,27 @@ REOPEN_NOTE = "reopened in the console"
 MAX_IDS = 500
 
 
-def _view_args() -> tuple[str, int, bool]:
+def _view_args() -> tuple[str, int, bool, str | None]:
     status = request.values.get("status", "new")
     if status not in QUEUE_STATUSES:
         status = "new"
     page = request.values.get("page", "1")
-    return status, int(page) if page.isdigit() else 1, request.values.get("show") == "names"
+    tier = request.values.get("tier")
+    return (
+        status,
+        int(page) if page.isdigit() else 1,
+        request.values.get("show") == "names",
+        tier if tier in TIERS else None,
+    )
 
 
 def _render(case_id: int, messages: list[str], *, fragment: bool) -> ResponseReturnValue:
-    status, page, reveal = _view_args()
+    status, page, reveal, tier = _view_args()
     store = console().store
     with store.session() as db:
         if db.get(Case, case_id) is None:
             abort(404)
-        result = queue(db, store.crypto, case_id, status, page)
+        result = queue(db, store.crypto, case_id, status, page, tier)
         masker = masker_for(db, store.crypto, case_id)
     marked: dict[int, tuple[list[Segment], list[Segment]]] = {
         item.id: (
@@ -70,6 +76,8 @@ def _render(case_id: int, messages: list[str], *, fragment: bool) -> ResponseRet
         marked=marked,
         status=status,
         statuses=list(QUEUE_STATUSES),
+        tier=tier,
+        tiers=TIERS,
         reveal=reveal,
         messages=messages,
         can_undo=bool(undo and undo.get("case") == case_id),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from storage.crypto import Crypto
@@ -83,12 +83,16 @@ def _sources(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, ...]]
     return {k: tuple(sorted(v)) for k, v in found.items()}
 
 
-def queue(session: Session, crypto: Crypto, case_id: int, status: str, page: int) -> QueuePage:
-    """One page of a case's exposures in `status`, best score first (unscored last), newest first."""
+def queue(
+    session: Session, crypto: Crypto, case_id: int, status: str, page: int, tier: str | None = None
+) -> QueuePage:
+    """One page of a case's exposures in `status` (and `tier`): best score first, unscored last."""
     statuses = QUEUE_STATUSES.get(status, QUEUE_STATUSES["new"])
     case = session.get(Case, case_id)
     assert case is not None
-    where = (Exposure.case_id == case_id, Exposure.status.in_(statuses))
+    where: tuple[ColumnElement[bool], ...] = (Exposure.case_id == case_id, Exposure.status.in_(statuses))
+    if tier in TIERS:
+        where = (*where, Exposure.tier == tier)
     total = int(session.scalar(select(func.count()).select_from(Exposure).where(*where)) or 0)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
