@@ -22,6 +22,8 @@ from twisted.python.failure import Failure
 from crawler.stage import StageError, stage_exit_code
 from jikimi.config import ConfigError
 from jikimi.logs import setup_logging
+from storage.database import database_failure
+from storage.errors import DatabaseUnusableError
 
 logger = logging.getLogger("crawler")
 
@@ -57,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(failures[0].value, (StageError, ConfigError)):
             sys.stderr.write(f"crawler: error: {failures[0].value}\n")
             return 2
+        error = failures[0].value
+        failure = database_failure(error) if error is not None else None
+        if isinstance(error, DatabaseUnusableError) or failure is not None:
+            # A damaged database or a full disk: one line, not a traceback per stage.
+            sys.stderr.write(f"crawler: error: {failure or error}\n")
+            return 1
         logger.error("crawl stage %s failed", args.stage, exc_info=failures[0].value)
         return 1
     return stage_exit_code(crawler)

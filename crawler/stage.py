@@ -23,7 +23,7 @@ from jikimi.config import ConfigError, Settings, load_settings
 from jikimi.logs import REDACTOR, setup_logging
 from storage.cases import TermView, active_terms, redaction_forms
 from storage.database import Store, open_store
-from storage.errors import DatabaseError, KeyringError, NotFoundError
+from storage.errors import DatabaseError, DatabaseUnusableError, KeyringError, NotFoundError
 from storage.keyring import load_keyring
 from storage.runs import finish_run, get_run, record_source, start_run
 from storage.shards import is_current_job, mark_spider_closed
@@ -119,6 +119,8 @@ class Stage:
             REDACTOR.add(settings.secrets())
             keyring = load_keyring(settings.key_file, os.environ.get("JIKIMI_KEYRING"))
             store = open_store(settings.database_url, keyring)
+        except DatabaseUnusableError:
+            raise  # a damaged database or a full disk: exit 1, not the configuration's 2
         except (ConfigError, KeyringError, DatabaseError) as exc:
             raise StageError(str(exc)) from None
         # Every registered term is a secret for the log formatter, in this process too.

@@ -59,6 +59,28 @@ def test_a_damaged_database_is_one_line_and_exit_1(home: JikimiHome, command: tu
     assert line.startswith("jikimi: error: the database file is damaged"), line
 
 
+def test_a_crawl_stage_on_a_damaged_database_is_one_line_and_exit_1(home: JikimiHome) -> None:
+    home.ok("init")
+    home.ok("case", "add", "--label", "x", "--consent", "fictional")
+    path = home.data_dir / "jikimi.sqlite"
+    raw = bytearray(path.read_bytes())
+    raw[100:8000] = b"\xab" * 7900
+    path.write_bytes(bytes(raw))
+    # Warnings off: Scrapy's own deprecation notices are not what this test counts.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
+    for stage in ("search", "pages", "recheck"):
+        done = subprocess.run(
+            [sys.executable, "-m", "crawler", stage],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        line = one_line(done)
+        assert line.startswith("crawler: error: the database file is damaged"), line
+
+
 @pytest.mark.parametrize("limit_kib", [8, 96])
 def test_a_full_disk_is_one_line_and_exit_1(home: JikimiHome, limit_kib: int) -> None:
     home.ok("init")
