@@ -109,6 +109,16 @@ def test_term_from_stdin(home: JikimiHome) -> None:
     assert json.loads(home.ok("term", "list", case_id, "--json"))[0]["term"] == "비밀이름"
 
 
+def test_case_label_from_stdin(home: JikimiHome) -> None:
+    _init(home)
+    case_id = home.ok("case", "add", "--label", "-", "--consent", "x", stdin="홍길동 사건\n").strip()
+    assert json.loads(home.ok("case", "show", case_id, "--json"))["label"] == "홍길동 사건"
+    for stdin in ("", "\n  \n", "홍길동 사건\n성춘향 사건\n"):
+        result = home.cli("case", "add", "--label", "-", "--consent", "x", stdin=stdin)
+        assert result.code == 2 and "one label" in result.err, result
+    assert len(json.loads(home.ok("case", "list", "--json"))) == 1  # the refusals wrote nothing
+
+
 BAD_INPUTS = [
     (("term", "add", "999", "홍길동"), "no case with id 999"),
     (("term", "add", "1", "   "), "term must not be empty"),

@@ -48,7 +48,14 @@ def case_dict(case: CaseView) -> dict[str, object]:
 
 @case_app.command("add")
 def case_add(
-    label: Annotated[str, typer.Option("--label", help="A label the team recognises (stored encrypted).")],
+    label: Annotated[
+        str,
+        typer.Option(
+            "--label",
+            help="A label the team recognises (stored encrypted); '-' reads it from stdin, so a label "
+            "with a name stays out of the process list and shell history.",
+        ),
+    ],
     consent: Annotated[
         str,
         typer.Option(
@@ -59,6 +66,8 @@ def case_add(
     json_output: JsonOpt = False,
 ) -> None:
     """Open a case. A consent record is required: nobody is watched without it."""
+    if label == "-":
+        label = _label_from_stdin()
     record = Consent(statement=consent, recorded_by=actor(), recorded_at=datetime.now(UTC).isoformat())
     case_id = create_case(state.store(), label, record, notes)
     audit(state.store(), actor(), "case.add", case_id=case_id)
@@ -66,6 +75,15 @@ def case_add(
         emit_json({"id": case_id})
     else:
         print(case_id)
+
+
+def _label_from_stdin() -> str:
+    """One label from stdin: one non-empty line, or a one-line refusal (never a silent first line)."""
+    lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
+    if len(lines) != 1:
+        found = "nothing" if not lines else f"{len(lines)} lines"
+        raise CliError(f"--label - reads one label from stdin, one line; got {found}")
+    return lines[0]
 
 
 @case_app.command("list")
