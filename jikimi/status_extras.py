@@ -37,35 +37,10 @@ def extra_status(store: Store, settings: Settings) -> dict[str, Any]:
     notices.extend(status_notices(schedule))
 
     if settings.cluster is not None:
-        out["cluster"] = cluster_status(store, settings)
+        from scheduler.cluster import cluster_status
+
+        out["cluster"] = cluster_status(store, settings.cluster)
         down = [n["node"] for n in out["cluster"]["nodes"] if not n["reachable"]]
         if down:
             notices.append(f"scrapyd node(s) not answering: {', '.join(down)}; their shards run elsewhere")
     return out
-
-
-def cluster_status(store: Store, settings: Settings) -> dict[str, Any]:
-    """The nodes (reachable, jobs) and the shards of the latest spread pass (node, job, outcome, times)."""
-    from scheduler.cluster import node_overview
-    from storage.shards import latest_ledger
-
-    assert settings.cluster is not None
-    run_id, entries = latest_ledger(store)
-    return {
-        "nodes": node_overview(settings.cluster),
-        "run": run_id,
-        "shards": [
-            {
-                "shard": e.shard,
-                "stage": e.stage,
-                "status": e.status,
-                "node": e.node,
-                "job": e.job_id,
-                "attempts": e.attempts,
-                "scheduled_at": e.scheduled_at.isoformat() if e.scheduled_at else None,
-                "finished_at": e.finished_at.isoformat() if e.finished_at else None,
-                "history": list(e.history),
-            }
-            for e in entries
-        ],
-    }

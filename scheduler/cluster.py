@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from jikimi.config import ClusterSettings, ScrapydNode
 from scheduler.scrapyd import NodeJobs, NodeUnreachableError, ScrapydClient
@@ -24,6 +25,7 @@ from storage.shards import (
     LedgerEntry,
     aggregate_sources,
     create_ledger,
+    latest_ledger,
     ledger,
     mark_ledger,
 )
@@ -247,3 +249,27 @@ def node_overview(cluster: ClusterSettings) -> list[dict[str, object]]:
         except NodeUnreachableError:
             out.append({"node": node.url, "reachable": False})
     return out
+
+
+def cluster_status(store: Store, cluster: ClusterSettings) -> dict[str, Any]:
+    """The nodes (reachable, jobs) and the shards of the latest spread pass (node, job, outcome, times),
+    for `jikimi status` and the console's passes page: ids, node URLs and times only."""
+    run_id, entries = latest_ledger(store)
+    return {
+        "nodes": node_overview(cluster),
+        "run": run_id,
+        "shards": [
+            {
+                "shard": e.shard,
+                "stage": e.stage,
+                "status": e.status,
+                "node": e.node,
+                "job": e.job_id,
+                "attempts": e.attempts,
+                "scheduled_at": e.scheduled_at.isoformat() if e.scheduled_at else None,
+                "finished_at": e.finished_at.isoformat() if e.finished_at else None,
+                "history": list(e.history),
+            }
+            for e in entries
+        ],
+    }

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from scheduler.cluster import cluster_status
 from storage.audit import list_records, verify
 from storage.audit import record as audit
 from storage.errors import NotFoundError, ValidationError
@@ -137,7 +138,10 @@ def runs() -> ResponseReturnValue:
     found = recent_runs(console().store, limit=20)
     running = any(r.status == "running" for r in found)
     template = "_runs.html" if request.headers.get("HX-Request") == "true" else "runs.html"
-    return render_template(template, runs=found, running=running)
+    # Scrapyd nodes and the shards of the latest spread pass (ids, node URLs and times only).
+    settings = console().settings
+    cluster = cluster_status(console().store, settings.cluster) if settings.cluster else None
+    return render_template(template, runs=found, running=running, cluster=cluster)
 
 
 @bp.post("/runs")
