@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import exists, insert, or_, select, text
+from sqlalchemy import delete, exists, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -215,8 +215,12 @@ def record_export(
     created_at: datetime | None = None,
     recipient: str = DEFAULT_RECIPIENT,
     rewrite_of: int | None = None,
+    placing: Path | str | None = None,
 ) -> int:
     """Record an export and what it delivered; the caller's transaction makes it final.
+
+    `placing` is the temporary file that becomes `path` after the commit: until `finish_placing`
+    clears it, the delivery is recorded but its file still has to be put in place.
 
     Raises `ExportConflictError` when an only-new export would deliver an exposure a second time.
     """
@@ -233,6 +237,7 @@ def record_export(
         path_ct=crypto.data.encrypt(str(path)),
         recipient=recipient,
         rewrite_of=rewrite_of,
+        placing_ct=None if placing is None else crypto.data.encrypt(str(placing)),
     )
     session.add(export)
     session.flush()
@@ -251,11 +256,65 @@ def record_export(
     return export.id
 
 
-def set_export_path(session: Session, crypto: Crypto, export_id: int, path: Path | str) -> None:
-    """The final name of an export's file, when it had to differ from the one asked for."""
+@dataclass(frozen=True)
+class PendingPlacement:
+    """A recorded delivery whose file is not yet under its final name."""
+
+    id: int
+    created_at: datetime
+    format: str
+    only_new: bool
+    case_id: int | None
+    include_terms: bool
+    target: Path
+    temp: Path
+
+
+def pending_placements(session: Session) -> list[int]:
+    """The exports recorded while their file was still being put in place, oldest first."""
+    query = select(Export.id).where(Export.placing_ct.is_not(None)).order_by(Export.id)
+    return list(session.scalars(query))
+
+
+def lock_placement(session: Session, crypto: Crypto, export_id: int) -> PendingPlacement | None:
+    """The export's pending placement, locked until this transaction ends; None once it is placed.
+
+    The lock makes the exporter and a recovery (`jikimi status`, the next export) place one file
+    at most once: on PostgreSQL a row lock, on SQLite the Store's BEGIN IMMEDIATE write lock.
+    """
+    export = session.get(Export, export_id, with_for_update=True)
+    if export is None or export.placing_ct is None:
+        return None
+    return PendingPlacement(
+        id=export.id,
+        created_at=export.created_at,
+        format=export.format,
+        only_new=export.only_new,
+        case_id=export.case_id,
+        include_terms=export.include_terms,
+        target=Path(crypto.data.decrypt(export.path_ct or "")),
+        temp=Path(crypto.data.decrypt(export.placing_ct)),
+    )
+
+
+def export_path(session: Session, crypto: Crypto, export_id: int) -> Path | None:
+    """Where an export's file is (its recorded final name)."""
+    export = session.get(Export, export_id)
+    return None if export is None or export.path_ct is None else Path(crypto.data.decrypt(export.path_ct))
+
+
+def finish_placing(session: Session, crypto: Crypto, export_id: int, path: Path | str) -> None:
+    """The export's file is in place under `path`: record that name and clear the marker."""
     export = session.get(Export, export_id)
     if export is not None:
         export.path_ct = crypto.data.encrypt(str(path))
+        export.placing_ct = None
+
+
+def withdraw_export(session: Session, export_id: int) -> None:
+    """Take back a recorded export whose file could not be given the name asked for."""
+    session.execute(delete(ExportItem).where(ExportItem.export_id == export_id))
+    session.execute(delete(Export).where(Export.id == export_id))
 
 
 def list_exports(store: Store, limit: int = 20, recipient: str | None = None) -> list[ExportRecord]:

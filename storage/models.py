@@ -242,6 +242,9 @@ class Export(Base):
     # Set when this file is a batch written again (`export --batch N`): the export it repeats.
     rewrite_of: Mapped[int | None] = mapped_column(Integer)
     # --- end deliveries per recipient ---
+    # Set (the temporary file's path, encrypted) from the commit that records a delivery until its
+    # file has its final name: a crash in between is finished later, never lost (migration 0008).
+    placing_ct: Mapped[str | None] = mapped_column(Text)
 
 
 class ExportItem(Base):

@@ -6,13 +6,15 @@ a spreadsheet would run are prefixed with `'`, HTML is autoescaped and links onl
 renderers write only to the stream they are given.
 
 `export_exposures` is the one function with I/O, and the single entry point for the CLI and the
-nightly job (the place where an audit record of an export belongs). The file and its record succeed
-or fail together: rows are selected and the export recorded in one database transaction; the file
-is rendered into a temporary file in the target directory, fsynced and linked under its name
-(`os.link`, which never replaces an existing file; `os.replace` only with `--force`) just before
-that transaction commits. Any failure before the commit
-removes the temporary file and records nothing; a failed commit also removes the file it just put
-in place, so those exposures go out again next time rather than never.
+nightly job (the place where an audit record of an export belongs). A delivery is never lost and
+never sent twice, even when the process is killed: in one database transaction the rows are
+selected, rendered into a temporary file in the target directory (fsynced), and the delivery is
+recorded together with the intended name and the temporary file's path (the "placing" marker);
+only after that commit is the file given its name (`os.link`, which never replaces an existing
+file; a replace only with `--force`) and the marker cleared. A crash before the commit records
+nothing (and leaves at most a hidden `.tmp`); a crash after it is finished by
+`finish_pending_exports` (the next export, nightly pass or `jikimi status`): the temporary file is
+placed, or if it is gone the recorded batch is written again.
 """
 
 from __future__ import annotations
@@ -39,11 +41,16 @@ from storage.exports import (
     DEFAULT_RECIPIENT,
     EXPORT_FORMATS,
     ExportRow,
+    PendingPlacement,
     check_recipient,
+    export_path,
+    finish_placing,
     lock_new_exports,
+    lock_placement,
+    pending_placements,
     record_export,
     select_for_export,
-    set_export_path,
+    withdraw_export,
 )
 from storage.models import utcnow
 from storage.times import iso_local
@@ -352,7 +359,11 @@ def export_exposures(
         case_id=case_id,
         timezone=timezone,
     )
-    placed: Path | None = None
+    # A delivery left half-placed by a crash is finished first, so its rows are in a file before
+    # anything new goes out.
+    finish_pending_exports(store, timezone=timezone)
+    temp: Path | None = None
+    committed = False
     try:
         with store.session() as session:
             if only_new:
@@ -371,8 +382,9 @@ def export_exposures(
             )
             if not include_terms:
                 rows = _masked(session, store, rows)
-            # Recorded before the file is written: a conflicting concurrent delivery fails here,
-            # before there is any file to clean up.
+            # The whole file is written and fsynced before the delivery is recorded: once the
+            # commit below has happened, the rows exist on disk and only need their name.
+            temp = _write_temp(target, lambda out: render(rows, out, meta))
             export_id = record_export(
                 session,
                 store.crypto,
@@ -385,6 +397,7 @@ def export_exposures(
                 created_at=exported_at,
                 recipient=recipient,
                 rewrite_of=batch,
+                placing=temp,
             )
             # Exports are audited actions (a bulk read of decrypted exposures), in the same transaction.
             audit.append(
@@ -403,24 +416,127 @@ def export_exposures(
                     "batch": batch,
                 },
             )
-            # The file becomes final (linked under its name) as the last step before the commit
-            # that records the delivery: either both happen or, if the commit fails, the file is
-            # taken back below.
-            placed = _write_atomically(
-                target, lambda out: render(rows, out, meta), overwrite=overwrite, unique=unique
-            )
-            if placed != target:
-                set_export_path(session, store.crypto, export_id, placed)
+        committed = True
     except BaseException:
-        if placed is not None:
-            # The commit failed after the file was put in place: without its record the file
-            # would be delivered again next time, so take it back.
-            placed.unlink(missing_ok=True)
+        if temp is not None and not committed:
+            # Nothing was recorded: the temporary file is nobody's.
+            temp.unlink(missing_ok=True)
         raise
+    # The delivery is recorded together with its temporary file ("placing"): a crash from here on
+    # is finished by finish_pending_exports, so the rows end up in exactly one file.
+    _before_placing()
+    placed = _place_recorded(
+        store, export_id, timezone=timezone, overwrite=overwrite, unique=unique, withdraw=True
+    )
     log.info(
         "export %d: %d exposures, format %s, only_new=%s, by %s", export_id, len(rows), fmt, only_new, actor
     )
     return ExportResult(path=placed, count=len(rows), export_id=export_id, recipient=recipient)
+
+
+def _before_placing() -> None:
+    """The moment between the commit that records a delivery and its file's final name.
+
+    Does nothing; the crash tests replace it with a SIGKILL of the process to prove that window safe.
+    """
+
+
+def finish_pending_exports(store: Store, *, timezone: str = "UTC") -> list[Path]:
+    """Put in place every recorded delivery whose file a crash left without its final name.
+
+    Its temporary file is linked under the recorded name (or, if a file already holds that name, the
+    next free `name-2.ext`); if the temporary file is gone, the file is written again from the
+    recorded batch. Returns the final paths. One that cannot be placed now (a missing directory, a
+    full disk) is logged and stays pending for the next try: it never stops the export that follows.
+    """
+    with store.session() as session:
+        pending = pending_placements(session)
+    placed: list[Path] = []
+    for export_id in pending:
+        try:
+            placed.append(_place_recorded(store, export_id, timezone=timezone, unique=True))
+        except (OSError, ValidationError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc.__class__.__name__
+            log.warning(
+                "export %d: its file could not be put in place yet (%s); tried again later", export_id, reason
+            )
+            continue
+        log.info("export %d: file of an interrupted export put in place", export_id)
+    return placed
+
+
+def _place_recorded(
+    store: Store,
+    export_id: int,
+    *,
+    timezone: str,
+    overwrite: bool = False,
+    unique: bool = False,
+    withdraw: bool = False,
+) -> Path:
+    """Give a recorded export's file its final name and clear its "placing" marker, once.
+
+    Runs under the export's lock, so the exporter and a recovery never both place it. The temporary
+    file is removed only after the commit that clears the marker: until then a recovery can always
+    tell (same inode) whether it was already linked. With `withdraw` (the exporter itself, asked for
+    one exact name) a name that is taken takes the delivery back instead, as if it never happened.
+    """
+    with store.session() as session:
+        pending = lock_placement(session, store.crypto, export_id)
+        if pending is None:  # placed meanwhile by someone else
+            path = export_path(session, store.crypto, export_id)
+            if path is None:
+                raise NotFoundError(f"no export batch with id {export_id}")
+            return path
+        temp = pending.temp
+        _remove_if_exists(_aside(temp))  # a replace interrupted half-way
+        if not temp.exists():
+            # The temporary file is gone (removed by hand): write the batch again, exactly its rows,
+            # complete under the recorded temporary name, so a crash now is finished the same way.
+            fresh = _write_temp(
+                pending.target, lambda out: _render_pending(session, store, pending, timezone, out)
+            )
+            os.link(fresh, temp)
+            fresh.unlink()
+        failure: Exception | None = None
+        final: Path | None = None
+        try:
+            final = _already_placed(temp, pending.target) or _place(
+                temp, pending.target, overwrite=overwrite, unique=unique
+            )
+        except (ValidationError, OSError) as exc:
+            if not withdraw:
+                raise
+            # The exporter itself could not name the file: the delivery is taken back, as if it had
+            # never been made, and the same error is raised.
+            _remove_if_exists(_aside(temp))
+            withdraw_export(session, export_id)
+            failure = exc
+        if final is not None:
+            finish_placing(session, store.crypto, export_id, final)
+    # Committed: the name is recorded and the temporary file is only a second link to the same file.
+    temp.unlink(missing_ok=True)
+    _fsync_directory(temp.parent)
+    if failure is not None:
+        raise failure
+    assert final is not None
+    return final
+
+
+def _render_pending(
+    session: Session, store: Store, pending: PendingPlacement, timezone: str, out: TextIO
+) -> None:
+    rows = select_for_export(session, store.crypto, include_terms=pending.include_terms, batch=pending.id)
+    if not pending.include_terms:
+        rows = _masked(session, store, rows)
+    meta = ExportMeta(
+        exported_at=pending.created_at,
+        only_new=pending.only_new,
+        include_terms=pending.include_terms,
+        case_id=pending.case_id,
+        timezone=timezone,
+    )
+    RENDERERS[pending.format](rows, out, meta)
 
 
 def _batch_recipient(session: Session, batch: int, asked: str) -> str:
@@ -449,15 +565,8 @@ def _masked(session: Session, store: Store, rows: Sequence[ExportRow]) -> list[E
 MAX_UNIQUE_TRIES = 1000
 
 
-def _write_atomically(
-    target: Path, write: Callable[[TextIO], None], *, overwrite: bool = False, unique: bool = False
-) -> Path:
-    """Render into a private temporary file beside `target`, fsync it, then give it its name.
-
-    Without `overwrite` the name is taken with `os.link`, which fails rather than replace a file
-    that appeared meanwhile (another pass finishing in the same second); with `unique` the next free
-    `name-2.ext`, `name-3.ext`... is used instead. Returns the final path.
-    """
+def _write_temp(target: Path, write: Callable[[TextIO], None]) -> Path:
+    """Render into a private temporary file beside `target` and fsync it; returns its path."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     tmp = Path(tmp_name)
     try:
@@ -466,17 +575,52 @@ def _write_atomically(
             write(out)
             out.flush()
             os.fsync(out.fileno())
-        if overwrite and not unique:
-            os.replace(tmp, target)
-            final = target
-        else:
-            final = _link_unique(tmp, target, unique=unique)
-            tmp.unlink()
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_directory(target.parent)
+    return tmp
+
+
+def _aside(temp: Path) -> Path:
+    """The second name a replacing placement uses, so the temporary file itself stays until the end."""
+    return temp.with_name(temp.name + ".r")
+
+
+def _remove_if_exists(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def _place(temp: Path, target: Path, *, overwrite: bool = False, unique: bool = False) -> Path:
+    """Give the file at `temp` its final name, keeping `temp` as a second link; returns the name.
+
+    Without `overwrite` the name is taken with `os.link`, which fails rather than replace a file
+    that appeared meanwhile (another pass finishing in the same second); with `unique` the next free
+    `name-2.ext`, `name-3.ext`... is used instead. With `overwrite` (`--force`) a second link is
+    renamed over the target, so the replace is atomic and `temp` still shows what was placed.
+    """
+    if overwrite and not unique:
+        aside = _aside(temp)
+        os.link(temp, aside)
+        os.replace(aside, target)
+        final = target
+    else:
+        final = _link_unique(temp, target, unique=unique)
+    _fsync_directory(target.parent)
     return final
+
+
+def _already_placed(temp: Path, target: Path) -> Path | None:
+    """The name under which `temp` was already linked (a crash after the link), if any."""
+    for attempt in range(1, MAX_UNIQUE_TRIES + 1):
+        candidate = target if attempt == 1 else target.with_name(f"{target.stem}-{attempt}{target.suffix}")
+        try:
+            if os.path.samefile(temp, candidate):
+                return candidate
+        except FileNotFoundError:
+            # Names are taken in order, so the first free one ends the search.
+            return None
+    return None
 
 
 def _link_unique(tmp: Path, target: Path, *, unique: bool) -> Path:

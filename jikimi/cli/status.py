@@ -16,6 +16,7 @@ from storage.exposures import count_by_case
 from storage.purge import finish_pending
 from storage.runs import recent_runs
 from storage.times import local_text
+from takedown.exporting import finish_pending_exports
 
 
 def status_command(
@@ -26,6 +27,8 @@ def status_command(
     store = state.store()
     # An interrupted purge (rows gone, key still in the key file) is finished here, not left forever.
     purges_finished = finish_pending(store) if store.crypto.keyring.path is not None else 0
+    # So is an export killed after its delivery was recorded but before its file had its name.
+    exports_finished = finish_pending_exports(store, timezone=settings.timezone)
     cases = list_cases(store)
     counts = count_by_case(store)
     runs = recent_runs(store, limit=5)
@@ -69,6 +72,10 @@ def status_command(
     if purges_finished:
         extras.setdefault("notices", []).append(
             f"finished {purges_finished} interrupted case purge(s): their keys are destroyed"
+        )
+    if exports_finished:
+        extras.setdefault("notices", []).append(
+            f"finished {len(exports_finished)} interrupted export(s): their files are in place"
         )
     data.update(extras)
     audit(store, actor(), "status")
