@@ -444,8 +444,9 @@ def _before_placing() -> None:
 def finish_pending_exports(store: Store, *, timezone: str = "UTC") -> list[Path]:
     """Put in place every recorded delivery whose file a crash left without its final name.
 
-    Its temporary file is linked under the recorded name (or, if a file already holds that name, the
-    next free `name-2.ext`); if the temporary file is gone, the file is written again from the
+    Its temporary file is linked under the recorded name (or, if another file already holds that
+    name, the next free `name-2.ext`: a recovery never replaces a file, not even for a `--force`
+    export killed before its replace); if the temporary file is gone, the file is written again from the
     recorded batch. Returns the final paths. One that cannot be placed now (a missing directory, a
     full disk) is logged and stays pending for the next try: it never stops the export that follows.
     """

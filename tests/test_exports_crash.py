@@ -28,7 +28,7 @@ from tests.support.home import ROOT, JikimiHome
 KILL_AT = {"before_link": "_before_placing", "after_link": "finish_placing"}
 
 
-def _kill_export(home: JikimiHome, at: str, output: Path) -> None:
+def _kill_export(home: JikimiHome, at: str, output: Path, *extra: str) -> None:
     code = f"""
         import os, signal
         import takedown.exporting as exporting
@@ -36,7 +36,7 @@ def _kill_export(home: JikimiHome, at: str, output: Path) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         exporting.{at} = die
         from jikimi.cli import main
-        main(["export", "--new", "--format", "jsonl", "--output", {str(output)!r}])
+        main(["export", "--new", "--format", "jsonl", "--output", {str(output)!r}, *{list(extra)!r}])
     """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
@@ -128,3 +128,39 @@ def test_export_killed_after_its_delivery_is_recorded(
     assert records[record.id].path == str(first)
     notices = json.loads(home.ok("status", "--json")).get("notices", [])
     assert not [n for n in notices if "interrupted export" in n], "finished once, not again"
+
+
+@pytest.mark.parametrize("window", ["before_link", "after_link"])
+def test_forced_export_killed_is_placed_once_and_recovery_replaces_nothing(
+    home: JikimiHome, database_url: str, tmp_path: Path, window: str
+) -> None:
+    """`--force` killed after its replace: recovery sees the file is placed (no `-2` copy). Killed
+    before it: recovery never replaces a file on its own, so the rows go beside it as `first-2`."""
+    home.write_config(f'database_url = "{database_url}"\n')
+    home.ok("init")
+    store = _open_store(home)
+    try:
+        case_id, _ = seed_case(store)
+        seeded = {add_exposure(store, case_id, f"https://forum.example/{i}") for i in range(3)}
+    finally:
+        store.close()
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    first = exports / "first.jsonl"
+    old = '{"id": 0}\n'
+    first.write_text(old, encoding="utf-8")
+
+    _kill_export(home, KILL_AT[window], first, "--force")
+    assert (first.read_text("utf-8") == old) == (window == "before_link")
+
+    home.ok("status")
+    names = sorted(p.name for p in exports.iterdir())
+    if window == "after_link":
+        assert names == ["first.jsonl"], "placed once, nothing left over"
+        assert sorted(_file_ids(exports)) == sorted(seeded)
+    else:
+        assert names == ["first-2.jsonl", "first.jsonl"] and first.read_text("utf-8") == old
+        assert sorted(_file_ids(exports)) == sorted({0} | seeded)
+    again = exports / "again.jsonl"
+    out = json.loads(home.ok("export", "--new", "--format", "jsonl", "--output", str(again), "--json"))
+    assert out["count"] == 0
