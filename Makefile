@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCK := requirements.lock
 
-.PHONY: demo test lint audit browser bench eval lock clean
+.PHONY: demo cluster-demo test lint audit browser bench eval lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m jikimi.demo
+
+# One pass over the sandbox across two Scrapyd nodes on loopback; needs the local PostgreSQL (docs/cluster.md).
+cluster-demo: $(VENV)/.installed
+	$(BIN)/python -m jikimi.cluster_demo
 
 # The web console joins the gates once it exists.
 PACKAGES := jikimi storage crawler scheduler matching sandbox takedown $(wildcard web)
