@@ -252,6 +252,41 @@ def test_verdict_uses_the_injected_resolver() -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "policy", "expected"),
+    [
+        ("http://127.0.0.1:8080/?q=VICTIM", SafetyPolicy(), "private_address"),
+        ("http://[::ffff:10.0.0.1]/", SafetyPolicy(), "private_address"),
+        ("http://0x7f.1/", SafetyPolicy(), "private_address"),
+        ("http://localhost./", SafetyPolicy(), "private_address"),
+        ("ftp://example.com/", SafetyPolicy(), "scheme_not_allowed"),
+        ("http://93.184.216.34/", SafetyPolicy(), None),
+        ("http://127.0.0.1:8080/", SafetyPolicy(allow_private=True), None),
+        ("http://example.com/", SafetyPolicy(allow_private=True), None),
+        ("http://example.com/", SafetyPolicy(), "needs_dns"),
+        ("http://rebind.example:8080/", SafetyPolicy(), "needs_dns"),
+    ],
+)
+def test_verdict_without_dns_decides_only_what_needs_no_lookup(
+    url: str, policy: SafetyPolicy, expected: str | None
+) -> None:
+    # The fast path never resolves: a host name always goes to the threaded check (rebinding defence).
+    def must_not_resolve(host: str, port: int) -> list[str]:
+        raise AssertionError("verdict_without_dns resolved a host")
+
+    gate = SafetyGateMiddleware(policy, Stats(), resolve=must_not_resolve)  # type: ignore[arg-type]
+    quick = gate.verdict_without_dns(url)
+    if expected == "needs_dns":
+        assert quick is not None and not isinstance(quick, ValueError)
+    elif expected is None:
+        assert quick is None
+    else:
+        assert isinstance(quick, ValueError) and quick.rule == expected  # type: ignore[attr-defined]
+        # Same verdict as the threaded path, which resolves nothing for these either.
+        full = gate.verdict(url)
+        assert full is not None and full.rule == expected
+
+
+@pytest.mark.parametrize(
     ("ip", "url", "policy", "refused"),
     [
         ("10.0.0.5", "http://example.com/", SafetyPolicy(), True),

@@ -78,6 +78,22 @@ class SafetyGateMiddleware:
         gate.browser_gate = settings.get("PLAYWRIGHT_ABORT_REQUEST")
         return gate
 
+    def verdict_without_dns(self, url: str) -> UnsafeURLError | None | _NeedsDNS:
+        """The same checks as `verdict`, but `_NEEDS_DNS` where the host would have to be resolved.
+
+        An IP literal, a localhost name, a trusted origin, a crawl that allows private addresses and
+        a malformed URL are all decided without DNS, so they need no thread. A host name is never
+        decided here (nor cached): DNS rebinding is answered by resolving again, and the connect-time
+        resolver checks the addresses actually used either way.
+        """
+        try:
+            self.policy.check(url, resolve=_refuse_to_resolve)
+        except UnsafeURLError as exc:
+            return exc
+        except _NeedsDNS as needs:
+            return needs
+        return None
+
     def verdict(self, url: str) -> UnsafeURLError | None:
         """The gate's objection to `url`, or None; may block on DNS, so it runs in a thread."""
         try:
@@ -88,7 +104,11 @@ class SafetyGateMiddleware:
 
     async def process_request(self, request: Request) -> None:
         self._require_connect_time_guard()
-        objection = await maybe_deferred_to_future(deferToThread(self.verdict, request.url))
+        quick = self.verdict_without_dns(request.url)
+        if isinstance(quick, _NeedsDNS):
+            objection = await maybe_deferred_to_future(deferToThread(self.verdict, request.url))
+        else:
+            objection = quick
         if objection is not None:
             raise self._refuse(objection.rule, str(objection))
         forbid_browser_downloads(request)
@@ -151,6 +171,17 @@ class SafetyGateMiddleware:
         self.stats.inc_value("jikimi/safety/refused")
         self.stats.inc_value(f"jikimi/safety/refused/{rule}")
         return RefusedRequestError(rule, reason)
+
+
+class _NeedsDNS(Exception):
+    """Raised by `_refuse_to_resolve`: deciding this URL needs a DNS lookup (done in a thread).
+
+    Deliberately not an OSError/ValueError, which `check_url` would turn into "unresolvable_host".
+    """
+
+
+def _refuse_to_resolve(host: str, port: int) -> list[str]:
+    raise _NeedsDNS
 
 
 def forbid_browser_downloads(request: Request) -> None:
