@@ -119,6 +119,9 @@ SEARCH_SPIDER_SETTINGS: dict[str, Any] = {
     # Before anything else sees a search request: in a cluster it first waits for the engine's shared pace.
     "DOWNLOADER_MIDDLEWARES": {**DOWNLOADER_MIDDLEWARES, "crawler.shared_pace.SharedPaceMiddleware": 50},
     "ITEM_PIPELINES": {"crawler.pipelines.ExposurePipeline": 300},
+    # ExposurePipeline is synchronous (it batches and writes in flush), so concurrent items buy nothing,
+    # while Scrapy starts CONCURRENT_ITEMS (default 100) asyncio tasks for every response's output.
+    "CONCURRENT_ITEMS": 1,
 }
 PAGE_SPIDER_SETTINGS: dict[str, Any] = {
     # robots.txt obeyed the RFC 9309 way, by our middleware in place of Scrapy's.
