@@ -130,9 +130,13 @@ class Dispatcher:
         if not candidates:
             return None
 
+        # From the ledger as it is now: `entries` is the round's snapshot, blind to the jobs this round
+        # has already handed out (it would give every shard of a round to the same node).
+        current = ledger(self.store, self.run_id)
+
         def load(state: _NodeState) -> int:
             return sum(
-                1 for e in entries if e.node == state.node.url and e.status in ("scheduled", "running")
+                1 for e in current if e.node == state.node.url and e.status in ("scheduled", "running")
             )
 
         return min(candidates, key=lambda s: (load(s), self.nodes.index(s)))

@@ -276,6 +276,12 @@ def pending_placements(session: Session) -> list[int]:
     return list(session.scalars(query))
 
 
+def pending_temp_paths(session: Session, crypto: Crypto) -> set[Path]:
+    """The temporary files recorded deliveries still wait to be placed from (they must be kept)."""
+    rows = session.scalars(select(Export.placing_ct).where(Export.placing_ct.is_not(None)))
+    return {Path(crypto.data.decrypt(value)) for value in rows if value}
+
+
 def lock_placement(session: Session, crypto: Crypto, export_id: int) -> PendingPlacement | None:
     """The export's pending placement, locked until this transaction ends; None once it is placed.
 

@@ -48,6 +48,7 @@ from storage.exports import (
     lock_new_exports,
     lock_placement,
     pending_placements,
+    pending_temp_paths,
     record_export,
     select_for_export,
     withdraw_export,
@@ -368,6 +369,7 @@ def export_exposures(
         with store.session() as session:
             if only_new:
                 lock_new_exports(session)
+            _sweep_orphans(target.parent, keep=pending_temp_paths(session, store.crypto))
             if batch is not None:
                 recipient = _batch_recipient(session, batch, recipient)
             rows = select_for_export(
@@ -564,6 +566,33 @@ def _masked(session: Session, store: Store, rows: Sequence[ExportRow]) -> list[E
 
 
 MAX_UNIQUE_TRIES = 1000
+
+
+# `_write_temp`'s names: `.<final name>.<mkstemp's 8 characters>.tmp`.
+_TEMP_NAME = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
+
+
+def _sweep_orphans(directory: Path, keep: set[Path]) -> None:
+    """Delete temporary export files no recorded delivery waits for: an export killed before its commit.
+
+    Such a file holds decrypted rows that were never delivered (the next export delivers them), so it
+    must not stay on disk. One a recorded delivery still needs is kept for `finish_pending_exports`; a
+    live export's file deleted here by a race is written again from its recorded batch.
+    """
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if not _TEMP_NAME.fullmatch(entry.name) or path in keep or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            path.unlink()
+        except OSError as exc:
+            log.warning("a leftover temporary export file could not be removed (%s)", exc.strerror)
+            continue
+        log.info("removed a temporary export file left by an interrupted export")
 
 
 def _write_temp(target: Path, write: Callable[[TextIO], None]) -> Path:

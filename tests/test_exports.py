@@ -68,6 +68,22 @@ def out(tmp_path: Path) -> Path:
 # --- --new: exactly once ---
 
 
+def test_a_temporary_file_left_by_an_export_killed_before_its_commit_is_removed(
+    store: Store, out: Path
+) -> None:
+    seed_case(store)
+    # What `_write_temp` leaves when the process dies before the delivery is recorded: decrypted rows
+    # that nobody will ever place (the next export delivers them itself).
+    orphan = out / ".jikimi-new-2026-11-24-030007.jsonl.x7k2_q9a.tmp"
+    orphan.write_text('{"id": 1, "title": "left behind"}\n', encoding="utf-8")
+    unrelated = out / ".keep"
+    unrelated.write_text("", encoding="utf-8")
+    result = export(store, out / "feed.jsonl", only_new=True)
+    assert not orphan.exists()
+    assert unrelated.exists()  # only the exporter's own temporary names are swept
+    assert result.count == len(jsonl_ids(out / "feed.jsonl"))
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_new_twice_second_file_is_empty(store: Store, out: Path, fmt: str) -> None:
     case_id, term_id = seed_case(store)
