@@ -28,7 +28,7 @@ PACKAGES := jikimi storage crawler scheduler matching sandbox takedown $(wildcar
 
 # Offline once installed: the audit that asks the package index is `make audit`.
 test: browser $(VENV)/.installed lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 	$(BIN)/python -m matching.evaluate tests/data/matching-dev.jsonl
 	# Supply-chain gate: no medium-or-higher bandit finding without a justified `# nosec`.
 	$(BIN)/bandit -q -r $(PACKAGES) --severity-level medium
