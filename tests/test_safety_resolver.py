@@ -280,7 +280,7 @@ def test_verdict_without_dns_decides_only_what_needs_no_lookup(
     elif expected is None:
         assert quick is None
     else:
-        assert isinstance(quick, ValueError) and quick.rule == expected  # type: ignore[attr-defined]
+        assert isinstance(quick, ValueError) and quick.rule == expected
         # Same verdict as the threaded path, which resolves nothing for these either.
         full = gate.verdict(url)
         assert full is not None and full.rule == expected
