@@ -69,6 +69,7 @@ class SearchSpider(scrapy.Spider):
         self.plan = plan
         self.plans = plan.plans
         self.calls_used_today = plan.calls_used_today
+        self.requested: dict[str, int] = {}  # calls made this crawl, per source (answered or not yet)
         self.configs: dict[str, SourceConfig] = {
             name: cfg for name, cfg in context.settings.sources.items() if name in SOURCES
         }
@@ -137,7 +138,9 @@ class SearchSpider(scrapy.Spider):
             # Several nodes search at once: each call is taken from the one shared, row-locked counter.
             day = budget_day(self.context.settings.timezone)
             return budgets.reserve(self.stage.store, source, day, 1, cfg.daily_budget) == 1
-        used = self.calls_used_today.get(source, 0) + self.context.tally(source).calls
+        # Counted as requests are made, not as answers come back: two queries whose answers are still on
+        # their way must not both be allowed the budget's last call.
+        used = self.calls_used_today.get(source, 0) + self.requested.get(source, 0)
         return used < cfg.daily_budget
 
     def _request(self, source: str, query: Query, cursor: PageCursor, attempt: int) -> scrapy.Request | None:
@@ -148,6 +151,7 @@ class SearchSpider(scrapy.Spider):
             self._query_done(source)
             return None
         built = SOURCES[source].build_request(self.configs[source], query, cursor)
+        self.requested[source] = self.requested.get(source, 0) + 1
         return scrapy.Request(
             built.url,
             method=built.method,
