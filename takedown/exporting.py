@@ -31,7 +31,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-import jinja2
 from sqlalchemy.orm import Session
 
 from storage import audit
@@ -55,6 +54,7 @@ from storage.exports import (
 )
 from storage.models import utcnow
 from storage.times import iso_local
+from takedown.templating import html_environment, style_source
 
 log = logging.getLogger(__name__)
 
@@ -244,25 +244,17 @@ def group_for_report(rows: Sequence[ExportRow], timezone: str = "UTC") -> list[T
     return [TierGroup(t, len(by_tier[t]), tuple(group_for_platforms(by_tier[t], timezone))) for t in order]
 
 
-def _environment() -> jinja2.Environment:
-    # Autoescape is on for every template whatever its name: a page's title is text, never markup.
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("takedown", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
-_ENV = _environment()
+EXPORT_TEMPLATE = "export.html.j2"
+# The file's Content-Security-Policy allows its own style block by hash and no other style.
+EXPORT_STYLE_SRC = style_source(EXPORT_TEMPLATE)
 
 
 def write_html(rows: Sequence[ExportRow], out: TextIO, meta: ExportMeta) -> None:
     """A self-contained report: inline CSS, no scripts, no external resources."""
-    template = _ENV.get_template("export.html.j2")
+    # Autoescape is on for every template whatever its name: a page's title is text, never markup.
+    template = html_environment().get_template(EXPORT_TEMPLATE)
     chunks = template.generate(
+        style_src=EXPORT_STYLE_SRC,
         groups=group_for_report(rows, meta.timezone),
         total=len(rows),
         exported_at=iso_local(meta.exported_at, meta.timezone),

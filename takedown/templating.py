@@ -10,6 +10,8 @@ the text environment: an HTML template cannot use them to let data through unesc
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from datetime import datetime
 from functools import cache
@@ -27,6 +29,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 _UNSAFE = re.compile("[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 # RFC 3986 reserved and unreserved characters, and '%' so existing escapes stay as they are.
 _URL_SAFE = ":/?#[]@!$&()*+,;=-._~%"
+_STYLE_BLOCK = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
 def plain(value: object) -> Markup:
@@ -70,3 +73,27 @@ def text_environment() -> Environment:
 def html_environment() -> Environment:
     """For `*.html.j2` reports: plain autoescape, no text filters."""
     return _environment()
+
+
+@cache
+def style_source(template: str) -> str:
+    """The CSP source that allows exactly the one `<style>` block of `template`: `'sha256-...'`.
+
+    A hash rather than 'unsafe-inline': should escaping ever fail and crawled text reach a report as
+    markup, an injected `style` attribute or block still would not apply (no overlay hiding a link,
+    no CSS that reads attribute values out).
+    """
+    return style_hash((TEMPLATES / template).read_text(encoding="utf-8"), template)
+
+
+def style_hash(source: str, name: str) -> str:
+    """`'sha256-...'` of the one static `<style>` block in a template's source.
+
+    The block must hold no template expression, so the text the browser hashes is the source text;
+    a template with none, two, or a dynamic block is refused rather than given a hash that never matches.
+    """
+    blocks = _STYLE_BLOCK.findall(source)
+    if len(blocks) != 1 or "{{" in blocks[0] or "{%" in blocks[0] or "{#" in blocks[0]:
+        raise ValueError(f"{name} needs exactly one static <style> block")
+    digest = base64.b64encode(hashlib.sha256(blocks[0].encode("utf-8")).digest()).decode("ascii")
+    return f"'sha256-{digest}'"

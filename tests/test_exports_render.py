@@ -16,6 +16,7 @@ import pytest
 from storage.exports import EXPORT_FORMATS, ExportRow
 from takedown import exporting
 from takedown.exporting import ExportMeta, group_for_report, neutralise_cell, nightly_export_path, safe_href
+from takedown.templating import html_environment
 
 T0 = datetime(2026, 11, 20, 3, 0, 5, 123456, tzinfo=UTC)
 META = ExportMeta(exported_at=datetime(2026, 11, 24, 18, 0, tzinfo=UTC))
@@ -323,4 +324,4 @@ def test_template_is_shipped_in_the_package() -> None:
 
     template = Path(takedown.__file__).parent / "templates" / "export.html.j2"
     assert template.is_file()
-    assert exporting._ENV.autoescape is True
+    assert html_environment().autoescape is True

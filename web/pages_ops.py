@@ -24,7 +24,7 @@ from storage.stats import build_report
 from takedown.drafts import DEFAULT_STATUSES, select_items
 from takedown.notices import Notice, plan_notices, render_text
 from takedown.platforms import OPERATOR_FILE_NAME, PlatformDirectoryError, load_directory
-from takedown.report import render_html
+from takedown.report import REPORT_STYLE_SRC, render_html
 from web.access import actor, require_admin, require_case
 from web.context import console
 from web.security import talisman
@@ -34,8 +34,7 @@ bp = Blueprint("ops", __name__)
 # The report is a standalone document with its own inline styles and SVG charts, and no script.
 REPORT_CSP = {
     "default-src": "'none'",
-    "style-src": "'unsafe-inline'",
-    "img-src": "data:",
+    "style-src": REPORT_STYLE_SRC,
     "frame-ancestors": "'none'",
 }
 
