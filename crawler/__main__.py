@@ -30,9 +30,13 @@ logger = logging.getLogger("crawler")
 STAGES = ("search", "pages", "recheck")
 
 
-def project_settings(*, verbose: bool) -> Settings:
+def project_settings(*, verbose: bool, stage: str | None = None) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
+    if stage is not None:
+        # The spider loader imports every module it is pointed at: a search stage need not import the
+        # page crawler (and its browser and robots code) only to find its own spider.
+        settings.set("SPIDER_MODULES", [f"crawler.spiders.{stage}"], priority="cmdline")
     settings.set("JIKIMI_PROGRESS", True, priority="cmdline")
     settings.set("LOG_LEVEL", "INFO" if verbose else "WARNING", priority="cmdline")
     return settings
@@ -48,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[Failure] = []
     spider_args: dict[str, Any] = {} if args.run_id is None else {"run": args.run_id}
     try:
-        process = CrawlerProcess(project_settings(verbose=args.verbose), install_root_handler=False)
+        process = CrawlerProcess(
+            project_settings(verbose=args.verbose, stage=args.stage), install_root_handler=False
+        )
         crawler = process.create_crawler(args.stage)
         process.crawl(crawler, **spider_args).addErrback(failures.append)
         process.start()

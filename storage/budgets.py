@@ -11,18 +11,15 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.database import Store
+from storage.database import Store, dialect_insert
 from storage.models import SourceBudget, SourcePace
 
 
 def _insert_ignore(session: Session, table: type[SourceBudget | SourcePace], **values: object) -> None:
     """Create the row if no one has: two nodes creating it at once must not fail either of them."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    session.execute(module.insert(table).values(**values).on_conflict_do_nothing())
+    session.execute(dialect_insert(session, table).values(**values).on_conflict_do_nothing())
 
 
 def reserve(store: Store, source: str, day: str, want: int, budget: int) -> int:

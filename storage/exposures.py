@@ -8,11 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy import insert as insert_rows
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.crypto import Cipher, Crypto
-from storage.database import Store
+from storage.database import Store, dialect_insert
 from storage.errors import NotFoundError, ValidationError
 from storage.models import Case, Exposure, Sighting, Term, utcnow
 from storage.scoring import assess
@@ -95,9 +94,11 @@ def record_observation(session: Session, crypto: Crypto, obs: Observation) -> tu
     created = False
     if existing is None:
         values = _new_exposure(obs, url_idx, cipher)
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(Exposure).values(**values).on_conflict_do_nothing(index_elements=["case_id", "url_idx"])
+        stmt = (
+            dialect_insert(session, Exposure)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["case_id", "url_idx"])
+        )
         result = session.execute(stmt.returning(Exposure.id))
         new_id = result.scalar()
         if new_id is not None:
@@ -240,10 +241,8 @@ def _insert_new(
         )
         row.update(score=float(result.score), tier=result.tier, reasons=list(result.reasons))
         values.append(row)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = Exposure.__table__
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["case_id", "url_idx"])  # type: ignore[arg-type]
+    stmt = dialect_insert(session, table).on_conflict_do_nothing(index_elements=["case_id", "url_idx"])
     returned = session.execute(stmt.returning(table.c.id, table.c.case_id, table.c.url_idx), values)
     return {(int(case_id), str(url_idx)): int(new_id) for new_id, case_id, url_idx in returned}
 

@@ -10,11 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
-from storage.database import Store
+from storage.database import Store, dialect_insert
 from storage.models import Meta
 
 MAX_KEY_LENGTH = 64
@@ -31,10 +28,6 @@ def _check_key(key: str) -> str:
     if len(key) > MAX_KEY_LENGTH:
         raise ValueError(f"meta keys are at most {MAX_KEY_LENGTH} characters")
     return key
-
-
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def get_meta(store: Store, key: str) -> str | None:
@@ -63,9 +56,8 @@ def set_many(store: Store, values: Mapping[str, str], *, delete_keys: Iterable[s
     keys = [_check_key(k) for k in values]
     drop = [_check_key(k) for k in delete_keys]
     with store.session() as session:
-        insert = _insert(session)
         for key in keys:
-            stmt = insert(Meta).values(key=key, value=values[key])
+            stmt = dialect_insert(session, Meta).values(key=key, value=values[key])
             session.execute(
                 stmt.on_conflict_do_update(index_elements=[Meta.key], set_={"value": stmt.excluded.value})
             )
@@ -89,10 +81,14 @@ def claim_meta(store: Store, keys: Iterable[str], value: str) -> bool:
         return False
     try:
         with store.session() as session:
-            insert = _insert(session)
             for key in checked:
                 # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here.
-                stmt = insert(Meta).values(key=key, value=value).on_conflict_do_nothing().returning(Meta.key)
+                stmt = (
+                    dialect_insert(session, Meta)
+                    .values(key=key, value=value)
+                    .on_conflict_do_nothing()
+                    .returning(Meta.key)
+                )
                 if session.scalar(stmt) is None:
                     raise _ClaimTaken
     except _ClaimTaken:

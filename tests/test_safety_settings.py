@@ -34,8 +34,10 @@ def test_dangerous_handlers_and_consoles_are_off() -> None:
         assert handlers[scheme] is None
     assert handlers["http"] == "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
     extensions = settings.getwithbase("EXTENSIONS")
-    assert extensions["scrapy.extensions.telnet.TelnetConsole"] is None
-    assert extensions["scrapy.extensions.remote_control.RemoteControl"] is None
+    enabled = build_component_list(extensions)
+    assert "scrapy.extensions.telnet.TelnetConsole" not in enabled
+    assert "scrapy.extensions.remote_control.RemoteControl" not in enabled
+    assert "scrapy.extensions.corestats.CoreStats" in enabled  # the rest of Scrapy's base list stays
     assert not settings.getbool("TELNETCONSOLE_ENABLED")
     assert not settings.getbool("REMOTE_CONTROL_ENABLED")
     assert "crawler.safety.media.MediaGuardExtension" in build_component_list(extensions)

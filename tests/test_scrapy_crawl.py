@@ -138,6 +138,17 @@ def test_python_m_crawler_is_the_same_crawl_with_an_exit_code(
     assert bad.stderr.strip().splitlines()[-1] == "crawler: error: no run 999"
 
 
+def test_python_m_crawler_loads_each_stage_spider_from_its_own_module_only() -> None:
+    from scrapy.spiderloader import SpiderLoader
+
+    from crawler.__main__ import STAGES, project_settings
+
+    for stage in STAGES:
+        loader = SpiderLoader.from_settings(project_settings(verbose=False, stage=stage))
+        assert loader.list() == [stage]
+        assert loader.load(stage).name == stage
+
+
 # Names read from the process environment, not Scrapy settings (the key file's JSON, for the keyring).
 ENVIRONMENT_NAMES = {"JIKIMI_KEYRING"}
 

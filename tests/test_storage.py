@@ -20,7 +20,14 @@ from storage.cases import (
     get_case,
     list_terms,
 )
-from storage.database import Store, current_revision, head_revision, make_engine, open_store
+from storage.database import (
+    HEAD_REVISION,
+    Store,
+    current_revision,
+    head_revision,
+    make_engine,
+    open_store,
+)
 from storage.errors import DatabaseError, KeyringError, NotFoundError, ValidationError
 from storage.exposures import Observation, list_exposures, record_observation, record_observations
 from storage.keyring import Keyring, create_keyring_file, load_keyring
@@ -51,6 +58,8 @@ def _obs(case_id: int, url: str, seen: datetime, **kw: Any) -> Observation:
 
 def test_migrations_reach_head(store: Store) -> None:
     assert current_revision(store.engine) == head_revision()
+    # Opening a database checks it against the constant, not Alembic: a new migration moves both.
+    assert head_revision() == HEAD_REVISION, "a new migration: set storage.database.HEAD_REVISION to it"
     names = set(sa.inspect(store.engine).get_table_names())
     assert {"cases", "terms", "targets", "runs", "run_sources", "exposures", "sightings", "exports"} <= names
 
@@ -157,6 +166,17 @@ def test_key_file_created_private(tmp_path: Path) -> None:
 def test_uninitialised_database_refused(tmp_path: Path) -> None:
     with pytest.raises(DatabaseError, match="not initialised"):
         open_store(f"sqlite:///{tmp_path / 'x.sqlite'}", Keyring.generate())
+
+
+def test_database_behind_the_head_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    open_store(url, Keyring.generate(), initialise=True).close()
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0007'")
+    engine.dispose()
+    with pytest.raises(DatabaseError, match="out of date"):
+        open_store(url, Keyring.generate())
 
 
 def test_sqlite_runs_in_wal_with_busy_timeout(tmp_path: Path) -> None:
