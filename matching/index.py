@@ -75,6 +75,10 @@ class Index:
         self.chosung: dict[str, Members] = {}
         self.case_terms: dict[int, Members] = {}
         self.weak_lengths: list[int] = []
+        # The pairs of syllables (1st 2nd, 1st 3rd, 2nd 3rd) of every name that has respellings: two of them
+        # survive any one-jamo change, so a word with none of them needs no respelling search.
+        self.respell_heads: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+        self.longest = 0  # the longest pattern of `main`, in compact characters
 
     def term(self, number: int) -> Term:
         return tuple.__new__(Term, self.rows[number])
@@ -151,6 +155,8 @@ class Index:
             entry = (i << ROLE_BITS) | patterns.RESPELLING
             for pattern_set, reduced in zip(self._respell_sets, reduced_keys(key)):
                 pattern_set.add(WORD_MARK + reduced, entry)
+            for heads, pair in zip(self.respell_heads, (key[0:2], key[0:3:2], key[1:3])):
+                heads.add(pair)
             # Reordered syllables go into the main automaton, so they cost nothing until one appears.
             self.main.add_all(
                 ["".join(order) for order in dict.fromkeys(permutations(key)) if "".join(order) != key],
@@ -162,6 +168,7 @@ class Index:
             pattern_set.finish()
         for table in (self.chosung, self.case_terms):
             _freeze(table)
+        self.longest = max(self.main.lengths, default=0)
 
 
 def build_index(specs: Iterable[TermSpec]) -> Index:

@@ -20,7 +20,7 @@ from matching.judge import particle_run
 from matching.romanize import roman_key, romanize
 from matching.terms import Term
 from matching.variants import handle_key, handle_parts
-from matching.views import DenseView
+from matching.views import Page
 
 _WORD = re.compile(r"([a-z]+)")
 _JOIN = re.compile(r"[\s\-.'·_]{1,3}")
@@ -63,7 +63,7 @@ def _tokens(pattern: re.Pattern[str], text: str) -> tuple[list[str], list[str], 
 
 
 def roman_candidates(
-    view: DenseView, index: Index, allowed: set[int] | None
+    view: Page, index: Index, allowed: set[int] | None
 ) -> tuple[list[Candidate], list[SurnameHit]]:
     text = view.clean.text
     tokens, gaps, token_starts = _tokens(_WORD, text)
@@ -109,7 +109,7 @@ def _barrier(gap: str) -> str:
     return "" if _JOIN.fullmatch(gap) else "|"
 
 
-def handle_candidates(view: DenseView, index: Index, allowed: set[int] | None) -> list[Candidate]:
+def handle_candidates(view: Page, index: Index, allowed: set[int] | None) -> list[Candidate]:
     text = view.clean.text
     tokens, gaps, token_starts = _tokens(_HANDLE_TOKEN, text)
     if not tokens or not len(index.handles):
@@ -135,7 +135,7 @@ def handle_candidates(view: DenseView, index: Index, allowed: set[int] | None) -
 
 
 def _handle_hits(
-    view: DenseView,
+    view: Page,
     index: Index,
     allowed: set[int] | None,
     pattern: int,
@@ -204,7 +204,7 @@ def _part_edges(handle: str, swapped: bool) -> frozenset[int]:
 
 
 def _spaced_handles(
-    view: DenseView,
+    view: Page,
     index: Index,
     allowed: set[int] | None,
     tokens: list[str],
@@ -305,7 +305,7 @@ def _mixed_words(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def mixed_candidates(view: DenseView, index: Index, allowed: set[int] | None) -> list[Candidate]:
+def mixed_candidates(view: Page, index: Index, allowed: set[int] | None) -> list[Candidate]:
     text = view.clean.text
     candidates: list[Candidate] = []
     for start, end in _mixed_words(text):

@@ -58,10 +58,18 @@ class Matcher:
 
     def scan(self, text: str, case_ids: Collection[int] | None = None) -> list[Match]:
         """Best match per (case, term, span) in `text`, for the given cases (None: all), in text order."""
+        return self._scan(text, case_ids, exhaustive=False)
+
+    def reference_scan(self, text: str, case_ids: Collection[int] | None = None) -> list[Match]:
+        """What `scan` returns, computed without any pre-filter (every view over the whole text): slow, the
+        reference that tests hold `scan` to."""
+        return self._scan(text, case_ids, exhaustive=True)
+
+    def _scan(self, text: str, case_ids: Collection[int] | None, *, exhaustive: bool) -> list[Match]:
         if not text:
             return []
         allowed = set(case_ids) if case_ids is not None else None
-        state = gather(text, self._index, allowed)
+        state = gather(text, self._index, allowed, exhaustive=exhaustive)
         signals = sorted(state.signals, key=lambda s: s.start)
         starts = [s.start for s in signals]
         longest = max((s.end - s.start for s in signals), default=0)
@@ -72,7 +80,9 @@ class Matcher:
                 matches.append(match)
         return _with_context(_best_per_span(matches), signals, lambda n: self._index.term(n).term_id)
 
-    def spans_to_mask(self, text: str, case_ids: Collection[int] | None = None) -> list[tuple[int, int]]:
+    def spans_to_mask(
+        self, text: str, case_ids: Collection[int] | None = None, *, exhaustive: bool = False
+    ) -> list[tuple[int, int]]:
         """Every span of `text` (original positions, end exclusive) that any variant of a term of the given
         cases may occupy, weak ones included with or without a second signal: what an export must mask.
 
@@ -81,7 +91,7 @@ class Matcher:
         if not text:
             return []
         allowed = set(case_ids) if case_ids is not None else None
-        state = gather(text, self._index, allowed, everywhere=True)
+        state = gather(text, self._index, allowed, everywhere=True, exhaustive=exhaustive)
         return sorted({(c.start, c.end) for c in state.candidates})
 
     def _decide(

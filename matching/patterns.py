@@ -105,5 +105,11 @@ class PatternSet:
         for last, pattern in self.automaton.iter(text):
             yield last + 1 - lengths[pattern], last + 1, pattern
 
+    def iter(self, text: str) -> Iterable[tuple[int, int]]:
+        """(last, pattern) for every occurrence, straight from the automaton (last is inclusive)."""
+        if not self.ready or not text:
+            return ()
+        return self.automaton.iter(text)  # type: ignore[no-any-return]
+
     def __len__(self) -> int:
         return len(self.lengths) + len(self._pending)

@@ -3,28 +3,37 @@ exclusions."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
-from operator import add, itemgetter, ne
+from operator import add, itemgetter, ne, or_
 
 from matching import patterns
 from matching.candidate import Candidate, distance
 from matching.index import Index, members
 from matching.judge import judge
 from matching.latin import SurnameHit, handle_candidates, mixed_candidates, roman_candidates
-from matching.lexicon import GENERIC_KEYWORDS, KEYWORDS, PARTICLE_SET
+from matching.lexicon import GENERIC_KEYWORDS, KEYWORDS, MASK, PARTICLE_SET
 from matching.normalize import clean
+from matching.regions import Windows, word_pieces
 from matching.romanize import surname_keys
 from matching.terms import Term
 from matching.variants import reduced
-from matching.views import SEPARATOR_SPLIT, WORD_MARK, DenseView, View
+from matching.views import SEPARATOR_SPLIT, WORD_MARK, DenseView, Page, View
 from matching.weak import initial_candidates
 from matching.windows import mask_views, merge_ranges, qwerty_views, recomposition_views
 
 CONTEXT_WINDOW = 50
 FUZZY_BASES = frozenset({"respelled", "elongation"})
 _THIRD = itemgetter(slice(2, 3))
+_FIRST_TWO = itemgetter(slice(0, 2))
+_FIRST_THIRD = itemgetter(slice(0, 3, 2))
+_SECOND_THIRD = itemgetter(slice(1, 3))
+# Compact characters a window holds past each place a hit may start: the longest pattern, the 12 characters
+# `judge` reads after a hit and the one after that word (`judge._innocent`), with some to spare.
+MARGIN = 16
+_CONSONANT = re.compile("[\u3131-\u314e" + MASK + "]")
 
 
 @dataclass(slots=True)
@@ -125,8 +134,12 @@ def _is_registered_name(index: Index, written: str) -> bool:
     )
 
 
-def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state: ScanState) -> None:
-    """Names with one jamo changed, found in three reduced copies of the text (see `variants.REDUCERS`).
+def _respelling_sites(
+    pieces: list[str], index: Index, allowed: set[int] | None, *, filtered: bool = True
+) -> list[tuple[int, list[Term], str, int]]:
+    """Names with one jamo changed, found in three reduced copies of the page's words (see
+    `variants.REDUCERS`): (piece index of the word, terms, which jamo, length written), in the order the
+    matcher has always reported them.
 
     Only word starts are searched (the patterns begin with a word mark): a respelling inside a longer word is
     rejected anyway, and in name-heavy text most reduced hits are exactly those.
@@ -136,12 +149,28 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
     # Pages repeat their words (particles, everyday words, the names themselves): each distinct word is
     # searched once, and only a word that proves a respelling is looked up in the page. Respelled names have
     # three syllables or more, so shorter words (half of Korean text) are left out, with C-level calls only.
-    unique = list(dict.fromkeys(view.words))
+    unique = list(dict.fromkeys(pieces))
     distinct = list(compress(unique, map(_THIRD, unique)))  # w[2:3] is empty for shorter words
+    if filtered:
+        # One jamo of one syllable differs, so two of the first three syllables are as registered: a word none
+        # of whose pairs (1st 2nd, 1st 3rd, 2nd 3rd) is that pair of a registered name is no respelling.
+        first, second, third = index.respell_heads
+        maybe = map(
+            or_,
+            map(
+                or_,
+                map(first.__contains__, map(_FIRST_TWO, distinct)),
+                map(second.__contains__, map(_FIRST_THIRD, distinct)),
+            ),
+            map(third.__contains__, map(_SECOND_THIRD, distinct)),
+        )
+        distinct = list(compress(distinct, maybe))
+    if not distinct:
+        return []
     distinct_starts = list(accumulate(map(len, distinct[:-1]), initial=0))
     marks = list(map(add, distinct_starts, range(len(distinct_starts))))  # each earlier word brought a mark
     marked = WORD_MARK + WORD_MARK.join(distinct)
-    page: list[tuple[str, list[int], list[int]]] = []  # the page's words behind marks, built on first use
+    found: list[tuple[str, list[Term], str, int]] = []
     for which, pattern_set in index.respell.items():
         if not len(pattern_set):
             continue
@@ -159,23 +188,14 @@ def _respellings(view: DenseView, index: Index, allowed: set[int] | None, state:
             # (성성규 -> 서성규) would flag every victim one jamo away from every name in the text.
             if not chosen or _is_registered_name(index, written):
                 continue
-            if not page:
-                page.append(view.marked_words())
-            for start in _occurrences(*page[0], distinct[word]):
-                _add_respelling(view, state, chosen, which, start, start + len(written))
-
-
-def _occurrences(page: str, marks: list[int], starts: list[int], word: str) -> list[int]:
-    """Compact starts of every occurrence of `word` as a whole word in the marked page."""
-    needle = WORD_MARK + word
-    found = []
-    position = page.find(needle)
-    while position >= 0:
-        after = position + len(needle)
-        if after == len(page) or page[after] == WORD_MARK:
-            found.append(starts[bisect_left(marks, position)])
-        position = page.find(needle, position + 1)
-    return found
+            found.append((distinct[word], chosen, which, len(written)))
+    if not found:
+        return []
+    words = {word for word, _, _, _ in found}
+    where: dict[str, list[int]] = {}
+    for k in compress(range(len(pieces)), map(words.__contains__, pieces)):
+        where.setdefault(pieces[k], []).append(k)
+    return [(k, chosen, which, size) for word, chosen, which, size in found for k in where[word]]
 
 
 def _add_respelling(
@@ -206,26 +226,54 @@ def _finds_any(index: Index, probe: str) -> bool:
     return any(index.main.find(SEPARATOR_SPLIT.sub("", probe)))
 
 
-def gather(text: str, index: Index, allowed: set[int] | None, *, everywhere: bool = False) -> ScanState:
+def gather(
+    text: str,
+    index: Index,
+    allowed: set[int] | None,
+    *,
+    everywhere: bool = False,
+    exhaustive: bool = False,
+) -> ScanState:
     """Runs every view and automaton over `text` and returns candidates, signals and exclusions.
 
     Weak variants are looked for near the signals only, or over the whole text with `everywhere` (for
-    masking, where a false hit costs one masked word and a missed one leaks a name).
+    masking, where a false hit costs one masked word and a missed one leaks a name). The compact view is
+    built only around the places a hit can start (`regions`); `exhaustive` builds it for the whole text and
+    turns the pre-filters off: the reference the tests hold the filtered scan to.
     """
     state = ScanState()
-    dense = DenseView(text, clean(text))
-    _compact_hits(dense, index, allowed, state)
+    page = Page(text, clean(text))
+    pieces = word_pieces(page.clean.text)
+    sites = _respelling_sites(pieces, index, allowed, filtered=not exhaustive)
+    # Compact start of every piece; a piece's clean start is that plus its index (one separator each).
+    sums = list(accumulate(map(len, pieces), initial=0))
+    if everywhere or exhaustive:
+        windows = Windows.whole(page)
+    else:
+        # Every hit the compact view can hold, inside a word or spanning separators, found in one pass over
+        # the words joined; the compact view itself is built only around them.
+        lengths = index.main.lengths
+        triggers = [sums[k] + k for k, _, _, _ in sites]
+        for last, pattern in index.main.iter("".join(pieces)):
+            start = last + 1 - lengths[pattern]
+            triggers.append(start + bisect_right(sums, start) - 1)
+        windows = Windows.around(page, [(t, t + 1) for t in triggers], index.longest + MARGIN)
+    for view in windows.views:
+        _compact_hits(view, index, allowed, state)
 
     def probe(candidate: str) -> bool:
         return _finds_any(index, candidate)
 
-    for window in recomposition_views(dense, probe) + qwerty_views(dense, probe):
+    for window in recomposition_views(page, probe, exhaustive=exhaustive) + qwerty_views(page, probe):
         _compact_hits(window, index, allowed, state)
-    _respellings(dense, index, allowed, state)
-    romanized, state.surnames = roman_candidates(dense, index, allowed)
+    for k, chosen, which, size in sites:
+        view = windows.at(sums[k] + k)
+        start = view.compact_of_clean(sums[k] + k)
+        _add_respelling(view, state, chosen, which, start, start + size)
+    romanized, state.surnames = roman_candidates(page, index, allowed)
     state.candidates += romanized
-    state.candidates += handle_candidates(dense, index, allowed)
-    state.candidates += mixed_candidates(dense, index, allowed)
+    state.candidates += handle_candidates(page, index, allowed)
+    state.candidates += mixed_candidates(page, index, allowed)
     _apply_exclusions(state)
     for candidate in state.candidates:
         # Only clear occurrences vouch for a neighbour; a respelling or a stretched name is itself uncertain.
@@ -237,32 +285,45 @@ def gather(text: str, index: Index, allowed: set[int] | None, *, everywhere: boo
             if len(members(index.case_terms, case_id)) > 1:
                 state.signals.append(Signal(candidate.start, candidate.end, case_id, term=candidate.term))
     if state.signals or everywhere:
-        _weak(dense, index, allowed, state, everywhere)
+        _weak(page, windows if everywhere or exhaustive else None, index, allowed, state, everywhere)
         _apply_exclusions(state)
     return state
 
 
 def _weak(
-    dense: DenseView, index: Index, allowed: set[int] | None, state: ScanState, everywhere: bool = False
+    page: Page,
+    whole: Windows | None,
+    index: Index,
+    allowed: set[int] | None,
+    state: ScanState,
+    everywhere: bool = False,
 ) -> None:
     """Weak variants in the neighbourhood of the signals (in clean-text coordinates, then compact ones), or
-    in the whole text."""
+    in the whole text; `whole` is the view of the whole page when there is one."""
     reach = CONTEXT_WINDOW + 12
+    text = page.clean.text
     clean_ranges = merge_ranges(
-        [(0, len(dense.clean.text))]
+        [(0, len(text))]
         if everywhere
         else [
-            (max(0, dense.clean.output_index(s.start) - reach), dense.clean.output_index(s.end) + reach)
+            (max(0, page.clean.output_index(s.start) - reach), page.clean.output_index(s.end) + reach)
             for s in state.signals
         ]
     )
-    for lo, hi in clean_ranges:
-        compact_lo = dense.layer.output_index(lo)
-        compact_hi = dense.layer.output_index(min(hi, len(dense.clean.text)))
-        state.candidates += initial_candidates(dense, compact_lo, compact_hi, index, allowed)
-    for window in mask_views(dense, clean_ranges):
+    ranges = [(lo, min(hi, len(text))) for lo, hi in clean_ranges]
+    if whole is None:
+        # 초성 and partial 초성 need a consonant jamo in the compact view (whose characters are the clean
+        # text's).
+        ranges = [(lo, hi) for lo, hi in ranges if _CONSONANT.search(text, lo, hi)]
+    windows = whole or Windows.around(page, ranges, max(index.weak_lengths, default=0) + MARGIN)
+    for lo, hi in ranges:
+        view = windows.at(lo)
+        state.candidates += initial_candidates(
+            view, view.compact_of_clean(lo), view.compact_of_clean(hi), index, allowed
+        )
+    for window in mask_views(page, clean_ranges):
         state.candidates += initial_candidates(window, 0, len(window.text), index, allowed)
-    state.candidates += _surname_candidates(dense, state, index, allowed)
+    state.candidates += _surname_candidates(page, state, index, allowed)
 
 
 def _apply_exclusions(state: ScanState) -> None:
@@ -286,7 +347,7 @@ def _apply_exclusions(state: ScanState) -> None:
 
 
 def _surname_candidates(
-    dense: DenseView, state: ScanState, index: Index, allowed: set[int] | None
+    dense: Page, state: ScanState, index: Index, allowed: set[int] | None
 ) -> list[Candidate]:
     """A bare romanized surname counts only next to another term of the same case (Kim is 20% of Korea).
 

@@ -47,13 +47,27 @@ def gap_kind(separator: str) -> int:
     return GAP_SPACE if separator.isspace() else GAP_SYMBOL
 
 
-class DenseView:
-    """Compact view of a whole text: `clean` layer over the original, then a layer deleting separator runs."""
+class Page:
+    """A text and its clean layer: all that the per-character windows and the Latin views read."""
 
     def __init__(self, original: str, clean: Layer) -> None:
         self.original = original
         self.clean = clean
-        self.layer, self.words = _without_separators(clean.text)
+
+
+class DenseView(Page):
+    """Compact view of clean text [lo, hi) (the whole text by default): `clean` layer over the original,
+    then a layer deleting separator runs.
+
+    A window must start at a separator run (or at 0) and end after one (or at the end), so that the gaps at
+    its edges are those the whole text has.
+    """
+
+    def __init__(self, original: str, clean: Layer, lo: int = 0, hi: int | None = None) -> None:
+        super().__init__(original, clean)
+        self.lo = lo
+        whole = lo == 0 and (hi is None or hi >= len(clean.text))
+        self.layer, self.words = _without_separators(clean.text if whole else clean.text[lo:hi])
         self.text = self.layer.text
 
     def marked_words(self) -> tuple[str, list[int], list[int]]:
@@ -66,31 +80,31 @@ class DenseView:
         return WORD_MARK + WORD_MARK.join(self.words), marks, starts
 
     def clean_span(self, start: int, end: int) -> tuple[int, int]:
-        return self.layer.source_span(start, end)
+        clean_start, clean_end = self.layer.source_span(start, end)
+        return clean_start + self.lo, clean_end + self.lo
 
     def orig_span(self, start: int, end: int) -> tuple[int, int]:
-        clean_start, clean_end = self.layer.source_span(start, end)
-        return self.clean.source_span(clean_start, clean_end)
+        return self.clean.source_span(*self.clean_span(start, end))
 
     def flags(self, start: int, end: int) -> int:
-        clean_start, clean_end = self.layer.source_span(start, end)
-        return self.clean.flags_in(clean_start, clean_end)
+        return self.clean.flags_in(*self.clean_span(start, end))
 
     def gap(self, position: int) -> int:
         """What separates compact positions position-1 and position (GAP_EDGE at either end of the text)."""
         k = self.layer.deletion_at(position)
         if k < 0:
             return GAP_EDGE if position <= 0 or position >= len(self.text) else GAP_NONE
-        return gap_kind(self.clean.text[self.layer.src_starts[k] : self.layer.src_ends[k]])
+        return gap_kind(self.layer.source[self.layer.src_starts[k] : self.layer.src_ends[k]])
 
     def gaps(self, start: int, end: int) -> list[int]:
         """Gap kinds at positions start+1 .. end-1 (one bisect, then only the separators inside)."""
         result = [GAP_NONE] * max(0, end - start - 1)
         out_starts = self.layer.out_starts
+        source = self.layer.source
         k = bisect_right(out_starts, start)
         while k < len(out_starts) and out_starts[k] < end:
             result[out_starts[k] - start - 1] = gap_kind(
-                self.clean.text[self.layer.src_starts[k] : self.layer.src_ends[k]]
+                source[self.layer.src_starts[k] : self.layer.src_ends[k]]
             )
             k += 1
         return result
@@ -101,9 +115,13 @@ class DenseView:
         end = self.layer.out_starts[k] if k < len(self.layer.out_starts) else len(self.text)
         return min(end, position + 12)
 
+    def compact_of_clean(self, clean_pos: int) -> int:
+        """First compact position at or after clean position `clean_pos`."""
+        return self.layer.output_index(clean_pos - self.lo)
+
     def compact_index(self, orig_pos: int) -> int:
         """First compact position at or after original position `orig_pos`."""
-        return self.layer.output_index(self.clean.output_index(orig_pos))
+        return self.compact_of_clean(self.clean.output_index(orig_pos))
 
 
 @dataclass(slots=True)
@@ -163,6 +181,7 @@ __all__ = [
     "GAP_SPACE",
     "GAP_SYMBOL",
     "DenseView",
+    "Page",
     "Unit",
     "UnitView",
     "View",

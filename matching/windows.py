@@ -21,7 +21,7 @@ from matching import hangul
 from matching.hanja import readings
 from matching.kinds import GAP_EDGE, GAP_NONE, HALFWIDTH, HANJA, JAMO, LOOKALIKE, QWERTY
 from matching.lexicon import LOOKALIKES, MASK, MASK_CHARS, UPPER_LOOKALIKES
-from matching.views import DenseView, Unit, UnitView, gap_kind
+from matching.views import Page, Unit, UnitView, gap_kind
 
 PAD = 14
 MAX_READING_COMBOS = 81  # every combination of up to three readings for runs of up to four Hanja
@@ -92,7 +92,7 @@ def _inline_question(text: str, i: int) -> bool:
     )
 
 
-def _base_units(view: DenseView, lo: int, hi: int, keep_masks: bool) -> tuple[list[Unit], int]:
+def _base_units(view: Page, lo: int, hi: int, keep_masks: bool) -> tuple[list[Unit], int]:
     clean = view.clean
     text = clean.text
     pending = GAP_EDGE if lo == 0 else (GAP_NONE if text[lo - 1].isalnum() else gap_kind(text[lo - 1]))
@@ -122,7 +122,7 @@ def _tokens(units: list[Unit]) -> Iterator[list[Unit]]:
         yield token
 
 
-def _fold_lookalikes(view: DenseView, units: list[Unit]) -> None:
+def _fold_lookalikes(view: Page, units: list[Unit]) -> None:
     for token in _tokens(units):
         if not any(hangul.is_syllable(u.char) or hangul.is_jamo(u.char) for u in token):
             continue
@@ -186,7 +186,9 @@ def _reading_choices(units: list[Unit]) -> list[list[Unit]]:
     return result
 
 
-def recomposition_views(view: DenseView, worth_a_look: Callable[[str], bool]) -> list[UnitView]:
+def recomposition_views(
+    view: Page, worth_a_look: Callable[[str], bool], *, exhaustive: bool = False
+) -> list[UnitView]:
     """Views where jamo are recomposed, look-alikes folded and Hanja read.
 
     A window with several Hanja readings yields one view per combination; combinations are first tried as
@@ -195,7 +197,7 @@ def recomposition_views(view: DenseView, worth_a_look: Callable[[str], bool]) ->
     """
     text = view.clean.text
     # One class per search: the standard engine scans a single class far faster than an alternation.
-    if not any(prefilter.search(text) for prefilter in _MAYBE_RECOMPOSE):
+    if not exhaustive and not any(prefilter.search(text) for prefilter in _MAYBE_RECOMPOSE):
         return []
     ranges = [
         (*_around(text, m.start(), m.end(), PAD), m.start(), m.end()) for m in _REC_TRIGGER.finditer(text)
@@ -218,7 +220,7 @@ def _typed(before: str, keys: str) -> str:
     return hangul.compose_text(before + "".join(hangul.qwerty_jamo(c) for c in keys))
 
 
-def _keys_as_typed(view: DenseView, start: int, end: int) -> str:
+def _keys_as_typed(view: Page, start: int, end: int) -> str:
     """A run's keys as typed: Shift gives ㄲ ㄸ ㅃ ㅆ ㅉ ㅒ ㅖ when the writer mixed cases (dP = 예), but a
     run all in capitals is caps lock and reads as lower case (GHDRLFEHD = 홍길동)."""
     orig_start, orig_end = view.clean.source_span(start, end)
@@ -228,7 +230,7 @@ def _keys_as_typed(view: DenseView, start: int, end: int) -> str:
     return original.lower() if original.isupper() else original
 
 
-def qwerty_views(view: DenseView, worth_a_look: Callable[[str], bool]) -> list[UnitView]:
+def qwerty_views(view: Page, worth_a_look: Callable[[str], bool]) -> list[UnitView]:
     """Views where valid QWERTY runs are typed back into Hangul.
 
     English words are often valid keystroke sequences too ("video"), so each run is first converted as a plain
@@ -271,7 +273,7 @@ def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(lo, hi) for lo, hi, _, _ in _merge([(lo, hi, lo, hi) for lo, hi in ranges])]
 
 
-def mask_views(view: DenseView, clean_ranges: list[tuple[int, int]]) -> list[UnitView]:
+def mask_views(view: Page, clean_ranges: list[tuple[int, int]]) -> list[UnitView]:
     """Views around mask characters (홍○동) inside the given clean-text ranges, with the masks kept."""
     text = view.clean.text
     ranges = []
