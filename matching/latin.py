@@ -11,7 +11,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain
+from itertools import accumulate, chain, compress
 
 from matching import patterns
 from matching.candidate import Candidate
@@ -217,16 +217,15 @@ def _spaced_handles(
     Runs of tokens joined by short whitespace are keyed as one string; a hit counts only if it spans two
     tokens or more (one token is the ordinary pass's business) and starts and ends on piece edges.
     """
+    # Runs of two tokens or more: the gaps that join (found with C-level calls), grouped when consecutive.
     runs: list[list[int]] = []
-    for number in range(len(tokens)):
-        if number and _SPACED_GAP.fullmatch(gaps[number - 1]) and runs and runs[-1][-1] == number - 1:
-            runs[-1].append(number)
+    for gap in compress(range(len(gaps)), map(_SPACED_GAP.fullmatch, gaps)):
+        if runs and runs[-1][-1] == gap:
+            runs[-1].append(gap + 1)
         else:
-            runs.append([number])
+            runs.append([gap, gap + 1])
     candidates: list[Candidate] = []
     for run in runs:
-        if len(run) < 2:
-            continue
         run_keys = [keys[number] for number in run]
         starts = list(accumulate(map(len, run_keys), initial=0))
         for hit_start, hit_end, pattern in index.handles.find("".join(run_keys)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from matching.candidate import Candidate
 from matching.index import Index, build_index
@@ -153,7 +153,24 @@ def _with_context(
         # A term is not its own context: only a context word or another of the case's terms counts.
         if case_terms.get(match.case_id, set()) - {match.term_id}:
             found.add("case")
-        out.append(replace(match, context=frozenset(found)) if found else match)
+        if found:
+            # Positional, not dataclasses.replace: this runs for every match of every page.
+            m = match
+            match = Match(
+                m.case_id,
+                m.term_id,
+                m.term,
+                m.kind,
+                m.variant,
+                m.start,
+                m.end,
+                m.text,
+                m.confidence,
+                m.level,
+                m.reasons,
+                frozenset(found),
+            )
+        out.append(match)
     return out
 
 

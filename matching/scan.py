@@ -149,7 +149,8 @@ def _respelling_sites(
     # Pages repeat their words (particles, everyday words, the names themselves): each distinct word is
     # searched once, and only a word that proves a respelling is looked up in the page. Respelled names have
     # three syllables or more, so shorter words (half of Korean text) are left out, with C-level calls only.
-    unique = list(dict.fromkeys(pieces))
+    # A set, not an ordered dict (half the cost): the order is restored below, for the few words found.
+    unique = set(pieces)
     distinct = list(compress(unique, map(_THIRD, unique)))  # w[2:3] is empty for shorter words
     if filtered:
         # One jamo of one syllable differs, so two of the first three syllables are as registered: a word none
@@ -170,8 +171,8 @@ def _respelling_sites(
     distinct_starts = list(accumulate(map(len, distinct[:-1]), initial=0))
     marks = list(map(add, distinct_starts, range(len(distinct_starts))))  # each earlier word brought a mark
     marked = WORD_MARK + WORD_MARK.join(distinct)
-    found: list[tuple[str, list[Term], str, int]] = []
-    for which, pattern_set in index.respell.items():
+    found: list[tuple[int, str, list[Term], str, int]] = []
+    for rank, (which, pattern_set) in enumerate(index.respell.items()):
         if not len(pattern_set):
             continue
         for mark, end, pattern in pattern_set.find(reduced(marked, which)):
@@ -188,14 +189,16 @@ def _respelling_sites(
             # (성성규 -> 서성규) would flag every victim one jamo away from every name in the text.
             if not chosen or _is_registered_name(index, written):
                 continue
-            found.append((distinct[word], chosen, which, len(written)))
+            found.append((rank, distinct[word], chosen, which, len(written)))
     if not found:
         return []
-    words = {word for word, _, _, _ in found}
+    words = {word for _, word, _, _, _ in found}
     where: dict[str, list[int]] = {}
     for k in compress(range(len(pieces)), map(words.__contains__, pieces)):
         where.setdefault(pieces[k], []).append(k)
-    return [(k, chosen, which, size) for word, chosen, which, size in found for k in where[word]]
+    # Words in the order they first appear in the page (a stable sort keeps each word's hits in order).
+    found.sort(key=lambda item: (item[0], where[item[1]][0]))
+    return [(k, chosen, which, size) for _, word, chosen, which, size in found for k in where[word]]
 
 
 def _add_respelling(

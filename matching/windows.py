@@ -41,7 +41,10 @@ _MASK_RUN = regex.compile(
 )
 # Letters that hide a syllable only when written alone between two syllables (김x지, 김ㅇ지, 김?지).
 _INLINE_MASKS = frozenset("xoㅇ?？")
-_QWERTY_RUN = re.compile(rf"(?<![a-z])(?:{_C}{_V}(?:{_F})?)+(?![a-z])")
+# A QWERTY run is a whole run of Latin letters that spells keystrokes: runs are found with one plain class,
+# and each distinct one is checked once (the keystroke pattern, tried at every letter of a page, costs more).
+_LATIN_RUN = re.compile(r"[a-z]+")
+_QWERTY_KEYS = re.compile(rf"(?:{_C}{_V}(?:{_F})?)+")
 # Cheap pre-filters (the standard library's engine scans plain classes fastest): no Latin letter, no QWERTY
 # view; no jamo, Han, or Latin/digit look-alike next to a syllable, no recomposition view.
 _ANY_LATIN = re.compile(r"[a-z]")
@@ -215,6 +218,11 @@ def recomposition_views(
 
 
 @lru_cache(maxsize=4096)
+def _is_keystrokes(run: str) -> bool:
+    return _QWERTY_KEYS.fullmatch(run) is not None
+
+
+@lru_cache(maxsize=4096)
 def _typed(before: str, keys: str) -> str:
     """Hangul typed by `keys` in English mode, right after syllable `before` (which may take a final)."""
     return hangul.compose_text(before + "".join(hangul.qwerty_jamo(c) for c in keys))
@@ -237,11 +245,13 @@ def qwerty_views(view: Page, worth_a_look: Callable[[str], bool]) -> list[UnitVi
     string and kept only if `worth_a_look` (an automaton probe) finds something in it and its neighbours.
     """
     text = view.clean.text
-    if not _ANY_LATIN.search(text):
+    if not _ANY_LATIN.search(text) or not any(map(_is_keystrokes, set(_LATIN_RUN.findall(text)))):
         return []
     ranges = []
     typed_at: dict[int, str] = {}
-    for found in _QWERTY_RUN.finditer(text):
+    for found in _LATIN_RUN.finditer(text):
+        if not _is_keystrokes(found.group()):
+            continue
         start, end = found.span()
         touches_hangul = (start > 0 and hangul.is_syllable(text[start - 1])) or (
             end < len(text) and hangul.is_syllable(text[end])
