@@ -9,12 +9,27 @@ one the plan left out. Reserving `max_pages` per query instead made a quiet nigh
 third of it):
 - Exact tier first. Every searchable term gets its exact phrase on the verticals worth searching for its
   kind (a handle or nickname is not news: `KIND_VERTICALS` of the source). A term's own `aliases` are
-  searched with it. Names and keywords each keep their own query, because in an OR query a common name
-  would crowd the rarer alternatives out of the few pages we read; the `alias` and `handle` terms of one
-  case are rare strings, so where the engine joins alternatives they share one query.
+  searched with it.
+- Where the engine joins alternatives, a case's quiet terms share one query: its names, handles and
+  nicknames (`POOLED_KINDS`), own phrases first, then generated spellings. The risk is crowding: in an
+  OR query a common name fills the pages we read and pushes a rarer handle out of them. It is measured
+  rather than assumed: the spider pages on only while a page names someone of the case (or is all
+  new), so a joined query on a quiet night costs one call and on a busy one reads on to `max_pages`;
+  a query still paying when `max_pages` ends it leaves its terms `busy` in the run's details
+  (`crowded` too when it carried several terms), and the next plan gives each busy term a query of its
+  own (and each crowded one a full search as well: its pages may never have been read). A name also
+  keeps its own query while its full search is due (first search on the source, or after a starved or
+  crowded run): that is where namesakes and the index's whole history pile up; on the sandbox world a
+  first pass with names joined was cut short and the second had to split them at a higher cost than
+  the first. Keywords (a school) never join: alone they find many unrelated pages. Results of a joined
+  query are matched locally against every term of the case and each exposure names the term its text
+  shows; an engine-only hit (the engine's word, nothing in the snippet) of a query carrying several
+  terms names none of them (the engine answered one phrase, not which; a page fetch can tell). A joined
+  query cut by the budget or a quota leaves every term it carries unreached.
 - Where the engine joins alternatives (its `OR_OPERATOR`, or the source's `or_operator` setting), a
   term's generated spellings (romanized name, school short forms) ride in the term's own query for free
-  while it stays within `MAX_ALTERNATIVES` and `MAX_QUERY_CHARS`; what does not fit waits for the
+  while it stays within `MAX_ALTERNATIVES`, `MAX_QUERY_CHARS` and `MAX_QUERY_WORDS` (the words Google,
+  behind SearXNG, reads; crowding is handled by the busy rule above); what does not fit waits for the
   variant tier. A spelling that contains one of the term's own phrases as whole words (`@handle`) adds
   nothing and is not searched.
 - Romanizations of a Korean name are searched only where they can find something: engines with reach
@@ -51,10 +66,15 @@ from crawler.sources.registry import SearchSource
 from crawler.sources.registry import source as source_module
 
 FRESHNESS_OVERLAP = timedelta(days=3)
-MAX_ALTERNATIVES = 5  # per OR query
+MAX_ALTERNATIVES = 8  # per OR query: a name, its four romanizations, a handle and a nickname fit
 MAX_QUERY_CHARS = 300  # Brave accepts 400; room for the quotes and ORs of a few Korean names
+# Google reads the first 32 words of a query (and SearXNG passes ours on to it); Brave 50. ORs count.
+MAX_QUERY_WORDS = 32
 KIND_ORDER = ("name", "handle", "alias", "keyword")
-POOLED_KINDS = frozenset({"alias", "handle"})
+# The kinds whose terms of one case share a query where the engine joins alternatives, unless busy.
+POOLED_KINDS = frozenset({"name", "alias", "handle"})
+# Kinds that keep their own query while their full search is due (see `_alone`).
+SOLO_WHEN_FULL = frozenset({"name"})
 # Variants that identify nobody on their own; the matcher uses them only beside a second signal.
 UNSEARCHED_VARIANTS = frozenset({"chosung", "partial_chosung", "mask", "anagram", "fuzzy", "respelled"})
 # Latin spellings of a Korean name: found abroad, not on a Korean-only index.
@@ -123,12 +143,23 @@ def or_operator(cfg: SourceConfig, module: SearchSource) -> str:
     return module.OR_OPERATOR if cfg.or_operator is None else cfg.or_operator
 
 
+@dataclass(frozen=True)
+class Busy:
+    """What a source's last run said about paging: the terms of a query that was still paying when
+    `max_pages` ended it (`busy`), and among them those whose query carried other terms too (`crowded`:
+    their rarer phrases may have been pushed past the pages read)."""
+
+    busy: frozenset[int] = frozenset()
+    crowded: frozenset[int] = frozenset()
+
+
 def plan_run(
     terms: Sequence[PlanTerm],
     sources: Sequence[SourceConfig],
     calls_used_today: Mapping[str, int],
     last_success: Mapping[str, datetime | None],
     starved: Mapping[str, Sequence[int]],
+    busy: Mapping[str, Busy] | None = None,
 ) -> list[SourcePlan]:
     """A plan per enabled search source, in the order given (sources that are not search engines skipped)."""
     plans: list[SourcePlan] = []
@@ -144,7 +175,9 @@ def plan_run(
             verticals=active_verticals(cfg, module.VERTICALS),
             kind_verticals=module.KIND_VERTICALS,
         )
-        plans.append(_plan_source(terms, cfg, engine, budget, last_success.get(cfg.name), starved_here))
+        history = (busy or {}).get(cfg.name, Busy())
+        last_ok = last_success.get(cfg.name)
+        plans.append(_plan_source(terms, cfg, engine, budget, last_ok, starved_here, history))
     return plans
 
 
@@ -155,16 +188,17 @@ def _plan_source(
     budget: int,
     last_ok: datetime | None,
     starved: frozenset[int],
+    history: Busy,
 ) -> SourcePlan:
     query_cost = 1  # the first page; see the module notes
-    full = _needs_full_search(last_ok, starved)
+    full = _needs_full_search(last_ok, starved | history.crowded)
     ordered = sorted((t for t in terms if _phrases(t)), key=_priority(starved, full))
     since = None if last_ok is None else _utc(last_ok) - FRESHNESS_OVERLAP
     queries: list[Query] = []
     spent = 0
     reached: list[int] = []
     unreached: list[int] = []
-    units, leftovers = _exact_units(ordered, engine)
+    units, leftovers = _exact_units(ordered, engine, _alone(history, full))
     for unit in units:
         cost = len(unit.groups) * len(unit.verticals) * query_cost
         if spent + cost > budget:
@@ -205,19 +239,37 @@ def _kind_rank(kind: str) -> int:
     return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
 
 
-def _exact_units(ordered: Sequence[PlanTerm], engine: _Engine) -> tuple[list[_Unit], dict[int, list[str]]]:
+def _alone(history: Busy, full: Callable[[PlanTerm], bool]) -> Callable[[PlanTerm], bool]:
+    """Whether a term keeps a query of its own even where the engine joins alternatives: it was busy
+    last time, or it is a name whose full search is due (its first, or after a starved or crowded run:
+    where namesakes and the index's whole history pile up)."""
+
+    def alone(term: PlanTerm) -> bool:
+        if term.term_id in history.busy or term.term_id in history.crowded:
+            return True
+        return term.kind in SOLO_WHEN_FULL and full(term)
+
+    return alone
+
+
+def _exact_units(
+    ordered: Sequence[PlanTerm], engine: _Engine, alone: Callable[[PlanTerm], bool]
+) -> tuple[list[_Unit], dict[int, list[str]]]:
     """Units in priority order (a case's pooled terms are planned where its best-placed member stands),
     and per term id the generated spellings left for the variant tier."""
     joins = bool(engine.operator)
     pooled: dict[int, list[PlanTerm]] = {}
-    if joins:
-        for term in ordered:
-            if term.kind in POOLED_KINDS:
-                pooled.setdefault(term.case_id, []).append(term)
+
+    def pools(term: PlanTerm) -> bool:
+        return joins and term.kind in POOLED_KINDS and not alone(term)
+
+    for term in ordered:
+        if pools(term):
+            pooled.setdefault(term.case_id, []).append(term)
     units: list[_Unit] = []
     leftovers: dict[int, list[str]] = {}
     for term in ordered:
-        members = pooled.get(term.case_id) if term.kind in POOLED_KINDS else None
+        members = pooled.get(term.case_id) if pools(term) else None
         if members is None:
             members = [term]
         elif members[0] is not term:
@@ -299,7 +351,12 @@ def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
 
 
 def _fits(texts: Sequence[str], operator: str) -> bool:
-    return len(texts) <= MAX_ALTERNATIVES and len(any_of(texts, operator)) <= MAX_QUERY_CHARS
+    joined = any_of(texts, operator)
+    return (
+        len(texts) <= MAX_ALTERNATIVES
+        and len(joined) <= MAX_QUERY_CHARS
+        and len(joined.split()) <= MAX_QUERY_WORDS
+    )
 
 
 def _groups(texts: Sequence[str], operator: str) -> tuple[tuple[str, ...], ...]:
@@ -327,36 +384,42 @@ def _queries(
     operator: str,
 ) -> list[Query]:
     """A single phrase stays `exact` (the source quotes it if its engine can); a group is sent as written,
-    already quoted, and stays `exact` when all its phrases are one term's. A combined query is filed
-    under its highest-priority term."""
+    already quoted, and stays `exact` when all its phrases are one term's. A query is filed under the
+    highest-priority term it carries and names every term it carries (`term_ids`), so that each is
+    reported unreached when the query is cut, and its results are matched against all of them."""
     lead = members[0]
     out: list[Query] = []
     for group in groups:
         joined = len(group) > 1
         text = any_of(group, operator) if joined else " ".join(group[0].split())
-        exact = not joined or _one_term(group, members)
+        carried = _carried(group, members) or (lead.term_id,)
+        exact = len(carried) == 1
         for vertical in verticals:
             out.append(
                 Query(
                     text=text,
                     case_id=lead.case_id,
-                    term_id=lead.term_id,
+                    term_id=carried[0],
                     exact=exact,
                     vertical=vertical,
                     since=since,
                     joined=joined,
+                    term_ids=carried if len(carried) > 1 else (),
                 )
             )
     return out
 
 
-def _one_term(group: Sequence[str], members: Sequence[PlanTerm]) -> bool:
-    """Whether every phrase of a group is the lead term's own (text, alias or generated spelling)."""
+def _carried(group: Sequence[str], members: Sequence[PlanTerm]) -> tuple[int, ...]:
+    """The members (lead first) one of whose phrases (text, alias or generated spelling) is in the group."""
     if len(members) == 1:
-        return True
-    lead = members[0]
-    mine = {_fold(t) for t in (lead.text, *lead.aliases, *(text for _, text in lead.variants))}
-    return all(_fold(text) in mine for text in group)
+        return (members[0].term_id,)
+    folded = {_fold(text) for text in group}
+    return tuple(
+        member.term_id
+        for member in members
+        if folded & {_fold(t) for t in (member.text, *member.aliases, *(text for _, text in member.variants))}
+    )
 
 
 def _needs_full_search(last_ok: datetime | None, starved: frozenset[int]) -> Callable[[PlanTerm], bool]:

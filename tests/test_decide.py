@@ -49,6 +49,41 @@ def test_name_outranks_school_keyword_when_both_seen() -> None:
     assert decision is not None and decision.term_id == NAME.id
 
 
+HANDLE = TermView(3, 7, "handle", "gildong_hong", (), (), True, NOW)
+VIEWS = {t.id: t for t in (NAME, SCHOOL, HANDLE)}
+CASE_MATCHER = Matcher.build(
+    [TermSpec(7, t.id, t.text, t.kind, context=t.context, exclude=t.exclude) for t in VIEWS.values()]
+)
+JOINED = Query('"홍길동" OR "gildong_hong"', 7, NAME.id, exact=False, joined=True, term_ids=(1, 3))
+
+
+def _joined(title: str, snippet: str = "") -> Decision | None:
+    result = SearchResult("https://x.example/1", title, snippet, None, "brave", JOINED.text, 1)
+    (decision,) = judge_page(CASE_MATCHER, NAME, JOINED, [result], VIEWS)
+    return decision
+
+
+def test_a_joined_query_names_the_term_the_result_shows() -> None:
+    decision = _joined("계정 정리", "gildong_hong 사진")
+    assert decision is not None and (decision.confidence, decision.term_id) == ("snippet", HANDLE.id)
+
+
+def test_a_joined_query_keeps_what_one_of_its_terms_would_have_kept() -> None:
+    # The name's exclude word says "a namesake", but the handle is on the page: its own query keeps it.
+    kept = _joined("gildong_hong 기상캐스터", "")
+    assert kept is not None and kept.term_id == HANDLE.id
+    # Neither term shown and the name's exclude word present: the name's own query would drop it.
+    assert _joined("기상캐스터 날씨", "") is None
+
+
+def test_an_engine_only_hit_of_a_joined_query_names_no_term() -> None:
+    decision = _joined("게시글 제목", "본문 미리보기만 있음")
+    assert decision is not None and (decision.confidence, decision.term_id) == ("engine", None)
+    assert (
+        _joined("홍길동전 독후감", "") is None
+    )  # the matcher ruled the name out: the engine does not overrule
+
+
 def _page(*titles: str, published: datetime | None = None) -> list[SearchResult]:
     return [
         SearchResult(f"https://x.example/{i}", t, "", published, "brave", "q", i)

@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from crawler.planning import FRESHNESS_OVERLAP, MAX_ALTERNATIVES, PlanTerm, SourcePlan, plan_run
+from crawler.planning import (
+    FRESHNESS_OVERLAP,
+    MAX_ALTERNATIVES,
+    MAX_QUERY_WORDS,
+    Busy,
+    PlanTerm,
+    SourcePlan,
+    plan_run,
+)
 from crawler.sources.base import Query, SourceConfig
 from jikimi.config import ConfigError, load_settings
 
@@ -138,18 +146,73 @@ def test_without_or_aliases_are_separate_queries_of_the_same_term() -> None:
     )
 
 
-def test_with_or_aliases_and_handles_of_a_case_share_one_query() -> None:
+def test_with_or_the_quiet_terms_of_a_case_share_one_query() -> None:
     p = plan(TERMS, source("brave", budget=10, max_pages=1))
-    exact = [(q.text, q.exact, q.joined, q.term_id) for q in p.queries]
+    exact = [(q.text, q.exact, q.joined, q.term_id, q.terms) for q in p.queries]
     assert exact == [
-        # A name's generated spellings ride in its own query: still "exact" (all phrases of term 10).
-        ('"홍길동" OR "Hong Gildong" OR "Gildong Hong" OR "洪吉童"', True, True, 10),
-        ('"김민지" OR "Kim Minji"', True, True, 20),
-        # Two terms in one query: the engine's answer names one of them, not which.
-        ('"gildong_hong" OR "길동이"', False, True, 11),
-        ('"가나다고등학교" OR "가나다고"', True, True, 13),
+        # A case's name, handle and nickname (own phrases first), then the name's generated spellings.
+        # Several terms in one query: the engine's answer names one of them, not which.
+        (
+            '"홍길동" OR "gildong_hong" OR "길동이" OR "Hong Gildong" OR "Gildong Hong" OR "洪吉童"',
+            False,
+            True,
+            10,
+            (10, 11, 12),
+        ),
+        # One term's phrases only: still "exact".
+        ('"김민지" OR "Kim Minji"', True, True, 20, (20,)),
+        # A school alone finds many unrelated pages: never pooled.
+        ('"가나다고등학교" OR "가나다고"', True, True, 13, (13,)),
     ]
-    assert p.reached_term_ids == (10, 20, 11, 12, 13)
+    assert p.reached_term_ids == (10, 11, 12, 20, 13)
+
+
+def test_a_term_busy_last_time_gets_its_own_query() -> None:
+    # Last run, the name's query was still naming someone when max_pages ended it: in an OR query the
+    # handle and nickname could be crowded out of the pages read, so they go together without it.
+    p = plan_run(TERMS, [source("brave")], {}, {"brave": LAST_OK}, {}, {"brave": Busy(frozenset({10}))})
+    (only,) = p
+    assert [(q.text, q.terms, q.since) for q in only.queries] == [
+        ('"홍길동" OR "Hong Gildong" OR "Gildong Hong" OR "洪吉童"', (10,), SINCE),
+        ('"김민지" OR "Kim Minji"', (20,), SINCE),
+        ('"gildong_hong" OR "길동이"', (11, 12), SINCE),
+        ('"가나다고등학교" OR "가나다고"', (13,), SINCE),
+    ]
+
+
+def test_a_name_keeps_its_own_query_while_its_full_search_is_due() -> None:
+    # First search of the name on this source (here: the source never succeeded): its own query, the
+    # case's handle and nickname together; the night after, all three share one.
+    first = plan(TERMS, source("brave"), last_ok=None)
+    assert [q.terms for q in first.queries] == [(10,), (20,), (11, 12), (13,)]
+    new_name = PlanTerm(1, 10, "홍길동", "name", added_at=LAST_OK + timedelta(hours=1))
+    assert [q.terms for q in plan([new_name, HANDLE], source("brave")).queries] == [(10,), (11,)]
+    assert [q.terms for q in plan([NAME, HANDLE], source("brave")).queries] == [(10, 11)]
+    starved = plan([NAME, HANDLE], source("brave"), starved=[10])
+    assert [q.terms for q in starved.queries] == [(10,), (11,)]
+
+
+def test_crowded_terms_get_their_own_full_search() -> None:
+    # The joined query was cut short: its rarer terms may not have been read at all, so each gets its own
+    # query and no freshness cut-off.
+    history = {"brave": Busy(frozenset({10, 11, 12}), frozenset({10, 11, 12}))}
+    (only,) = plan_run(TERMS, [source("brave")], {}, {"brave": LAST_OK}, {}, history)
+    assert [(q.terms, q.since) for q in only.queries] == [
+        ((10,), None),
+        ((11,), None),
+        ((12,), None),
+        ((20,), SINCE),
+        ((13,), SINCE),
+    ]
+
+
+def test_a_joined_query_is_filed_under_a_term_it_carries() -> None:
+    handles = [
+        PlanTerm(4, 40 + i, f"handle_{i}", "handle", added_at=OLD) for i in range(MAX_ALTERNATIVES + 1)
+    ]
+    p = plan(handles, source("brave", budget=100, max_pages=1))
+    last = p.queries[-1]
+    assert (last.text, last.term_id, last.exact, last.terms) == ("handle_8", 48, True, (48,))
 
 
 def test_naver_and_kakao_join_only_when_the_deployment_says_so() -> None:
@@ -229,11 +292,18 @@ def test_variants_combine_with_or_where_supported() -> None:
         "홍길동",
         "name",
         added_at=OLD,
-        variants=tuple(("romanization", f"Hong Gil{i}") for i in range(6)),
+        variants=tuple(("romanization", f"Hong Gil{i}") for i in range(MAX_ALTERNATIVES + 1)),
     )
     texts = [q.text for q in plan([many], source("brave", budget=100, max_pages=1)).queries]
     # What does not fit the name's query waits for the variant tier, which has no freshness cut-off.
     assert [t.count(" OR ") + 1 for t in texts] == [MAX_ALTERNATIVES, 1, 1]
+
+
+def test_an_or_query_stays_within_the_words_an_engine_reads() -> None:
+    long_names = tuple(f"Hong Gil Dong Jr {i}" for i in range(MAX_ALTERNATIVES))
+    term = PlanTerm(1, 10, "홍길동", "name", aliases=long_names, added_at=OLD)
+    for q in plan([term], source("brave", budget=100, max_pages=1)).queries:
+        assert len(q.text.split()) <= MAX_QUERY_WORDS
 
 
 def test_duplicate_and_unsearchable_variants_are_dropped() -> None:

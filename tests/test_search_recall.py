@@ -13,6 +13,7 @@ import json
 import urllib.request
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from crawler.context import term_specs
 from crawler.decide import judge_page
@@ -208,3 +209,54 @@ def test_pages_beyond_the_plan_stop_at_the_budget_and_say_so(
     summary = json.loads(result.out)
     assert sandbox.hits("/ok/brave") == 2
     assert summary["sources"]["brave"]["unreached_terms"] == 1, summary
+
+
+def _brave_queries(sb: SandboxServer, *terms: str) -> list[tuple[tuple[str, ...], bool]]:
+    """Per Brave request since the last reset: which of `terms` its query carries, and whether it sent a
+    freshness window."""
+    out = []
+    for _method, path, query_string, _headers in sb.requests:
+        if path.startswith("/ok/brave"):
+            params = dict(parse_qsl(query_string))
+            out.append((tuple(t for t in terms if f'"{t}"' in params["q"]), "freshness" in params))
+    return sorted(out)
+
+
+def test_a_joined_query_cut_short_splits_its_terms_the_next_night(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
+    """Quiet, a case's name and handle share one query; when that query is still naming someone at
+    `max_pages`, the handle may have been crowded out, so the next pass searches each alone, in full."""
+    sandbox.reset_content()
+    brave = f'[sources.brave]\nbase_url = "{sandbox.base_url("brave")}"\napi_key = "k"\nmax_pages = 1\n'
+    home.write_config(
+        "[network]\nallow_private_addresses = true\ndownload_delay = 0.0\n"
+        f"{brave}[sources.duckduckgo]\nenabled = false\n[sources.telegram]\nenabled = false\n"
+    )
+    home.ok("init")
+    case_id = home.ok("case", "add", "--label", "조용한 밤", "--consent", "fictional, test").strip()
+    home.ok("term", "add", case_id, "박보람", "--kind", "name")
+    home.ok("term", "add", case_id, "boram_quiet", "--kind", "handle")
+    try:
+        sandbox.reset()
+        home.cli("run", "--stage", "search", "--json")  # first search: the name alone
+        both = ("박보람", "boram_quiet")
+        assert _brave_queries(sandbox, *both) == [(("boram_quiet",), False), (("박보람",), False)]
+        sandbox.reset()
+        home.cli("run", "--stage", "search", "--json")  # quiet: one query for both
+        assert _brave_queries(sandbox, *both) == [(both, True)]
+        for i in range(25):  # more pages naming her than one Brave answer holds (20)
+            sandbox.add_document(
+                f"https://busy.example/{i}", f"박보람 사진 {i}", "박보람 합성", published=datetime.now(UTC)
+            )
+        sandbox.reset()
+        home.cli("run", "--stage", "search", "--json")
+        assert _brave_queries(sandbox, *both) == [(both, True)]  # max_pages = 1 ended it while it paid
+        sandbox.reset()
+        home.cli("run", "--stage", "search", "--json")  # each alone, in full (no freshness window)
+        assert _brave_queries(sandbox, *both) == [(("boram_quiet",), False), (("박보람",), False)]
+        sandbox.reset()
+        home.cli("run", "--stage", "search", "--json")  # the name is still busy; the handle rejoins nothing
+        assert _brave_queries(sandbox, *both) == [(("boram_quiet",), True), (("박보람",), True)]
+    finally:
+        sandbox.reset_content()

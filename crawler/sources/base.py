@@ -59,6 +59,14 @@ class Query:
     # `text` is a ready-made OR expression of quoted phrases (`exact` then says they are all phrases of
     # the query's own term: its text, aliases or generated spellings).
     joined: bool = False
+    # Every term whose phrases a joined query carries, its own `term_id` first, when that is more than one
+    # (a case's quiet terms share one OR query); empty for a query of one term.
+    term_ids: tuple[int, ...] = ()
+
+    @property
+    def terms(self) -> tuple[int, ...]:
+        """The terms this query searches for: reached or unreached together."""
+        return self.term_ids or (self.term_id,)
 
 
 @dataclass(frozen=True)

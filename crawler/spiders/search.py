@@ -146,8 +146,9 @@ class SearchSpider(scrapy.Spider):
     def _request(self, source: str, query: Query, cursor: PageCursor, attempt: int) -> scrapy.Request | None:
         tally = self.context.tally(source)
         if tally.stopped or not self._budget_left(source):
-            # Quota, auth or the daily budget: this term was not searched whole, and the run says so.
-            tally.not_reached(query.term_id)
+            # Quota, auth or the daily budget: these terms were not searched whole, and the run says so.
+            for term_id in query.terms:
+                tally.not_reached(term_id)
             self._query_done(source)
             return None
         built = SOURCES[source].build_request(self.configs[source], query, cursor)
@@ -213,7 +214,8 @@ class SearchSpider(scrapy.Spider):
                 return
             reason = "rate limited, retries exhausted" if exc.reason == RATE_LIMITED else exc.reason
             tally.fail(exc.outcome, reason)
-            tally.not_reached(query.term_id)
+            for term_id in query.terms:
+                tally.not_reached(term_id)
             self._query_done(source)
             return
         except Exception as exc:  # noqa: BLE001 - a hostile or changed response must not take the run down
@@ -225,19 +227,22 @@ class SearchSpider(scrapy.Spider):
             tally.partial_reasons.append(parsed.partial_reason)
         tally.results += len(parsed.results)
         decisions = judge_page(
-            self.context.matcher, self.context.terms.get(query.term_id), query, parsed.results
+            self.context.matcher,
+            self.context.terms.get(query.term_id),
+            query,
+            parsed.results,
+            self.context.terms,
         )
         if parsed.results:
             yield SearchPage(source, query, parsed.results, tuple(decisions))
-        if (
-            parsed.next_page is not None
-            and not tally.stopped
-            and worth_next_page(query, parsed.results, decisions)
-        ):
+        worth = worth_next_page(query, parsed.results, decisions)
+        if parsed.next_page is not None and not tally.stopped and worth:
             nxt = self._request(source, query, parsed.next_page, attempt=0)
             if nxt is not None:
                 yield nxt
             return
+        if worth and parsed.next_page is None and cursor.page >= self.configs[source].max_pages:
+            tally.cut_short(query.terms)  # the next plan gives these terms a query of their own
         self._query_done(source)
 
     def _backoff(self, retry_after: float | None, attempt: int) -> float:
