@@ -11,12 +11,13 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain, compress
+from itertools import accumulate, compress, pairwise
 
 from matching import patterns
 from matching.candidate import Candidate
 from matching.index import Index
 from matching.judge import particle_run
+from matching.regions import NOT_PURE
 from matching.romanize import roman_key, romanize
 from matching.terms import Term
 from matching.variants import handle_key, handle_parts
@@ -31,6 +32,8 @@ _LEADING_AT = re.compile(r"(?:^|(?<=\x00))@")
 _HANDLE_SEPARATORS = str.maketrans("", "", "._-")
 _LEET = str.maketrans("01l|345$7@", "oiiieassta")
 _LEET_CHARS = frozenset("01345$7@|")
+_GLUE_LEET = bytes.maketrans(b"01l|345$7@", b"oiiieassta")  # _LEET on bytes
+_GLUE_DROP = bytes(b for b in range(256) if b >= 128 or chr(b).isspace() or chr(b) in "._-")
 _SURNAME_ENTRY = patterns.pack(0, patterns.SURNAME)  # the one entry every bare-surname pattern carries
 # Where the script changes inside a word (홍|gil|동); found with a fixed-width look-ahead, so in linear time.
 # The same switches as two single-class searches (an alternation is scanned several times slower).
@@ -70,12 +73,19 @@ def roman_candidates(
     if not tokens or not len(index.roman):
         return [], []
     keys = roman_key("\x00".join(tokens)).split("\x00")
+    # A hit starts on a token whose key begins a pattern: without one on the page there is nothing to find.
+    starters = set(filter(index.roman.automaton.match, set(keys)))
+    if not starters:
+        return [], []
     # Tokens join across short spacing (Gil-dong, Hong Gildong); anything else puts a barrier between them.
-    barriers = [_barrier(g) for g in gaps]
-    parts = [keys[0], *chain.from_iterable(zip(barriers, keys[1:]))]
+    barriers = list(map(_barrier, gaps))
+    kept = _joined_runs_with(starters, keys, barriers)
+    parts = [keys[kept[0]]]
+    for before, number in pairwise(kept):
+        parts += (barriers[before] if number == before + 1 else "|", keys[number])
     bounds = list(accumulate(map(len, parts), initial=0))
-    starts = dict(zip(bounds[0::2], range(len(keys))))
-    ends = dict(zip(bounds[1::2], range(len(keys))))
+    starts = dict(zip(bounds[0::2], kept))
+    ends = dict(zip(bounds[1::2], kept))
     candidates: list[Candidate] = []
     surnames: list[SurnameHit] = []
     joined = "".join(parts)
@@ -104,15 +114,45 @@ def roman_candidates(
     return candidates, surnames
 
 
-@lru_cache(maxsize=1024)
+def _joined_runs_with(starters: set[str], keys: list[str], barriers: list[str]) -> list[int]:
+    """Numbers of the tokens in runs joined without a barrier that hold a token some pattern starts with: a
+    hit lies inside one such run, so the others can be left out."""
+    kept: set[int] = set()
+    last = len(keys) - 1
+    for number in compress(range(len(keys)), map(starters.__contains__, keys)):
+        if number in kept:
+            continue
+        first = number
+        while first > 0 and not barriers[first - 1]:
+            first -= 1
+        end = number
+        while end < last and not barriers[end]:
+            end += 1
+        kept.update(range(first, end + 1))
+    return sorted(kept)
+
+
 def _barrier(gap: str) -> str:
-    return "" if _JOIN.fullmatch(gap) else "|"
+    # Most gaps between Latin words of a Korean page are Korean words: too long to join, and all different.
+    return "" if len(gap) <= 3 and _JOIN.fullmatch(gap) else "|"
+
+
+def _may_hold_handles(text: str, index: Index) -> bool:
+    """False only if no handle key can be found in `text`: the page's ASCII with look-alikes folded and every
+    whitespace, `.`, `_` and `-` dropped holds each token's key and each spaced run's joined keys (a leading @
+    becomes an `a` before it), so an automaton pass over that short string that finds nothing settles it."""
+    if NOT_PURE.search(text):
+        return True  # other whitespace (U+3000...) may join a spaced handle: no short cut
+    glued = text.encode().translate(_GLUE_LEET, _GLUE_DROP).decode("ascii")
+    return any(index.handles.find(glued))
 
 
 def handle_candidates(view: Page, index: Index, allowed: set[int] | None) -> list[Candidate]:
     text = view.clean.text
+    if not len(index.handles) or not _may_hold_handles(text, index):
+        return []
     tokens, gaps, token_starts = _tokens(_HANDLE_TOKEN, text)
-    if not tokens or not len(index.handles):
+    if not tokens:
         return []
     spans = [(start, start + len(token)) for start, token in zip(token_starts, tokens)]
     raw = "\x00".join(tokens)
