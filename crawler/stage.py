@@ -106,7 +106,9 @@ class Stage:
         `shard` (`K/N`), `ledger` (its `run_shards` row) and `job` (Scrapyd's `_job`) come from the
         cluster's dispatcher: the crawl covers one shard's cases and marks its ledger row when it closes.
         """
-        setup_logging(crawler.settings.get("LOG_LEVEL") or logging.WARNING)
+        setup_logging(
+            crawler.settings.get("LOG_LEVEL") or logging.WARNING, path=crawler.settings.get("LOG_FILE")
+        )
         quiet_scrapy_loggers()
         wanted = run_argument(run)
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import sys
 import threading
@@ -141,13 +142,25 @@ class RedactingFormatter(logging.Formatter):
         return REDACTOR(super().formatException(ei))  # type: ignore[arg-type]
 
 
-def setup_logging(level: int | str = logging.WARNING, stream: object | None = None) -> logging.Handler:
-    """Install one redacting handler on the root logger (idempotent); every entry point calls this."""
+def setup_logging(
+    level: int | str = logging.WARNING, stream: object | None = None, path: str | None = None
+) -> logging.Handler:
+    """Install one redacting handler on the root logger (idempotent); every entry point calls this.
+
+    `path` (Scrapy's LOG_FILE, which Scrapyd sets to a job's log in its `logs_dir`) sends the lines to
+    that file instead of stderr, still through the redactor: Scrapy's own root handler stays off.
+    """
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_jikimi", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+    handler: logging.Handler
+    if path:
+        # Owner-only from the first byte: the file is created here before the handler appends to it.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        handler = logging.FileHandler(path, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler._jikimi = True  # type: ignore[attr-defined]
     # The level sits on our handler too: Scrapy resets the root logger's level when it starts.

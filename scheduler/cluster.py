@@ -65,8 +65,11 @@ class Dispatcher:
         *,
         clock: Callable[[], float] = time.monotonic,
         on_event: ProgressCallback | None = None,
+        verbose: bool = False,
     ) -> None:
         self.cluster = cluster
+        # `jikimi run --verbose` asks the nodes' crawls for INFO lines too, as it asks the local stages.
+        self.job_settings = {"LOG_LEVEL": "INFO"} if verbose else {}
         self.store = store
         self.run_id = run_id
         self.stages = tuple(stages)
@@ -216,7 +219,7 @@ class Dispatcher:
         )
         self._missing.pop(entry.id, None)
         try:
-            state.client.schedule(self.cluster.project, entry.stage, args, {}, job_id=job_id)
+            state.client.schedule(self.cluster.project, entry.stage, args, self.job_settings, job_id=job_id)
         except NodeUnreachableError as exc:
             logger.warning(
                 "scheduling shard %d %s on %s got no answer (%s); its job list will tell",

@@ -211,7 +211,9 @@ def _crawl(
     if settings.cluster is not None:
         # Spread over Scrapyd nodes: each shard's stages run there, in order; this process only follows.
         deadline = time.monotonic() + settings.crawl_timeout * len(stages)
-        spread = Dispatcher(settings.cluster, store, run_id, stages, on_event=on_event).run(deadline)
+        spread = Dispatcher(settings.cluster, store, run_id, stages, on_event=on_event, verbose=verbose).run(
+            deadline
+        )
         result.problems.extend(spread.problems)
         counted.extend(spread.child_run_ids)
         stages = ()

@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
-from jikimi.cluster_demo import cli_runner, free_port, register_world, world_config
+from jikimi.cluster_demo import WORLD, cli_runner, free_port, register_world, world_config
 from jikimi.scrapyd_node import Node, start_node
 from sandbox.server import SandboxServer
 from storage.database import open_store
@@ -70,9 +71,9 @@ def make_world(tmp: Path, sandbox_url: str, database_url: str, nodes: list[str],
     return world
 
 
-def run_pass(world: World, *args: str) -> subprocess.CompletedProcess[str]:
+def run_pass(world: World, *args: str, verbose: bool = False) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "jikimi", "run", *args],
+        [sys.executable, "-m", "jikimi", *(["--verbose"] if verbose else []), "run", *args],
         env=world.env,
         capture_output=True,
         text=True,
@@ -130,7 +131,9 @@ def test_a_pass_across_two_nodes_finds_what_one_machine_finds_once_with_one_deli
     world = make_world(tmp_path, sandbox.url, pg_url, urls)
     started = nodes(world)
 
-    done = run_pass(world)
+    done = run_pass(
+        world, verbose=True
+    )  # the nodes' job logs get INFO lines too: more to leak, if anything did
     assert done.returncode in (0, 3), done.stderr
 
     listed = json.loads(world.jikimi("exposures", "list", "--json"))
@@ -145,6 +148,27 @@ def test_a_pass_across_two_nodes_finds_what_one_machine_finds_once_with_one_deli
     status = json.loads(world.jikimi("status", "--json"))
     assert [n["reachable"] for n in status["cluster"]["nodes"]] == [True, True]
     assert {s["status"] for s in status["cluster"]["shards"]} == {"done"}
+    assert_no_watch_term_in(tmp_path / "node-0", tmp_path / "node-1")
+
+
+def assert_no_watch_term_in(*workdirs: Path) -> None:
+    """Nothing a node writes (Scrapyd's job logs, its own log, its job database) names a case or a term.
+
+    The nodes log what the stages log, and the stages' lines pass the same redaction as on one machine;
+    a node's disk is a copy of the watch list's exposure too.
+    """
+    secrets = {label for label, _terms in WORLD}
+    for _label, terms in WORLD:
+        for text, _kind in terms:
+            secrets |= {text, text.replace(" ", ""), quote(text), quote(text.replace(" ", ""))}
+    files = [f for d in workdirs for f in d.rglob("*") if f.is_file()]
+    job_logs = [f for f in files if f.suffix == ".log"]
+    assert job_logs and all(f.stat().st_mode & 0o077 == 0 for f in job_logs), job_logs
+    assert any(f.stat().st_size for f in job_logs), "the job logs are empty: nothing was checked"
+    for found in files:
+        content = found.read_bytes().decode("utf-8", "replace")
+        leaked = sorted(s for s in secrets if s and s in content)
+        assert not leaked, f"{found} holds {len(leaked)} watch term(s) or label(s)"
 
 
 def test_a_node_killed_mid_pass_has_its_shards_rerun_on_the_other(
