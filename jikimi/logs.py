@@ -151,9 +151,9 @@ def setup_logging(
     that file instead of stderr, still through the redactor: Scrapy's own root handler stays off.
     """
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_jikimi", False):
-            root.removeHandler(handler)
+    for old in list(root.handlers):
+        if getattr(old, "_jikimi", False):
+            root.removeHandler(old)
     handler: logging.Handler
     if path:
         # Owner-only from the first byte: the file is created here before the handler appends to it.
@@ -162,7 +162,7 @@ def setup_logging(
     else:
         handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler._jikimi = True  # type: ignore[attr-defined]
+    handler._jikimi = True  # type: ignore[union-attr]  # our own marker, read back above
     # The level sits on our handler too: Scrapy resets the root logger's level when it starts.
     handler.setLevel(level)
     root.addHandler(handler)
