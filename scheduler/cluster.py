@@ -125,7 +125,7 @@ class Dispatcher:
     def _state(self, url: str | None) -> _NodeState | None:
         return next((s for s in self.nodes if s.node.url == url), None)
 
-    def _pick_node(self, entries: Sequence[LedgerEntry], avoid: str | None) -> _NodeState | None:
+    def _pick_node(self, avoid: str | None) -> _NodeState | None:
         """The reachable node with the fewest jobs of this pass; another than `avoid` when there is one."""
         candidates = [s for s in self.nodes if s.reachable]
         if avoid is not None and any(s.node.url != avoid for s in candidates):
@@ -133,7 +133,7 @@ class Dispatcher:
         if not candidates:
             return None
 
-        # From the ledger as it is now: `entries` is the round's snapshot, blind to the jobs this round
+        # From the ledger as it is now, not the round's snapshot: that is blind to the jobs this round
         # has already handed out (it would give every shard of a round to the same node).
         current = ledger(self.store, self.run_id)
 
@@ -151,11 +151,11 @@ class Dispatcher:
             return
         if entry.status == "pending":
             if self._previous_stage_done(entry, entries):
-                self._schedule(entry, entries, avoid=None)
+                self._schedule(entry, avoid=None)
             return
         state = self._state(entry.node)
         if state is None or self._lost(state):
-            self._retry(entry, entries, f"node {entry.node} stopped answering")
+            self._retry(entry, f"node {entry.node} stopped answering")
             return
         if not state.reachable or entry.job_id is None:
             return  # within the grace period: wait for the node to answer again
@@ -165,13 +165,13 @@ class Dispatcher:
                 self._emit("shard-done", entry)
             return
         if entry.job_id in state.jobs.finished:
-            self._retry(entry, entries, f"job on {entry.node} ended without finishing its stage")
+            self._retry(entry, f"job on {entry.node} ended without finishing its stage")
         elif not state.jobs.knows(entry.job_id):
             # Scrapyd moves a job from its queue to a process in two steps: missing from both lists for
             # a moment is not yet lost.
             since = self._missing.setdefault(entry.id, self.clock())
             if self.clock() - since >= max(3.0, 2 * self.cluster.poll_interval):
-                self._retry(entry, entries, f"node {entry.node} does not know the job (restarted?)")
+                self._retry(entry, f"node {entry.node} does not know the job (restarted?)")
         else:
             self._missing.pop(entry.id, None)
             if entry.job_id in state.jobs.running and entry.status != "running":
@@ -186,7 +186,7 @@ class Dispatcher:
             e.shard == entry.shard and e.stage == before and e.status in ("done", "failed") for e in entries
         )
 
-    def _retry(self, entry: LedgerEntry, entries: Sequence[LedgerEntry], why: str) -> None:
+    def _retry(self, entry: LedgerEntry, why: str) -> None:
         logger.warning("shard %d %s: %s", entry.shard, entry.stage, why)
         if entry.attempts >= self.cluster.max_attempts:
             mark_ledger(
@@ -194,10 +194,10 @@ class Dispatcher:
             )
             return
         mark_ledger(self.store, entry.id, status="lost", note=why)
-        self._schedule(entry, entries, avoid=entry.node)
+        self._schedule(entry, avoid=entry.node)
 
-    def _schedule(self, entry: LedgerEntry, entries: Sequence[LedgerEntry], avoid: str | None) -> None:
-        state = self._pick_node(entries, avoid)
+    def _schedule(self, entry: LedgerEntry, avoid: str | None) -> None:
+        state = self._pick_node(avoid)
         if state is None:
             return  # no node answers now; the next round tries again
         args = {
