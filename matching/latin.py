@@ -17,7 +17,6 @@ from matching import patterns
 from matching.candidate import Candidate
 from matching.index import Index
 from matching.judge import particle_run
-from matching.regions import NOT_PURE
 from matching.romanize import roman_key, romanize
 from matching.terms import Term
 from matching.variants import handle_key, handle_parts
@@ -137,19 +136,19 @@ def _barrier(gap: str) -> str:
     return "" if len(gap) <= 3 and _JOIN.fullmatch(gap) else "|"
 
 
-def _may_hold_handles(text: str, index: Index) -> bool:
+def _may_hold_handles(view: Page, index: Index) -> bool:
     """False only if no handle key can be found in `text`: the page's ASCII with look-alikes folded and every
     whitespace, `.`, `_` and `-` dropped holds each token's key and each spaced run's joined keys (a leading @
     becomes an `a` before it), so an automaton pass over that short string that finds nothing settles it."""
-    if NOT_PURE.search(text):
+    if not view.pure:
         return True  # other whitespace (U+3000...) may join a spaced handle: no short cut
-    glued = text.encode().translate(_GLUE_LEET, _GLUE_DROP).decode("ascii")
+    glued = view.clean.text.encode().translate(_GLUE_LEET, _GLUE_DROP).decode("ascii")
     return any(index.handles.find(glued))
 
 
 def handle_candidates(view: Page, index: Index, allowed: set[int] | None) -> list[Candidate]:
     text = view.clean.text
-    if not len(index.handles) or not _may_hold_handles(text, index):
+    if not len(index.handles) or not _may_hold_handles(view, index):
         return []
     tokens, gaps, token_starts = _tokens(_HANDLE_TOKEN, text)
     if not tokens:
@@ -347,6 +346,8 @@ def _mixed_words(text: str) -> list[tuple[int, int]]:
 def mixed_candidates(view: Page, index: Index, allowed: set[int] | None) -> list[Candidate]:
     text = view.clean.text
     candidates: list[Candidate] = []
+    if not view.ascii_next_to_syllable:
+        return candidates  # a mixed word has a Latin letter next to a syllable
     for start, end in _mixed_words(text):
         token = text[start:end]
         options = [(token, end)]

@@ -246,7 +246,7 @@ def gather(
     """
     state = ScanState()
     page = Page(text, clean(text))
-    pieces = word_pieces(page.clean.text)
+    pieces = word_pieces(page.clean.text, page.pure)
     sites = _respelling_sites(pieces, index, allowed, filtered=not exhaustive)
     # Compact start of every piece; a piece's clean start is that plus its index (one separator each).
     sums = list(accumulate(map(len, pieces), initial=0))

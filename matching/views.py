@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate
 from operator import add
 
@@ -47,12 +48,35 @@ def gap_kind(separator: str) -> int:
     return GAP_SPACE if separator.isspace() else GAP_SYMBOL
 
 
+# Clean text of ASCII and Hangul syllables only (most Korean pages): no jamo, Han, look-alike from another
+# script or non-ASCII separator can be in it.
+NOT_PURE = re.compile(r"[^\x00-\x7f\uac00-\ud7a3]")
+# The ASCII characters that count next to a syllable: Latin letters (홍gil동) and the digits and signs that
+# imitate jamo (호0길동, 7ㅣ, 0l서연). Two single-class searches (an alternation scans several times slower).
+_NEXT_TO_SYLLABLE = (
+    re.compile(r"[a-z0127|!](?=[\uac00-\ud7a3])"),
+    re.compile(r"[a-z0127|!](?<=[\uac00-\ud7a3][a-z0127|!])"),
+)
+
+
 class Page:
-    """A text and its clean layer: all that the per-character windows and the Latin views read."""
+    """A text and its clean layer: all that the per-character windows and the Latin views read, and what its
+    pre-filters learn once for all of them."""
 
     def __init__(self, original: str, clean: Layer) -> None:
         self.original = original
         self.clean = clean
+
+    @cached_property
+    def pure(self) -> bool:
+        """The clean text holds only ASCII and Hangul syllables."""
+        return NOT_PURE.search(self.clean.text) is None
+
+    @cached_property
+    def ascii_next_to_syllable(self) -> bool:
+        """Some Latin letter, or digit or sign imitating a jamo, touches a Hangul syllable."""
+        text = self.clean.text
+        return any(pattern.search(text) for pattern in _NEXT_TO_SYLLABLE)
 
 
 class DenseView(Page):
@@ -180,6 +204,7 @@ __all__ = [
     "GAP_NONE",
     "GAP_SPACE",
     "GAP_SYMBOL",
+    "NOT_PURE",
     "DenseView",
     "Page",
     "Unit",

@@ -200,8 +200,13 @@ def recomposition_views(
     per word.
     """
     text = view.clean.text
-    # One class per search: the standard engine scans a single class far faster than an alternation.
-    if not exhaustive and not any(prefilter.search(text) for prefilter in _MAYBE_RECOMPOSE):
+    # One class per search: the standard engine scans a single class far faster than an alternation. Jamo and
+    # Han are not ASCII, the look-alikes next to a syllable are among the page's ASCII next to a syllable.
+    if not exhaustive and not (
+        (not view.pure and _MAYBE_RECOMPOSE[0].search(text))
+        or (view.ascii_next_to_syllable and any(p.search(text) for p in _MAYBE_RECOMPOSE[1:3]))
+        or _MAYBE_RECOMPOSE[3].search(text)
+    ):
         return []
     ranges = [
         (*_around(text, m.start(), m.end(), PAD), m.start(), m.end()) for m in _REC_TRIGGER.finditer(text)
