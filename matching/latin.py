@@ -22,7 +22,6 @@ from matching.terms import Term
 from matching.variants import handle_key, handle_parts
 from matching.views import Page
 
-_WORD = re.compile(r"([a-z]+)")
 _JOIN = re.compile(r"[\s\-.'·_]{1,3}")
 _HANDLE_TOKEN = re.compile(r"(@?[a-z0-9](?:[a-z0-9@]|[._\-](?=[a-z0-9]))*)")
 # Whitespace that may split a handle (c a n a r y, minji kim): short, so a paragraph break still separates.
@@ -67,8 +66,7 @@ def _tokens(pattern: re.Pattern[str], text: str) -> tuple[list[str], list[str], 
 def roman_candidates(
     view: Page, index: Index, allowed: set[int] | None
 ) -> tuple[list[Candidate], list[SurnameHit]]:
-    text = view.clean.text
-    tokens, gaps, token_starts = _tokens(_WORD, text)
+    tokens, gaps, token_starts = view.latin_runs
     if not tokens or not len(index.roman):
         return [], []
     keys = roman_key("\x00".join(tokens)).split("\x00")
@@ -77,11 +75,10 @@ def roman_candidates(
     if not starters:
         return [], []
     # Tokens join across short spacing (Gil-dong, Hong Gildong); anything else puts a barrier between them.
-    barriers = list(map(_barrier, gaps))
-    kept = _joined_runs_with(starters, keys, barriers)
+    kept = _joined_runs_with(starters, keys, gaps)
     parts = [keys[kept[0]]]
     for before, number in pairwise(kept):
-        parts += (barriers[before] if number == before + 1 else "|", keys[number])
+        parts += (_barrier(gaps[before]) if number == before + 1 else "|", keys[number])
     bounds = list(accumulate(map(len, parts), initial=0))
     starts = dict(zip(bounds[0::2], kept))
     ends = dict(zip(bounds[1::2], kept))
@@ -113,19 +110,19 @@ def roman_candidates(
     return candidates, surnames
 
 
-def _joined_runs_with(starters: set[str], keys: list[str], barriers: list[str]) -> list[int]:
+def _joined_runs_with(starters: set[str], keys: list[str], gaps: list[str]) -> list[int]:
     """Numbers of the tokens in runs joined without a barrier that hold a token some pattern starts with: a
-    hit lies inside one such run, so the others can be left out."""
+    hit lies inside one such run, so the others can be left out (and their gaps never looked at)."""
     kept: set[int] = set()
     last = len(keys) - 1
     for number in compress(range(len(keys)), map(starters.__contains__, keys)):
         if number in kept:
             continue
         first = number
-        while first > 0 and not barriers[first - 1]:
+        while first > 0 and not _barrier(gaps[first - 1]):
             first -= 1
         end = number
-        while end < last and not barriers[end]:
+        while end < last and not _barrier(gaps[end]):
             end += 1
         kept.update(range(first, end + 1))
     return sorted(kept)

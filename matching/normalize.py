@@ -79,11 +79,17 @@ def _compose_conjoining(sequence: str) -> str:
     return hangul.compose(cho, jung, jong)
 
 
-def clean(text: str) -> Layer:
-    """The clean view of `text` (see module docstring), as a layer over the original."""
+def is_plain(text: str) -> bool:
+    """`text` holds only ASCII and precomposed Hangul: its clean view is its lower-case copy, of the same."""
+    return _ANY_SPECIAL.search(text) is None
+
+
+def clean(text: str, plain: bool | None = None) -> Layer:
+    """The clean view of `text` (see module docstring), as a layer over the original; `plain` is
+    `is_plain(text)` when the caller knows it."""
     edits: list[tuple[int, int, str, int]] = []
-    # Conjoining jamo are outside ASCII and precomposed Hangul too, so nothing found here means no edit.
-    for found in _SPECIAL.finditer(text) if _ANY_SPECIAL.search(text) else ():
+    # Conjoining jamo are outside ASCII and precomposed Hangul too, so a plain text needs no edit.
+    for found in () if (is_plain(text) if plain is None else plain) else _SPECIAL.finditer(text):
         start, end = found.span()
         if found.group(1):
             edits.append((start, end, _compose_conjoining(found.group(1)), 0))

@@ -15,7 +15,7 @@ from matching.index import Index, members
 from matching.judge import judge
 from matching.latin import SurnameHit, handle_candidates, mixed_candidates, roman_candidates
 from matching.lexicon import GENERIC_KEYWORDS, KEYWORDS, MASK, PARTICLE_SET
-from matching.normalize import clean
+from matching.normalize import clean, is_plain
 from matching.regions import Windows, word_pieces
 from matching.romanize import surname_keys
 from matching.terms import Term
@@ -245,7 +245,8 @@ def gather(
     turns the pre-filters off: the reference the tests hold the filtered scan to.
     """
     state = ScanState()
-    page = Page(text, clean(text))
+    plain = is_plain(text)
+    page = Page(text, clean(text, plain), pure=True if plain else None)
     pieces = word_pieces(page.clean.text, page.pure)
     sites = _respelling_sites(pieces, index, allowed, filtered=not exhaustive)
     # Compact start of every piece; a piece's clean start is that plus its index (one separator each).

@@ -53,6 +53,7 @@ def gap_kind(separator: str) -> int:
 NOT_PURE = re.compile(r"[^\x00-\x7f\uac00-\ud7a3]")
 # The ASCII characters that count next to a syllable: Latin letters (홍gil동) and the digits and signs that
 # imitate jamo (호0길동, 7ㅣ, 0l서연). Two single-class searches (an alternation scans several times slower).
+_LATIN_SPLIT = re.compile("([a-z]+)")
 _NEXT_TO_SYLLABLE = (
     re.compile(r"[a-z0127|!](?=[\uac00-\ud7a3])"),
     re.compile(r"[a-z0127|!](?<=[\uac00-\ud7a3][a-z0127|!])"),
@@ -63,14 +64,24 @@ class Page:
     """A text and its clean layer: all that the per-character windows and the Latin views read, and what its
     pre-filters learn once for all of them."""
 
-    def __init__(self, original: str, clean: Layer) -> None:
+    def __init__(self, original: str, clean: Layer, pure: bool | None = None) -> None:
         self.original = original
         self.clean = clean
+        self._pure = pure
+
+    @property
+    def pure(self) -> bool:
+        """The clean text holds only ASCII and Hangul syllables (None at construction: not known yet)."""
+        if self._pure is None:
+            self._pure = NOT_PURE.search(self.clean.text) is None
+        return self._pure
 
     @cached_property
-    def pure(self) -> bool:
-        """The clean text holds only ASCII and Hangul syllables."""
-        return NOT_PURE.search(self.clean.text) is None
+    def latin_runs(self) -> tuple[list[str], list[str], list[int]]:
+        """The runs of Latin letters of the clean text, the text between them and each run's start."""
+        pieces = _LATIN_SPLIT.split(self.clean.text)
+        bounds = list(accumulate(map(len, pieces), initial=0))
+        return pieces[1::2], pieces[2:-1:2], bounds[1:-1:2]
 
     @cached_property
     def ascii_next_to_syllable(self) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from itertools import product
+from itertools import compress, product
 
 import regex
 
@@ -41,10 +41,8 @@ _MASK_RUN = regex.compile(
 )
 # Letters that hide a syllable only when written alone between two syllables (김x지, 김ㅇ지, 김?지).
 _INLINE_MASKS = frozenset("xoㅇ?？")
-# A QWERTY run is a whole run of Latin letters that spells keystrokes: runs are found with one plain class,
-# and each distinct one is checked once (the keystroke pattern, tried at every letter of a page, costs more).
-_LATIN_RUN = re.compile(r"[a-z]+")
-_FEW_RUNS = 16
+# A QWERTY run is a whole run of Latin letters (`Page.latin_runs`) that spells keystrokes; each distinct run
+# is checked once (the keystroke pattern, tried at every letter of a page, costs more).
 _QWERTY_KEYS = re.compile(rf"(?:{_C}{_V}(?:{_F})?)+")
 # Cheap pre-filters (the standard library's engine scans plain classes fastest): no Latin letter, no QWERTY
 # view; no jamo, Han, or Latin/digit look-alike next to a syllable, no recomposition view.
@@ -253,20 +251,12 @@ def qwerty_views(view: Page, worth_a_look: Callable[[str], bool]) -> list[UnitVi
     text = view.clean.text
     if not _ANY_LATIN.search(text):
         return []
-    runs = sorted(filter(_is_keystrokes, set(_LATIN_RUN.findall(text))), key=len, reverse=True)
-    if not runs:
-        return []
     ranges = []
     typed_at: dict[int, str] = {}
-    # Only the runs that spell keystrokes, where they stand as whole runs, in text order: a few are searched
-    # for at once (a Korean page repeats a handful of English words), many are picked from all runs.
-    found_runs = (
-        re.finditer(f"(?<![a-z])(?:{'|'.join(runs)})(?![a-z])", text)
-        if len(runs) <= _FEW_RUNS
-        else (found for found in _LATIN_RUN.finditer(text) if _is_keystrokes(found.group()))
-    )
-    for found in found_runs:
-        start, end = found.span()
+    runs, _, run_starts = view.latin_runs
+    for number in compress(range(len(runs)), map(_is_keystrokes, runs)):
+        start = run_starts[number]
+        end = start + len(runs[number])
         touches_hangul = (start > 0 and hangul.is_syllable(text[start - 1])) or (
             end < len(text) and hangul.is_syllable(text[end])
         )
