@@ -23,10 +23,8 @@ class SourceTally:
     queries_done: int = 0
     retries: int = 0
     unreached_term_ids: list[int] = field(default_factory=list)
-    # Terms of queries still paying when max_pages ended them; `crowded`: those whose query carried
-    # other terms too. The next plan gives them their own query (crawler.planning.Busy).
+    # Terms whose query was still paying when max_pages ended it: the next plan gives each its own query.
     busy_term_ids: list[int] = field(default_factory=list)
-    crowded_term_ids: list[int] = field(default_factory=list)
     planned_terms: int = 0  # terms this source had to search this pass (reached or not)
     failures: dict[Outcome, str] = field(default_factory=dict)  # first reason per failure outcome
     partial_reasons: list[str] = field(default_factory=list)
@@ -51,8 +49,6 @@ class SourceTally:
         for term_id in term_ids:
             if term_id not in self.busy_term_ids:
                 self.busy_term_ids.append(term_id)
-            if len(term_ids) > 1 and term_id not in self.crowded_term_ids:
-                self.crowded_term_ids.append(term_id)
 
     def unreached_note(self) -> str | None:
         """ "partial: 9,700 of 10,000 terms not reached": said in the reason whatever the outcome."""
@@ -87,7 +83,6 @@ class SourceTally:
             "retries": self.retries,
             "unreached_term_ids": list(self.unreached_term_ids),
             "busy_term_ids": list(self.busy_term_ids),
-            "crowded_term_ids": list(self.crowded_term_ids),
             "planned_terms": self.planned_terms,
             "failures": {k.value: v for k, v in self.failures.items()},
             "partial": list(self.partial_reasons),

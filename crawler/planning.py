@@ -12,20 +12,20 @@ third of it):
   searched with it.
 - Where the engine joins alternatives, a case's quiet terms share one query: its names, handles and
   nicknames (`POOLED_KINDS`), own phrases first, then generated spellings. The risk is crowding: in an
-  OR query a common name fills the pages we read and pushes a rarer handle out of them. It is measured
+  OR query a common name fills the pages we read and pushes a rarer handle out of them. It is watched
   rather than assumed: the spider pages on only while a page names someone of the case (or is all
-  new), so a joined query on a quiet night costs one call and on a busy one reads on to `max_pages`;
-  a query still paying when `max_pages` ends it leaves its terms `busy` in the run's details
-  (`crowded` too when it carried several terms), and the next plan gives each busy term a query of its
-  own (and each crowded one a full search as well: its pages may never have been read). A name also
-  keeps its own query while its full search is due (first search on the source, or after a starved or
-  crowded run): that is where namesakes and the index's whole history pile up; on the sandbox world a
-  first pass with names joined was cut short and the second had to split them at a higher cost than
-  the first. Keywords (a school) never join: alone they find many unrelated pages. Results of a joined
-  query are matched locally against every term of the case and each exposure names the term its text
-  shows; an engine-only hit (the engine's word, nothing in the snippet) of a query carrying several
-  terms names none of them (the engine answered one phrase, not which; a page fetch can tell). A joined
-  query cut by the budget or a quota leaves every term it carries unreached.
+  new), so a joined query on a quiet night costs one call and on a busy one reads on to `max_pages`.
+  A joined query still paying at `max_pages` carries each of its terms' own queries (`Query.split`,
+  planned here, same vertical and freshness) and the spider runs them at once, budget permitting: the
+  rarer term is searched alone the same night, never a night late. A term's own query still paying at
+  `max_pages` leaves the term `busy` in the run's details, and the next plan keeps a busy term out of
+  the pool. The first night joins too: no history says a name is busy, and the split covers the case
+  where it is (its cost, the joined query's pages, is paid once; a quiet case saves a call per engine
+  every night). Keywords (a school) never join: alone they find many unrelated pages. Results of a
+  joined query are matched locally against every term of the case and each exposure names the term
+  its text shows; an engine-only hit (the engine's word, nothing in the snippet) of a query carrying
+  several terms names none of them (the engine answered one phrase, not which; a page fetch can tell).
+  A joined query cut by the budget or a quota leaves every term it carries unreached.
 - Where the engine joins alternatives (its `OR_OPERATOR`, or the source's `or_operator` setting), a
   term's generated spellings (romanized name, school short forms) ride in the term's own query for free
   while it stays within `MAX_ALTERNATIVES`, `MAX_QUERY_CHARS` and `MAX_QUERY_WORDS` (the words Google,
@@ -73,8 +73,6 @@ MAX_QUERY_WORDS = 32
 KIND_ORDER = ("name", "handle", "alias", "keyword")
 # The kinds whose terms of one case share a query where the engine joins alternatives, unless busy.
 POOLED_KINDS = frozenset({"name", "alias", "handle"})
-# Kinds that keep their own query while their full search is due (see `_alone`).
-SOLO_WHEN_FULL = frozenset({"name"})
 # Variants that identify nobody on their own; the matcher uses them only beside a second signal.
 UNSEARCHED_VARIANTS = frozenset({"chosung", "partial_chosung", "mask", "anagram", "fuzzy", "respelled"})
 # Latin spellings of a Korean name: found abroad, not on a Korean-only index.
@@ -143,25 +141,16 @@ def or_operator(cfg: SourceConfig, module: SearchSource) -> str:
     return module.OR_OPERATOR if cfg.or_operator is None else cfg.or_operator
 
 
-@dataclass(frozen=True)
-class Busy:
-    """What a source's last run said about paging: the terms of a query that was still paying when
-    `max_pages` ended it (`busy`), and among them those whose query carried other terms too (`crowded`:
-    their rarer phrases may have been pushed past the pages read)."""
-
-    busy: frozenset[int] = frozenset()
-    crowded: frozenset[int] = frozenset()
-
-
 def plan_run(
     terms: Sequence[PlanTerm],
     sources: Sequence[SourceConfig],
     calls_used_today: Mapping[str, int],
     last_success: Mapping[str, datetime | None],
     starved: Mapping[str, Sequence[int]],
-    busy: Mapping[str, Busy] | None = None,
+    busy: Mapping[str, Sequence[int]] | None = None,
 ) -> list[SourcePlan]:
-    """A plan per enabled search source, in the order given (sources that are not search engines skipped)."""
+    """A plan per enabled search source, in the order given (sources that are not search engines skipped).
+    `busy`: per source, the terms whose own query its last run ended at `max_pages` while still paying."""
     plans: list[SourcePlan] = []
     for cfg in sources:
         module = source_module(cfg.name)
@@ -175,7 +164,7 @@ def plan_run(
             verticals=active_verticals(cfg, module.VERTICALS),
             kind_verticals=module.KIND_VERTICALS,
         )
-        history = (busy or {}).get(cfg.name, Busy())
+        history = frozenset((busy or {}).get(cfg.name, ()))
         last_ok = last_success.get(cfg.name)
         plans.append(_plan_source(terms, cfg, engine, budget, last_ok, starved_here, history))
     return plans
@@ -188,24 +177,24 @@ def _plan_source(
     budget: int,
     last_ok: datetime | None,
     starved: frozenset[int],
-    history: Busy,
+    busy: frozenset[int],
 ) -> SourcePlan:
     query_cost = 1  # the first page; see the module notes
-    full = _needs_full_search(last_ok, starved | history.crowded)
+    full = _needs_full_search(last_ok, starved)
     ordered = sorted((t for t in terms if _phrases(t)), key=_priority(starved, full))
     since = None if last_ok is None else _utc(last_ok) - FRESHNESS_OVERLAP
     queries: list[Query] = []
     spent = 0
     reached: list[int] = []
     unreached: list[int] = []
-    units, leftovers = _exact_units(ordered, engine, _alone(history, full))
+    units, leftovers = _exact_units(ordered, engine, busy)
     for unit in units:
         cost = len(unit.groups) * len(unit.verticals) * query_cost
         if spent + cost > budget:
             unreached.extend(t.term_id for t in unit.terms)
             continue
         unit_since = None if any(full(t) for t in unit.terms) else since
-        queries.extend(_queries(unit.groups, unit.verticals, unit.terms, unit_since, engine.operator))
+        queries.extend(_queries(unit.groups, unit.verticals, unit.terms, unit_since, engine))
         spent += cost
         reached.extend(t.term_id for t in unit.terms)
     if not unreached:
@@ -214,7 +203,7 @@ def _plan_source(
             group_cost = len(verticals) * query_cost
             if spent + group_cost > budget:
                 break
-            queries.extend(_queries((group,), verticals, (term,), None, engine.operator))
+            queries.extend(_queries((group,), verticals, (term,), None, engine))
             spent += group_cost
     return SourcePlan(cfg.name, tuple(queries), spent, tuple(unreached), tuple(reached))
 
@@ -239,29 +228,16 @@ def _kind_rank(kind: str) -> int:
     return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
 
 
-def _alone(history: Busy, full: Callable[[PlanTerm], bool]) -> Callable[[PlanTerm], bool]:
-    """Whether a term keeps a query of its own even where the engine joins alternatives: it was busy
-    last time, or it is a name whose full search is due (its first, or after a starved or crowded run:
-    where namesakes and the index's whole history pile up)."""
-
-    def alone(term: PlanTerm) -> bool:
-        if term.term_id in history.busy or term.term_id in history.crowded:
-            return True
-        return term.kind in SOLO_WHEN_FULL and full(term)
-
-    return alone
-
-
 def _exact_units(
-    ordered: Sequence[PlanTerm], engine: _Engine, alone: Callable[[PlanTerm], bool]
+    ordered: Sequence[PlanTerm], engine: _Engine, busy: frozenset[int]
 ) -> tuple[list[_Unit], dict[int, list[str]]]:
     """Units in priority order (a case's pooled terms are planned where its best-placed member stands),
-    and per term id the generated spellings left for the variant tier."""
+    and per term id the generated spellings left for the variant tier. A busy term is never pooled."""
     joins = bool(engine.operator)
     pooled: dict[int, list[PlanTerm]] = {}
 
     def pools(term: PlanTerm) -> bool:
-        return joins and term.kind in POOLED_KINDS and not alone(term)
+        return joins and term.kind in POOLED_KINDS and term.term_id not in busy
 
     for term in ordered:
         if pools(term):
@@ -381,20 +357,33 @@ def _queries(
     verticals: Sequence[str],
     members: Sequence[PlanTerm],
     since: datetime | None,
-    operator: str,
+    engine: _Engine,
 ) -> list[Query]:
     """A single phrase stays `exact` (the source quotes it if its engine can); a group is sent as written,
     already quoted, and stays `exact` when all its phrases are one term's. A query is filed under the
     highest-priority term it carries and names every term it carries (`term_ids`), so that each is
-    reported unreached when the query is cut, and its results are matched against all of them."""
+    reported unreached when the query is cut, and its results are matched against all of them. A query
+    carrying several terms also carries their own queries (`split`), run if it is cut short."""
     lead = members[0]
     out: list[Query] = []
     for group in groups:
         joined = len(group) > 1
-        text = any_of(group, operator) if joined else " ".join(group[0].split())
+        text = any_of(group, engine.operator) if joined else " ".join(group[0].split())
         carried = _carried(group, members) or (lead.term_id,)
         exact = len(carried) == 1
         for vertical in verticals:
+            split: tuple[Query, ...] = ()
+            if len(carried) > 1:
+                alone = [
+                    member
+                    for member in members
+                    if member.term_id in carried and vertical in engine.verticals_for((member.kind,))
+                ]
+                split = tuple(
+                    query
+                    for member in alone
+                    for query in _queries(_own_groups(member, engine), (vertical,), (member,), since, engine)
+                )
             out.append(
                 Query(
                     text=text,
@@ -405,9 +394,18 @@ def _queries(
                     since=since,
                     joined=joined,
                     term_ids=carried if len(carried) > 1 else (),
+                    split=split,
                 )
             )
     return out
+
+
+def _own_groups(term: PlanTerm, engine: _Engine) -> tuple[tuple[str, ...], ...]:
+    """A term's groups when it has a query of its own: its phrases, then the spellings that fit."""
+    own = _phrases(term)
+    extra = _variant_texts(term, own, engine.korean_only)
+    groups, _ = _ride_along(_groups(own, engine.operator), extra, engine.operator)
+    return groups
 
 
 def _carried(group: Sequence[str], members: Sequence[PlanTerm]) -> tuple[int, ...]:

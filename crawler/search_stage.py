@@ -11,12 +11,11 @@ import logging
 from dataclasses import dataclass, field
 
 from crawler.context import CrawlContext, term_specs
-from crawler.planning import Busy, PlanTerm, SourcePlan, plan_run
+from crawler.planning import PlanTerm, SourcePlan, plan_run
 from crawler.sources.base import Outcome, SourceConfig
 from crawler.sources.registry import SOURCES
 from jikimi.logs import REDACTOR
 from storage import budgets
-from storage.database import Store
 from storage.runs import (
     budget_day,
     busy_terms,
@@ -56,11 +55,6 @@ def _plan_terms(ctx: CrawlContext) -> list[PlanTerm]:
     return out
 
 
-def _busy(store: Store, source: str) -> Busy:
-    busy, crowded = busy_terms(store, source)
-    return Busy(frozenset(busy), frozenset(crowded))
-
-
 def plan_search(ctx: CrawlContext) -> SearchPlan:
     settings, store = ctx.settings, ctx.store
     sources = [cfg for cfg in settings.enabled_sources() if cfg.name in SOURCES]
@@ -96,7 +90,7 @@ def plan_search(ctx: CrawlContext) -> SearchPlan:
         used,
         {cfg.name: last_success(store, cfg.name) for cfg in usable},
         {cfg.name: starved_terms(store, cfg.name) for cfg in usable},
-        {cfg.name: _busy(store, cfg.name) for cfg in usable},
+        {cfg.name: busy_terms(store, cfg.name) for cfg in usable},
     )
     # Generated variants (a romanized name, say) are as identifying as the term: never in a log line.
     REDACTOR.add(q.text for plan in plans for q in plan.queries)

@@ -191,19 +191,15 @@ def starved_terms(store: Store, source: str) -> list[int]:
         return [int(v) for v in value] if isinstance(value, list) else []
 
 
-def busy_terms(store: Store, source: str) -> tuple[list[int], list[int]]:
-    """(busy, crowded): terms whose query the last run of this source ended at `max_pages` while it was
-    still finding things, and among them those whose query carried other terms too."""
+def busy_terms(store: Store, source: str) -> list[int]:
+    """Terms whose query the last run of this source ended at `max_pages` while it was still finding
+    things: the next plan gives each a query of its own."""
     with store.session() as session:
         row = session.scalar(
             select(RunSource).where(RunSource.source == source).order_by(RunSource.id.desc()).limit(1)
         )
-        details = (row.details or {}) if row is not None else {}
-    return _ids(details.get("busy_term_ids")), _ids(details.get("crowded_term_ids"))
-
-
-def _ids(value: object) -> list[int]:
-    return [int(v) for v in value] if isinstance(value, list) else []
+        value = (row.details or {}).get("busy_term_ids", []) if row is not None else []
+        return [int(v) for v in value] if isinstance(value, list) else []
 
 
 def mark_stale_runs_interrupted(

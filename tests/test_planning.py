@@ -13,7 +13,6 @@ from crawler.planning import (
     FRESHNESS_OVERLAP,
     MAX_ALTERNATIVES,
     MAX_QUERY_WORDS,
-    Busy,
     PlanTerm,
     SourcePlan,
     plan_run,
@@ -170,7 +169,7 @@ def test_with_or_the_quiet_terms_of_a_case_share_one_query() -> None:
 def test_a_term_busy_last_time_gets_its_own_query() -> None:
     # Last run, the name's query was still naming someone when max_pages ended it: in an OR query the
     # handle and nickname could be crowded out of the pages read, so they go together without it.
-    p = plan_run(TERMS, [source("brave")], {}, {"brave": LAST_OK}, {}, {"brave": Busy(frozenset({10}))})
+    p = plan_run(TERMS, [source("brave")], {}, {"brave": LAST_OK}, {}, {"brave": [10]})
     (only,) = p
     assert [(q.text, q.terms, q.since) for q in only.queries] == [
         ('"홍길동" OR "Hong Gildong" OR "Gildong Hong" OR "洪吉童"', (10,), SINCE),
@@ -180,30 +179,25 @@ def test_a_term_busy_last_time_gets_its_own_query() -> None:
     ]
 
 
-def test_a_name_keeps_its_own_query_while_its_full_search_is_due() -> None:
-    # First search of the name on this source (here: the source never succeeded): its own query, the
-    # case's handle and nickname together; the night after, all three share one.
+def test_the_first_night_joins_too() -> None:
+    # Never searched on this source: no history says the name is busy, and a joined query cut short is
+    # split at once in the same run (`Query.split`), so nothing waits a night.
     first = plan(TERMS, source("brave"), last_ok=None)
-    assert [q.terms for q in first.queries] == [(10,), (20,), (11, 12), (13,)]
-    new_name = PlanTerm(1, 10, "홍길동", "name", added_at=LAST_OK + timedelta(hours=1))
-    assert [q.terms for q in plan([new_name, HANDLE], source("brave")).queries] == [(10,), (11,)]
-    assert [q.terms for q in plan([NAME, HANDLE], source("brave")).queries] == [(10, 11)]
-    starved = plan([NAME, HANDLE], source("brave"), starved=[10])
-    assert [q.terms for q in starved.queries] == [(10,), (11,)]
+    assert [q.terms for q in first.queries] == [(10, 11, 12), (20,), (13,)]
+    assert all(q.since is None for q in first.queries)
 
 
-def test_crowded_terms_get_their_own_full_search() -> None:
-    # The joined query was cut short: its rarer terms may not have been read at all, so each gets its own
-    # query and no freshness cut-off.
-    history = {"brave": Busy(frozenset({10, 11, 12}), frozenset({10, 11, 12}))}
-    (only,) = plan_run(TERMS, [source("brave")], {}, {"brave": LAST_OK}, {}, history)
-    assert [(q.terms, q.since) for q in only.queries] == [
-        ((10,), None),
-        ((11,), None),
-        ((12,), None),
-        ((20,), SINCE),
-        ((13,), SINCE),
+def test_a_query_of_several_terms_carries_each_terms_own_queries() -> None:
+    p = plan([NAME, HANDLE, ALIAS, OTHER], source("naver", or_operator="|", verticals=("blog", "news")))
+    joined = p.queries[0]
+    assert (joined.terms, joined.vertical) == ((10, 11, 12), "blog")
+    assert [(q.text, q.term_id, q.exact, q.vertical, q.since) for q in joined.split] == [
+        ('"홍길동" | "洪吉童"', 10, True, "blog", SINCE),  # no romanization on a Korean index
+        ("gildong_hong", 11, True, "blog", SINCE),
+        ("길동이", 12, True, "blog", SINCE),
     ]
+    assert all(not q.split for q in joined.split)
+    assert [q.split for q in p.queries if q.terms == (20,)] == [(), ()]  # one term: nothing to split
 
 
 def test_a_joined_query_is_filed_under_a_term_it_carries() -> None:

@@ -200,7 +200,9 @@ def test_pages_beyond_the_plan_stop_at_the_budget_and_say_so(
     home.ok("init")
     case_id = home.ok("case", "add", "--label", "바쁜 밤", "--consent", "fictional, test").strip()
     home.ok("term", "add", case_id, "홍길동", "--kind", "name")
-    home.ok("term", "add", case_id, "이서연", "--kind", "name")
+    # Another case: one case's names would share one query, reached or unreached together.
+    other = home.ok("case", "add", "--label", "다른 사례", "--consent", "fictional, test").strip()
+    home.ok("term", "add", other, "이서연", "--kind", "name")
     sandbox.reset()
     try:
         result = home.cli("run", "--stage", "search", "--json")
@@ -222,11 +224,10 @@ def _brave_queries(sb: SandboxServer, *terms: str) -> list[tuple[tuple[str, ...]
     return sorted(out)
 
 
-def test_a_joined_query_cut_short_splits_its_terms_the_next_night(
-    home: JikimiHome, sandbox: SandboxServer
-) -> None:
+def test_a_joined_query_cut_short_is_split_at_once(home: JikimiHome, sandbox: SandboxServer) -> None:
     """Quiet, a case's name and handle share one query; when that query is still naming someone at
-    `max_pages`, the handle may have been crowded out, so the next pass searches each alone, in full."""
+    `max_pages`, the handle may have been crowded out, so each term's own query runs in the same pass,
+    and the next pass keeps the busy name on its own."""
     sandbox.reset_content()
     brave = f'[sources.brave]\nbase_url = "{sandbox.base_url("brave")}"\napi_key = "k"\nmax_pages = 1\n'
     home.write_config(
@@ -237,26 +238,54 @@ def test_a_joined_query_cut_short_splits_its_terms_the_next_night(
     case_id = home.ok("case", "add", "--label", "조용한 밤", "--consent", "fictional, test").strip()
     home.ok("term", "add", case_id, "박보람", "--kind", "name")
     home.ok("term", "add", case_id, "boram_quiet", "--kind", "handle")
+    both = ("박보람", "boram_quiet")
     try:
         sandbox.reset()
-        home.cli("run", "--stage", "search", "--json")  # first search: the name alone
-        both = ("박보람", "boram_quiet")
-        assert _brave_queries(sandbox, *both) == [(("boram_quiet",), False), (("박보람",), False)]
-        sandbox.reset()
-        home.cli("run", "--stage", "search", "--json")  # quiet: one query for both
-        assert _brave_queries(sandbox, *both) == [(both, True)]
+        home.cli("run", "--stage", "search", "--json")  # first night, quiet: one query for both
+        assert _brave_queries(sandbox, *both) == [(both, False)]
         for i in range(25):  # more pages naming her than one Brave answer holds (20)
             sandbox.add_document(
                 f"https://busy.example/{i}", f"박보람 사진 {i}", "박보람 합성", published=datetime.now(UTC)
             )
+        sandbox.add_document(
+            "https://rare.example/1", "계정 제보", "boram_quiet 계정 사진", published=datetime.now(UTC)
+        )
         sandbox.reset()
-        home.cli("run", "--stage", "search", "--json")
-        assert _brave_queries(sandbox, *both) == [(both, True)]  # max_pages = 1 ended it while it paid
+        result = home.cli("run", "--stage", "search", "--json")
+        # max_pages = 1 ended the joined query while it still paid: each term alone, in the same pass.
+        assert _brave_queries(sandbox, *both) == [(("boram_quiet",), True), (("박보람",), True), (both, True)]
+        assert json.loads(result.out)["sources"]["brave"]["unreached_terms"] == 0
+        exposures = json.loads(home.ok("exposures", "list", "--json"))
+        assert "https://rare.example/1" in {e["url"] for e in exposures}
         sandbox.reset()
-        home.cli("run", "--stage", "search", "--json")  # each alone, in full (no freshness window)
-        assert _brave_queries(sandbox, *both) == [(("boram_quiet",), False), (("박보람",), False)]
-        sandbox.reset()
-        home.cli("run", "--stage", "search", "--json")  # the name is still busy; the handle rejoins nothing
+        home.cli("run", "--stage", "search", "--json")  # the name's own query is busy: it stays alone
         assert _brave_queries(sandbox, *both) == [(("boram_quiet",), True), (("박보람",), True)]
     finally:
         sandbox.reset_content()
+
+
+def test_a_joined_query_cut_by_the_budget_leaves_every_term_it_carries_unreached(
+    home: JikimiHome, sandbox: SandboxServer
+) -> None:
+    sandbox.reset_content()
+    brave = f'[sources.brave]\nbase_url = "{sandbox.base_url("brave")}"\napi_key = "k"\n'
+    home.write_config(
+        "[network]\nallow_private_addresses = true\ndownload_delay = 0.0\n"
+        f"{brave}max_pages = 2\ndaily_budget = 1\n"
+        "[sources.duckduckgo]\nenabled = false\n[sources.telegram]\nenabled = false\n"
+    )
+    home.ok("init")
+    case_id = home.ok("case", "add", "--label", "바쁜 밤", "--consent", "fictional, test").strip()
+    home.ok("term", "add", case_id, "박보람", "--kind", "name")
+    home.ok("term", "add", case_id, "boram_quiet", "--kind", "handle")
+    for i in range(25):
+        sandbox.add_document(
+            f"https://busy.example/{i}", f"박보람 사진 {i}", "박보람 합성", published=datetime.now(UTC)
+        )
+    sandbox.reset()
+    try:
+        result = home.cli("run", "--stage", "search", "--json")
+    finally:
+        sandbox.reset_content()
+    assert sandbox.hits("/ok/brave") == 1
+    assert json.loads(result.out)["sources"]["brave"]["unreached_terms"] == 2

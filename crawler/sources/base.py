@@ -62,6 +62,9 @@ class Query:
     # Every term whose phrases a joined query carries, its own `term_id` first, when that is more than one
     # (a case's quiet terms share one OR query); empty for a query of one term.
     term_ids: tuple[int, ...] = ()
+    # For a query carrying several terms: each term's own queries, run at once when this one is still
+    # paying at `max_pages` (a common name may have crowded the rarer alternatives out of its pages).
+    split: tuple[Query, ...] = ()
 
     @property
     def terms(self) -> tuple[int, ...]:

@@ -242,7 +242,16 @@ class SearchSpider(scrapy.Spider):
                 yield nxt
             return
         if worth and parsed.next_page is None and cursor.page >= self.configs[source].max_pages:
-            tally.cut_short(query.terms)  # the next plan gives these terms a query of their own
+            if query.split:
+                # A joined query still naming someone at its last page: its rarer terms may have been
+                # crowded out, so each term's own query runs now (budget permitting, else unreached).
+                tally.planned_queries += len(query.split)
+                for alone in query.split:
+                    request = self._request(source, alone, PageCursor(page=1), attempt=0)
+                    if request is not None:
+                        yield request
+            else:
+                tally.cut_short(query.terms)  # the next plan gives these terms a query of their own
         self._query_done(source)
 
     def _backoff(self, retry_after: float | None, attempt: int) -> float:
