@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, compress, pairwise
@@ -64,18 +65,22 @@ def _tokens(pattern: re.Pattern[str], text: str) -> tuple[list[str], list[str], 
 
 
 def roman_candidates(
-    view: Page, index: Index, allowed: set[int] | None
+    view: Page, index: Index, allowed: set[int] | None, *, exhaustive: bool = False
 ) -> tuple[list[Candidate], list[SurnameHit]]:
+    """Romanized names and Latin-script terms; `exhaustive` keys every token (no pre-filter)."""
     tokens, gaps, token_starts = view.latin_runs
     if not tokens or not len(index.roman):
         return [], []
     keys = roman_key("\x00".join(tokens)).split("\x00")
-    # A hit starts on a token whose key begins a pattern: without one on the page there is nothing to find.
-    starters = set(filter(index.roman.automaton.match, set(keys)))
-    if not starters:
-        return [], []
+    if exhaustive:
+        kept = list(range(len(keys)))
+    else:
+        # A hit starts on a token whose key begins a pattern: without one on the page nothing can be found.
+        starters = set(filter(index.roman.automaton.match, set(keys)))
+        kept = _joined_runs_with(starters, keys, gaps, index.roman.automaton.exists) if starters else []
+        if not kept:
+            return [], []
     # Tokens join across short spacing (Gil-dong, Hong Gildong); anything else puts a barrier between them.
-    kept = _joined_runs_with(starters, keys, gaps)
     parts = [keys[kept[0]]]
     for before, number in pairwise(kept):
         parts += (_barrier(gaps[before]) if number == before + 1 else "|", keys[number])
@@ -110,7 +115,9 @@ def roman_candidates(
     return candidates, surnames
 
 
-def _joined_runs_with(starters: set[str], keys: list[str], gaps: list[str]) -> list[int]:
+def _joined_runs_with(
+    starters: set[str], keys: list[str], gaps: list[str], exists: Callable[[str], bool]
+) -> list[int]:
     """Numbers of the tokens in runs joined without a barrier that hold a token some pattern starts with: a
     hit lies inside one such run, so the others can be left out (and their gaps never looked at)."""
     kept: set[int] = set()
@@ -124,6 +131,8 @@ def _joined_runs_with(starters: set[str], keys: list[str], gaps: list[str]) -> l
         end = number
         while end < last and not _barrier(gaps[end]):
             end += 1
+        if first == end and not exists(keys[number]):
+            continue  # a token alone: a hit would be its whole key, which no pattern is
         kept.update(range(first, end + 1))
     return sorted(kept)
 
@@ -143,9 +152,12 @@ def _may_hold_handles(view: Page, index: Index) -> bool:
     return any(index.handles.find(glued))
 
 
-def handle_candidates(view: Page, index: Index, allowed: set[int] | None) -> list[Candidate]:
+def handle_candidates(
+    view: Page, index: Index, allowed: set[int] | None, *, exhaustive: bool = False
+) -> list[Candidate]:
+    """Handles, whole or spaced; `exhaustive` skips the pre-filter."""
     text = view.clean.text
-    if not len(index.handles) or not _may_hold_handles(view, index):
+    if not len(index.handles) or not (exhaustive or _may_hold_handles(view, index)):
         return []
     tokens, gaps, token_starts = _tokens(_HANDLE_TOKEN, text)
     if not tokens:
@@ -340,10 +352,13 @@ def _mixed_words(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def mixed_candidates(view: Page, index: Index, allowed: set[int] | None) -> list[Candidate]:
+def mixed_candidates(
+    view: Page, index: Index, allowed: set[int] | None, *, exhaustive: bool = False
+) -> list[Candidate]:
+    """Words mixing Hangul and Latin letters; `exhaustive` skips the pre-filter."""
     text = view.clean.text
     candidates: list[Candidate] = []
-    if not view.ascii_next_to_syllable:
+    if not exhaustive and not view.ascii_next_to_syllable:
         return candidates  # a mixed word has a Latin letter next to a syllable
     for start, end in _mixed_words(text):
         token = text[start:end]

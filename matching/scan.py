@@ -26,7 +26,6 @@ from matching.windows import mask_views, merge_ranges, qwerty_views, recompositi
 
 CONTEXT_WINDOW = 50
 FUZZY_BASES = frozenset({"respelled", "elongation"})
-_THIRD = itemgetter(slice(2, 3))
 _FIRST_TWO = itemgetter(slice(0, 2))
 _FIRST_THIRD = itemgetter(slice(0, 3, 2))
 _SECOND_THIRD = itemgetter(slice(1, 3))
@@ -151,7 +150,7 @@ def _respelling_sites(
     # three syllables or more, so shorter words (half of Korean text) are left out, with C-level calls only.
     # A set, not an ordered dict (half the cost): the order is restored below, for the few words found.
     unique = set(pieces)
-    distinct = list(compress(unique, map(_THIRD, unique)))  # w[2:3] is empty for shorter words
+    distinct = list(compress(unique, map((2).__lt__, map(len, unique))))  # three characters or more
     if filtered:
         # One jamo of one syllable differs, so two of the first three syllables are as registered: a word none
         # of whose pairs (1st 2nd, 1st 3rd, 2nd 3rd) is that pair of a registered name is no respelling.
@@ -274,10 +273,10 @@ def gather(
         view = windows.at(sums[k] + k)
         start = view.compact_of_clean(sums[k] + k)
         _add_respelling(view, state, chosen, which, start, start + size)
-    romanized, state.surnames = roman_candidates(page, index, allowed)
+    romanized, state.surnames = roman_candidates(page, index, allowed, exhaustive=exhaustive)
     state.candidates += romanized
-    state.candidates += handle_candidates(page, index, allowed)
-    state.candidates += mixed_candidates(page, index, allowed)
+    state.candidates += handle_candidates(page, index, allowed, exhaustive=exhaustive)
+    state.candidates += mixed_candidates(page, index, allowed, exhaustive=exhaustive)
     _apply_exclusions(state)
     for candidate in state.candidates:
         # Only clear occurrences vouch for a neighbour; a respelling or a stretched name is itself uncertain.

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from matching import Matcher, TermSpec, hangul
 from matching.regions import _SEPARATOR_CHAR, word_pieces
+from matching.romanize import romanize
 
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
 GIVEN = "민서지현준우연수영진아은하윤재성호동혜정희경승유나다라주원예채소태선상훈빈혁철규석"
@@ -77,6 +78,23 @@ def _respelled(rng: random.Random, name: str) -> str:
     return name[:i] + chr(0xAC00 + parts[0] * 588 + parts[1] * 28 + parts[2]) + name[i + 1 :]
 
 
+def _romanized(name: str) -> list[str]:
+    surname, given = romanize(name[0]).title(), romanize(name[1:])
+    return [
+        *(f"{surname} {given.title()}", f"{given.title()} {surname}", f"{surname}-{given}"),
+        *(f"{surname}{given}", f"{given}{surname.lower()}", surname),
+    ]
+
+
+def _final_apart(rng: random.Random, name: str) -> str:
+    """A final ㅇ typed as a look-alike after its syllable: 홍 -> 호o."""
+    for i, char in enumerate(name):
+        offset = ord(char) - 0xAC00
+        if offset % 28 == 21:
+            return name[:i] + chr(0xAC00 + offset - 21) + rng.choice("o0") + name[i + 1 :]
+    return name
+
+
 def _disguised(rng: random.Random, name: str) -> str:
     forms = [
         name,
@@ -96,12 +114,14 @@ def _disguised(rng: random.Random, name: str) -> str:
         name[0] + "x" + name[2:],
         hangul.chosung(name),
         name[::-1],
-        name[0] + "o" + name[1:],
+        _final_apart(rng, name),
+        rng.choice(["0l", "o|", "01"]) + name[1:],  # 이 written with two look-alikes
         name[0] + "ㅇ" + name[1:],
         name[0] + "gil" + name[2:],
         rng.choice(HANDLES).replace("_", rng.choice([" ", ".", "-"])),
         " ".join(rng.choice(HANDLES)),
         "Kim Minji",
+        *_romanized(name),
     ]
     return rng.choice(forms)
 
@@ -128,6 +148,17 @@ def test_filtered_scan_finds_what_the_reference_scan_finds(seed: int) -> None:
     assert MATCHER.spans_to_mask(text) == MATCHER.spans_to_mask(text, exhaustive=True)
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=0, max_value=10**9))
+def test_one_disguise_in_plain_korean_is_found_as_by_the_reference(seed: int) -> None:
+    """One disguised name among everyday Korean words: the page-level gates see that disguise alone."""
+    rng = random.Random(seed)
+    words = ["".join(rng.choice(GIVEN + "것수이") for _ in range(rng.randint(1, 3))) for _ in range(8)]
+    words.insert(rng.randint(0, 8), _disguised(rng, rng.choice(NAMES)))
+    text = " ".join(words)
+    assert MATCHER.scan(text) == MATCHER.reference_scan(text)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(min_value=0, max_value=10**9))
 def test_filtered_scan_of_one_case_finds_what_the_reference_finds(seed: int) -> None:
@@ -140,6 +171,7 @@ def test_generated_text_holds_the_disguises() -> None:
     """The property above is only as good as its texts: they must hold matches of many kinds."""
     variants = {m.variant for seed in range(300) for m in MATCHER.reference_scan(_text(seed))}
     assert {"exact", "spacing", "separators", "jamo", "respelled", "qwerty", "hanja", "invisible"} <= variants
+    assert {"romanization", "handle", "mask", "chosung"} <= variants
 
 
 @given(st.text(alphabet="가나 ab1_.-ㄱ!é\n", max_size=30))
