@@ -213,7 +213,7 @@ def test_naver_and_kakao_join_only_when_the_deployment_says_so() -> None:
     assert all(not q.joined for q in plan(TERMS, source("naver")).queries)
     joined = plan([HANDLE, ALIAS], source("naver", or_operator="|")).queries
     assert {q.text for q in joined} == {'"gildong_hong" | "길동이"'}
-    assert [q.vertical for q in joined] == ["webkr", "blog", "cafearticle"]  # a handle is not news
+    assert [q.vertical for q in joined] == ["webkr", "blog", "cafearticle"]  # neither is news
 
 
 def test_romanizations_only_where_the_index_reaches_beyond_korea() -> None:
@@ -230,7 +230,16 @@ def test_verticals_follow_the_term_kind() -> None:
     p = plan([NAME, HANDLE, ALIAS], source("naver"))
     by_term = {t: [q.vertical for q in p.queries if q.term_id == t] for t in (10, 11, 12)}
     assert by_term[10][:4] == ["webkr", "blog", "cafearticle", "news"]
-    assert by_term[11] == by_term[12] == ["webkr", "blog", "cafearticle"]
+    assert by_term[12] == ["webkr", "blog", "cafearticle"]  # a nickname is not news
+    assert by_term[11] == ["webkr", "cafearticle"]  # nor is a handle, and a blog post names her
+    kakao = plan([NAME, HANDLE], source("kakao"))
+    assert [(q.term_id, q.vertical) for q in kakao.queries][:5] == [
+        (10, "web"),
+        (10, "blog"),
+        (10, "cafe"),
+        (11, "web"),
+        (11, "cafe"),
+    ]
     only_news = plan([HANDLE], source("naver", verticals=("news",)))
     assert [q.vertical for q in only_news.queries] == ["news"]  # never planned out of existence
 

@@ -28,7 +28,11 @@ VERTICALS: tuple[str, ...] = ("web", "blog", "cafe")
 OR_OPERATOR = ""
 # A Korean index: generated Latin spellings of a Korean name find next to nothing here.
 KOREAN_ONLY = True
-KIND_VERTICALS: Mapping[str, tuple[str, ...]] = {}
+# A handle (an account name) is cited where people point at accounts: boards, SNS pages and other sites
+# (web) and Daum cafe posts (cafe); a blog post about a victim names her, and her name and nickname are
+# searched on the blog vertical (as on Naver, crawler.sources.naver). Given up: a blog post citing the
+# handle alone.
+KIND_VERTICALS: Mapping[str, tuple[str, ...]] = {"handle": ("web", "cafe")}
 
 PAGE_SIZE = 50  # `size` maximum
 MAX_PAGE = 50  # `page` maximum

@@ -28,9 +28,15 @@ VERTICALS: tuple[str, ...] = ("webkr", "blog", "cafearticle", "news")
 OR_OPERATOR = ""
 # A Korean index: generated Latin spellings of a Korean name find next to nothing here.
 KOREAN_ONLY = True
-# A handle or a nickname is not news: the news vertical is searched for names and keywords only.
+# What each vertical holds decides which kinds are worth a call there (each is a call per term a night on
+# an engine that cannot join alternatives). News names people by their names, never by a nickname or an
+# account. A handle (an account name) is cited where people point at accounts: boards, SNS pages and other
+# sites (webkr) and community posts in Naver's cafes (cafearticle, where 신상 threads and abuse rooms
+# circulate); a blog post about a victim is long-form and names her, and her name and nickname are
+# searched on the blog vertical. Given up: a Naver blog post citing the handle alone. Where the
+# deployment has turned `|` on, the handle rides in the case's joined query on every vertical anyway.
 KIND_VERTICALS: Mapping[str, tuple[str, ...]] = {
-    "handle": ("webkr", "blog", "cafearticle"),
+    "handle": ("webkr", "cafearticle"),
     "alias": ("webkr", "blog", "cafearticle"),
 }
 
