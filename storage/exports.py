@@ -18,6 +18,7 @@ The matched term is decrypted only when the advocate asked for it (`include_term
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -301,6 +302,47 @@ def lock_placement(session: Session, crypto: Crypto, export_id: int) -> PendingP
         target=Path(crypto.data.decrypt(export.path_ct or "")),
         temp=Path(crypto.data.decrypt(export.placing_ct)),
     )
+
+
+def aside_path(temp: Path) -> Path:
+    """The second name a replacing placement gives its temporary file, so `temp` itself stays to the end."""
+    return temp.with_name(temp.name + ".r")
+
+
+def drop_unplaced_files_of_case(session: Session, crypto: Crypto, case_id: int) -> int:
+    """Delete the temporary file of every pending placement that carries rows of the case; returns how many.
+
+    For a purge, inside its deleting transaction: such a file was never delivered (no final name
+    links it yet) and holds the case's rows decrypted. Each placement is locked first, so a recovery
+    waits for the purge; afterwards it finds the file gone and writes the batch again from what the
+    purge left (the other cases' rows), or finds nothing to place if the export was the case's alone.
+    A file already linked under its final name was delivered, like any earlier export, and is left.
+    """
+    carrying = select(ExportItem.export_id).join(Exposure, Exposure.id == ExportItem.exposure_id)
+    query = (
+        select(Export.id)
+        .where(Export.placing_ct.is_not(None))
+        .where(or_(Export.case_id == case_id, Export.id.in_(carrying.where(Exposure.case_id == case_id))))
+        .order_by(Export.id)
+    )
+    dropped = 0
+    for export_id in list(session.scalars(query)):
+        pending = lock_placement(session, crypto, export_id)
+        if pending is None:
+            continue
+        aside = aside_path(pending.temp)
+        try:
+            links = pending.temp.stat().st_nlink
+        except FileNotFoundError:
+            continue
+        # A replace cut short leaves a second name for the same unplaced file: it goes too.
+        if aside.exists() and os.path.samefile(aside, pending.temp):
+            aside.unlink()
+            links -= 1
+        if links == 1:
+            pending.temp.unlink()
+            dropped += 1
+    return dropped
 
 
 def export_path(session: Session, crypto: Crypto, export_id: int) -> Path | None:

@@ -7,7 +7,9 @@ backup, a snapshot) holds ciphertext nobody can read any more: on PostgreSQL, wh
 WAL we do not control, that removal is the guarantee.
 
 Order: rows and a `purge.pending.<key id>` marker in one transaction (with the audit record), then
-the key, then the marker. A crash in between leaves a marker that `finish_pending` completes.
+the key, then the marker. A crash in between leaves a marker that `finish_pending` completes. In
+that transaction, before the rows, the temporary file of an export killed before its placement that
+carries the case's rows is deleted: the recovery writes that batch again without them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 from storage import audit
 from storage.database import Store, sqlite_path
 from storage.errors import KeyringError, NotFoundError
+from storage.exports import drop_unplaced_files_of_case
 from storage.keyring import locked_keyring
 from storage.models import AuditRecord, Base, Case, Meta
 
@@ -148,12 +151,18 @@ def purge_case(
         ):
             return None
         key_id = case.key_id
+        # An export killed before its file got its name must not put this case's rows in place later.
+        unplaced = drop_unplaced_files_of_case(session, store.crypto, case_id)
         deleted = _delete_rows(session, case_id)
         session.add(Meta(key=PENDING_PREFIX + key_id, value=str(case_id)))
         audit.append(session, store.crypto, actor, action, case_id=case_id, details=deleted)
     key_removed = _remove_key(store, key_id)
     compacted = compact_sqlite(store.engine) if compact else None
     logger.info("case %d purged (%d rows)", case_id, sum(deleted.values()))
+    if unplaced:
+        logger.info(
+            "case %d: %d export file(s) not yet in place dropped, to be written without it", case_id, unplaced
+        )
     return PurgeReport(case_id=case_id, deleted=deleted, key_removed=key_removed, compacted=compacted)
 
 

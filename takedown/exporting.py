@@ -41,6 +41,7 @@ from storage.exports import (
     EXPORT_FORMATS,
     ExportRow,
     PendingPlacement,
+    aside_path,
     check_recipient,
     export_path,
     finish_placing,
@@ -484,7 +485,7 @@ def _place_recorded(
                 raise NotFoundError(f"no export batch with id {export_id}")
             return path
         temp = pending.temp
-        _remove_if_exists(_aside(temp))  # a replace interrupted half-way
+        _remove_if_exists(aside_path(temp))  # a replace interrupted half-way
         if not temp.exists():
             # The temporary file is gone (removed by hand): write the batch again, exactly its rows,
             # complete under the recorded temporary name, so a crash now is finished the same way.
@@ -504,7 +505,7 @@ def _place_recorded(
                 raise
             # The exporter itself could not name the file: the delivery is taken back, as if it had
             # never been made, and the same error is raised.
-            _remove_if_exists(_aside(temp))
+            _remove_if_exists(aside_path(temp))
             withdraw_export(session, export_id)
             failure = exc
         if final is not None:
@@ -604,11 +605,6 @@ def _write_temp(target: Path, write: Callable[[TextIO], None]) -> Path:
     return tmp
 
 
-def _aside(temp: Path) -> Path:
-    """The second name a replacing placement uses, so the temporary file itself stays until the end."""
-    return temp.with_name(temp.name + ".r")
-
-
 def _remove_if_exists(path: Path) -> None:
     path.unlink(missing_ok=True)
 
@@ -622,7 +618,7 @@ def _place(temp: Path, target: Path, *, overwrite: bool = False, unique: bool = 
     renamed over the target, so the replace is atomic and `temp` still shows what was placed.
     """
     if overwrite and not unique:
-        aside = _aside(temp)
+        aside = aside_path(temp)
         os.link(temp, aside)
         os.replace(aside, target)
         final = target

@@ -164,3 +164,40 @@ def test_forced_export_killed_is_placed_once_and_recovery_replaces_nothing(
     again = exports / "again.jsonl"
     out = json.loads(home.ok("export", "--new", "--format", "jsonl", "--output", str(again), "--json"))
     assert out["count"] == 0
+
+
+@pytest.mark.parametrize("window", ["before_link", "after_link"])
+def test_a_case_purged_before_the_recovery_is_not_placed_with_it(
+    home: JikimiHome, database_url: str, tmp_path: Path, window: str
+) -> None:
+    """Killed before its file got a name, an export of two cases waits for recovery; the first case is
+    purged meanwhile. The recovery places the other case's rows only: the purged case's rows, which
+    the temporary file held decrypted, reach no file. A file that already had its name (killed after
+    the link) was delivered, like any earlier export, and stays as it is."""
+    home.write_config(f'database_url = "{database_url}"\n')
+    home.ok("init")
+    store = _open_store(home)
+    try:
+        gone, _ = seed_case(store, label="사건 A")
+        kept, _ = seed_case(store, label="사건 B", term="other_handle_7")
+        purged = {add_exposure(store, gone, f"https://forum.example/a{i}") for i in range(3)}
+        others = {add_exposure(store, kept, f"https://forum.example/b{i}") for i in range(2)}
+    finally:
+        store.close()
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    first = exports / "first.jsonl"
+
+    _kill_export(home, KILL_AT[window], first)
+    home.ok("case", "purge", str(gone), "--yes")
+    json.loads(home.ok("status", "--json"))
+
+    ids = _file_ids(exports)
+    if window == "before_link":
+        assert sorted(ids) == sorted(others), "the recovery placed the other case's rows, and only them"
+        assert not any("forum.example/a" in p.read_text("utf-8") for p in exports.iterdir())
+    else:
+        assert sorted(ids) == sorted(purged | others), "a delivered file is left as it was"
+    assert not list(exports.glob(".*")), "no temporary file is left"
+    notices = json.loads(home.ok("status", "--json")).get("notices", [])
+    assert not [n for n in notices if "interrupted export" in n], "nothing is left pending"
