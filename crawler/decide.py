@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from crawler.sources.base import Query, SearchResult
 from matching import Match, Matcher
@@ -28,10 +29,21 @@ def _fold(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+# A term's text and exclude words are folded for every result searched for it: once is enough.
+_fold_term_text = lru_cache(maxsize=4096)(_fold)
+
+
 def excluded(text: str, term: TermView) -> bool:
     """An advocate's exclude word anywhere in the result drops it (a namesake's job title, say)."""
-    folded = _fold(text)
-    return any(_fold(word) and _fold(word) in folded for word in term.exclude)
+    return _excluded_folded(_fold(text), term)
+
+
+def _excluded_folded(folded: str, term: TermView) -> bool:
+    for word in term.exclude:
+        folded_word = _fold_term_text(word)
+        if folded_word and folded_word in folded:
+            return True
+    return False
 
 
 def decide_search_hit(
@@ -49,11 +61,12 @@ def decide_search_hit(
     matcher has already applied that term's exclude words), one that shows none is dropped by any of
     their exclude words, and the engine's word alone makes it an `engine` exposure of the case with
     no term named (the engine answered one of the phrases, not which; a page fetch can tell)."""
-    text = f"{result.title}\n{result.snippet}"
     members = _members(query, term, views)
+    # Folded once: the exclude words and the engine-only check below both look in it.
+    folded = _fold(f"{result.title}\n{result.snippet}") if members else ""
     case_matches = [m for m in matches if m.case_id == query.case_id]
     shown = any(m.term_id in query.terms for m in case_matches)
-    if (len(members) == 1 or not shown) and any(excluded(text, view) for view in members):
+    if (len(members) == 1 or not shown) and any(_excluded_folded(folded, view) for view in members):
         return None
     if case_matches:
         # The strongest evidence names the exposure: a name over a school keyword, an exact spelling
@@ -70,7 +83,7 @@ def decide_search_hit(
             level=best.level,
             context=best.context,
         )
-    if any(_fold(view.text) in _fold(text) for view in members):
+    if any(_fold_term_text(view.text) in folded for view in members):
         # The words are there but the matcher ruled them out (홍길동전, a join across words):
         # the engine's say-so does not overrule that.
         return None

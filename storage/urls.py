@@ -24,6 +24,7 @@ _TRACKING_PARAMS = frozenset(
 _TRACKING_PREFIXES = ("utm_",)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WHITESPACE = re.compile(r"\s")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # C0 controls and DEL
 _C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
 _TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
 _MAX_PASSES = 5
@@ -120,7 +121,7 @@ def canonical_url(url: str) -> str:
 def _canonical(url: str) -> str:
     # As browsers do: drop surrounding controls and spaces, and tabs and newlines anywhere.
     text = url.strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text):
+    if _CONTROL.search(text):
         return _fallback(url)
     parts = urlsplit(canonicalize_url(text, keep_fragments=False))
     host = parts.hostname or ""
@@ -189,7 +190,12 @@ def is_redirect_token(url: str) -> bool:
 
 def platform_of(url: str) -> str:
     """A short platform name for reports and exports ("telegram", "naver_blog", ...), else "web"."""
-    host = _host(canonical_url(url))
+    return _platform_of_host(_host(canonical_url(url)))
+
+
+# Every search result asks; a night's results come from a few thousand hosts at most.
+@lru_cache(maxsize=4096)
+def _platform_of_host(host: str) -> str:
     for suffix, platform in _PLATFORMS:
         if host == suffix or host.endswith("." + suffix):
             return platform
