@@ -52,9 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[Failure] = []
     spider_args: dict[str, Any] = {} if args.run_id is None else {"run": args.run_id}
     try:
-        process = CrawlerProcess(
-            project_settings(verbose=args.verbose, stage=args.stage), install_root_handler=False
-        )
+        # No root handler: LOG_INSTALL_ROOT_HANDLER is off in crawler.settings (Scrapy 2.19 deprecates
+        # the keyword argument that said so here, and warned on every stage).
+        process = CrawlerProcess(project_settings(verbose=args.verbose, stage=args.stage))
         crawler = process.create_crawler(args.stage)
         process.crawl(crawler, **spider_args).addErrback(failures.append)
         process.start()
