@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
 from operator import add, itemgetter, ne, or_
@@ -16,11 +17,11 @@ from matching.judge import judge
 from matching.latin import SurnameHit, handle_candidates, mixed_candidates, roman_candidates
 from matching.lexicon import GENERIC_KEYWORDS, KEYWORDS, MASK, PARTICLE_SET
 from matching.normalize import clean, is_plain
-from matching.regions import Windows, word_pieces
+from matching.regions import word_pieces
 from matching.romanize import surname_keys
 from matching.terms import Term
 from matching.variants import reduced
-from matching.views import SEPARATOR_SPLIT, WORD_MARK, DenseView, Page, View
+from matching.views import SEPARATOR_SPLIT, WORD_MARK, DenseView, Page, View, WordsView
 from matching.weak import initial_candidates
 from matching.windows import mask_views, merge_ranges, qwerty_views, recomposition_views
 
@@ -29,9 +30,6 @@ FUZZY_BASES = frozenset({"respelled", "elongation"})
 _FIRST_TWO = itemgetter(slice(0, 2))
 _FIRST_THIRD = itemgetter(slice(0, 3, 2))
 _SECOND_THIRD = itemgetter(slice(1, 3))
-# Compact characters a window holds past each place a hit may start: the longest pattern, the 12 characters
-# `judge` reads after a hit and the one after that word (`judge._innocent`), with some to spare.
-MARGIN = 16
 _CONSONANT = re.compile("[\u3131-\u314e" + MASK + "]")
 
 
@@ -57,9 +55,16 @@ class ScanState:
     surnames: list[SurnameHit] = field(default_factory=list)
 
 
-def _compact_hits(view: View, index: Index, allowed: set[int] | None, state: ScanState) -> None:
+def _compact_hits(
+    view: View,
+    index: Index,
+    allowed: set[int] | None,
+    state: ScanState,
+    hits: Iterable[tuple[int, int, int]] | None = None,
+) -> None:
+    """Candidates and signals from the main automaton's hits in `view` (found here unless given)."""
     term_of = index.term
-    for start, end, pattern in index.main.find(view.text):
+    for start, end, pattern in index.main.find(view.text) if hits is None else hits:
         for entry in index.main.entries_of(pattern):
             role = entry & patterns.ROLE_MASK
             number = entry >> patterns.ROLE_BITS
@@ -201,7 +206,7 @@ def _respelling_sites(
 
 
 def _add_respelling(
-    view: DenseView, state: ScanState, chosen: list[Term], which: str, start: int, end: int
+    view: DenseView | WordsView, state: ScanState, chosen: list[Term], which: str, start: int, end: int
 ) -> None:
     # Respellings are contiguous and start a word, so the verdict is the same for every term here.
     verdict = judge(view, start, end, surname_len=chosen[0].surname_len, fuzzy=True)
@@ -240,8 +245,9 @@ def gather(
 
     Weak variants are looked for near the signals only, or over the whole text with `everywhere` (for
     masking, where a false hit costs one masked word and a missed one leaks a name). The compact view is
-    built only around the places a hit can start (`regions`); `exhaustive` builds it for the whole text and
-    turns the pre-filters off: the reference the tests hold the filtered scan to.
+    answered from the page's words (`views.WordsView`) and every view runs behind a pre-filter; `exhaustive`
+    builds the compact view's edit layer and turns the pre-filters off: the reference the tests hold the
+    filtered scan to.
     """
     state = ScanState()
     plain = is_plain(text)
@@ -250,19 +256,15 @@ def gather(
     sites = _respelling_sites(pieces, index, allowed, filtered=not exhaustive)
     # Compact start of every piece; a piece's clean start is that plus its index (one separator each).
     sums = list(accumulate(map(len, pieces), initial=0))
-    if everywhere or exhaustive:
-        windows = Windows.whole(page)
-    else:
-        # Every hit the compact view can hold, inside a word or spanning separators, found in one pass over
-        # the words joined; the compact view itself is built only around them.
-        lengths = index.main.lengths
-        triggers = [sums[k] + k for k, _, _, _ in sites]
-        for last, pattern in index.main.iter("".join(pieces)):
-            start = last + 1 - lengths[pattern]
-            triggers.append(start + bisect_right(sums, start) - 1)
-        windows = Windows.around(page, [(t, t + 1) for t in triggers], index.longest + MARGIN)
-    for view in windows.views:
+    view: DenseView | WordsView
+    if exhaustive:
+        view = DenseView(text, page.clean)
         _compact_hits(view, index, allowed, state)
+    else:
+        # The words joined are the compact view's text: one automaton pass, and the view answers from them.
+        joined = "".join(pieces)
+        view = WordsView(page, pieces, sums, joined)
+        _compact_hits(view, index, allowed, state, index.main.find(joined))
 
     def probe(candidate: str) -> bool:
         return _finds_any(index, candidate)
@@ -270,9 +272,7 @@ def gather(
     for window in recomposition_views(page, probe, exhaustive=exhaustive) + qwerty_views(page, probe):
         _compact_hits(window, index, allowed, state)
     for k, chosen, which, size in sites:
-        view = windows.at(sums[k] + k)
-        start = view.compact_of_clean(sums[k] + k)
-        _add_respelling(view, state, chosen, which, start, start + size)
+        _add_respelling(view, state, chosen, which, sums[k], sums[k] + size)
     romanized, state.surnames = roman_candidates(page, index, allowed, exhaustive=exhaustive)
     state.candidates += romanized
     state.candidates += handle_candidates(page, index, allowed, exhaustive=exhaustive)
@@ -288,21 +288,23 @@ def gather(
             if len(members(index.case_terms, case_id)) > 1:
                 state.signals.append(Signal(candidate.start, candidate.end, case_id, term=candidate.term))
     if state.signals or everywhere:
-        _weak(page, windows if everywhere or exhaustive else None, index, allowed, state, everywhere)
+        _weak(page, view, index, allowed, state, everywhere, exhaustive=exhaustive)
         _apply_exclusions(state)
     return state
 
 
 def _weak(
     page: Page,
-    whole: Windows | None,
+    view: DenseView | WordsView,
     index: Index,
     allowed: set[int] | None,
     state: ScanState,
     everywhere: bool = False,
+    *,
+    exhaustive: bool = False,
 ) -> None:
     """Weak variants in the neighbourhood of the signals (in clean-text coordinates, then compact ones), or
-    in the whole text; `whole` is the view of the whole page when there is one."""
+    in the whole text."""
     reach = CONTEXT_WINDOW + 12
     text = page.clean.text
     clean_ranges = merge_ranges(
@@ -313,17 +315,14 @@ def _weak(
             for s in state.signals
         ]
     )
-    ranges = [(lo, min(hi, len(text))) for lo, hi in clean_ranges]
-    if whole is None:
+    for lo, hi in clean_ranges:
+        hi = min(hi, len(text))
         # 초성 and partial 초성 need a consonant jamo in the compact view (whose characters are the clean
         # text's).
-        ranges = [(lo, hi) for lo, hi in ranges if _CONSONANT.search(text, lo, hi)]
-    windows = whole or Windows.around(page, ranges, max(index.weak_lengths, default=0) + MARGIN)
-    for lo, hi in ranges:
-        view = windows.at(lo)
-        state.candidates += initial_candidates(
-            view, view.compact_of_clean(lo), view.compact_of_clean(hi), index, allowed
-        )
+        if exhaustive or _CONSONANT.search(text, lo, hi):
+            state.candidates += initial_candidates(
+                view, view.compact_of_clean(lo), view.compact_of_clean(hi), index, allowed
+            )
     for window in mask_views(page, clean_ranges):
         state.candidates += initial_candidates(window, 0, len(window.text), index, allowed)
     state.candidates += _surname_candidates(page, state, index, allowed)

@@ -9,7 +9,7 @@ which clean-up flags it carries, and what kind of gap sits before a position.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate
@@ -159,6 +159,85 @@ class DenseView(Page):
         return self.compact_of_clean(self.clean.output_index(orig_pos))
 
 
+class WordsView(Page):
+    """The compact view of a whole page answered from its words, without an edit layer: `pieces` are the
+    clean text cut at every separator character (empty between two separators), `sums` their running lengths
+    (`sums[k]` is where piece k starts in the compact text, `sums[k] + k` in the clean text), `text` the
+    pieces joined. Every answer is the one `DenseView` of the same page gives; building it costs nothing the
+    scan has not already paid for.
+    """
+
+    def __init__(self, page: Page, pieces: list[str], sums: list[int], text: str) -> None:
+        super().__init__(page.original, page.clean, page.pure)
+        self.pieces = pieces
+        self.sums = sums
+        self.text = text
+        self._clean_starts: list[int] = []
+
+    def _clean_pos(self, position: int) -> int:
+        """Clean position of compact character `position`: one separator per earlier piece."""
+        return position + bisect_right(self.sums, position) - 1
+
+    def clean_span(self, start: int, end: int) -> tuple[int, int]:
+        first = self._clean_pos(start)
+        return first, (self._clean_pos(end - 1) if end - 1 > start else first) + 1
+
+    def orig_span(self, start: int, end: int) -> tuple[int, int]:
+        return self.clean.source_span(*self.clean_span(start, end))
+
+    def flags(self, start: int, end: int) -> int:
+        return self.clean.flags_in(*self.clean_span(start, end))
+
+    def gap(self, position: int) -> int:
+        """What separates compact positions position-1 and position (GAP_EDGE at either end of the text)."""
+        sums = self.sums
+        last = len(sums) - 2  # the last piece
+        if position <= 0:
+            # Separators before the first word: the pieces that start at 0, but the last of them, are empty.
+            run = self.clean.text[: bisect_right(sums, 0) - 1]
+        elif position >= len(self.text):
+            # After the last word: the separators of the empty pieces behind it.
+            first = bisect_left(sums, len(self.text))
+            run = self.clean.text[len(self.text) + first - 1 :] if first <= last else ""
+        else:
+            first = bisect_left(sums, position)
+            if first > last or sums[first] != position:
+                return GAP_NONE
+            # Piece first-1 ends here, pieces first..behind start here (all but the last empty): one separator
+            # between each two of them.
+            behind = bisect_right(sums, position) - 1
+            run = self.clean.text[position + first - 1 : position + behind]
+        return gap_kind(run) if run else GAP_EDGE
+
+    def gaps(self, start: int, end: int) -> list[int]:
+        """Gap kinds at positions start+1 .. end-1 (one bisect, then only the word edges inside)."""
+        result = [GAP_NONE] * max(0, end - start - 1)
+        sums = self.sums
+        k = bisect_right(sums, start)
+        while k < len(sums) - 1 and sums[k] < end:
+            result[sums[k] - start - 1] = self.gap(sums[k])
+            k = bisect_right(sums, sums[k])
+        return result
+
+    def word_end(self, position: int) -> int:
+        """End of the word that continues at `position` (the next gap), at most 12 characters on."""
+        k = bisect_right(self.sums, position)
+        end = self.sums[k] if k < len(self.sums) - 1 else len(self.text)
+        return min(end, position + 12)
+
+    def compact_of_clean(self, clean_pos: int) -> int:
+        """First compact position at or after clean position `clean_pos`."""
+        if not self._clean_starts:
+            self._clean_starts = list(map(add, self.sums[:-1], range(len(self.sums) - 1)))
+        k = bisect_right(self._clean_starts, clean_pos) - 1
+        if k < 0:
+            return 0
+        inside = clean_pos - self._clean_starts[k]
+        if inside < len(self.pieces[k]):
+            return self.sums[k] + inside
+        return min(self.sums[k + 1], len(self.text))
+
+
 @dataclass(slots=True)
 class Unit:
     """One character of a window view with its original span, clean-up flags and the gap before it."""
@@ -203,7 +282,7 @@ class UnitView:
         return self.units[position].gap
 
 
-View = DenseView | UnitView
+View = DenseView | WordsView | UnitView
 
 
 def is_boundary(gap: int) -> bool:
@@ -221,6 +300,7 @@ __all__ = [
     "Unit",
     "UnitView",
     "View",
+    "WordsView",
     "gap_kind",
     "is_boundary",
 ]

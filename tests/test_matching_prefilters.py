@@ -6,13 +6,16 @@ text."""
 from __future__ import annotations
 
 import random
+from itertools import accumulate
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching import Matcher, TermSpec, hangul
+from matching.normalize import clean
 from matching.regions import _SEPARATOR_CHAR, word_pieces
 from matching.romanize import romanize
+from matching.views import DenseView, Page, WordsView
 
 SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
 GIVEN = "민서지현준우연수영진아은하윤재성호동혜정희경승유나다라주원예채소태선상훈빈혁철규석"
@@ -179,3 +182,23 @@ def test_word_pieces_splits_at_every_separator_character(text: str) -> None:
     pieces = word_pieces(text)
     assert " ".join(pieces) == _SEPARATOR_CHAR.sub(" ", text)
     assert all(piece.isalnum() for piece in pieces if piece)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="가나 ab1_.-ㄱ!é\n\u3000\u200b", max_size=24))
+def test_words_view_answers_as_the_dense_view(text: str) -> None:
+    page = Page(text, clean(text))
+    pieces = word_pieces(page.clean.text)
+    words = WordsView(page, pieces, list(accumulate(map(len, pieces), initial=0)), "".join(pieces))
+    dense = DenseView(text, page.clean)
+    assert words.text == dense.text
+    size = len(dense.text)
+    for position in range(size + 1):
+        assert words.gap(position) == dense.gap(position)
+        assert words.word_end(position) == dense.word_end(position)
+        for end in range(position + 1, size + 1):
+            assert words.gaps(position, end) == dense.gaps(position, end)
+            assert words.orig_span(position, end) == dense.orig_span(position, end)
+            assert words.flags(position, end) == dense.flags(position, end)
+    for position in range(len(page.clean.text) + 1):
+        assert words.compact_of_clean(position) == dense.compact_of_clean(position)
