@@ -26,7 +26,8 @@ third of it):
   its text shows; an engine-only hit (the engine's word, nothing in the snippet) of a query carrying
   several terms names none of them (the engine answered one phrase, not which; a page fetch can tell).
   A joined query cut by the budget or a quota leaves every term it carries unreached.
-- Where the engine joins alternatives (its `OR_OPERATOR`, or the source's `or_operator` setting), a
+- Where the engine joins alternatives (its `OR_OPERATOR`, the source's `or_operator` setting, or for
+  Naver and Kakao the `|` that the deployment's `jikimi sources check` saw their API read as OR), a
   term's generated spellings (romanized name, school short forms) ride in the term's own query for free
   while it stays within `MAX_ALTERNATIVES`, `MAX_QUERY_CHARS` and `MAX_QUERY_WORDS` (the words Google,
   behind SearXNG, reads; crowding is handled by the busy rule above); what does not fit waits for the

@@ -8,14 +8,17 @@ ran out earlier today, gets that outcome up front and no request (said, not hidd
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from crawler.context import CrawlContext, term_specs
 from crawler.planning import PlanTerm, SourcePlan, plan_run
+from crawler.source_check import OR_PROBE_KEY
 from crawler.sources.base import Outcome, SourceConfig
 from crawler.sources.registry import SOURCES
 from jikimi.logs import REDACTOR
 from storage import budgets
+from storage.database import Store
+from storage.meta import get_meta_prefix
 from storage.runs import (
     budget_day,
     busy_terms,
@@ -55,6 +58,17 @@ def _plan_terms(ctx: CrawlContext) -> list[PlanTerm]:
     return out
 
 
+def probed_operators(store: Store, sources: list[SourceConfig]) -> list[SourceConfig]:
+    """Each source as the plan should see it: an engine whose `or_operator` is not set joins alternatives
+    with the operator `jikimi sources check` confirmed on this deployment (crawler.source_check)."""
+    answers = get_meta_prefix(store, OR_PROBE_KEY.format(""))
+    out = []
+    for cfg in sources:
+        confirmed = answers.get(OR_PROBE_KEY.format(cfg.name), "")
+        out.append(replace(cfg, or_operator=confirmed) if cfg.or_operator is None and confirmed else cfg)
+    return out
+
+
 def plan_search(ctx: CrawlContext) -> SearchPlan:
     settings, store = ctx.settings, ctx.store
     sources = [cfg for cfg in settings.enabled_sources() if cfg.name in SOURCES]
@@ -86,7 +100,7 @@ def plan_search(ctx: CrawlContext) -> SearchPlan:
             tally.not_reached(term.term_id)
     plans = plan_run(
         plan_terms,
-        usable,
+        probed_operators(store, usable),
         used,
         {cfg.name: last_success(store, cfg.name) for cfg in usable},
         {cfg.name: starved_terms(store, cfg.name) for cfg in usable},

@@ -4,7 +4,17 @@ Each engine is asked one page for a neutral word (never a watch term), built and
 own module, so the check sees exactly what a pass would: accepted keys, a quota, a block page. One call
 with the standard library, not a Scrapy crawl: a check must answer in seconds. It keeps the crawl's
 rules: only the configured base URL (a trusted origin of the address gate) is contacted, no redirect is
-followed (a redirect could lead anywhere), the body is bounded, and nothing is stored.
+followed (a redirect could lead anywhere), the body is bounded, and nothing is stored here (the caller
+stores the operator probe's answer).
+
+Operator probe: Naver and Daum document `|` (OR) for their search pages, not for their APIs, and a
+misread operator would silently find nothing. On an engine that answered, whose `or_operator` is not
+set, a second call asks for two neutral, common words joined by `|`: the operator works when the answer
+holds pages that show one word without the other, and pages that show the other without the first
+(an engine that ignored `|` would have required both, one that read it as a word would find next to
+nothing). The answer (`or_operator`: "|" confirmed, "" not) is kept per deployment and the query plan
+joins alternatives there only when confirmed. Only the first configured vertical is asked: an API's
+verticals are taken to share one query parser (the check costs one call, not one per vertical).
 """
 
 from __future__ import annotations
@@ -13,17 +23,25 @@ import time
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import Message
 
 from crawler.safety.addresses import UnsafeURLError, check_url, origin_of
 from crawler.safety.media import is_text_content_type
-from crawler.sources.base import Outcome, PageCursor, Query, SourceError
+from crawler.sources.base import Outcome, PageCursor, ParsedPage, Query, SearchResult, SourceError
+from crawler.sources.query_syntax import PIPE, any_of
 from crawler.sources.registry import SOURCES
 from jikimi.config import KNOWN_SOURCES, Settings, SourceConfig
 
 # A neutral, common word: the check must never send a victim's name.
 PROBE_QUERY = "날씨"
+# Two neutral, common words that are rarely on one page together: weather news and a recipe.
+OR_PROBE_WORDS = ("일교차", "김치찌개")
+# Engines whose API may or may not read their search page's OR operator: probed by the check.
+OR_PROBES: dict[str, str] = {"naver": PIPE, "kakao": PIPE}
+# Where a deployment keeps the probe's answer (storage.meta; never a term): `or_probe.<source>`.
+OR_PROBE_KEY = "or_probe.{}"
 MAX_BODY = 2 * 1024 * 1024
 
 
@@ -36,6 +54,7 @@ class SourceCheck:
     detail: str
     results: int = 0
     seconds: float = 0.0
+    or_operator: str | None = None  # the operator probe's answer: "|" works, "" does not, None not asked
 
     @property
     def good(self) -> bool:
@@ -59,10 +78,19 @@ def _fix(cfg: SourceConfig, outcome: Outcome, reason: str) -> str:
     return fixes.get(outcome, reason)
 
 
-def _fetch(settings: Settings, cfg: SourceConfig) -> tuple[int, dict[str, str], bytes]:
-    module = SOURCES[cfg.name]
+def _probe_query(cfg: SourceConfig) -> Query:
     vertical = cfg.verticals[0] if cfg.verticals else ""
-    query = Query(text=PROBE_QUERY, case_id=0, term_id=0, exact=False, vertical=vertical)
+    return Query(text=PROBE_QUERY, case_id=0, term_id=0, exact=False, vertical=vertical)
+
+
+def _or_probe_query(cfg: SourceConfig, operator: str) -> Query:
+    text = any_of(OR_PROBE_WORDS, operator)
+    vertical = cfg.verticals[0] if cfg.verticals else ""
+    return Query(text=text, case_id=0, term_id=0, exact=False, vertical=vertical, joined=True)
+
+
+def _fetch(settings: Settings, cfg: SourceConfig, query: Query) -> tuple[int, dict[str, str], bytes]:
+    module = SOURCES[cfg.name]
     request = module.build_request(cfg, query, PageCursor(1))
     check_url(
         request.url,
@@ -109,12 +137,7 @@ def check_source(settings: Settings, cfg: SourceConfig) -> SourceCheck:
         return SourceCheck(cfg.name, Outcome.ERROR, "; ".join(problems))
     started = time.monotonic()
     try:
-        status, headers, body = _fetch(settings, cfg)
-        if 300 <= status < 400:
-            raise SourceError(Outcome.ERROR, f"redirected elsewhere (http {status})")
-        vertical = cfg.verticals[0] if cfg.verticals else ""
-        query = Query(text=PROBE_QUERY, case_id=0, term_id=0, exact=False, vertical=vertical)
-        page = module.parse_response(cfg, query, PageCursor(1), status, headers, body)
+        page = _ask(settings, cfg, _probe_query(cfg))
     except SourceError as error:
         took = time.monotonic() - started
         return SourceCheck(cfg.name, error.outcome, _fix(cfg, error.outcome, error.reason), seconds=took)
@@ -128,12 +151,53 @@ def check_source(settings: Settings, cfg: SourceConfig) -> SourceCheck:
         )
     took = time.monotonic() - started
     count = len(page.results)
+    operator = _probe_operator(settings, cfg)
+    note = _operator_note(operator)
     if count == 0:
-        return SourceCheck(cfg.name, Outcome.EMPTY, "answered, with no results for the test word", 0, took)
+        detail = "answered, with no results for the test word" + note
+        return SourceCheck(cfg.name, Outcome.EMPTY, detail, 0, took, operator)
     detail = f"answered with {count} result(s) for the test word"
     if page.partial_reason:
         detail += f" (partly: {page.partial_reason})"
-    return SourceCheck(cfg.name, Outcome.OK, detail, count, took)
+    return SourceCheck(cfg.name, Outcome.OK, detail + note, count, took, operator)
+
+
+def _ask(settings: Settings, cfg: SourceConfig, query: Query) -> ParsedPage:
+    status, headers, body = _fetch(settings, cfg, query)
+    if 300 <= status < 400:
+        raise SourceError(Outcome.ERROR, f"redirected elsewhere (http {status})")
+    return SOURCES[cfg.name].parse_response(cfg, query, PageCursor(1), status, headers, body)
+
+
+def _probe_operator(settings: Settings, cfg: SourceConfig) -> str | None:
+    """`|` when the engine's API reads it as OR, "" when it does not, None when not asked (the setting
+    decides, the engine has no operator to probe) or the probe call failed."""
+    operator = OR_PROBES.get(cfg.name)
+    if operator is None or cfg.or_operator is not None:
+        return None
+    try:
+        page = _ask(settings, cfg, _or_probe_query(cfg, operator))
+    except (SourceError, UnsafeURLError, urllib.error.URLError, TimeoutError, OSError):
+        return None
+    return operator if or_answer_works(page.results) else ""
+
+
+def or_answer_works(results: Sequence[SearchResult]) -> bool:
+    """Whether an answer to the OR probe holds pages with either word alone: the operator was read as OR."""
+    first, second = (word.casefold() for word in OR_PROBE_WORDS)
+    seen: set[tuple[bool, bool]] = set()
+    for result in results:
+        text = f"{result.title}\n{result.snippet}".casefold()
+        seen.add((first in text, second in text))
+    return (True, False) in seen and (False, True) in seen
+
+
+def _operator_note(operator: str | None) -> str:
+    if operator is None:
+        return ""
+    if operator:
+        return f"; `{operator}` joins alternatives here (checked): a case's terms share one query"
+    return "; `|` is not read as OR by this API: each alternative is searched alone"
 
 
 def off_detail(cfg: SourceConfig) -> str:

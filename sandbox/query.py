@@ -50,7 +50,9 @@ class Query:
         return score
 
 
-def parse_query(text: str) -> Query:
+def parse_query(text: str, pipe_is_or: bool = True) -> Query:
+    """The query as the engines read it; `pipe_is_or=False` reads `|` as an API that does not know it
+    would: a separator to skip, so the phrases on both sides are all required."""
     tokens: list[tuple[str, bool]] = []  # (token, quoted): a quoted "OR" or "-x" is a plain phrase
     # Odd pieces of a split on quotes are inside a phrase; an unclosed quote runs to the end.
     for inside, piece in enumerate(text.split('"')):
@@ -68,6 +70,8 @@ def parse_query(text: str) -> Query:
     sites: list[str] = []
     joining = False
     for token, quoted in tokens:
+        if not quoted and token == "|" and not pipe_is_or:
+            continue
         if not quoted and token in _OR_WORDS:
             joining = bool(groups)
             continue

@@ -27,9 +27,10 @@ SCENARIOS: dict[str, str] = {
     "nojson": "searxng only: 403 to format=json (JSON output disabled)",
     "limiter": "searxng only: its bot limiter, 429 unless Accept names text/html and Accept-Language is sent",
     "blocked": "duckduckgo only: HTTP 202 with the challenge page",
+    "no-pipe": "naver and kakao only: normal answers, but `|` is not read as OR (both sides required)",
 }
 # Scenarios every engine supports; the rest are listed by the engines that have them.
-COMMON = frozenset(SCENARIOS) - {"partial", "nojson", "limiter", "blocked"}
+COMMON = frozenset(SCENARIOS) - {"partial", "nojson", "limiter", "blocked", "no-pipe"}
 RATE_LIMITED = frozenset({"ratelimit", "ratelimit-date", "ratelimit-bare"})
 ONCE_ONLY = RATE_LIMITED | {"flaky"}
 

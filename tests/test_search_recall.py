@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+import pytest
+
 from crawler.context import term_specs
 from crawler.decide import judge_page
 from crawler.planning import FOREIGN_VARIANTS, UNSEARCHED_VARIANTS
@@ -52,11 +54,15 @@ NEW_PAGES = (
 Found = set[tuple[int, str]]
 
 
-def config(sb: SandboxServer) -> str:
+def config(sb: SandboxServer, pipe: bool = False) -> str:
+    """Every engine on the sandbox; `pipe`: Naver and Kakao join alternatives with `|` (as once the
+    deployment's `sources check` confirmed it)."""
     lines = ["[network]", "allow_private_addresses = true", "download_delay = 0.0", ""]
     for name in ENGINES:
         lines += [f"[sources.{name}]", f'base_url = "{sb.base_url(name)}"']
         lines += [f'{key} = "{value}"' for key, value in CREDENTIALS.get(name, {}).items()]
+        if pipe and name in ("naver", "kakao"):
+            lines.append('or_operator = "|"')
         lines.append("")
     return "\n".join([*lines, "[sources.telegram]", "enabled = false", ""])
 
@@ -148,11 +154,12 @@ def active_terms_of(home: JikimiHome) -> list[TermView]:
         store.close()
 
 
+@pytest.mark.parametrize("pipe", [False, True], ids=["out-of-the-box", "pipe-confirmed"])
 def test_the_plan_finds_every_exposure_an_exhaustive_search_finds(
-    home: JikimiHome, sandbox: SandboxServer
+    home: JikimiHome, sandbox: SandboxServer, pipe: bool
 ) -> None:
     sandbox.reset_content()
-    home.write_config(config(sandbox))
+    home.write_config(config(sandbox, pipe))
     home.ok("init")
     for number, terms in enumerate(CASES):
         case_id = home.ok("case", "add", "--label", f"사례 {number}", "--consent", "fictional, test").strip()

@@ -23,8 +23,9 @@ from crawler.sources.timestamps import KST, parse_iso
 NAME = "kakao"
 DEFAULT_BASE_URL = "https://dapi.kakao.com"
 VERTICALS: tuple[str, ...] = ("web", "blog", "cafe")
-# Daum's search page reads `|` and OR, the API is not documented to: off until a deployment has checked
-# it (`sources.kakao.or_operator = "|"`); a misread operator would silently find nothing.
+# Daum's search page reads `|` and OR, the API is not documented to: off until the deployment's
+# `jikimi sources check` has seen the API read `|` as OR (crawler.source_check), or the setting says so
+# (`sources.kakao.or_operator`); a misread operator would silently find nothing.
 OR_OPERATOR = ""
 # A Korean index: generated Latin spellings of a Korean name find next to nothing here.
 KOREAN_ONLY = True

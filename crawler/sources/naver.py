@@ -23,8 +23,9 @@ from crawler.sources.timestamps import parse_compact_date, parse_rfc822
 NAME = "naver"
 DEFAULT_BASE_URL = "https://openapi.naver.com"
 VERTICALS: tuple[str, ...] = ("webkr", "blog", "cafearticle", "news")
-# Naver documents `|` for its search page, not for the Open API: off until a deployment has checked it
-# (`sources.naver.or_operator = "|"`); a misread operator would silently find nothing.
+# Naver documents `|` for its search page, not for the Open API: off until the deployment's
+# `jikimi sources check` has seen the API read it as OR (crawler.source_check), or the setting says so
+# (`sources.naver.or_operator`); a misread operator would silently find nothing.
 OR_OPERATOR = ""
 # A Korean index: generated Latin spellings of a Korean name find next to nothing here.
 KOREAN_ONLY = True

@@ -37,7 +37,7 @@ class EngineCall:
     ) -> list[Hit]:
         if self.scenario == "empty":
             return []
-        hits = self.corpus.search(parse_query(text), kind, since, by_date)
+        hits = self.corpus.search(parse_query(text, self.scenario != "no-pipe"), kind, since, by_date)
         if self.scenario == "injection":
             return [Hit(doc, 1) for doc in self.corpus.injection] + hits
         return hits

@@ -31,6 +31,7 @@ def _iso(moment: datetime) -> str:
 
 class Kakao(Engine):
     name = "kakao"
+    scenarios = Engine.scenarios | {"no-pipe"}
 
     def vertical(self, subpath: str, method: str) -> str | None:
         return _VERTICALS.get(subpath) if method in ("GET", "HEAD") else None

@@ -43,6 +43,7 @@ def _rfc822(moment: datetime) -> str:
 
 class Naver(Engine):
     name = "naver"
+    scenarios = Engine.scenarios | {"no-pipe"}
 
     def vertical(self, subpath: str, method: str) -> str | None:
         if subpath == "/l" and method in ("GET", "HEAD"):
