@@ -14,7 +14,7 @@ from storage.crypto import Cipher, Crypto
 from storage.database import Store, dialect_insert
 from storage.errors import NotFoundError, ValidationError
 from storage.models import Case, Exposure, Sighting, Term, utcnow
-from storage.scoring import assess
+from storage.scoring import Assessment, Signals, assess
 from storage.triage import join_context, rescore, signals_for, split_context
 
 CONFIDENCE_RANK = {"engine": 0, "snippet": 1, "page": 2}
@@ -224,21 +224,25 @@ def _insert_new(
         int(i): str(k) for i, k in session.execute(select(Term.id, Term.kind).where(Term.id.in_(term_ids)))
     }
     values = []
+    # A batch's new exposures mostly share their signals (a quiet night's engine-only results): the
+    # same signals always score the same (`assess`), so each distinct one is scored once.
+    scored: dict[Signals, Assessment] = {}
     for obs, (case_id, url_idx) in zip(observations, keys, strict=True):
         row = _new_exposure(obs, url_idx, ciphers[case_id])
-        result = assess(
-            signals_for(
-                confidence=obs.confidence,
-                variant=obs.variant,
-                match_confidence=obs.match_confidence,
-                level=obs.match_level,
-                context=join_context(obs.context),
-                term_kind=kinds.get(obs.term_id) if obs.term_id is not None else None,
-                sources=[obs.source],
-                verify_outcomes=[],
-                reupload=False,
-            )
+        signals = signals_for(
+            confidence=obs.confidence,
+            variant=obs.variant,
+            match_confidence=obs.match_confidence,
+            level=obs.match_level,
+            context=join_context(obs.context),
+            term_kind=kinds.get(obs.term_id) if obs.term_id is not None else None,
+            sources=[obs.source],
+            verify_outcomes=[],
+            reupload=False,
         )
+        result = scored.get(signals)
+        if result is None:
+            result = scored[signals] = assess(signals)
         row.update(score=float(result.score), tier=result.tier, reasons=list(result.reasons))
         values.append(row)
     table = Exposure.__table__

@@ -153,3 +153,12 @@ def test_middleware_sniffs_the_decoded_body() -> None:
     page = HtmlResponse(request.url, headers={"Content-Type": "text/html"}, body="<p>홍길동</p>".encode())
     assert middleware.process_response(request, page) is page
     assert stats.values == {"jikimi/media/stopped": 1, "jikimi/media/stopped/magic_bytes": 1}
+
+
+def test_the_binary_share_counts_only_controls_text_never_uses() -> None:
+    text = b"a" * (SNIFF_WINDOW - 26)
+    # 26 of 512 bytes (more than 5%) are controls no text uses: binary; one fewer is still text.
+    assert media_kind(text + bytes([0x01, 0x0B, 0x0E, 0x1C, 0x1F, 0x08]) * 4 + b"\x00\x7f") is None
+    assert media_kind(text + bytes([0x01, 0x0B, 0x0E, 0x1C, 0x1F, 0x08]) * 4 + b"\x00\x02") == "binary"
+    # TAB, LF, FF, CR and ESC are text's own controls, however many there are.
+    assert media_kind(b"\t\n\x0c\r\x1b" * (SNIFF_WINDOW // 5 + 1)) is None

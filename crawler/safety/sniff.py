@@ -73,6 +73,9 @@ _NEAR_START: tuple[tuple[str, re.Pattern[bytes]], ...] = tuple(
 )
 # WHATWG's "binary data bytes": controls that text never uses (not TAB, LF, FF, CR or ESC).
 _BINARY_BYTES = frozenset([*range(0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+# The same bytes as a deletion table: counted in C (every response is sniffed twice, a byte-by-byte
+# Python loop over the window was most of the sniff's cost).
+_BINARY_DELETE = bytes(sorted(_BINARY_BYTES))
 
 
 def media_kind(head: bytes, *, complete: bool = False) -> str | None:
@@ -96,7 +99,7 @@ def media_kind(head: bytes, *, complete: bool = False) -> str | None:
         return None  # UTF-16 text is half NUL bytes
     judged = window if len(window) >= SNIFF_WINDOW or complete else b""
     if len(judged) >= MIN_SHARE_BYTES or (complete and judged):
-        binary = sum(1 for byte in judged if byte in _BINARY_BYTES)
+        binary = len(judged) - len(judged.translate(None, _BINARY_DELETE))
         if binary > BINARY_SHARE * len(judged) and binary >= 4:
             return "binary"
     return None
