@@ -8,8 +8,13 @@
 How it works (one module per step):
 - `normalize`: clean view of the text (invisible characters out, compatibility folding except on jamo, jamo
   unified, Latin lower-cased) as a `textmap.Layer` that maps every character back to the original.
-- `views`: the compact view (separators removed, gaps remembered), `windows`: short views rebuilt per
-  character where needed (jamo recomposition, look-alikes, Hanja readings, QWERTY typing, masks).
+- `regions` cuts the page into words with C-level calls; `views`: the compact view (separators removed, gaps
+  remembered) answered from those words, `windows`: short views rebuilt per character where needed (jamo
+  recomposition, look-alikes, Hanja readings, QWERTY typing, masks).
+- Clean text should cost little more than one automaton pass: every view runs behind a cheap pre-filter that
+  is a superset of where it can match (no jamo or Han, no view for them; no Latin letter next to a syllable,
+  no mixed-script word...). `Matcher.reference_scan` runs every view unfiltered, and the tests hold `scan`
+  to it.
 - `index`: every variant of every term of every case compiled once into a few Aho-Corasick automata
   (`patterns`) plus small dictionaries; scanning never loops over terms.
 - `scan`: runs the automata over the views; `judge` applies the boundary rules; `latin` handles romanizations,
