@@ -8,8 +8,11 @@ source's budget lasts, checked before every request; a term cut off there is rep
 one the plan left out. Reserving `max_pages` per query instead made a quiet night meet the budget at a
 third of it):
 - Exact tier first. Every searchable term gets its exact phrase on the verticals worth searching for its
-  kind (a handle or nickname is not news: `KIND_VERTICALS` of the source). A term's own `aliases` are
-  searched with it.
+  kind (`KIND_VERTICALS` of the source, where each choice is argued from what the vertical holds): a
+  handle or nickname is not news, and on Naver and Kakao, which cannot join alternatives out of the box
+  (so each vertical is a call per term a night), a handle is searched on web documents and cafes only,
+  where accounts are pointed at; a blog post about a victim names her, and her name and nickname keep
+  the blog vertical. A term's own `aliases` are searched with it.
 - Where the engine joins alternatives, a case's quiet terms share one query: its names, handles and
   nicknames (`POOLED_KINDS`), own phrases first, then generated spellings. The risk is crowding: in an
   OR query a common name fills the pages we read and pushes a rarer handle out of them. It is watched
