@@ -52,12 +52,10 @@ def gap_kind(separator: str) -> int:
 # script or non-ASCII separator can be in it.
 NOT_PURE = re.compile(r"[^\x00-\x7f\uac00-\ud7a3]")
 # The ASCII characters that count next to a syllable: Latin letters (홍gil동) and the digits and signs that
-# imitate jamo (호0길동, 7ㅣ, 0l서연). Two single-class searches (an alternation scans several times slower).
+# imitate jamo (호0길동, 7ㅣ, 0l서연). One class leads: the engine scans for it fast and looks at both
+# sides only where it stands.
 _LATIN_SPLIT = re.compile("([a-z]+)")
-_NEXT_TO_SYLLABLE = (
-    re.compile(r"[a-z0127|!](?=[\uac00-\ud7a3])"),
-    re.compile(r"[a-z0127|!](?<=[\uac00-\ud7a3][a-z0127|!])"),
-)
+_NEXT_TO_SYLLABLE = re.compile(r"[a-z0127|!](?:(?=[\uac00-\ud7a3])|(?<=[\uac00-\ud7a3].))")
 
 
 class Page:
@@ -86,8 +84,7 @@ class Page:
     @cached_property
     def ascii_next_to_syllable(self) -> bool:
         """Some Latin letter, or digit or sign imitating a jamo, touches a Hangul syllable."""
-        text = self.clean.text
-        return any(pattern.search(text) for pattern in _NEXT_TO_SYLLABLE)
+        return _NEXT_TO_SYLLABLE.search(self.clean.text) is not None
 
 
 class DenseView(Page):
