@@ -107,7 +107,10 @@ def plan_search(ctx: CrawlContext) -> SearchPlan:
         {cfg.name: busy_terms(store, cfg.name) for cfg in usable},
     )
     # Generated variants (a romanized name, say) are as identifying as the term: never in a log line.
-    REDACTOR.add(q.text for plan in plans for q in plan.queries)
+    # A joined query's own split queries (run only if it is cut short) are as identifying as it is.
+    REDACTOR.add(
+        text for plan in plans for q in plan.queries for text in (q.text, *(s.text for s in q.split))
+    )
     if not ctx.terms:
         for cfg in usable:
             ctx.tally(cfg.name).partial_reasons.append("no active terms to search")
