@@ -10,6 +10,16 @@ source degraded (quota, blocked, auth, unreachable, error), 1 the crawl itself f
 
 from __future__ import annotations
 
+import gc
+
+# Before the imports, on purpose: a stage process allocates millions of short-lived
+# objects (Twisted's Deferreds, Scrapy's requests, SQLAlchemy's rows) and, at Python's default of a
+# young-generation collection every 700 allocations, spent a twentieth of a search stage's CPU walking
+# them and the older generations (measured with gc.callbacks: 0.26 s of 6 s; 0.09 s with this). Cyclic
+# garbage is still collected, a little later. Only when run (tests import this module too).
+if __name__ == "__main__":
+    gc.set_threshold(20_000, 20, 20)
+
 import argparse
 import logging
 import sys
