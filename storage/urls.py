@@ -123,11 +123,27 @@ def _canonical(url: str) -> str:
     text = url.strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
     if _CONTROL.search(text):
         return _fallback(url)
-    parts = urlsplit(canonicalize_url(text, keep_fragments=False))
+    # w3lib's canonicalisation (the dearest step of a search result's storage) leaves a plain URL as
+    # it is (tests/test_urls.py checks it does): skipped for those, the rest below is the same.
+    parts = urlsplit(text if is_plain_url(text) else canonicalize_url(text, keep_fragments=False))
     host = parts.hostname or ""
     if parts.scheme.lower() not in _DEFAULT_PORTS or not host or _WHITESPACE.search(host):
         return _fallback(url)
     return urlunsplit(_normalise_parts(parts))
+
+
+# Most result URLs are plain: http(s), a lower-case ASCII host of ordinary labels (no `--`, which IDNA
+# treats apart), no port, userinfo, query, fragment or escape, and a path of unreserved characters
+# without `.` or `..` segments (w3lib resolves those).
+_PLAIN_URL = re.compile(
+    r"https?://(?!.*--)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    r"(?:/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]*)*"
+)
+
+
+def is_plain_url(text: str) -> bool:
+    """Whether `text` is a URL that w3lib's canonicalisation returns unchanged (see `_PLAIN_URL`)."""
+    return _PLAIN_URL.fullmatch(text) is not None
 
 
 def _normalise_parts(parts: SplitResult) -> SplitResult:

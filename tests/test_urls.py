@@ -7,9 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storage.errors import InvalidURLError
+from w3lib.url import canonicalize_url
+
 from storage.urls import (
     canonical_url,
     domain_of,
+    is_plain_url,
     parse_target_url,
     platform_of,
     redact_url,
@@ -88,6 +91,64 @@ def test_canonical_url_is_idempotent_and_never_raises(raw: str) -> None:
     once = canonical_url(raw)
     assert isinstance(once, str)
     assert canonical_url(once) == once
+
+
+# Near-plain URLs: hosts with hyphens, IDNA prefixes, capitals, long labels; paths with dot
+# segments, escapes, reserved characters and non-ASCII; ports, queries and fragments now and then.
+_PLAIN_LABEL = st.text(alphabet="abz09-", min_size=1, max_size=12)
+_LABEL = st.one_of(
+    _PLAIN_LABEL,
+    _PLAIN_LABEL,
+    _PLAIN_LABEL,
+    st.text(alphabet="abz09-A_", max_size=70),
+    st.sampled_from(["xn--x", "a--b", "-a", "a-", "a" * 63, "a" * 64]),
+)
+_PLAIN_SEGMENT = st.text(alphabet="aZ09._~-", max_size=8)
+_SEGMENT = st.one_of(
+    _PLAIN_SEGMENT,
+    _PLAIN_SEGMENT,
+    _PLAIN_SEGMENT,
+    st.text(alphabet="aZ09._~-%!$'()*+,;=:@한", max_size=8),
+    st.sampled_from([".", "..", "", "a.b", "..."]),
+)
+_NEAR_PLAIN = st.builds(
+    lambda scheme, labels, port, segments, tail: (
+        scheme + ".".join(labels) + port + "".join("/" + seg for seg in segments) + tail
+    ),
+    st.sampled_from(["http://", "https://", "https://", "HTTPS://"]),
+    st.lists(_LABEL, min_size=1, max_size=4),
+    st.sampled_from(["", "", "", ":80", ":8080"]),
+    st.lists(_SEGMENT, max_size=5),
+    st.sampled_from(["", "", "", "", "?a=1", "#x", "?"]),
+)
+
+
+@settings(max_examples=1500, suppress_health_check=list(HealthCheck), deadline=None)
+@given(_NEAR_PLAIN)
+def test_a_plain_url_is_one_w3lib_leaves_as_it_is(url: str) -> None:
+    # canonical_url skips w3lib for plain URLs: only sound if w3lib would not have changed them.
+    if is_plain_url(url):
+        assert canonicalize_url(url, keep_fragments=False) == (url if "/" in url[8:] else url + "/")
+
+
+@pytest.mark.parametrize(
+    ("url", "plain"),
+    [
+        ("https://blog.naver.com/someone/223456789012", True),
+        ("https://quiet3.example/abcdef123456/3", True),
+        ("https://a.example", True),
+        ("https://a.example/x/./y", False),  # w3lib resolves dot segments
+        ("https://a.example/x/..", False),
+        ("https://ab--cd.example/x", False),  # IDNA's business
+        ("https://A.example/", False),
+        ("https://a.example:8080/", False),
+        ("https://a.example/x?y=1", False),
+        ("https://a.example/%41", False),
+        ("https://user@a.example/", False),
+    ],
+)
+def test_plain_urls(url: str, plain: bool) -> None:
+    assert is_plain_url(url) is plain
 
 
 @pytest.mark.parametrize(
