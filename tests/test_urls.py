@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from storage.errors import InvalidURLError
 from w3lib.url import canonicalize_url
 
+from storage.errors import InvalidURLError
 from storage.urls import (
     canonical_url,
     domain_of,
